@@ -1,0 +1,178 @@
+/*
+ * casevault: an encrypted vault of case records for services that support
+ * women and child survivors of violence and trafficking.
+ *
+ * The public C API. Every function returns 0 on success or a negative CV_E*
+ * code; cv_strerror() names it. Types are opaque. Data going out of the
+ * library is a jansson json_t owned by the caller (json_decref it); data going
+ * in is borrowed for the duration of the call.
+ *
+ * The one rule every caller relies on: a decrypted record is returned only by
+ * the functions below that take a session, and each of them decides access in
+ * the gate (src/gate.c) and makes the audit event durable before returning
+ * anything.
+ */
+#ifndef CASEVAULT_H
+#define CASEVAULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define CV_VERSION_STRING "0.1.0"
+
+/* Error codes. The range -1000..-1099 is reserved for casevault. */
+#define CV_OK		0
+#define CV_EINVAL	(-1001) /* bad argument or input; nothing changed */
+#define CV_ENOMEM	(-1002) /* out of memory */
+#define CV_EIO		(-1003) /* a file could not be read or written */
+#define CV_ECRYPTO	(-1004) /* integrity check failed: data was altered */
+#define CV_EAUTH	(-1005) /* wrong user name or passphrase */
+#define CV_EDENIED	(-1006) /* refused by the access gate */
+#define CV_ENOTFOUND	(-1007) /* no such case, record, user or version */
+#define CV_EEXIST	(-1008) /* already exists */
+#define CV_EAUDIT	(-1009) /* the audit trail cannot be written: refused */
+#define CV_ECORRUPT	(-1010) /* the store or a file is malformed */
+#define CV_ELOCKED	(-1011) /* too many failed logins: wait and retry */
+#define CV_ESTORE	(-1012) /* the LMDB store failed */
+#define CV_ETOOBIG	(-1013) /* input larger than the limit */
+#define CV_EJSON	(-1014) /* malformed JSON */
+#define CV_ESCHEMA	(-1015) /* input does not match the record schema */
+#define CV_EPOLICY	(-1016) /* malformed policy */
+#define CV_EVERSION	(-1017) /* unsupported format or schema version */
+#define CV_EDISABLED	(-1018) /* the account is disabled */
+#define CV_EVERIFY	(-1019) /* audit trail verification failed */
+#define CV_ESTATE	(-1020) /* not allowed in the current state */
+#define CV_EBUSY	(-1021) /* the vault is in use by another process */
+#define CV_ESEALED	(-1022) /* the vault is sealed: no key is unlocked */
+
+/* Limits. */
+#define CV_NAME_MAX		64	/* user names, record types */
+#define CV_RECORD_MAX		(256 * 1024) /* plaintext JSON of one record */
+#define CV_PASSPHRASE_MAX	1024
+#define CV_PASSPHRASE_MIN	10
+#define CV_CASE_ID_LEN		11	/* "C" and 10 base32 characters */
+
+struct cv_vault;   /* an open vault directory */
+struct cv_session; /* an authenticated user on an open vault */
+
+/*
+ * Initialise the library (libsodium, libgit2). Call once before anything
+ * else. Returns 0, or CV_ECRYPTO when libsodium cannot start.
+ */
+int cv_library_init(void);
+
+/* A static English message for an error code. Never contains data. */
+const char *cv_strerror(int err);
+
+/*
+ * More about the last error of this thread, when there is more to say:
+ * the field and rule a record broke, the file and line of a bad policy, the
+ * gate's reason for a refusal. Never a value from a record. "" when none.
+ */
+const char *cv_error_detail(void);
+
+/*
+ * Create a vault in DIR (which must not exist or be empty): the LMDB store,
+ * the root key wrapped for ADMIN under PASS, the audit repository and its
+ * signing key. PASS is borrowed and never stored. On success *out is an
+ * authenticated session of ADMIN, owned by the caller (cv_session_close).
+ * Returns CV_EEXIST when DIR holds a vault, CV_EINVAL for a bad name or a
+ * passphrase shorter than CV_PASSPHRASE_MIN.
+ */
+int cv_vault_create(const char *dir, const char *admin, const char *pass,
+    size_t passlen, struct cv_session **out);
+
+/*
+ * Open the vault in DIR and authenticate USER with PASS. On success *out
+ * owns the open vault and the unlocked key material. A wrong passphrase is
+ * CV_EAUTH, recorded in the user's failure count and the audit trail; after
+ * repeated failures the user is held off with CV_ELOCKED until the back-off
+ * expires. A disabled account is CV_EDISABLED.
+ */
+int cv_session_open(const char *dir, const char *user, const char *pass,
+    size_t passlen, struct cv_session **out);
+
+/* Close a session, wipe its keys and close the vault. NULL is allowed. */
+void cv_session_close(struct cv_session *s);
+
+/* The session's user name and role (borrowed, valid until close). */
+const char *cv_session_user(const struct cv_session *s);
+const char *cv_session_role(const struct cv_session *s);
+
+/* Users (admin only). Roles are the names in DESIGN.md. */
+int cv_user_add(struct cv_session *s, const char *name, const char *role,
+    int trained, const char *pass, size_t passlen);
+int cv_user_list(struct cv_session *s, json_t **out);
+/* Change NAME's passphrase: the user themselves, or an admin. */
+int cv_user_passwd(struct cv_session *s, const char *name, const char *pass,
+    size_t passlen);
+int cv_user_disable(struct cv_session *s, const char *name);
+
+/* Cases. *id receives a NUL-terminated case id (CV_CASE_ID_LEN + 1). */
+int cv_case_open(struct cv_session *s, const json_t *intake,
+    char id[static CV_CASE_ID_LEN + 1]);
+int cv_case_list(struct cv_session *s, json_t **out);
+int cv_case_show(struct cv_session *s, const char *case_id, json_t **out);
+int cv_case_assign(struct cv_session *s, const char *case_id,
+    const char *user, int remove);
+int cv_case_close(struct cv_session *s, const char *case_id);
+
+/*
+ * Records. A record is a JSON object of at most CV_RECORD_MAX bytes,
+ * sealed under its case key. cv_record_add writes version 1 and sets
+ * *record_id; cv_record_amend writes the next version. cv_record_show
+ * returns version VERSION (0: the latest) as {"case","record","version",
+ * "type","author","time","data"}; PURPOSE may be NULL.
+ */
+int cv_record_add(struct cv_session *s, const char *case_id, const char *type,
+    const json_t *data, uint32_t *record_id);
+int cv_record_amend(struct cv_session *s, const char *case_id,
+    uint32_t record_id, const json_t *data, uint32_t *version);
+int cv_record_show(struct cv_session *s, const char *case_id,
+    uint32_t record_id, uint32_t version, const char *purpose, json_t **out);
+int cv_record_list(struct cv_session *s, const char *case_id,
+    const char *purpose, json_t **out);
+int cv_record_history(struct cv_session *s, const char *case_id,
+    uint32_t record_id, json_t **out);
+
+/*
+ * Crypto-shred CASE: destroy its key and records and compact the store so
+ * neither remains in any file of the vault.
+ */
+int cv_case_erase(struct cv_session *s, const char *case_id);
+
+/* A compacted hot copy of the vault into DEST, which must not exist. */
+int cv_vault_backup(struct cv_session *s, const char *dest);
+
+/* A new key-encryption key; every case key is re-wrapped under it. */
+int cv_key_rotate(struct cv_session *s);
+
+/*
+ * The audit trail, for auditors (policy action audit.read).
+ * cv_trail_verify checks every signature against the vault's audit key,
+ * the sequence, the times, every Log-Root, growth since FROM (a commit id
+ * saved earlier, or NULL), and that every record version in the store has
+ * its audit event. *out is a report {"ok","commits","events","head",
+ * "record_versions", and on failure "bad_commit","reason"}; the return is
+ * CV_EVERIFY when the trail fails.
+ */
+int cv_trail_verify(struct cv_session *s, const char *from, json_t **out);
+
+/*
+ * The events, oldest first, filtered by case (turned into its pseudonym),
+ * actor (a user name), time (SINCE in ms, 0 for all) and, with BREAKGLASS,
+ * only accesses made under a break-glass window.
+ */
+int cv_trail_log(struct cv_session *s, const char *case_id,
+    const char *actor, uint64_t since, int breakglass, json_t **out);
+
+/* The pseudonym the trail uses for CASE_ID. */
+int cv_trail_pseudonym(struct cv_session *s, const char *case_id,
+    char out[static 33]);
+
+/* Push the trail to a mirror: a path or file:// URL (fast-forward only). */
+int cv_trail_push(struct cv_session *s, const char *remote);
+
+#endif /* CASEVAULT_H */

@@ -1,0 +1,44 @@
+/*
+ * Data classes. Every field of every record belongs to exactly one class;
+ * policies, consent and redaction speak in classes, never in field names.
+ * A set of classes is a bit mask, bit i for class i.
+ */
+#ifndef CV_CLASSES_H
+#define CV_CLASSES_H
+
+#include <stddef.h>
+
+enum cv_class {
+	CV_CLASS_IDENTITY = 0,
+	CV_CLASS_CONTACT,
+	CV_CLASS_INCIDENT,
+	CV_CLASS_HEALTH,
+	CV_CLASS_ASSESSMENT,
+	CV_CLASS_COUNSELING_NOTE,
+	CV_CLASS_SERVICES,
+	CV_CLASS_LEGAL,
+	CV_CLASS_CASE_ADMIN,
+	CV_CLASS_COUNT
+};
+
+typedef unsigned int cv_classmask;
+
+#define CV_CLASS_BIT(c)	  (1u << (c))
+#define CV_CLASS_ALL	  ((1u << CV_CLASS_COUNT) - 1)
+
+/* The class's name ("identity", ...), or NULL when C is out of range. */
+const char *cv_class_name(enum cv_class c);
+
+/* The class named NAME, or -1. */
+int cv_class_parse(const char *name);
+
+/*
+ * Parse a comma-separated list ("incident,legal") into *mask. Returns 0, or
+ * CV_EINVAL for an empty list, an empty item or an unknown class.
+ */
+int cv_classes_parse(const char *list, cv_classmask *mask);
+
+/* Write MASK as a comma-separated list into BUF; CV_ETOOBIG if too small. */
+int cv_classes_format(cv_classmask mask, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,90 @@
+/* Small helpers shared by every module: byte order, time, bounded file I/O. */
+#ifndef CV_UTIL_H
+#define CV_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define CV_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void
+cv_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t
+cv_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static inline void
+cv_put_be64(uint8_t *p, uint64_t v)
+{
+	cv_put_be32(p, (uint32_t)(v >> 32));
+	cv_put_be32(p + 4, (uint32_t)v);
+}
+
+static inline uint64_t
+cv_get_be64(const uint8_t *p)
+{
+	return (uint64_t)cv_get_be32(p) << 32 | cv_get_be32(p + 4);
+}
+
+/* Milliseconds since the Unix epoch, UTC. */
+uint64_t cv_now_ms(void);
+
+/* Format MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into BUF (at least 25 bytes). */
+void cv_format_time(uint64_t ms, char buf[static 25]);
+
+/*
+ * Parse "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS[.mmm]]Z" as UTC into *ms.
+ * Returns 0 or CV_EINVAL.
+ */
+int cv_parse_time(const char *s, uint64_t *ms);
+
+/*
+ * Read at most MAX bytes of PATH ("-" is standard input) into a new
+ * NUL-terminated buffer owned by the caller. CV_ETOOBIG when the file is
+ * larger than MAX, CV_EIO when it cannot be read.
+ */
+int cv_read_file(const char *path, size_t max, char **buf, size_t *len);
+
+/*
+ * Write LEN bytes to PATH, created with O_EXCL and MODE, fsynced, together
+ * with its directory. CV_EEXIST when PATH exists.
+ */
+int cv_write_file_excl(const char *path, const void *buf, size_t len,
+    int mode);
+
+/* fsync the directory DIR. */
+int cv_fsync_dir(const char *dir);
+
+/* snprintf into BUF; CV_ETOOBIG when it does not fit. */
+int cv_path(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Parse a JSON text of at most MAX bytes that must be an object.
+ * CV_EJSON for malformed JSON or a non-object, CV_ETOOBIG when too large.
+ */
+int cv_json_parse_object(const char *text, size_t len, size_t max,
+    json_t **out);
+
+/*
+ * Canonical JSON: sorted keys, no insignificant whitespace, UTF-8 kept.
+ * Returns a malloc'd string or NULL.
+ */
+char *cv_json_canonical(const json_t *j);
+
+/* A user, role or record type name: [a-z0-9_.-], 1..CV_NAME_MAX bytes. */
+int cv_name_valid(const char *name);
+
+#endif
