@@ -45,6 +45,9 @@ else
 Q = @
 endif
 
+# Objects of tests, benchmarks and fuzz targets are kept for rebuilds.
+.SECONDARY:
+
 .PHONY: all deps test check asan demo bench fuzz fuzz-build install clean \
 	format format-check
 all: $(BIN)

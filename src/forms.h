@@ -1,0 +1,24 @@
+/*
+ * The record schemas, assessment instruments and service flow compiled
+ * into the library (forms/), loaded once per process.
+ */
+#ifndef CV_FORMS_H
+#define CV_FORMS_H
+
+struct cv_schema;
+struct cv_instrument;
+struct cv_flow;
+
+/* The schema of record type TYPE, or NULL for an unknown type. */
+const struct cv_schema *cv_forms_schema(const char *type);
+
+/* The instrument NAME ("hamd", "hama", "mmse"), or NULL. */
+const struct cv_instrument *cv_forms_instrument(const char *name);
+
+/* The case-step flow, or NULL when it failed to load. */
+const struct cv_flow *cv_forms_flow(void);
+
+/* 0 when every embedded definition loaded, else CV_ECORRUPT. */
+int cv_forms_status(void);
+
+#endif

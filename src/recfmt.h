@@ -1,0 +1,71 @@
+/*
+ * The sealed record format. A record version is stored under the key
+ * (case id, record id, version) as a clear header followed by the sealed
+ * JSON. The header holds only what the gate must know before it opens
+ * anything (type, classes, author, time, audit sequence); the whole header
+ * and the key are the associated data of the seal, so neither can be
+ * changed, nor the ciphertext moved to another vault, case, record or
+ * version, without the open failing.
+ *
+ * cv_rec_decrypt is called by the gate alone (src/gate.c): a test checks
+ * that no other file names it.
+ */
+#ifndef CV_RECFMT_H
+#define CV_RECFMT_H
+
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "casevault.h"
+#include "classes.h"
+#include "crypto.h"
+
+#define CV_REC_FORMAT 1
+#define CV_REC_KEYLEN (CV_CASE_ID_LEN + 8)
+
+struct cv_session;
+
+struct cv_rec_hdr {
+	char type[CV_NAME_MAX + 1];
+	uint32_t author;      /* staff user id */
+	uint64_t time;	      /* ms, UTC */
+	cv_classmask classes; /* the classes present in the data */
+	uint64_t seq;	      /* the audit event of this version */
+};
+
+void cv_rec_key(uint8_t k[static CV_REC_KEYLEN], const char *case_id,
+    uint32_t record, uint32_t version);
+
+/* Seal TEXT (LEN bytes of JSON) under CASEKEY and store it. */
+int cv_rec_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
+    const uint8_t casekey[static CV_KEYBYTES], const char *text,
+    size_t len);
+
+/* The header of a version, without opening it. */
+int cv_rec_header(MDB_txn *txn, struct cv_session *s, const char *case_id,
+    uint32_t record, uint32_t version, struct cv_rec_hdr *h);
+
+/* The latest version of RECORD (CV_ENOTFOUND when there is none). */
+int cv_rec_latest(MDB_txn *txn, struct cv_session *s, const char *case_id,
+    uint32_t record, uint32_t *version);
+
+/*
+ * Open a version into a new NUL-terminated buffer (*text, freed by the
+ * caller after sodium_memzero). CV_ECRYPTO when it was altered or moved.
+ * Only the gate calls this.
+ */
+int cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
+    uint32_t record, uint32_t version,
+    const uint8_t casekey[static CV_KEYBYTES], char **text, size_t *len);
+
+/*
+ * Call CB for every version of every record of CASE_ID, in key order.
+ * A nonzero return from CB stops the walk and is returned.
+ */
+int cv_rec_foreach(MDB_txn *txn, struct cv_session *s, const char *case_id,
+    int (*cb)(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
+    void *arg), void *arg);
+
+#endif

@@ -1,0 +1,77 @@
+#!/bin/sh
+# make demo: the main job on a throwaway vault in ./demo-vault. Every step
+# prints one line. The people and data are fictional.
+set -eu
+CV=${1:-build/casevault}
+V=demo-vault
+D=$(mktemp -d /tmp/cv-demo.XXXXXX)
+trap 'rm -rf "$D"' EXIT
+# The demo uses the test-only Argon2id setting so it runs in seconds; a
+# real vault uses the shipped 64 MiB, t=3 parameters.
+export CASEVAULT_TEST_KDF=insecure
+
+step() { printf '%-3s %s\n' "$1" "$2"; }
+as() {
+	u=$1
+	shift
+	"$CV" -V "$V" -u "$u" --passphrase-file "$D/$u" "$@" 2>>"$D/log"
+}
+pass() { printf '%s\n' "demo-passphrase-of-$1" >"$D/$1"; }
+
+rm -rf "$V"
+pass admin
+"$CV" init "$V" --admin admin --new-passphrase-file "$D/admin" \
+	>/dev/null 2>>"$D/log"
+step 1 "created vault $V: root key wrapped for admin, signed audit trail in $V/audit.git"
+for u in "siti counselor --trained" "rina social_worker --trained" \
+    "dr_hana psychologist" "kepala supervisor" "inspektur auditor" \
+    "lbh_andi legal_aid"; do
+	set -- $u
+	pass "$1"
+	as admin user add "$1" --role "$2" ${3:-} \
+		--new-passphrase-file "$D/$1" >/dev/null
+done
+step 2 "added staff: siti (counselor), rina (social worker), dr_hana (psychologist), kepala (supervisor), inspektur (auditor), lbh_andi (legal aid)"
+C=$(as siti case open --file tests/fixtures/demo/intake-ayu.json)
+step 3 "counsellor siti opened case $C with the intake record of a fictional survivor (Ayu Kartika Demo)"
+sed 's/"online_form"/"whatsapp"/' tests/fixtures/demo/intake-ayu.json |
+	as siti record amend "$C" 1 >/dev/null
+step 4 "siti amended the intake (referral source corrected); version 1 stays in the history"
+NAME=$(as siti --json record show "$C" 1 | grep -o '"name": "Ayu[^"]*"')
+step 5 "siti reads the latest version: $NAME"
+as siti record history "$C" 1 | sed 's/^/      /'
+if as rina record show "$C" 1 >/dev/null 2>&1; then
+	step 6 "UNEXPECTED: a social worker off the team read the case"
+	exit 1
+fi
+step 6 "social worker rina is not on the team: refused, and the refusal is audited"
+as kepala case assign "$C" rina >/dev/null
+step 7 "supervisor kepala assigned rina to the case team; she may now read it"
+if as admin record show "$C" 1 >/dev/null 2>&1; then
+	step 8 "UNEXPECTED: the admin read record contents"
+	exit 1
+fi
+step 8 "the admin manages users and keys but reads no record contents: refused"
+if grep -rqa "Ayu Kartika" "$V" || git -C "$V/audit.git" cat-file \
+    --batch-all-objects --batch | grep -qa "Ayu Kartika"; then
+	step 9 "UNEXPECTED: the survivor's name is in a file of the vault"
+	exit 1
+fi
+step 9 "searched every file of $V and every audit object for 'Ayu Kartika': not found (encrypted at rest)"
+C2=$(as siti case open --file tests/fixtures/demo/intake-wulan.json)
+as kepala erase "$C2" >/dev/null
+step 10 "opened a second case $C2, then the supervisor erased it: its key is destroyed and the store compacted"
+if as siti record show "$C2" 1 >/dev/null 2>&1; then
+	step 11 "UNEXPECTED: the erased case still reads"
+	exit 1
+fi
+step 11 "the erased case cannot be read any more"
+if git -C "$V/audit.git" -c gpg.ssh.allowedSignersFile="$PWD/$V/allowed_signers" \
+    verify-commit HEAD >/dev/null 2>&1; then
+	step 12 "stock git verifies the audit trail's signed head (git verify-commit)"
+else
+	step 12 "UNEXPECTED: git could not verify the audit trail"
+	exit 1
+fi
+N=$(git -C "$V/audit.git" rev-list --count HEAD)
+step 13 "the audit trail holds $N signed commits; auditors: casevault -V $V -u inspektur audit log"

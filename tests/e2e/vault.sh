@@ -1,0 +1,110 @@
+#!/bin/sh
+# The vault core through the command line: set-up, users, cases, records,
+# clear errors for bad input with nothing changed, nothing in clear on disk.
+. tests/e2e/lib.sh
+
+check "init creates a vault" new_vault
+refuse "init refuses an existing vault" 1 \
+	"$CV" init "$V" --admin admin --new-passphrase-file "$T/pass.admin"
+printf 'short\n' >"$T/short"
+refuse "init refuses a short passphrase" 1 \
+	"$CV" init "$T/v2" --admin admin --new-passphrase-file "$T/short"
+refuse "init without --admin is a usage error" 2 "$CV" init "$T/v3"
+refuse "an unknown command is a usage error" 2 "$CV" frobnicate
+refuse "an unknown option is a usage error" 2 \
+	as admin user list --no-such-option
+check "--help explains a command" "$CV" record add --help
+has "--help shows the synopsis" "$T/out" "usage: casevault record add CASE"
+
+staff siti counselor --trained
+staff rina social_worker
+staff kepala supervisor
+staff inspektur auditor
+check "user list works for the admin" as admin user list --json
+has "user list shows roles" "$T/out" '"role": "counselor"'
+lacks "user list shows no passphrase hash" "$T/out" 'argon2'
+refuse "a counselor cannot add users" 1 \
+	as siti user add eve --role admin --new-passphrase-file "$T/pass.siti"
+refuse "an unknown role is refused" 1 \
+	as admin user add eve --role wizard --new-passphrase-file "$T/pass.siti"
+
+printf 'not-the-passphrase\n' >"$T/wrong"
+refuse "a wrong passphrase is refused" 1 \
+	"$CV" -V "$V" -u siti --passphrase-file "$T/wrong" case list
+has "the refusal says why" "$T/err" "wrong user name or passphrase"
+
+check "a counselor opens a case with an intake" \
+	as siti case open --file "$(fixture intake_valid.json)"
+C=$(cat "$T/out")
+has "case open prints the id" "$T/out" '^C[0-9A-Z]{10}$'
+check "case open --json gives an object" as siti --json case open
+has "the object names the case" "$T/out" '"case": "C[0-9A-Z]{10}"'
+
+check "record show reads it" as siti record show "$C" 1
+has "the record is shown" "$T/out" "Sari Contoh"
+check "record amend writes version 2" \
+	as siti record amend "$C" 1 --file "$(fixture intake_valid.json)"
+check "record history lists both versions" as siti --json record history "$C" 1
+has "version 2 is listed" "$T/out" '"version": 2'
+check "record show --version 1 shows the first" \
+	as siti --json record show "$C" 1 --version 1
+has "it is version 1" "$T/out" '"version": 1'
+
+# Bad input: a clear error, and nothing written.
+as siti --json case show "$C" >"$T/before" 2>/dev/null
+printf '{"survivor": ' >"$T/bad.json"
+refuse "malformed JSON is refused" 1 \
+	as siti record add "$C" --type intake --file "$T/bad.json"
+has "it says where" "$T/err" "malformed JSON at line 1"
+refuse "an unknown record type is refused" 1 \
+	as siti record add "$C" --type horoscope --file "$(fixture intake_valid.json)"
+has "it says why" "$T/err" "unknown record type"
+refuse "an unknown case is refused" 1 \
+	as siti record add CZZZZZZZZZZ --type intake --file "$(fixture intake_valid.json)"
+has "it says not found" "$T/err" "not found"
+head -c 300000 /dev/zero | tr '\0' 'a' >"$T/big.json"
+refuse "an oversized record is refused" 1 \
+	as siti record add "$C" --type intake --file "$T/big.json"
+has "it names the limit" "$T/err" "larger than"
+refuse "a schema error is refused" 1 \
+	as siti record add "$C" --type intake --file "$(fixture intake_bad_nik_short.json)"
+has "it names the field and rule" "$T/err" "survivor.nik"
+lacks "it does not echo the value" "$T/err" "351001520395"
+as siti --json case show "$C" >"$T/after" 2>/dev/null
+check "nothing was written by the refused inputs" cmp "$T/before" "$T/after"
+
+# Need-to-know.
+refuse "a social worker off the team is refused" 1 as rina record show "$C" 1
+has "the refusal names the rule" "$T/err" "rule"
+refuse "the admin reads no record contents" 1 as admin record show "$C" 1
+check "the supervisor assigns the social worker" as kepala case assign "$C" rina
+check "now she reads it" as rina record show "$C" 1
+check "the supervisor removes her" as kepala case unassign "$C" rina
+refuse "and her access ends at once" 1 as rina record show "$C" 1
+
+# Nothing in clear in any file of the vault, the audit objects included.
+for m in "Sari Contoh" 3510015203950001 "Jl. Contoh" "Budi Contoh"; do
+	if grep -rqa -- "$m" "$V"; then not_ok "no '$m' in the vault files"
+	else ok "no '$m' in the vault files"; fi
+	if git -C "$V/audit.git" cat-file --batch-all-objects --batch |
+		grep -qa -- "$m"; then not_ok "no '$m' in audit objects"
+	else ok "no '$m' in audit objects"; fi
+done
+
+# Erase (supervisor), backup and rotation (admin).
+check "a second case" as siti case open --file "$(fixture intake_valid.json)"
+C2=$(cat "$T/out")
+refuse "a counselor cannot erase" 1 as siti erase "$C2"
+check "the supervisor erases it" as kepala erase "$C2"
+refuse "its records are gone" 1 as siti record show "$C2" 1
+has "as not found" "$T/err" "not found"
+check "a backup" as admin backup "$T/backup"
+refuse "a backup does not overwrite" 1 as admin backup "$T/backup"
+check "the backup reads the same record" \
+	"$CV" -V "$T/backup" -u siti --passphrase-file "$T/pass.siti" \
+	record show "$C" 1
+has "the same content" "$T/out" "Sari Contoh"
+check "key rotate" as admin key rotate
+check "records still read after rotation" as siti record show "$C" 1
+has "with their content" "$T/out" "Sari Contoh"
+finish

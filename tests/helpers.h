@@ -1,0 +1,33 @@
+/* Shared by the cmocka suites that need a real vault on disk. */
+#ifndef CV_TEST_HELPERS_H
+#define CV_TEST_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "casevault.h"
+
+#define TEST_PASS_ADMIN "admin-passphrase-1"
+#define TEST_PASS_STAFF "staff-passphrase-1"
+
+/* A fresh vault in a new temporary directory with admin "admin". */
+struct cv_session *test_vault_new(char dir[static 64]);
+
+/* Log in as USER with PASS; asserts success. */
+struct cv_session *test_login(const char *dir, const char *user,
+    const char *pass);
+
+/* Add user NAME with ROLE (TEST_PASS_STAFF), as admin. */
+void test_user(const char *dir, const char *name, const char *role,
+    int trained);
+
+/* The contents of tests/fixtures/records/NAME as JSON. */
+json_t *test_fixture(const char *name);
+
+/* 1 if NEEDLE (LEN bytes) occurs in any file under DIR, recursively. */
+int test_dir_contains(const char *dir, const void *needle, size_t len);
+
+/* Remove DIR recursively. */
+void test_rm_rf(const char *dir);
+
+#endif

@@ -1,0 +1,539 @@
+#define _GNU_SOURCE
+/*
+ * The vault core against the promises of issue 2 and DESIGN's invariants:
+ * nothing in clear on disk, sealed records bound to their place, wrong
+ * passphrases refused without effect, erasure that leaves no bytes behind,
+ * bad input refused without effect, backups and rotation that keep every
+ * record readable, and readers unaffected by a writer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "casevault.h"
+#include "recfmt.h"
+#include "store.h"
+#include "util.h"
+
+#include "helpers.h"
+#include "helpers.c.inc"
+
+struct fx {
+	char dir[64];
+	char cid[CV_CASE_ID_LEN + 1];
+	char cid2[CV_CASE_ID_LEN + 1];
+};
+
+/* A vault with a counselor who opened two cases, each with an intake. */
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cv_session *s;
+	json_t *in;
+
+	s = test_vault_new(f->dir);
+	cv_session_close(s);
+	test_user(f->dir, "siti", "counselor", 1);
+	test_user(f->dir, "rina", "social_worker", 0);
+	test_user(f->dir, "kepala", "supervisor", 0);
+	test_user(f->dir, "inspektur", "auditor", 0);
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	in = test_fixture("intake_valid.json");
+	assert_int_equal(cv_case_open(s, in, f->cid), 0);
+	assert_int_equal(cv_case_open(s, in, f->cid2), 0);
+	json_decref(in);
+	cv_session_close(s);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char top[64];
+
+	snprintf(top, sizeof(top), "%.*s", (int)(strrchr(f->dir, '/') -
+	    f->dir), f->dir);
+	test_rm_rf(top);
+	free(f);
+	return 0;
+}
+
+/* Raw access to the store, as an insider with the files would have. */
+static MDB_val
+raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
+    uint8_t *copy, size_t cap)
+{
+	struct cv_store *st;
+	MDB_txn *txn;
+	MDB_val v = {0, NULL};
+
+	assert_int_equal(cv_store_open(dir, &st), 0);
+	assert_int_equal(cv_txn_begin(st, 1, &txn), 0);
+	assert_int_equal(cv_get(txn, st, db, k, klen, &v), 0);
+	assert_true(v.mv_size <= cap);
+	memcpy(copy, v.mv_data, v.mv_size);
+	v.mv_data = copy;
+	mdb_txn_abort(txn);
+	cv_store_close(st);
+	return v;
+}
+
+static void
+raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
+    const void *val, size_t vlen)
+{
+	struct cv_store *st;
+	MDB_txn *txn;
+
+	assert_int_equal(cv_store_open(dir, &st), 0);
+	assert_int_equal(cv_txn_begin(st, 0, &txn), 0);
+	assert_int_equal(cv_put(txn, st, db, k, klen, val, vlen, 0), 0);
+	assert_int_equal(cv_txn_commit(txn), 0);
+	cv_store_close(st);
+}
+
+static size_t
+raw_count(const char *dir, enum cv_db db)
+{
+	struct cv_store *st;
+	MDB_txn *txn;
+	MDB_stat ms;
+
+	assert_int_equal(cv_store_open(dir, &st), 0);
+	assert_int_equal(cv_txn_begin(st, 1, &txn), 0);
+	assert_int_equal(mdb_stat(txn, st->dbi[db], &ms), 0);
+	mdb_txn_abort(txn);
+	cv_store_close(st);
+	return ms.ms_entries;
+}
+
+static int
+show(const char *dir, const char *user, const char *cid, uint32_t rec,
+    uint32_t ver)
+{
+	struct cv_session *s = test_login(dir, user, user[0] == 'a' ?
+	    TEST_PASS_ADMIN : TEST_PASS_STAFF);
+	json_t *out = NULL;
+	int r = cv_record_show(s, cid, rec, ver, NULL, &out);
+
+	json_decref(out);
+	cv_session_close(s);
+	return r;
+}
+
+static void
+no_plaintext_on_disk(void **state)
+{
+	struct fx *f = *state;
+	static const char *const markers[] = {
+		"Sari Contoh", "3510015203950001", "Jl. Contoh",
+		"Budi Contoh", "checks her phone",
+	};
+	size_t i;
+
+	/* The store and every other file of the vault directory. The
+	 * audit repository's compressed objects are searched by the
+	 * end-to-end tests with git cat-file. */
+	for (i = 0; i < CV_ARRAY_LEN(markers); i++)
+		assert_false(test_dir_contains(f->dir, markers[i],
+		    strlen(markers[i])));
+	/* The search itself works: a marker that is in a file is found. */
+	assert_true(test_dir_contains(f->dir, "audit@casevault", 15));
+}
+
+static void
+flipped_byte_refused(void **state)
+{
+	struct fx *f = *state;
+	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
+	MDB_val v;
+
+	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
+	cv_rec_key(key, f->cid, 1, 1);
+	v = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, sizeof(buf));
+	buf[v.mv_size - 20] ^= 0x01; /* inside the ciphertext */
+	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.mv_size);
+	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), CV_ECRYPTO);
+}
+
+static void
+flipped_header_refused(void **state)
+{
+	struct fx *f = *state;
+	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
+	MDB_val v;
+
+	cv_rec_key(key, f->cid, 1, 1);
+	v = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, sizeof(buf));
+	/* The author id in the clear header is bound as associated data. */
+	buf[2 + strlen("intake") + 3] ^= 0x01;
+	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.mv_size);
+	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), CV_ECRYPTO);
+}
+
+static void
+moved_ciphertext_refused(void **state)
+{
+	struct fx *f = *state;
+	uint8_t k1[CV_REC_KEYLEN], k2[CV_REC_KEYLEN], kother[CV_REC_KEYLEN];
+	uint8_t buf[CV_RECORD_MAX + 512];
+	struct cv_session *s;
+	json_t *in = test_fixture("intake_valid.json");
+	uint32_t rid;
+	MDB_val v;
+
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_record_add(s, f->cid, "intake", in, &rid), 0);
+	assert_int_equal(rid, 2);
+	cv_session_close(s);
+	json_decref(in);
+	assert_int_equal(show(f->dir, "siti", f->cid, 2, 1), 0);
+	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), 0);
+
+	/* Record 1's sealed value copied over record 2 of the same case. */
+	cv_rec_key(k1, f->cid, 1, 1);
+	cv_rec_key(k2, f->cid, 2, 1);
+	v = raw_get(f->dir, CV_DB_RECORDS, k1, sizeof(k1), buf, sizeof(buf));
+	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), buf, v.mv_size);
+	assert_int_equal(show(f->dir, "siti", f->cid, 2, 1), CV_ECRYPTO);
+
+	/* ... and over record 1 of another case (another key, too). */
+	cv_rec_key(kother, f->cid2, 1, 1);
+	raw_put(f->dir, CV_DB_RECORDS, kother, sizeof(kother), buf, v.mv_size);
+	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), CV_ECRYPTO);
+	/* The original still reads. */
+	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
+}
+
+static void
+moved_case_key_refused(void **state)
+{
+	struct fx *f = *state;
+	uint8_t buf[256];
+	MDB_val v;
+
+	/* Case 1's wrapped key put in case 2's place: the wrap binds the
+	 * case id, so case 2 cannot be opened with it. */
+	v = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, buf,
+	    sizeof(buf));
+	raw_put(f->dir, CV_DB_CASEKEYS, f->cid2, CV_CASE_ID_LEN, buf,
+	    v.mv_size);
+	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), CV_ECRYPTO);
+}
+
+static void
+wrong_passphrase_refused(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s = NULL;
+	size_t records = raw_count(f->dir, CV_DB_RECORDS);
+	size_t cases = raw_count(f->dir, CV_DB_CASES);
+	size_t keys = raw_count(f->dir, CV_DB_CASEKEYS);
+
+	assert_int_equal(cv_session_open(f->dir, "siti", "wrong-passphrase",
+	    16, &s), CV_EAUTH);
+	assert_null(s);
+	assert_int_equal(cv_session_open(f->dir, "nobody", TEST_PASS_STAFF,
+	    strlen(TEST_PASS_STAFF), &s), CV_EAUTH);
+	assert_null(s);
+	/* Nothing of the vault's data changed. */
+	assert_int_equal(raw_count(f->dir, CV_DB_RECORDS), records);
+	assert_int_equal(raw_count(f->dir, CV_DB_CASES), cases);
+	assert_int_equal(raw_count(f->dir, CV_DB_CASEKEYS), keys);
+	/* The failures wait, recorded, for the next unlock. */
+	assert_int_equal(raw_count(f->dir, CV_DB_PENDING), 2);
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	cv_session_close(s);
+	assert_int_equal(raw_count(f->dir, CV_DB_PENDING), 0);
+}
+
+static void
+repeated_failures_back_off(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s = NULL;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		assert_int_equal(cv_session_open(f->dir, "rina", "not-it-at-all",
+		    13, &s), CV_EAUTH);
+	/* Now even the right passphrase must wait. */
+	assert_int_equal(cv_session_open(f->dir, "rina", TEST_PASS_STAFF,
+	    strlen(TEST_PASS_STAFF), &s), CV_ELOCKED);
+	assert_null(s);
+	/* Another user is not held off. */
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	cv_session_close(s);
+}
+
+static void
+disabled_user_refused(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *a, *s = NULL;
+
+	a = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_user_disable(a, "rina"), 0);
+	/* Not by a counselor, though. */
+	cv_session_close(a);
+	a = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_user_disable(a, "kepala"), CV_EDENIED);
+	cv_session_close(a);
+	assert_int_equal(cv_session_open(f->dir, "rina", TEST_PASS_STAFF,
+	    strlen(TEST_PASS_STAFF), &s), CV_EDISABLED);
+	assert_null(s);
+}
+
+static void
+erase_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	uint8_t key[CV_REC_KEYLEN], wrapped[256], rec[CV_RECORD_MAX + 512];
+	struct cv_session *s;
+	MDB_val kv, rv;
+	json_t *out = NULL;
+
+	cv_rec_key(key, f->cid, 1, 1);
+	kv = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, wrapped,
+	    sizeof(wrapped));
+	rv = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), rec,
+	    sizeof(rec));
+	/* Before: both are in the vault's files (the search can find). */
+	assert_true(test_dir_contains(f->dir, wrapped, kv.mv_size));
+	assert_true(test_dir_contains(f->dir, rec + rv.mv_size - 64, 64));
+
+	/* A counselor may not erase; a supervisor may. */
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_case_erase(s, f->cid), CV_EDENIED);
+	cv_session_close(s);
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_case_erase(s, f->cid), 0);
+	assert_int_equal(cv_case_erase(s, f->cid), CV_ENOTFOUND);
+	cv_session_close(s);
+
+	assert_false(test_dir_contains(f->dir, wrapped, kv.mv_size));
+	assert_false(test_dir_contains(f->dir, rec + rv.mv_size - 64, 64));
+	assert_false(test_dir_contains(f->dir, rec + 40, 32));
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out),
+	    CV_ENOTFOUND);
+	assert_null(out);
+	/* The other case is untouched. */
+	assert_int_equal(cv_record_show(s, f->cid2, 1, 0, NULL, &out), 0);
+	json_decref(out);
+	cv_session_close(s);
+}
+
+static void
+bad_input_changes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	size_t records = raw_count(f->dir, CV_DB_RECORDS);
+	size_t cases = raw_count(f->dir, CV_DB_CASES);
+	json_t *in = test_fixture("intake_valid.json"), *bad, *big;
+	char id[CV_CASE_ID_LEN + 1], *pad;
+	uint32_t rid;
+
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_record_add(s, f->cid, "no_such_type", in, &rid),
+	    CV_EINVAL);
+	assert_int_equal(cv_record_add(s, "CZZZZZZZZZZ", "intake", in, &rid),
+	    CV_ENOTFOUND);
+	assert_int_equal(cv_record_add(s, "../../etc", "intake", in, &rid),
+	    CV_ENOTFOUND);
+	bad = test_fixture("intake_bad_nik_short.json");
+	assert_int_equal(cv_record_add(s, f->cid, "intake", bad, &rid),
+	    CV_ESCHEMA);
+	assert_non_null(strstr(cv_error_detail(), "nik"));
+	assert_int_equal(cv_case_open(s, bad, id), CV_ESCHEMA);
+	json_decref(bad);
+	/* Oversized: a valid shape with a huge field. */
+	big = json_deep_copy(in);
+	pad = malloc(CV_RECORD_MAX + 2);
+	memset(pad, 'a', CV_RECORD_MAX + 1);
+	pad[CV_RECORD_MAX + 1] = '\0';
+	json_object_set_new(json_object_get(big, "contact"), "address",
+	    json_string(pad));
+	assert_int_equal(cv_record_add(s, f->cid, "intake", big, &rid),
+	    CV_ETOOBIG);
+	free(pad);
+	json_decref(big);
+	json_decref(in);
+	cv_session_close(s);
+	assert_int_equal(raw_count(f->dir, CV_DB_RECORDS), records);
+	assert_int_equal(raw_count(f->dir, CV_DB_CASES), cases);
+}
+
+static void
+team_gate(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+
+	/* Not on the team: refused, with the rule named. */
+	assert_int_equal(show(f->dir, "rina", f->cid, 1, 0), CV_EDENIED);
+	assert_int_equal(show(f->dir, "admin", f->cid, 1, 0), CV_EDENIED);
+	assert_int_equal(show(f->dir, "inspektur", f->cid, 1, 0), CV_EDENIED);
+	/* Assigned by the supervisor: allowed; removed: refused at once. */
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_case_assign(s, f->cid, "rina", 0), 0);
+	cv_session_close(s);
+	assert_int_equal(show(f->dir, "rina", f->cid, 1, 0), 0);
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_case_assign(s, f->cid, "rina", 1), 0);
+	cv_session_close(s);
+	assert_int_equal(show(f->dir, "rina", f->cid, 1, 0), CV_EDENIED);
+}
+
+static void
+amend_keeps_history(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	json_t *in = test_fixture("intake_valid.json"), *out, *hist;
+	uint32_t ver;
+
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	json_object_set_new(json_object_get(in, "referral"), "source",
+	    json_string("whatsapp"));
+	assert_int_equal(cv_record_amend(s, f->cid, 1, in, &ver), 0);
+	assert_int_equal(ver, 2);
+	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out), 0);
+	assert_int_equal(json_integer_value(json_object_get(out, "version")),
+	    2);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(out, "data"), "referral"), "source")), "whatsapp");
+	json_decref(out);
+	assert_int_equal(cv_record_show(s, f->cid, 1, 1, NULL, &out), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(out, "data"), "referral"), "source")),
+	    "online_form");
+	json_decref(out);
+	assert_int_equal(cv_record_history(s, f->cid, 1, &hist), 0);
+	assert_int_equal(json_array_size(hist), 2);
+	json_decref(hist);
+	assert_int_equal(cv_record_show(s, f->cid, 1, 3, NULL, &out),
+	    CV_ENOTFOUND);
+	json_decref(in);
+	cv_session_close(s);
+}
+
+static void
+backup_and_rotate_keep_records(void **state)
+{
+	struct fx *f = *state;
+	uint8_t wrapped[256];
+	char dest[128];
+	struct cv_session *s;
+	MDB_val kv;
+
+	snprintf(dest, sizeof(dest), "%s-backup", f->dir);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_vault_backup(s, dest), 0);
+	assert_int_equal(cv_vault_backup(s, dest), CV_EEXIST);
+	cv_session_close(s);
+	/* The copy opens with the same passphrases and reads the same. */
+	assert_int_equal(show(dest, "siti", f->cid, 1, 1), 0);
+	assert_int_equal(show(dest, "siti", f->cid2, 1, 1), 0);
+
+	kv = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, wrapped,
+	    sizeof(wrapped));
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_key_rotate(s), CV_EDENIED);
+	cv_session_close(s);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_key_rotate(s), 0);
+	cv_session_close(s);
+	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
+	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), 0);
+	/* The case key wrapped under the old KEK is gone from every file. */
+	assert_false(test_dir_contains(f->dir, wrapped + 8, kv.mv_size - 8));
+	test_rm_rf(dest);
+}
+
+static void
+readers_during_writer(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	json_t *in, *out;
+	int i, status, reads = 0;
+	uint32_t rid;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The writer: its own process, its own session. */
+		s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+		in = test_fixture("intake_valid.json");
+		for (i = 0; i < 30; i++)
+			if (cv_record_add(s, f->cid2, "intake", in, &rid) != 0)
+				_exit(1);
+		json_decref(in);
+		cv_session_close(s);
+		_exit(0);
+	}
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out),
+		    0);
+		json_decref(out);
+		reads++;
+	}
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(reads > 0);
+	/* Every write landed. */
+	assert_int_equal(cv_record_show(s, f->cid2, 31, 0, NULL, &out), 0);
+	json_decref(out);
+	cv_session_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(no_plaintext_on_disk, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(flipped_byte_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(flipped_header_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(moved_ciphertext_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(moved_case_key_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(wrong_passphrase_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(repeated_failures_back_off,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(disabled_user_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(erase_leaves_nothing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(bad_input_changes_nothing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(team_gate, setup, teardown),
+		cmocka_unit_test_setup_teardown(amend_keeps_history, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(backup_and_rotate_keep_records,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(readers_during_writer, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
