@@ -150,6 +150,110 @@ int cv_vault_backup(struct cv_session *s, const char *dest);
 int cv_key_rotate(struct cv_session *s);
 
 /*
+ * Consent (docs/consent.md). GRANT is {"recipient": {"role": R} or
+ * {"user": U}, "classes": [...], "purpose": P, "from"?, "until"?,
+ * "grantor": "survivor"|"guardian", "guardian"?: {"name", "relationship"},
+ * "assent"?: bool, "form_ref": REF}; the vault adds the id, the time and
+ * who recorded it. The survivor's age (from the intake) decides who may
+ * grant; a guardian recorded as the alleged perpetrator is refused.
+ * Withdrawal takes effect for every later access at once.
+ */
+int cv_case_consent_grant(struct cv_session *s, const char *case_id,
+    const json_t *grant, char id[static 12]);
+int cv_case_consent_withdraw(struct cv_session *s, const char *case_id,
+    const char *consent_id);
+int cv_case_consent_list(struct cv_session *s, const char *case_id,
+    json_t **out);
+
+/*
+ * Legal-aid requests. A request names classes ("incident,legal") and a
+ * purpose; a supervisor or the case counsellor approves it only when a
+ * valid consent covers those classes, the purpose and the requester, for
+ * HOURS (0: 72); the requester then fetches, within that window, only the
+ * approved classes, each fetch recorded as a disclosure.
+ */
+int cv_request_create(struct cv_session *s, const char *case_id,
+    const char *classes, const char *purpose, char id[static 12]);
+int cv_request_decide(struct cv_session *s, const char *request_id,
+    int approve, unsigned hours);
+int cv_request_list(struct cv_session *s, json_t **out);
+int cv_request_fetch(struct cv_session *s, const char *request_id,
+    json_t **out);
+
+/*
+ * Break-glass: a time-boxed window (MINUTES, 0: 60, at most 240) on a case
+ * the user is not assigned to, for the roles the policies allow. REASON is
+ * stored encrypted, readable by supervisors and auditors; every access
+ * inside the window is flagged in the trail; every window waits in the
+ * review queue until a supervisor or auditor marks it reviewed.
+ */
+int cv_breakglass_open(struct cv_session *s, const char *case_id,
+    const char *reason, unsigned minutes, char id[static 12]);
+int cv_breakglass_list(struct cv_session *s, int all, json_t **out);
+int cv_breakglass_review(struct cv_session *s, const char *id);
+
+/*
+ * Disclosure on a legal basis other than consent (supervisors): BASIS from
+ * the fixed list in docs/consent.md, RECIPIENT a kind (police, court,
+ * prosecutor, health_service, social_service, other), NOTE free text kept
+ * sealed (may be NULL). Returns the disclosed records, redacted to
+ * CLASSES, and joins the review queue.
+ */
+int cv_disclose(struct cv_session *s, const char *case_id,
+    const char *classes, const char *basis, const char *recipient,
+    const char *note, json_t **out);
+
+/*
+ * Policies. cv_policy_check lints the *.policy files of DIR (no vault
+ * needed; *out lists the findings; CV_EPOLICY with file:line in
+ * cv_error_detail() for a file that does not parse). cv_policy_explain
+ * shows each gate's verdict for USER (yourself, or anyone for an
+ * auditor); cv_policy_deploy replaces the vault's policy set (admin),
+ * keeping the old one when the new does not load.
+ */
+int cv_policy_check(const char *dir, json_t **out);
+int cv_policy_explain(struct cv_session *s, const char *user,
+    const char *action, const char *case_id, const char *cls,
+    const char *purpose, json_t **out);
+int cv_policy_deploy(struct cv_session *s, const char *dir);
+
+/*
+ * Case work (docs/records.md, docs/assessments.md, docs/service-flow.md).
+ *
+ * cv_note_add stores a counselling note (record type "note", class
+ * counseling_note) of TEXT (LEN bytes, UTF-8) with KIND (NULL: "follow_up")
+ * and DATE ("YYYY-MM-DD", NULL: today) and sets *record_id.
+ * cv_note_show returns the notes of the case the gate lets the user read.
+ */
+int cv_note_add(struct cv_session *s, const char *case_id, const char *text,
+    size_t len, const char *kind, const char *date, uint32_t *record_id);
+int cv_note_show(struct cv_session *s, const char *case_id, json_t **out);
+
+/*
+ * Score ANSWERS ({"items": [...]}) with INSTRUMENT ("hamd", "hama",
+ * "mmse"), store the scored assessment as a record of type "assessment"
+ * and return {"instrument","version","total","severity",...} in *result
+ * and its record id in *record_id. CV_ESCHEMA names the bad item.
+ */
+int cv_assess(struct cv_session *s, const char *case_id,
+    const char *instrument, const json_t *answers, json_t **result,
+    uint32_t *record_id);
+
+/*
+ * Move the case to STEP of the service flow (docs/service-flow.md);
+ * REASON may be NULL where the flow needs none. A step that skips a
+ * required one is CV_ESTATE with the reason in cv_error_detail().
+ */
+int cv_case_step(struct cv_session *s, const char *case_id, const char *step,
+    const char *reason);
+
+/*
+ * The coverage indicator for YEAR (docs/indicator.md), for supervisors:
+ * de-identified counts only. The production of the report is audited.
+ */
+int cv_report_indicator(struct cv_session *s, int year, json_t **out);
+
+/*
  * The audit trail, for auditors (policy action audit.read).
  * cv_trail_verify checks every signature against the vault's audit key,
  * the sequence, the times, every Log-Root, growth since FROM (a commit id

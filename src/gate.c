@@ -354,7 +354,18 @@ cv_gate_read_record(struct cv_session *s, MDB_txn *txn,
     uint32_t version, const char *op, const char *purpose,
     const char *request, json_t **out)
 {
-	struct cv_gate_req q = {.op = op, .access = "read", .case_id = case_id,
+	return cv_gate_read_record_as(s, txn, case_id, meta, record, version,
+	    op, "read", 0, purpose, request, out);
+}
+
+int
+cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
+    const char *case_id, const json_t *meta, uint32_t record,
+    uint32_t version, const char *op, const char *access,
+    cv_classmask only, const char *purpose, const char *request,
+    json_t **out)
+{
+	struct cv_gate_req q = {.op = op, .access = access, .case_id = case_id,
 				.meta = meta, .purpose = purpose,
 				.record = record, .partial = 1,
 				.request = request};
@@ -375,7 +386,9 @@ cv_gate_read_record(struct cv_session *s, MDB_txn *txn,
 	if ((r = cv_rec_header(txn, s, case_id, record, version, &h)) != 0)
 		return r;
 	q.version = version;
-	q.classes = h.classes;
+	q.classes = only != 0 ? h.classes & only : h.classes;
+	if (q.classes == 0)
+		return CV_ENOTFOUND; /* nothing of the asked classes in it */
 	if ((sc = cv_forms_schema(h.type)) == NULL)
 		return CV_ECORRUPT;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
@@ -474,5 +487,129 @@ cv_gate_explain(struct cv_session *s, MDB_txn *txn, const char *action,
 out:
 	json_decref(o);
 	facts_free(&f);
+	return r;
+}
+
+struct agg_ctx {
+	struct cv_session *s;
+	MDB_txn *txn;
+	const char *case_id;
+	const json_t *meta;
+	const char *type;
+	const uint8_t *key;
+	uint32_t last_record;
+	uint32_t last_version;
+	int (*cb)(const char *, const json_t *, uint32_t, uint32_t,
+	    const struct cv_rec_hdr *, const json_t *, void *);
+	void *arg;
+	int have;
+	struct cv_rec_hdr h;
+};
+
+/* Called for each version in key order; deliver each record's last. */
+static int
+agg_deliver(struct agg_ctx *a)
+{
+	json_t *data = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!a->have)
+		return 0;
+	a->have = 0;
+	if ((r = cv_rec_decrypt(a->txn, a->s, a->case_id, a->last_record,
+	    a->last_version, a->key, &text, &len)) != 0)
+		return r;
+	if (cv_json_parse_object(text, len, CV_RECORD_MAX, &data) != 0)
+		r = CV_ECORRUPT;
+	else
+		r = a->cb(a->case_id, a->meta, a->last_record, a->last_version,
+		    &a->h, data, a->arg);
+	sodium_memzero(text, len);
+	free(text);
+	json_decref(data);
+	return r;
+}
+
+static int
+agg_version(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
+    void *arg)
+{
+	struct agg_ctx *a = arg;
+	int r;
+
+	if (a->type != NULL && strcmp(h->type, a->type) != 0)
+		return 0;
+	if (a->have && record != a->last_record && (r = agg_deliver(a)) != 0)
+		return r;
+	a->have = 1;
+	a->last_record = record;
+	a->last_version = version;
+	a->h = *h;
+	return 0;
+}
+
+int
+cv_gate_aggregate(struct cv_session *s, const char *op, const char *access,
+    const char *type, const json_t *extra,
+    int (*cb)(const char *case_id, const json_t *meta, uint32_t record,
+    uint32_t version, const struct cv_rec_hdr *h, const json_t *data,
+    void *arg), void *arg)
+{
+	struct cv_gate_req q = {.op = op, .access = access};
+	struct cv_gate_res res;
+	struct agg_ctx a;
+	uint8_t key[CV_KEYBYTES];
+	char id[CV_CASE_ID_LEN + 1];
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	json_t *meta;
+	int rc, r;
+
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	if ((r = cv_gate_check(s, txn, &q, extra, &res)) != 0)
+		goto out;
+	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASES], &c) != 0) {
+		r = CV_ESTORE;
+		goto out;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != CV_CASE_ID_LEN)
+			continue;
+		memcpy(id, k.mv_data, CV_CASE_ID_LEN);
+		id[CV_CASE_ID_LEN] = '\0';
+		if (cv_case_load(txn, s, id, &meta) != 0)
+			continue;
+		if (json_is_true(json_object_get(meta, "erased")) ||
+		    cv_casekey_get(txn, s, id, key) != 0) {
+			json_decref(meta);
+			continue;
+		}
+		memset(&a, 0, sizeof(a));
+		a.s = s;
+		a.txn = txn;
+		a.case_id = id;
+		a.meta = meta;
+		a.type = type;
+		a.key = key;
+		a.cb = cb;
+		a.arg = arg;
+		r = cv_rec_foreach(txn, s, id, agg_version, &a);
+		if (r == 0)
+			r = agg_deliver(&a);
+		/* A case without records of TYPE is still a case. */
+		if (r == 0 && type != NULL && a.last_record == 0)
+			r = cb(id, meta, 0, 0, NULL, NULL, arg);
+		json_decref(meta);
+		sodium_memzero(key, sizeof(key));
+	}
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	mdb_txn_abort(txn);
 	return r;
 }

@@ -63,6 +63,17 @@ int cv_gate_read_record(struct cv_session *s, MDB_txn *txn,
     const char *request, json_t **out);
 
 /*
+ * As cv_gate_read_record, for another policy action than "read" (e.g.
+ * "disclose"), and restricted to the classes in ONLY (0: every class of
+ * the record). CV_ENOTFOUND when the record holds none of ONLY.
+ */
+int cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
+    const char *case_id, const json_t *meta, uint32_t record,
+    uint32_t version, const char *op, const char *access,
+    cv_classmask only, const char *purpose, const char *request,
+    json_t **out);
+
+/*
  * The verdict alone, for `policy explain`: each gate's answer for one
  * action on one case and class, recorded as an explain event.
  */
@@ -79,4 +90,20 @@ int cv_gate_explain(struct cv_session *s, MDB_txn *txn, const char *action,
  */
 int cv_gate_decide_only(struct cv_session *s, MDB_txn *txn,
     const char *action, const char *case_id, const json_t *meta, int cls);
+/*
+ * For de-identified aggregates (the coverage indicator): decide ACCESS
+ * (an action on no class, e.g. "report.read") once, record the decision
+ * as event OP with EXTRA's fields, and when allowed open the latest
+ * version of every record of TYPE (NULL: every type) of every case that
+ * is not erased, passing each to CB with the case metadata. CB may only
+ * aggregate: it must not keep or return what it is given. A nonzero
+ * return from CB stops the walk and is returned.
+ */
+struct cv_rec_hdr;
+int cv_gate_aggregate(struct cv_session *s, const char *op,
+    const char *access, const char *type, const json_t *extra,
+    int (*cb)(const char *case_id, const json_t *meta, uint32_t record,
+    uint32_t version, const struct cv_rec_hdr *h, const json_t *data,
+    void *arg), void *arg);
+
 #endif

@@ -32,7 +32,18 @@ struct cli_cmd {
 	const char *help; /* the body of --help */
 };
 
-extern const struct cli_cmd cli_cmds[];
+/*
+ * The command tables, one per command file, each ended by an entry whose
+ * group is NULL; cli_tables lists them, ended by NULL. Dispatch, usage
+ * and --help all come from them.
+ */
+extern const struct cli_cmd cli_cmds_core[];
+extern const struct cli_cmd cli_cmds_access[];
+extern const struct cli_cmd cli_cmds_casework[];
+extern const struct cli_cmd *const cli_tables[];
+
+/* The command named NAME ("record show"), or NULL. */
+const struct cli_cmd *cli_cmd_find(const char *name);
 
 /* One option of a command. */
 struct cli_opt {

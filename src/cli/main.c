@@ -9,7 +9,7 @@
 
 #include "cli.h"
 
-const struct cli_cmd cli_cmds[] = {
+const struct cli_cmd cli_cmds_core[] = {
 	{"init", NULL, cmd_init, "init DIR --admin NAME",
 	 "Create a vault in DIR with NAME as its first administrator.",
 	 "DIR must not exist or be empty. The vault gets a random root key,\n"
@@ -108,15 +108,20 @@ const struct cli_cmd cli_cmds[] = {
 	{NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
+const struct cli_cmd *const cli_tables[] = {
+	cli_cmds_core, cli_cmds_access, cli_cmds_casework, NULL,
+};
+
 static void
 usage_all(FILE *f)
 {
-	const struct cli_cmd *k;
+	const struct cli_cmd *const *t, *k;
 
 	fprintf(f, "usage: casevault [-V DIR] [-u USER] [--passphrase-file F] "
 		   "[--json] COMMAND ...\n\nCommands:\n");
-	for (k = cli_cmds; k->group != NULL; k++)
-		fprintf(f, "  %-44s %s\n", k->synopsis, k->summary);
+	for (t = cli_tables; *t != NULL; t++)
+		for (k = *t; k->group != NULL; k++)
+			fprintf(f, "  %-44s %s\n", k->synopsis, k->summary);
 	fprintf(f, "\ncasevault COMMAND --help shows a command's help.\n");
 }
 
@@ -124,7 +129,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct rlimit nocore = {0, 0};
-	const struct cli_cmd *k;
+	const struct cli_cmd *const *t, *k;
 	struct cli c;
 	char name[64];
 	int i, r;
@@ -170,7 +175,8 @@ main(int argc, char **argv)
 		usage_all(stderr);
 		return EXIT_USAGE;
 	}
-	for (k = cli_cmds; k->group != NULL; k++) {
+	for (t = cli_tables; *t != NULL; t++)
+	for (k = *t; k->group != NULL; k++) {
 		if (strcmp(k->group, argv[i]) != 0)
 			continue;
 		if (k->verb == NULL) {

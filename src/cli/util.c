@@ -51,17 +51,28 @@ global_bind(struct cli *c, int i, const char ***val, int **flag)
 	}
 }
 
+const struct cli_cmd *
+cli_cmd_find(const char *name)
+{
+	const struct cli_cmd *const *t, *k;
+	char full[64];
+
+	for (t = cli_tables; *t != NULL; t++)
+		for (k = *t; k->group != NULL; k++) {
+			snprintf(full, sizeof(full), "%s%s%s", k->group,
+			    k->verb ? " " : "", k->verb ? k->verb : "");
+			if (strcmp(full, name) == 0)
+				return k;
+		}
+	return NULL;
+}
+
 static void
 print_help(const struct cli *c)
 {
 	const struct cli_cmd *k;
-	char name[64];
 
-	for (k = cli_cmds; k->group != NULL; k++) {
-		snprintf(name, sizeof(name), "%s%s%s", k->group,
-		    k->verb ? " " : "", k->verb ? k->verb : "");
-		if (strcmp(name, c->name) != 0)
-			continue;
+	if ((k = cli_cmd_find(c->name)) != NULL) {
 		printf("usage: casevault %s\n\n%s\n\n%s\n", k->synopsis,
 		    k->summary, k->help);
 		printf("\nCommon options: -V/--vault DIR (or CASEVAULT_DIR), "
@@ -69,7 +80,6 @@ print_help(const struct cli *c)
 		       "--passphrase-file FILE (else a no-echo prompt), "
 		       "--json.\n"
 		       "Exit status: 0 ok, 1 refused or failed, 2 usage.\n");
-		return;
 	}
 }
 
@@ -77,16 +87,11 @@ int
 cli_usage(struct cli *c, const char *why)
 {
 	const struct cli_cmd *k;
-	char name[64];
 
 	if (why != NULL)
 		fprintf(stderr, "casevault %s: %s\n", c->name, why);
-	for (k = cli_cmds; k->group != NULL; k++) {
-		snprintf(name, sizeof(name), "%s%s%s", k->group,
-		    k->verb ? " " : "", k->verb ? k->verb : "");
-		if (strcmp(name, c->name) == 0)
-			fprintf(stderr, "usage: casevault %s\n", k->synopsis);
-	}
+	if ((k = cli_cmd_find(c->name)) != NULL)
+		fprintf(stderr, "usage: casevault %s\n", k->synopsis);
 	return EXIT_USAGE;
 }
 
