@@ -45,7 +45,7 @@ refuse() {
 
 # has DESCRIPTION FILE PATTERN: FILE must contain PATTERN (grep -E).
 has() {
-	if grep -Eq -- "$3" "$2"; then ok "$1"; else
+	if grep -aEq -- "$3" "$2"; then ok "$1"; else
 		not_ok "$1"
 		echo "    '$3' not in:"
 		sed 's/^/    /' "$2" | head -10
@@ -54,9 +54,9 @@ has() {
 
 # lacks DESCRIPTION FILE PATTERN: FILE must not contain PATTERN.
 lacks() {
-	if grep -Eq -- "$3" "$2"; then
+	if grep -aEq -- "$3" "$2"; then
 		not_ok "$1"
-		grep -E -- "$3" "$2" | head -3 | sed 's/^/    /'
+		grep -aE -- "$3" "$2" | head -3 | sed 's/^/    /'
 	else ok "$1"; fi
 }
 
