@@ -86,7 +86,8 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/driver.o $(LIB)
 
 # Installs the Debian packages the build and the tests need, when missing.
 DEB_PKGS = build-essential pkg-config libsodium-dev liblmdb-dev libgit2-dev \
-	   libargon2-dev libjansson-dev libcmocka-dev git openssh-client
+	   libargon2-dev libjansson-dev libcmocka-dev git openssh-client \
+	   clang-format
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -25,7 +25,8 @@ mkkey(uint8_t k[static KEY_MAX], const char *case_id, char kind,
 		return CV_EINVAL;
 	memcpy(k, case_id, CV_CASE_ID_LEN);
 	k[CV_CASE_ID_LEN] = (uint8_t)kind;
-	memcpy(k + CV_CASE_ID_LEN + 1, id, n);
+	if (n > 0)
+		memcpy(k + CV_CASE_ID_LEN + 1, id, n);
 	*klen = CV_CASE_ID_LEN + 1 + n;
 	return 0;
 }
