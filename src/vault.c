@@ -409,8 +409,16 @@ pending_flush(MDB_txn *txn, struct cv_session *s, int *changed)
 		return CV_ESTORE;
 	while ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
 		if (cv_json_parse_object(v.mv_data, v.mv_size, 8192, &ev) ==
-		    0 && (r = cv_event_commit(s, ev, 0, NULL)) != 0)
-			break;
+		    0) {
+			/* Queued before any key was unlocked: it carries the
+			 * policy in force when it enters the trail. */
+			if (json_object_get(ev, "policy") == NULL &&
+			    s->policy_hash[0] != '\0')
+				json_object_set_new(ev, "policy",
+				    json_string(s->policy_hash));
+			if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+				break;
+		}
 		if ((rc = mdb_cursor_del(c, 0)) != 0) {
 			r = cv_store_err(rc);
 			break;

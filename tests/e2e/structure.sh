@@ -1,0 +1,54 @@
+#!/bin/sh
+# Rules of the code that a reviewer would otherwise have to remember:
+# the gate is the only path to a decrypted record, the library prints
+# nothing but two named warnings, no passphrase comes from the
+# environment, and no secret-looking option exists on the command line.
+. tests/e2e/lib.sh
+
+# Files other than the format and the gate that name cv_rec_decrypt.
+grep -l 'cv_rec_decrypt' src/*.c src/cli/*.c | grep -v -e '^src/recfmt.c$' \
+	-e '^src/gate.c$' >"$T/decrypters" || true
+if [ -s "$T/decrypters" ]; then
+	not_ok "only src/gate.c opens records (also: $(cat "$T/decrypters"))"
+else
+	ok "only src/gate.c opens records"
+fi
+grep -c 'cv_rec_decrypt(' src/gate.c >"$T/n"
+has "and the gate does call it" "$T/n" '^[1-9]'
+
+# The library does not print: only the command does (src/cli/). The two
+# exceptions warn on stderr about a test-only setting and a build defect.
+grep -n -E '\b(printf|fprintf|puts|fputs|perror)\(' src/*.c |
+	grep -v -e '^src/passphrase.c:.*WARNING: test-only' \
+	-e '^src/forms.c:.*built-in definition' >"$T/prints" || true
+grep -n -A1 'fprintf(stderr, "casevault: WARNING' src/passphrase.c >/dev/null &&
+	sed -i '/^src\/passphrase.c:/d' "$T/prints"
+grep -n -A1 'fprintf(stderr, "casevault: built-in' src/forms.c >/dev/null &&
+	sed -i '/^src\/forms.c:/d' "$T/prints"
+if [ -s "$T/prints" ]; then
+	not_ok "the library prints nothing"
+	sed 's/^/    /' "$T/prints"
+else
+	ok "the library prints nothing"
+fi
+
+# getenv: the test-only KDF switch and the vault and user names, no more.
+grep -n 'getenv(' src/*.c src/cli/*.c |
+	grep -v -e 'CASEVAULT_TEST_KDF' -e 'CASEVAULT_DIR' -e 'CASEVAULT_USER' \
+	-e 'EDITOR' -e 'TMPDIR' >"$T/env" || true
+if [ -s "$T/env" ]; then
+	not_ok "no other environment variable is read"
+	sed 's/^/    /' "$T/env"
+else
+	ok "no other environment variable is read"
+fi
+
+# No option takes a passphrase value on the command line.
+if grep -n -E '\{"(passphrase|password|pass|secret|key)", (0|'"'"'.'"'"')' src/cli/*.c; then
+	not_ok "no option carries a passphrase"
+else
+	ok "no option carries a passphrase"
+fi
+refuse "a passphrase-looking option is refused" 2 \
+	"$CV" -V "$T/x" -u admin --passphrase hunter2 case list
+finish

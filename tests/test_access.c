@@ -1,0 +1,302 @@
+#define _GNU_SOURCE
+/*
+ * The gate with the time-bound facts: a consent past its period, a
+ * request past its window, a break-glass window that closed, each
+ * planted in the store as they would be after time passed, must refuse;
+ * and consent grants checked against the survivor's age and the alleged
+ * perpetrators read from the intake.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case.h"
+#include "casedata.h"
+#include "casevault.h"
+#include "store.h"
+#include "util.h"
+#include "vault.h"
+
+#include "helpers.h"
+#include "helpers.c.inc"
+
+struct fx {
+	char dir[64];
+	char cid[CV_CASE_ID_LEN + 1];
+	char child[CV_CASE_ID_LEN + 1];
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cv_session *s;
+	json_t *in;
+
+	s = test_vault_new(f->dir);
+	cv_session_close(s);
+	test_user(f->dir, "siti", "counselor", 1);
+	test_user(f->dir, "andi", "legal_aid", 0);
+	test_user(f->dir, "kepala", "supervisor", 0);
+	test_user(f->dir, "dewi", "counselor", 0);
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	in = test_fixture("intake_valid.json");
+	assert_int_equal(cv_case_open(s, in, f->cid), 0);
+	json_decref(in);
+	/* A child at any date the suite runs: born ten years before now. */
+	in = test_fixture("intake_child_valid.json");
+	{
+		char born[25];
+		cv_format_time(cv_now_ms() - (uint64_t)10 * 365 * 86400000,
+		    born);
+		born[10] = '\0';
+		json_object_set_new(json_object_get(in, "survivor"),
+		    "birth_date", json_string(born));
+	}
+	assert_int_equal(cv_case_open(s, in, f->child), 0);
+	json_decref(in);
+	cv_session_close(s);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char top[64];
+
+	snprintf(top, sizeof(top), "%.*s", (int)(strrchr(f->dir, '/') -
+	    f->dir), f->dir);
+	test_rm_rf(top);
+	free(f);
+	return 0;
+}
+
+/* Store OBJ as KIND/ID in the case, as the vault would have. */
+static void
+plant(const char *dir, const char *cid, char kind, const char *id,
+    json_t *obj)
+{
+	struct cv_session *s = test_login(dir, "siti", TEST_PASS_STAFF);
+	uint8_t key[CV_KEYBYTES];
+	MDB_txn *txn;
+
+	assert_int_equal(cv_txn_begin(s->st, 0, &txn), 0);
+	assert_int_equal(cv_casekey_get(txn, s, cid, key), 0);
+	assert_int_equal(cv_casedata_put(txn, s, cid, kind, id, key, obj), 0);
+	if (kind != CV_CD_CONSENT)
+		assert_int_equal(cv_casedata_index(txn, s, id, cid), 0);
+	assert_int_equal(cv_txn_commit(txn), 0);
+	cv_session_close(s);
+	json_decref(obj);
+}
+
+static json_t *
+consent(const char *id, const char *from, const char *until)
+{
+	return json_pack("{s:s, s:s, s:{s:s}, s:[s], s:s, s:s, s:s, s:s, s:s}",
+	    "id", id, "grantor", "survivor", "recipient", "role", "legal_aid",
+	    "classes", "incident", "purpose", "legal_proceeding", "from", from,
+	    "until", until, "recorded_by", "u2", "form_ref", "F-1");
+}
+
+static json_t *
+request(const char *id, uint32_t requester, uint64_t until)
+{
+	return json_pack("{s:s, s:I, s:s, s:[s], s:s, s:s, s:I, s:I}", "id",
+	    id, "requester", (json_int_t)requester, "requester_role",
+	    "legal_aid", "classes", "incident", "purpose", "legal_proceeding",
+	    "status", "approved", "created", (json_int_t)(until - 1000),
+	    "until", (json_int_t)until);
+}
+
+static int
+fetch(const char *dir, const char *rid)
+{
+	struct cv_session *s = test_login(dir, "andi", TEST_PASS_STAFF);
+	json_t *out = NULL;
+	int r = cv_request_fetch(s, rid, &out);
+
+	json_decref(out);
+	cv_session_close(s);
+	return r;
+}
+
+static void
+consent_and_request_in_force(void **state)
+{
+	struct fx *f = *state;
+
+	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
+	    consent("K0000000001", "2026-01-01", "2999-01-01"));
+	plant(f->dir, f->cid, CV_CD_REQUEST, "R0000000001",
+	    request("R0000000001", 3, cv_now_ms() + 3600000));
+	/* The control: both in force, the fetch works. */
+	assert_int_equal(fetch(f->dir, "R0000000001"), 0);
+}
+
+static void
+expired_consent_refused(void **state)
+{
+	struct fx *f = *state;
+
+	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
+	    consent("K0000000001", "2020-01-01", "2020-06-01"));
+	plant(f->dir, f->cid, CV_CD_REQUEST, "R0000000001",
+	    request("R0000000001", 3, cv_now_ms() + 3600000));
+	assert_int_equal(fetch(f->dir, "R0000000001"), CV_EDENIED);
+}
+
+static void
+expired_request_refused(void **state)
+{
+	struct fx *f = *state;
+
+	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
+	    consent("K0000000001", "2026-01-01", "2999-01-01"));
+	plant(f->dir, f->cid, CV_CD_REQUEST, "R0000000001",
+	    request("R0000000001", 3, cv_now_ms() - 1000));
+	assert_int_equal(fetch(f->dir, "R0000000001"), CV_EDENIED);
+}
+
+static void
+closed_window_refused(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	uint64_t now = cv_now_ms();
+	json_t *out = NULL;
+
+	/* dewi (u5) had a window on the case; it closed a minute ago. */
+	plant(f->dir, f->cid, CV_CD_BREAKGLASS, "B0000000001",
+	    json_pack("{s:s, s:I, s:I, s:I, s:s, s:b}", "id", "B0000000001",
+	    "user", (json_int_t)5, "opened", (json_int_t)(now - 3600000),
+	    "until", (json_int_t)(now - 60000), "reason", "a test window",
+	    "reviewed", 0));
+	s = test_login(f->dir, "dewi", TEST_PASS_STAFF);
+	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out),
+	    CV_EDENIED);
+	cv_session_close(s);
+	/* Opened now, it allows; the same read is then flagged. */
+	s = test_login(f->dir, "dewi", TEST_PASS_STAFF);
+	{
+		char id[12];
+		assert_int_equal(cv_breakglass_open(s, f->cid, "hotline call "
+		    "at night", 5, id), 0);
+	}
+	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out), 0);
+	assert_true(json_is_true(json_object_get(out, "breakglass")));
+	json_decref(out);
+	cv_session_close(s);
+}
+
+static json_t *
+guardian_grant(const char *relationship, int assent)
+{
+	return json_pack("{s:{s:s}, s:[s], s:s, s:s, s:{s:s, s:s}, s:b, s:s}",
+	    "recipient", "role", "legal_aid", "classes", "incident", "purpose",
+	    "legal_proceeding", "grantor", "guardian", "guardian", "name",
+	    "Ibu Wali Fiksi", "relationship", relationship, "assent", assent,
+	    "form_ref", "F-2");
+}
+
+static void
+child_consent_rules(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	json_t *g, *list;
+	char id[12];
+
+	/* The survivor herself cannot grant on a child's case. */
+	g = json_pack("{s:{s:s}, s:[s], s:s, s:s, s:s}", "recipient", "role",
+	    "legal_aid", "classes", "incident", "purpose", "legal_proceeding",
+	    "grantor", "survivor", "form_ref", "F-2");
+	assert_int_equal(cv_case_consent_grant(s, f->child, g, id),
+	    CV_EINVAL);
+	json_decref(g);
+	/* A guardian recorded as the alleged perpetrator (the recruiter). */
+	g = guardian_grant("recruiter", 1);
+	assert_int_equal(cv_case_consent_grant(s, f->child, g, id),
+	    CV_EINVAL);
+	assert_non_null(strstr(cv_error_detail(), "perpetrator"));
+	json_decref(g);
+	/* Without the child's assent. */
+	g = guardian_grant("parent", 0);
+	assert_int_equal(cv_case_consent_grant(s, f->child, g, id),
+	    CV_EINVAL);
+	json_decref(g);
+	/* Nothing was stored by the refusals. */
+	assert_int_equal(cv_case_consent_list(s, f->child, &list), 0);
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+	/* A guardian who is not the perpetrator, with assent. */
+	g = guardian_grant("parent", 1);
+	if (cv_case_consent_grant(s, f->child, g, id) != 0)
+		fail_msg("refused: %s", cv_error_detail());
+	json_decref(g);
+	assert_int_equal(cv_case_consent_list(s, f->child, &list), 0);
+	assert_int_equal(json_array_size(list), 1);
+	/* The guardian's name is not in the list. */
+	assert_null(json_object_get(json_object_get(json_array_get(list, 0),
+	    "guardian"), "name"));
+	json_decref(list);
+	cv_session_close(s);
+}
+
+static void
+counseling_note_needs_named_consent(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	char rid[12];
+	json_t *note = test_fixture("note_valid.json"), *out = NULL;
+	uint32_t nid;
+
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_record_add(s, f->cid, "note", note, &nid), 0);
+	cv_session_close(s);
+	json_decref(note);
+	/* Consent and request for incident only: the note stays closed. */
+	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
+	    consent("K0000000001", "2026-01-01", "2999-01-01"));
+	s = test_login(f->dir, "andi", TEST_PASS_STAFF);
+	assert_int_equal(cv_request_create(s, f->cid, "counseling_note",
+	    "legal_proceeding", rid), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_request_decide(s, rid, 1, 1), CV_ESTATE);
+	cv_session_close(s);
+	s = test_login(f->dir, "andi", TEST_PASS_STAFF);
+	assert_int_equal(cv_request_fetch(s, rid, &out), CV_EDENIED);
+	assert_null(out);
+	cv_session_close(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(consent_and_request_in_force,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(expired_consent_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(expired_request_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(closed_window_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(child_consent_rules, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    counseling_note_needs_named_consent, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
