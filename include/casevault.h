@@ -23,36 +23,36 @@
 #define CV_VERSION_STRING "0.1.0"
 
 /* Error codes. The range -1000..-1099 is reserved for casevault. */
-#define CV_OK		0
-#define CV_EINVAL	(-1001) /* bad argument or input; nothing changed */
-#define CV_ENOMEM	(-1002) /* out of memory */
-#define CV_EIO		(-1003) /* a file could not be read or written */
-#define CV_ECRYPTO	(-1004) /* integrity check failed: data was altered */
-#define CV_EAUTH	(-1005) /* wrong user name or passphrase */
-#define CV_EDENIED	(-1006) /* refused by the access gate */
-#define CV_ENOTFOUND	(-1007) /* no such case, record, user or version */
-#define CV_EEXIST	(-1008) /* already exists */
-#define CV_EAUDIT	(-1009) /* the audit trail cannot be written: refused */
-#define CV_ECORRUPT	(-1010) /* the store or a file is malformed */
-#define CV_ELOCKED	(-1011) /* too many failed logins: wait and retry */
-#define CV_ESTORE	(-1012) /* the LMDB store failed */
-#define CV_ETOOBIG	(-1013) /* input larger than the limit */
-#define CV_EJSON	(-1014) /* malformed JSON */
-#define CV_ESCHEMA	(-1015) /* input does not match the record schema */
-#define CV_EPOLICY	(-1016) /* malformed policy */
-#define CV_EVERSION	(-1017) /* unsupported format or schema version */
-#define CV_EDISABLED	(-1018) /* the account is disabled */
-#define CV_EVERIFY	(-1019) /* audit trail verification failed */
-#define CV_ESTATE	(-1020) /* not allowed in the current state */
-#define CV_EBUSY	(-1021) /* the vault is in use by another process */
-#define CV_ESEALED	(-1022) /* the vault is sealed: no key is unlocked */
+#define CV_OK        0
+#define CV_EINVAL    (-1001) /* bad argument or input; nothing changed */
+#define CV_ENOMEM    (-1002) /* out of memory */
+#define CV_EIO       (-1003) /* a file could not be read or written */
+#define CV_ECRYPTO   (-1004) /* integrity check failed: data was altered */
+#define CV_EAUTH     (-1005) /* wrong user name or passphrase */
+#define CV_EDENIED   (-1006) /* refused by the access gate */
+#define CV_ENOTFOUND (-1007) /* no such case, record, user or version */
+#define CV_EEXIST    (-1008) /* already exists */
+#define CV_EAUDIT    (-1009) /* the audit trail cannot be written: refused */
+#define CV_ECORRUPT  (-1010) /* the store or a file is malformed */
+#define CV_ELOCKED   (-1011) /* too many failed logins: wait and retry */
+#define CV_ESTORE    (-1012) /* the LMDB store failed */
+#define CV_ETOOBIG   (-1013) /* input larger than the limit */
+#define CV_EJSON     (-1014) /* malformed JSON */
+#define CV_ESCHEMA   (-1015) /* input does not match the record schema */
+#define CV_EPOLICY   (-1016) /* malformed policy */
+#define CV_EVERSION  (-1017) /* unsupported format or schema version */
+#define CV_EDISABLED (-1018) /* the account is disabled */
+#define CV_EVERIFY   (-1019) /* audit trail verification failed */
+#define CV_ESTATE    (-1020) /* not allowed in the current state */
+#define CV_EBUSY     (-1021) /* the vault is in use by another process */
+#define CV_ESEALED   (-1022) /* the vault is sealed: no key is unlocked */
 
 /* Limits. */
-#define CV_NAME_MAX		64	/* user names, record types */
-#define CV_RECORD_MAX		(256 * 1024) /* plaintext JSON of one record */
-#define CV_PASSPHRASE_MAX	1024
-#define CV_PASSPHRASE_MIN	10
-#define CV_CASE_ID_LEN		11	/* "C" and 10 base32 characters */
+#define CV_NAME_MAX       64           /* user names, record types */
+#define CV_RECORD_MAX     (256 * 1024) /* plaintext JSON of one record */
+#define CV_PASSPHRASE_MAX 1024
+#define CV_PASSPHRASE_MIN 10
+#define CV_CASE_ID_LEN    11 /* "C" and 10 base32 characters */
 
 struct cv_vault;   /* an open vault directory */
 struct cv_session; /* an authenticated user on an open vault */
@@ -106,8 +106,8 @@ int cv_user_add(struct cv_session *s, const char *name, const char *role,
     int trained, const char *pass, size_t passlen);
 int cv_user_list(struct cv_session *s, json_t **out);
 /* Change NAME's passphrase: the user themselves, or an admin. */
-int cv_user_passwd(struct cv_session *s, const char *name, const char *pass,
-    size_t passlen);
+int cv_user_passwd(
+    struct cv_session *s, const char *name, const char *pass, size_t passlen);
 int cv_user_disable(struct cv_session *s, const char *name);
 
 /* Cases. *id receives a NUL-terminated case id (CV_CASE_ID_LEN + 1). */
@@ -115,8 +115,8 @@ int cv_case_open(struct cv_session *s, const json_t *intake,
     char id[static CV_CASE_ID_LEN + 1]);
 int cv_case_list(struct cv_session *s, json_t **out);
 int cv_case_show(struct cv_session *s, const char *case_id, json_t **out);
-int cv_case_assign(struct cv_session *s, const char *case_id,
-    const char *user, int remove);
+int cv_case_assign(
+    struct cv_session *s, const char *case_id, const char *user, int remove);
 int cv_case_close(struct cv_session *s, const char *case_id);
 
 /*
@@ -160,10 +160,10 @@ int cv_key_rotate(struct cv_session *s);
  */
 int cv_case_consent_grant(struct cv_session *s, const char *case_id,
     const json_t *grant, char id[static 12]);
-int cv_case_consent_withdraw(struct cv_session *s, const char *case_id,
-    const char *consent_id);
-int cv_case_consent_list(struct cv_session *s, const char *case_id,
-    json_t **out);
+int cv_case_consent_withdraw(
+    struct cv_session *s, const char *case_id, const char *consent_id);
+int cv_case_consent_list(
+    struct cv_session *s, const char *case_id, json_t **out);
 
 /*
  * Legal-aid requests. A request names classes ("incident,legal") and a
@@ -174,11 +174,11 @@ int cv_case_consent_list(struct cv_session *s, const char *case_id,
  */
 int cv_request_create(struct cv_session *s, const char *case_id,
     const char *classes, const char *purpose, char id[static 12]);
-int cv_request_decide(struct cv_session *s, const char *request_id,
-    int approve, unsigned hours);
+int cv_request_decide(
+    struct cv_session *s, const char *request_id, int approve, unsigned hours);
 int cv_request_list(struct cv_session *s, json_t **out);
-int cv_request_fetch(struct cv_session *s, const char *request_id,
-    json_t **out);
+int cv_request_fetch(
+    struct cv_session *s, const char *request_id, json_t **out);
 
 /*
  * Break-glass: a time-boxed window (MINUTES, 0: 60, at most 240) on a case
@@ -199,9 +199,8 @@ int cv_breakglass_review(struct cv_session *s, const char *id);
  * sealed (may be NULL). Returns the disclosed records, redacted to
  * CLASSES, and joins the review queue.
  */
-int cv_disclose(struct cv_session *s, const char *case_id,
-    const char *classes, const char *basis, const char *recipient,
-    const char *note, json_t **out);
+int cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
+    const char *basis, const char *recipient, const char *note, json_t **out);
 
 /*
  * Policies. cv_policy_check lints the *.policy files of DIR (no vault
@@ -235,9 +234,8 @@ int cv_note_show(struct cv_session *s, const char *case_id, json_t **out);
  * and return {"instrument","version","total","severity",...} in *result
  * and its record id in *record_id. CV_ESCHEMA names the bad item.
  */
-int cv_assess(struct cv_session *s, const char *case_id,
-    const char *instrument, const json_t *answers, json_t **result,
-    uint32_t *record_id);
+int cv_assess(struct cv_session *s, const char *case_id, const char *instrument,
+    const json_t *answers, json_t **result, uint32_t *record_id);
 
 /*
  * Move the case to STEP of the service flow (docs/service-flow.md);
@@ -269,12 +267,12 @@ int cv_trail_verify(struct cv_session *s, const char *from, json_t **out);
  * actor (a user name), time (SINCE in ms, 0 for all) and, with BREAKGLASS,
  * only accesses made under a break-glass window.
  */
-int cv_trail_log(struct cv_session *s, const char *case_id,
-    const char *actor, uint64_t since, int breakglass, json_t **out);
+int cv_trail_log(struct cv_session *s, const char *case_id, const char *actor,
+    uint64_t since, int breakglass, json_t **out);
 
 /* The pseudonym the trail uses for CASE_ID. */
-int cv_trail_pseudonym(struct cv_session *s, const char *case_id,
-    char out[static 33]);
+int cv_trail_pseudonym(
+    struct cv_session *s, const char *case_id, char out[static 33]);
 
 /* Push the trail to a mirror: a path or file:// URL (fast-forward only). */
 int cv_trail_push(struct cv_session *s, const char *remote);

@@ -26,22 +26,26 @@
 #define REQUEST_HOURS_DEFAULT 72
 #define REQUEST_HOURS_MAX     720
 #define BG_MINUTES_DEFAULT    60
-#define BG_MINUTES_MAX	      240
-#define REASON_MIN	      10
-#define REASON_MAX	      500
-#define HOUR_MS		      ((uint64_t)3600 * 1000)
+#define BG_MINUTES_MAX        240
+#define REASON_MIN            10
+#define REASON_MAX            500
+#define HOUR_MS               ((uint64_t)3600 * 1000)
 
 static const char *const bases[] = {
-	"tpks_police_report", /* UU 12/2022 (TPKS) art. 41: police, 3x24 h */
-	"court_order",	      /* an order of a court */
-	"child_protection",   /* UU 35/2014: a child in danger */
-	"medical_emergency",  /* life or health at immediate risk */
-	"law_enforcement",    /* a written request under KUHAP */
+    "tpks_police_report", /* UU 12/2022 (TPKS) art. 41: police, 3x24 h */
+    "court_order",        /* an order of a court */
+    "child_protection",   /* UU 35/2014: a child in danger */
+    "medical_emergency",  /* life or health at immediate risk */
+    "law_enforcement",    /* a written request under KUHAP */
 };
 
 static const char *const recipients[] = {
-	"police", "court", "prosecutor", "health_service", "social_service",
-	"other",
+    "police",
+    "court",
+    "prosecutor",
+    "health_service",
+    "social_service",
+    "other",
 };
 
 static int
@@ -63,15 +67,15 @@ class_array(cv_classmask m)
 
 	for (i = 0; i < CV_CLASS_COUNT; i++)
 		if (m & CV_CLASS_BIT(i))
-			json_array_append_new(a, json_string(cv_class_name(
-			    (enum cv_class)i)));
+			json_array_append_new(
+			    a, json_string(cv_class_name((enum cv_class)i)));
 	return a;
 }
 
 /* Begin a write txn and load a live case. */
 static int
-case_begin(struct cv_session *s, const char *case_id, int rdonly,
-    MDB_txn **txn, json_t **meta)
+case_begin(struct cv_session *s, const char *case_id, int rdonly, MDB_txn **txn,
+    json_t **meta)
 {
 	int r;
 
@@ -111,8 +115,8 @@ struct intake_find {
 };
 
 static int
-find_intake(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg)
+find_intake(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
 {
 	struct intake_find *f = arg;
 
@@ -127,8 +131,9 @@ cv_case_consent_grant(struct cv_session *s, const char *case_id,
     const json_t *grant, char id[static 12])
 {
 	struct cv_gate_req q = {.op = "consent.grant",
-				.access = "consent.grant", .case_id = case_id,
-				.write = 1};
+	    .access = "consent.grant",
+	    .case_id = case_id,
+	    .write = 1};
 	struct intake_find f = {0};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
@@ -149,12 +154,12 @@ cv_case_consent_grant(struct cv_session *s, const char *case_id,
 		goto out;
 	if (f.record == 0) {
 		cv_error_set("the case has no intake record: the survivor's "
-			     "age decides who may consent");
+		             "age decides who may consent");
 		r = CV_ESTATE;
 		goto out;
 	}
 	if ((r = cv_gate_read_record(s, txn, case_id, meta, f.record, 0,
-	    "consent.check", NULL, NULL, &intake)) != 0)
+	         "consent.check", NULL, NULL, &intake)) != 0)
 		goto out;
 	child = cv_schema_child(json_object_get(intake, "data"), now);
 	if (child < 0) {
@@ -171,8 +176,9 @@ cv_case_consent_grant(struct cv_session *s, const char *case_id,
 		json_object_set_new(g, "from", json_string(t));
 	}
 	json_object_set_new(g, "recorded_by", json_string(s->actor));
-	if (cv_consent_validate(g, child, cv_schema_perpetrators(
-	    json_object_get(intake, "data")), now, why, sizeof(why)) != 0) {
+	if (cv_consent_validate(g, child,
+	        cv_schema_perpetrators(json_object_get(intake, "data")), now,
+	        why, sizeof(why)) != 0) {
 		cv_error_set("%s", why);
 		r = CV_EINVAL;
 		goto out;
@@ -180,34 +186,35 @@ cv_case_consent_grant(struct cv_session *s, const char *case_id,
 	cv_casedata_id_new('K', id);
 	json_object_set_new(g, "id", json_string(id));
 	rcp = json_object_get(g, "recipient");
-	snprintf(recip, sizeof(recip), "%s", json_object_get(rcp, "role") ?
-	    "role" : "user");
+	snprintf(recip, sizeof(recip), "%s",
+	    json_object_get(rcp, "role") ? "role" : "user");
 	/* The event names the recipient's role or staff id, never a name. */
 	ev = json_pack("{s:s, s:O, s:s, s:s}", "consent", id, "consent_classes",
-	    json_object_get(g, "classes"), "purpose", json_string_value(
-	    json_object_get(g, "purpose")), "grantor", json_string_value(
-	    json_object_get(g, "grantor")));
+	    json_object_get(g, "classes"), "purpose",
+	    json_string_value(json_object_get(g, "purpose")), "grantor",
+	    json_string_value(json_object_get(g, "grantor")));
 	if (json_object_get(rcp, "role") != NULL) {
-		json_object_set(ev, "recipient_role", json_object_get(rcp,
-		    "role"));
+		json_object_set(
+		    ev, "recipient_role", json_object_get(rcp, "role"));
 	} else {
 		struct cv_user u;
-		if (cv_user_get(txn, s->st, json_string_value(json_object_get(
-		    rcp, "user")), &u) != 0) {
+		if (cv_user_get(txn, s->st,
+		        json_string_value(json_object_get(rcp, "user")),
+		        &u) != 0) {
 			cv_error_set("the recipient is not a user of this "
-				     "vault");
+			             "vault");
 			r = CV_ENOTFOUND;
 			goto out;
 		}
-		json_object_set_new(ev, "recipient_user", json_sprintf("u%u",
-		    (unsigned)u.id));
+		json_object_set_new(
+		    ev, "recipient_user", json_sprintf("u%u", (unsigned)u.id));
 	}
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_put(txn, s, case_id, CV_CD_CONSENT, id, key,
-	    g)) != 0)
+	    (r = cv_casedata_put(txn, s, case_id, CV_CD_CONSENT, id, key, g)) !=
+	        0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
@@ -224,12 +231,13 @@ out:
 }
 
 int
-cv_case_consent_withdraw(struct cv_session *s, const char *case_id,
-    const char *consent_id)
+cv_case_consent_withdraw(
+    struct cv_session *s, const char *case_id, const char *consent_id)
 {
 	struct cv_gate_req q = {.op = "consent.withdraw",
-				.access = "consent.withdraw",
-				.case_id = case_id, .write = 1};
+	    .access = "consent.withdraw",
+	    .case_id = case_id,
+	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
@@ -239,8 +247,8 @@ cv_case_consent_withdraw(struct cv_session *s, const char *case_id,
 	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)
 		return r;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_get(txn, s, case_id, CV_CD_CONSENT, consent_id,
-	    key, &k)) != 0)
+	    (r = cv_casedata_get(
+	         txn, s, case_id, CV_CD_CONSENT, consent_id, key, &k)) != 0)
 		goto out;
 	if (json_object_get(k, "withdrawn") != NULL) {
 		cv_error_set("the consent is already withdrawn");
@@ -252,8 +260,8 @@ cv_case_consent_withdraw(struct cv_session *s, const char *case_id,
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	if ((r = cv_consent_withdraw(k, s->actor, cv_now_ms())) != 0 ||
-	    (r = cv_casedata_put(txn, s, case_id, CV_CD_CONSENT, consent_id,
-	    key, k)) != 0)
+	    (r = cv_casedata_put(
+	         txn, s, case_id, CV_CD_CONSENT, consent_id, key, k)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
@@ -267,12 +275,12 @@ out:
 }
 
 int
-cv_case_consent_list(struct cv_session *s, const char *case_id,
-    json_t **out)
+cv_case_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 {
-	struct cv_gate_req q = {.op = "consent.list", .access = "read",
-				.case_id = case_id,
-				.classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
+	struct cv_gate_req q = {.op = "consent.list",
+	    .access = "read",
+	    .case_id = case_id,
+	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
@@ -287,11 +295,11 @@ cv_case_consent_list(struct cv_session *s, const char *case_id,
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_list(txn, s, case_id, CV_CD_CONSENT, key,
-	    &list)) != 0)
+	    (r = cv_casedata_list(
+	         txn, s, case_id, CV_CD_CONSENT, key, &list)) != 0)
 		goto out;
 	/* The guardian's name is identity data; the list is case admin. */
-	json_array_foreach(list, i, k)
+	json_array_foreach (list, i, k)
 		json_object_del(json_object_get(k, "guardian"), "name");
 	*out = list;
 	list = NULL;
@@ -310,8 +318,9 @@ cv_request_create(struct cv_session *s, const char *case_id,
     const char *classes, const char *purpose, char id[static 12])
 {
 	struct cv_gate_req q = {.op = "request.create",
-				.access = "request.create",
-				.case_id = case_id, .write = 1};
+	    .access = "request.create",
+	    .case_id = case_id,
+	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
@@ -335,8 +344,8 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	    "requester", (json_int_t)s->uid, "requester_role", s->role,
 	    "classes", class_array(m), "purpose", purpose, "status", "pending",
 	    "created", (json_int_t)cv_now_ms());
-	ev = json_pack("{s:s, s:o}", "request", id, "requested_classes",
-	    class_array(m));
+	ev = json_pack(
+	    "{s:s, s:o}", "request", id, "requested_classes", class_array(m));
 	if (req == NULL || ev == NULL) {
 		r = CV_ENOMEM;
 		goto out;
@@ -346,8 +355,9 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_put(txn, s, case_id, CV_CD_REQUEST, id, key,
-	    req)) != 0 || (r = cv_casedata_index(txn, s, id, case_id)) != 0)
+	    (r = cv_casedata_put(
+	         txn, s, case_id, CV_CD_REQUEST, id, key, req)) != 0 ||
+	    (r = cv_casedata_index(txn, s, id, case_id)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
@@ -391,12 +401,13 @@ indexed(struct cv_session *s, MDB_txn *txn, const char *id, char kind,
 }
 
 int
-cv_request_decide(struct cv_session *s, const char *request_id, int approve,
-    unsigned hours)
+cv_request_decide(
+    struct cv_session *s, const char *request_id, int approve, unsigned hours)
 {
-	struct cv_gate_req q = {.op = approve ? "request.approve" :
-						"request.deny",
-				.access = "approve", .write = 1};
+	struct cv_gate_req q = {
+	    .op = approve ? "request.approve" : "request.deny",
+	    .access = "approve",
+	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_user requester;
 	uint8_t key[CV_KEYBYTES];
@@ -410,8 +421,8 @@ cv_request_decide(struct cv_session *s, const char *request_id, int approve,
 	if (hours == 0)
 		hours = REQUEST_HOURS_DEFAULT;
 	if (hours > REQUEST_HOURS_MAX) {
-		cv_error_set("a request window is at most %d hours",
-		    REQUEST_HOURS_MAX);
+		cv_error_set(
+		    "a request window is at most %d hours", REQUEST_HOURS_MAX);
 		return CV_EINVAL;
 	}
 	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
@@ -419,7 +430,7 @@ cv_request_decide(struct cv_session *s, const char *request_id, int approve,
 	if ((r = indexed(s, txn, request_id, 'R', cid, &meta, key, &req)) != 0)
 		goto out;
 	if (strcmp(json_string_value(json_object_get(req, "status")),
-	    "pending") != 0) {
+	        "pending") != 0) {
 		cv_error_set("the request is not pending");
 		r = CV_ESTATE;
 		goto out;
@@ -427,20 +438,24 @@ cv_request_decide(struct cv_session *s, const char *request_id, int approve,
 	if (approve) {
 		/* Approval needs a valid consent for every class, the
 		 * purpose and the requester. */
-		if ((r = cv_user_by_id(txn, s->st, (uint32_t)
-		    json_integer_value(json_object_get(req, "requester")),
-		    &requester)) != 0 || (r = cv_casedata_list(txn, s, cid,
-		    CV_CD_CONSENT, key, &consents)) != 0)
+		if ((r = cv_user_by_id(txn, s->st,
+		         (uint32_t)json_integer_value(
+		             json_object_get(req, "requester")),
+		         &requester)) != 0 ||
+		    (r = cv_casedata_list(
+		         txn, s, cid, CV_CD_CONSENT, key, &consents)) != 0)
 			goto out;
-		json_array_foreach(json_object_get(req, "classes"), i, c) {
+		json_array_foreach (json_object_get(req, "classes"), i, c) {
 			cls = cv_class_parse(json_string_value(c));
 			if (cv_consent_covers(consents, requester.name,
-			    requester.role, cls, json_string_value(
-			    json_object_get(req, "purpose")), now, NULL) !=
-			    CV_CONSENT_VALID) {
+			        requester.role, cls,
+			        json_string_value(
+			            json_object_get(req, "purpose")),
+			        now, NULL) != CV_CONSENT_VALID) {
 				cv_error_set("no valid consent covers class "
-					     "%s for this purpose and "
-					     "recipient", json_string_value(c));
+				             "%s for this purpose and "
+				             "recipient",
+				    json_string_value(c));
 				r = CV_ESTATE;
 				goto out;
 			}
@@ -451,15 +466,15 @@ cv_request_decide(struct cv_session *s, const char *request_id, int approve,
 	ev = json_pack("{s:s}", "request", request_id);
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	json_object_set_new(req, "status", json_string(approve ? "approved" :
-	    "denied"));
+	json_object_set_new(
+	    req, "status", json_string(approve ? "approved" : "denied"));
 	json_object_set_new(req, "decided_by", json_string(s->actor));
 	json_object_set_new(req, "decided", json_integer((json_int_t)now));
 	if (approve)
-		json_object_set_new(req, "until", json_integer((json_int_t)(now +
-		    hours * HOUR_MS)));
-	if ((r = cv_casedata_put(txn, s, cid, CV_CD_REQUEST, request_id, key,
-	    req)) != 0)
+		json_object_set_new(req, "until",
+		    json_integer((json_int_t)(now + hours * HOUR_MS)));
+	if ((r = cv_casedata_put(
+	         txn, s, cid, CV_CD_REQUEST, request_id, key, req)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
@@ -477,7 +492,8 @@ out:
 static int
 each_indexed(struct cv_session *s, MDB_txn *txn, char kind,
     int (*cb)(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, const json_t *obj, void *arg), void *arg)
+        const json_t *meta, const json_t *obj, void *arg),
+    void *arg)
 {
 	uint8_t prefix[2] = {'I', (uint8_t)kind}, key[CV_KEYBYTES];
 	char id[CV_CD_ID_MAX + 1], cid[CV_CASE_ID_LEN + 1];
@@ -491,7 +507,7 @@ each_indexed(struct cv_session *s, MDB_txn *txn, char kind,
 	k.mv_data = prefix;
 	k.mv_size = sizeof(prefix);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < 2 || k.mv_size > CV_CD_ID_MAX + 1 ||
 		    memcmp(k.mv_data, prefix, 2) != 0)
 			break;
@@ -515,8 +531,8 @@ list_request(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	json_t *out = arg, *o;
 
 	if ((uint32_t)json_integer_value(json_object_get(req, "requester")) !=
-	    s->uid && !cv_gate_decide_only(s, txn, "approve", case_id, meta,
-	    -1))
+	        s->uid &&
+	    !cv_gate_decide_only(s, txn, "approve", case_id, meta, -1))
 		return 0;
 	if ((o = json_deep_copy(req)) == NULL)
 		return CV_ENOMEM;
@@ -542,8 +558,8 @@ cv_request_list(struct cv_session *s, json_t **out)
 	r = each_indexed(s, txn, 'R', list_request, arr);
 	mdb_txn_abort(txn);
 	if (r == 0 && (ev = cv_event_new(s, "request.list")) != NULL) {
-		json_object_set_new(ev, "count", json_integer((json_int_t)
-		    json_array_size(arr)));
+		json_object_set_new(ev, "count",
+		    json_integer((json_int_t)json_array_size(arr)));
 		json_object_set_new(ev, "decision", json_string("allow"));
 		json_object_set_new(ev, "rule", json_string("own-or-approver"));
 		r = cv_event_commit(s, ev, 0, NULL);
@@ -579,8 +595,8 @@ struct latest {
 };
 
 static int
-collect_latest(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg)
+collect_latest(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
 {
 	struct latest *l = arg;
 	void *p;
@@ -606,9 +622,8 @@ collect_latest(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
  */
 static int
 release(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, const char *op, const char *access,
-    cv_classmask only, const char *purpose, const char *request,
-    json_t *extra, json_t **out)
+    const json_t *meta, const char *op, const char *access, cv_classmask only,
+    const char *purpose, const char *request, json_t *extra, json_t **out)
 {
 	struct latest l = {NULL, 0, 0};
 	json_t *recs = NULL, *hashes = NULL, *rec, *ev = NULL;
@@ -635,20 +650,22 @@ release(struct cv_session *s, MDB_txn *txn, const char *case_id,
 		}
 		if (r != 0)
 			goto out;
-		json_array_foreach(json_object_get(rec, "withheld"), j, ev)
-			withheld |= CV_CLASS_BIT(cv_class_parse(
-			    json_string_value(ev)));
+		json_array_foreach (json_object_get(rec, "withheld"), j, ev)
+			withheld |=
+			    CV_CLASS_BIT(cv_class_parse(json_string_value(ev)));
 		ev = NULL;
 		disclosed_hash(s, rec, hex);
-		json_array_append_new(hashes, json_pack("{s:I, s:I, s:s}",
-		    "record", json_integer_value(json_object_get(rec,
-		    "record")), "version", json_integer_value(json_object_get(
-		    rec, "version")), "hash", hex));
+		json_array_append_new(hashes,
+		    json_pack("{s:I, s:I, s:s}", "record",
+		        json_integer_value(json_object_get(rec, "record")),
+		        "version",
+		        json_integer_value(json_object_get(rec, "version")),
+		        "hash", hex));
 		json_array_append_new(recs, rec);
 	}
 	if (json_array_size(recs) == 0) {
 		cv_error_set("nothing the consent, request and policy allow "
-			     "was found");
+		             "was found");
 		r = CV_EDENIED;
 		goto out;
 	}
@@ -700,22 +717,24 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 		return r;
 	if ((r = indexed(s, txn, request_id, 'R', cid, &meta, key, &req)) != 0)
 		goto out;
-	json_array_foreach(json_object_get(req, "classes"), i, c)
+	json_array_foreach (json_object_get(req, "classes"), i, c)
 		m |= CV_CLASS_BIT(cv_class_parse(json_string_value(c)));
 	/* The gate sees only this user's requests: someone else's id, a
 	 * pending, denied or expired request all end in a recorded refusal. */
 	ev = json_pack("{s:s}", "request", request_id);
 	r = release(s, txn, cid, meta, "request.fetch", "read", m,
-	    json_string_value(json_object_get(req, "purpose")), request_id,
-	    ev, out);
+	    json_string_value(json_object_get(req, "purpose")), request_id, ev,
+	    out);
 	json_decref(ev);
 	if (r == 0) {
 		json_object_set_new(*out, "request", json_string(request_id));
-		json_object_set(*out, "purpose", json_object_get(req,
-		    "purpose"));
-		json_object_set_new(*out, "note", json_string("classes "
-		    "outside the approved request, or not covered by a valid "
-		    "consent for this purpose, are withheld"));
+		json_object_set(
+		    *out, "purpose", json_object_get(req, "purpose"));
+		json_object_set_new(*out, "note",
+		    json_string("classes "
+		                "outside the approved request, or not covered "
+		                "by a valid "
+		                "consent for this purpose, are withheld"));
 	}
 out:
 	sodium_memzero(key, sizeof(key));
@@ -732,8 +751,9 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
     const char *reason, unsigned minutes, char id[static 12])
 {
 	struct cv_gate_req q = {.op = "breakglass.open",
-				.access = "breakglass.open",
-				.case_id = case_id, .write = 1};
+	    .access = "breakglass.open",
+	    .case_id = case_id,
+	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
@@ -747,7 +767,7 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 		minutes = BG_MINUTES_DEFAULT;
 	if (minutes > BG_MINUTES_MAX || n < REASON_MIN || n > REASON_MAX) {
 		cv_error_set("a break-glass window needs a reason of %d to %d "
-			     "characters and lasts at most %d minutes",
+		             "characters and lasts at most %d minutes",
 		    REASON_MIN, REASON_MAX, BG_MINUTES_MAX);
 		return CV_EINVAL;
 	}
@@ -760,8 +780,8 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	    "reviewed", 0);
 	/* The reason stays sealed in the case; the event says only that
 	 * there is one. */
-	ev = json_pack("{s:s, s:I}", "breakglass", id, "minutes",
-	    (json_int_t)minutes);
+	ev = json_pack(
+	    "{s:s, s:I}", "breakglass", id, "minutes", (json_int_t)minutes);
 	if (bg == NULL || ev == NULL) {
 		r = CV_ENOMEM;
 		goto out;
@@ -770,8 +790,9 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_put(txn, s, case_id, CV_CD_BREAKGLASS, id, key,
-	    bg)) != 0 || (r = cv_casedata_index(txn, s, id, case_id)) != 0)
+	    (r = cv_casedata_put(
+	         txn, s, case_id, CV_CD_BREAKGLASS, id, key, bg)) != 0 ||
+	    (r = cv_casedata_index(txn, s, id, case_id)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
@@ -806,9 +827,10 @@ list_window(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	if ((o = json_deep_copy(obj)) == NULL)
 		return CV_ENOMEM;
 	json_object_set_new(o, "case", json_string(case_id));
-	json_object_set_new(o, "kind", json_string(json_string_value(
-	    json_object_get(obj, "id"))[0] == 'D' ? "disclosure" :
-	    "breakglass"));
+	json_object_set_new(o, "kind",
+	    json_string(json_string_value(json_object_get(obj, "id"))[0] == 'D'
+	            ? "disclosure"
+	            : "breakglass"));
 	json_array_append_new(l->out, o);
 	return 0;
 }
@@ -816,8 +838,8 @@ list_window(struct cv_session *s, MDB_txn *txn, const char *case_id,
 int
 cv_breakglass_list(struct cv_session *s, int all, json_t **out)
 {
-	struct cv_gate_req q = {.op = "breakglass.list",
-				.access = "breakglass.review"};
+	struct cv_gate_req q = {
+	    .op = "breakglass.list", .access = "breakglass.review"};
 	struct cv_gate_res res;
 	struct bg_list l = {NULL, all};
 	MDB_txn *txn;
@@ -847,7 +869,8 @@ int
 cv_breakglass_review(struct cv_session *s, const char *id)
 {
 	struct cv_gate_req q = {.op = "breakglass.review",
-				.access = "breakglass.review", .write = 1};
+	    .access = "breakglass.review",
+	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
@@ -858,8 +881,8 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 
 	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
 		return r;
-	if ((r = indexed(s, txn, id, kind == CV_CD_DISCLOSURE ? 'D' : 'B',
-	    cid, &meta, key, &obj)) != 0)
+	if ((r = indexed(s, txn, id, kind == CV_CD_DISCLOSURE ? 'D' : 'B', cid,
+	         &meta, key, &obj)) != 0)
 		goto out;
 	if (json_is_true(json_object_get(obj, "reviewed"))) {
 		cv_error_set("already reviewed");
@@ -868,14 +891,14 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	}
 	q.case_id = cid;
 	q.meta = meta;
-	ev = json_pack("{s:s}", kind == CV_CD_DISCLOSURE ? "disclosure" :
-	    "breakglass", id);
+	ev = json_pack("{s:s}",
+	    kind == CV_CD_DISCLOSURE ? "disclosure" : "breakglass", id);
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	json_object_set_new(obj, "reviewed", json_true());
 	json_object_set_new(obj, "reviewed_by", json_string(s->actor));
-	json_object_set_new(obj, "reviewed_at", json_integer((json_int_t)
-	    cv_now_ms()));
+	json_object_set_new(
+	    obj, "reviewed_at", json_integer((json_int_t)cv_now_ms()));
 	if ((r = cv_casedata_put(txn, s, cid, kind, id, key, obj)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
@@ -893,11 +916,12 @@ out:
 
 int
 cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
-    const char *basis, const char *recipient, const char *note,
-    json_t **out)
+    const char *basis, const char *recipient, const char *note, json_t **out)
 {
-	struct cv_gate_req q = {.op = "disclose.decide", .access = "disclose",
-				.case_id = case_id, .write = 1};
+	struct cv_gate_req q = {.op = "disclose.decide",
+	    .access = "disclose",
+	    .case_id = case_id,
+	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	char id[12];
@@ -913,14 +937,14 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	}
 	if (!in_list(basis, bases, CV_ARRAY_LEN(bases))) {
 		cv_error_set("a legal basis is one of tpks_police_report, "
-			     "court_order, child_protection, "
-			     "medical_emergency, law_enforcement");
+		             "court_order, child_protection, "
+		             "medical_emergency, law_enforcement");
 		return CV_EINVAL;
 	}
 	if (!in_list(recipient, recipients, CV_ARRAY_LEN(recipients))) {
 		cv_error_set("a recipient is one of police, court, "
-			     "prosecutor, health_service, social_service, "
-			     "other");
+		             "prosecutor, health_service, social_service, "
+		             "other");
 		return CV_EINVAL;
 	}
 	if (note != NULL && strlen(note) > REASON_MAX) {
@@ -937,8 +961,8 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	q.classes = m;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = release(s, txn, case_id, meta, "disclose", "disclose", m,
-	    NULL, NULL, ev, &rel)) != 0)
+	if ((r = release(s, txn, case_id, meta, "disclose", "disclose", m, NULL,
+	         NULL, ev, &rel)) != 0)
 		goto out;
 	d = json_pack("{s:s, s:I, s:I, s:s, s:s, s:O, s:b}", "id", id, "user",
 	    (json_int_t)s->uid, "opened", (json_int_t)cv_now_ms(),
@@ -952,8 +976,9 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	if (note != NULL)
 		json_object_set_new(d, "note", json_string(note));
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_put(txn, s, case_id, CV_CD_DISCLOSURE, id, key,
-	    d)) != 0 || (r = cv_casedata_index(txn, s, id, case_id)) != 0)
+	    (r = cv_casedata_put(
+	         txn, s, case_id, CV_CD_DISCLOSURE, id, key, d)) != 0 ||
+	    (r = cv_casedata_index(txn, s, id, case_id)) != 0)
 		goto out;
 	if ((r = finish(&txn, s, res.seq)) != 0)
 		goto out;

@@ -69,8 +69,7 @@ only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
 	json_t *v;
 	size_t i;
 
-	json_object_foreach((json_t *)obj, k, v)
-	{
+	json_object_foreach ((json_t *)obj, k, v) {
 		for (i = 0; i < nkeys; i++)
 			if (strcmp(k, keys[i]) == 0)
 				break;
@@ -82,8 +81,8 @@ only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
 
 /* An optional or required string of at most MAX bytes, copied to DST. */
 static int
-get_text(const json_t *obj, const char *key, int required, size_t max,
-         char *dst)
+get_text(
+    const json_t *obj, const char *key, int required, size_t max, char *dst)
 {
 	json_t *v = json_object_get(obj, key);
 	size_t n;
@@ -102,7 +101,7 @@ get_text(const json_t *obj, const char *key, int required, size_t max,
 
 static int
 get_int(const json_t *obj, const char *key, long long lo, long long hi,
-        long long *out)
+    long long *out)
 {
 	json_t *v = json_object_get(obj, key);
 	long long x;
@@ -117,11 +116,11 @@ get_int(const json_t *obj, const char *key, long long lo, long long hi,
 }
 
 static int
-load_items(struct cv_instrument *in, const json_t *items, char *err,
-           size_t errlen)
+load_items(
+    struct cv_instrument *in, const json_t *items, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"key", "label", "label_id", "min",
-	                                   "max"};
+	static const char *const keys[] = {
+	    "key", "label", "label_id", "min", "max"};
 	char key[CV_NAME_MAX + 1];
 	long long lo, hi;
 	size_t i, j, n;
@@ -130,40 +129,40 @@ load_items(struct cv_instrument *in, const json_t *items, char *err,
 	if (!json_is_array(items) || (n = json_array_size(items)) == 0 ||
 	    n > ITEMS_MAX) {
 		seterr(err, errlen, "items: need an array of 1-%d items",
-		       ITEMS_MAX);
+		    ITEMS_MAX);
 		return CV_ESCHEMA;
 	}
 	for (i = 0; i < n; i++) {
 		it = json_array_get(items, i);
 		if (!json_is_object(it) ||
 		    only_keys(it, keys, CV_ARRAY_LEN(keys)) != 0) {
-			seterr(err, errlen, "item %zu: not an item object",
-			       i + 1);
+			seterr(
+			    err, errlen, "item %zu: not an item object", i + 1);
 			return CV_ESCHEMA;
 		}
 		if (get_text(it, "key", 1, CV_NAME_MAX, key) != 0 ||
 		    !cv_name_valid(key) ||
 		    get_text(it, "label", 0, TEXT_MAX, NULL) != 0 ||
 		    get_text(it, "label_id", 0, TEXT_MAX, NULL) != 0) {
-			seterr(err, errlen, "item %zu: bad key or label",
-			       i + 1);
+			seterr(
+			    err, errlen, "item %zu: bad key or label", i + 1);
 			return CV_ESCHEMA;
 		}
 		for (j = 0; j < i; j++) {
-			if (strcmp(key, json_string_value(json_object_get(
-			                    json_array_get(items, j),
-			                    "key"))) == 0) {
+			if (strcmp(key,
+			        json_string_value(json_object_get(
+			            json_array_get(items, j), "key"))) == 0) {
 				seterr(err, errlen, "item %zu: duplicate key",
-				       i + 1);
+				    i + 1);
 				return CV_ESCHEMA;
 			}
 		}
 		if (get_int(it, "min", 0, SCORE_MAX, &lo) != 0 ||
 		    get_int(it, "max", 0, SCORE_MAX, &hi) != 0 || lo > hi) {
 			seterr(err, errlen,
-			       "item %zu: min and max must be integers "
-			       "0-%d with min <= max",
-			       i + 1, SCORE_MAX);
+			    "item %zu: min and max must be integers "
+			    "0-%d with min <= max",
+			    i + 1, SCORE_MAX);
 			return CV_ESCHEMA;
 		}
 		in->items[i].min = (int)lo;
@@ -177,11 +176,11 @@ load_items(struct cv_instrument *in, const json_t *items, char *err,
 }
 
 static int
-load_bands(struct cv_instrument *in, const json_t *bands, char *err,
-           size_t errlen)
+load_bands(
+    struct cv_instrument *in, const json_t *bands, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"key", "label", "label_id", "min",
-	                                   "max"};
+	static const char *const keys[] = {
+	    "key", "label", "label_id", "min", "max"};
 	struct band *b;
 	long long lo, hi;
 	size_t i, j, n;
@@ -190,7 +189,7 @@ load_bands(struct cv_instrument *in, const json_t *bands, char *err,
 	if (!json_is_array(bands) || (n = json_array_size(bands)) == 0 ||
 	    n > BANDS_MAX) {
 		seterr(err, errlen, "bands: need an array of 1-%d bands",
-		       BANDS_MAX);
+		    BANDS_MAX);
 		return CV_ESCHEMA;
 	}
 	for (i = 0; i < n; i++) {
@@ -203,25 +202,25 @@ load_bands(struct cv_instrument *in, const json_t *bands, char *err,
 		    get_text(it, "label", 0, TEXT_MAX, NULL) != 0 ||
 		    get_text(it, "label_id", 1, TEXT_MAX, b->label_id) != 0) {
 			seterr(err, errlen,
-			       "band %zu: needs a key and a label_id", i + 1);
+			    "band %zu: needs a key and a label_id", i + 1);
 			return CV_ESCHEMA;
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(b->key, in->bands[j].key) == 0) {
 				seterr(err, errlen, "band %zu: duplicate key",
-				       i + 1);
+				    i + 1);
 				return CV_ESCHEMA;
 			}
 		}
 		if (get_int(it, "min", 0, (long long)ITEMS_MAX * SCORE_MAX,
-		            &lo) != 0 ||
+		        &lo) != 0 ||
 		    get_int(it, "max", 0, (long long)ITEMS_MAX * SCORE_MAX,
-		            &hi) != 0 ||
+		        &hi) != 0 ||
 		    lo > hi) {
 			seterr(err, errlen,
-			       "band %zu: min and max must be integers with "
-			       "min <= max",
-			       i + 1);
+			    "band %zu: min and max must be integers with "
+			    "min <= max",
+			    i + 1);
 			return CV_ESCHEMA;
 		}
 		b->min = (int)lo;
@@ -230,14 +229,13 @@ load_bands(struct cv_instrument *in, const json_t *bands, char *err,
 		if ((i == 0 && b->min != in->total_min) ||
 		    (i > 0 && b->min != in->bands[i - 1].max + 1)) {
 			seterr(err, errlen, "band %zu: must start at %d", i + 1,
-			       i == 0 ? in->total_min
-			              : in->bands[i - 1].max + 1);
+			    i == 0 ? in->total_min : in->bands[i - 1].max + 1);
 			return CV_ESCHEMA;
 		}
 	}
 	if (in->bands[n - 1].max != in->total_max) {
 		seterr(err, errlen, "bands: must end at the largest total %d",
-		       in->total_max);
+		    in->total_max);
 		return CV_ESCHEMA;
 	}
 	in->nbands = n;
@@ -246,11 +244,10 @@ load_bands(struct cv_instrument *in, const json_t *bands, char *err,
 
 int
 cv_instrument_load(const char *text, size_t len, struct cv_instrument **out,
-                   char *err, size_t errlen)
+    char *err, size_t errlen)
 {
 	static const char *const keys[] = {"instrument", "version", "title",
-	                                   "title_id",   "source",  "worse",
-	                                   "items",      "bands"};
+	    "title_id", "source", "worse", "items", "bands"};
 	struct cv_instrument *in = NULL;
 	json_t *j = NULL, *w;
 	long long v;
@@ -263,7 +260,7 @@ cv_instrument_load(const char *text, size_t len, struct cv_instrument **out,
 		goto out;
 	if (len > CV_INSTRUMENT_TEXT_MAX) {
 		seterr(err, errlen, "instrument: larger than %d bytes",
-		       CV_INSTRUMENT_TEXT_MAX);
+		    CV_INSTRUMENT_TEXT_MAX);
 		r = CV_ETOOBIG;
 		goto out;
 	}
@@ -288,7 +285,7 @@ cv_instrument_load(const char *text, size_t len, struct cv_instrument **out,
 	}
 	if (get_int(j, "version", 1, VERSION_MAX, &v) != 0) {
 		seterr(err, errlen, "version: must be an integer 1-%d",
-		       VERSION_MAX);
+		    VERSION_MAX);
 		goto out;
 	}
 	in->version = (unsigned)v;
@@ -296,16 +293,16 @@ cv_instrument_load(const char *text, size_t len, struct cv_instrument **out,
 	    get_text(j, "title_id", 0, TEXT_MAX, NULL) != 0 ||
 	    get_text(j, "source", 0, TEXT_MAX, NULL) != 0) {
 		seterr(err, errlen,
-		       "title, title_id, source: must be text "
-		       "of 1-%d bytes",
-		       TEXT_MAX);
+		    "title, title_id, source: must be text "
+		    "of 1-%d bytes",
+		    TEXT_MAX);
 		goto out;
 	}
 	w = json_object_get(j, "worse");
 	if (json_is_string(w) && strcmp(json_string_value(w), "higher") == 0)
 		in->worse_higher = 1;
 	else if (json_is_string(w) &&
-	         strcmp(json_string_value(w), "lower") == 0)
+	    strcmp(json_string_value(w), "lower") == 0)
 		in->worse_higher = 0;
 	else {
 		seterr(err, errlen, "worse: must be \"higher\" or \"lower\"");
@@ -355,7 +352,7 @@ band_of(const struct cv_instrument *in, int total)
 
 int
 cv_assess_score(const struct cv_instrument *in, const json_t *answers,
-                json_t **out, char *err, size_t errlen)
+    json_t **out, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"items"};
 	const struct band *b;
@@ -381,21 +378,21 @@ cv_assess_score(const struct cv_instrument *in, const json_t *answers,
 		goto out;
 	}
 	if ((n = json_array_size(items)) != in->nitems) {
-		seterr(err, errlen, "items: expected %zu, got %zu", in->nitems,
-		       n);
+		seterr(
+		    err, errlen, "items: expected %zu, got %zu", in->nitems, n);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		v = json_array_get(items, i);
 		if (!json_is_integer(v)) {
-			seterr(err, errlen, "item %zu: must be an integer",
-			       i + 1);
+			seterr(
+			    err, errlen, "item %zu: must be an integer", i + 1);
 			goto out;
 		}
 		x = json_integer_value(v);
 		if (x < in->items[i].min || x > in->items[i].max) {
 			seterr(err, errlen, "item %zu: must be %d-%d", i + 1,
-			       in->items[i].min, in->items[i].max);
+			    in->items[i].min, in->items[i].max);
 			goto out;
 		}
 		total += (int)x;
@@ -410,13 +407,12 @@ cv_assess_score(const struct cv_instrument *in, const json_t *answers,
 		goto out;
 	for (i = 0; i < n; i++)
 		if (json_array_append_new(copy,
-		                          json_integer(json_integer_value(
-		                              json_array_get(items, i)))) != 0)
+		        json_integer(
+		            json_integer_value(json_array_get(items, i)))) != 0)
 			goto out;
 	res = json_pack("{s:s, s:I, s:O, s:i, s:s, s:s}", "instrument",
-	                in->name, "version", (json_int_t)in->version, "items",
-	                copy, "total", total, "severity", b->key, "severity_id",
-	                b->label_id);
+	    in->name, "version", (json_int_t)in->version, "items", copy,
+	    "total", total, "severity", b->key, "severity_id", b->label_id);
 	if (res == NULL)
 		goto out;
 	*out = res;
@@ -450,8 +446,8 @@ scored_total(const struct cv_instrument *in, const json_t *a)
 }
 
 int
-cv_assess_worse(const struct cv_instrument *in, const json_t *older,
-                const json_t *newer)
+cv_assess_worse(
+    const struct cv_instrument *in, const json_t *older, const json_t *newer)
 {
 	int a, b;
 

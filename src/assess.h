@@ -31,7 +31,7 @@ struct cv_instrument;
  * NULL argument.
  */
 int cv_instrument_load(const char *text, size_t len, struct cv_instrument **out,
-                       char *err, size_t errlen);
+    char *err, size_t errlen);
 
 /* Free an instrument. NULL is allowed. */
 void cv_instrument_free(struct cv_instrument *in);
@@ -54,7 +54,7 @@ unsigned cv_instrument_version(const struct cv_instrument *in);
  * ERR never holds an answer value. CV_EINVAL for NULL arguments, CV_ENOMEM.
  */
 int cv_assess_score(const struct cv_instrument *in, const json_t *answers,
-                    json_t **out, char *err, size_t errlen);
+    json_t **out, char *err, size_t errlen);
 
 /*
  * Did the survivor's condition worsen between OLDER and NEWER, two outputs
@@ -63,7 +63,7 @@ int cv_assess_score(const struct cv_instrument *in, const json_t *answers,
  * says. Returns 1 when NEWER is worse, 0 when it is not, CV_EINVAL when
  * either is not a scored assessment of this instrument.
  */
-int cv_assess_worse(const struct cv_instrument *in, const json_t *older,
-                    const json_t *newer);
+int cv_assess_worse(
+    const struct cv_instrument *in, const json_t *older, const json_t *newer);
 
 #endif

@@ -20,11 +20,11 @@
 #include "util.h"
 #include "vault.h"
 
-#define META_MAX  (16 * 1024)
-#define TEAM_MAX  64
-#define CK_BYTES  (8 + CV_SEALOVERHEAD + CV_KEYBYTES)
-#define CASE_TAG  "casevault-case-v1"
-#define CK_TAG	  "casevault-casekey-v1"
+#define META_MAX (16 * 1024)
+#define TEAM_MAX 64
+#define CK_BYTES (8 + CV_SEALOVERHEAD + CV_KEYBYTES)
+#define CASE_TAG "casevault-case-v1"
+#define CK_TAG   "casevault-casekey-v1"
 
 static size_t
 case_ad(const struct cv_session *s, const char *tag, size_t taglen,
@@ -37,8 +37,7 @@ case_ad(const struct cv_session *s, const char *tag, size_t taglen,
 }
 
 int
-cv_case_load(MDB_txn *txn, struct cv_session *s, const char *id,
-    json_t **meta)
+cv_case_load(MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta)
 {
 	uint8_t ad[64];
 	size_t adlen, n;
@@ -58,16 +57,17 @@ cv_case_load(MDB_txn *txn, struct cv_session *s, const char *id,
 		return CV_ENOMEM;
 	adlen = case_ad(s, CASE_TAG, sizeof(CASE_TAG), id, ad);
 	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size,
-	    (uint8_t *)m)) == 0)
-		r = cv_json_parse_object(m, n, META_MAX, meta) == 0 ? 0 :
-		    CV_ECORRUPT;
+	         (uint8_t *)m)) == 0)
+		r = cv_json_parse_object(m, n, META_MAX, meta) == 0
+		    ? 0
+		    : CV_ECORRUPT;
 	free(m);
 	return r;
 }
 
 int
-cv_case_save(MDB_txn *txn, struct cv_session *s, const char *id,
-    const json_t *meta)
+cv_case_save(
+    MDB_txn *txn, struct cv_session *s, const char *id, const json_t *meta)
 {
 	uint8_t ad[64], *val;
 	size_t adlen, n;
@@ -97,7 +97,7 @@ cv_case_on_team(const json_t *meta, uint32_t uid)
 	const json_t *team = json_object_get(meta, "team"), *m;
 	size_t i;
 
-	json_array_foreach(team, i, m)
+	json_array_foreach (team, i, m)
 		if (json_is_integer(m) && json_integer_value(m) == uid)
 			return 1;
 	return 0;
@@ -170,8 +170,8 @@ int
 cv_case_open(struct cv_session *s, const json_t *intake,
     char id[static CV_CASE_ID_LEN + 1])
 {
-	struct cv_gate_req q = {.op = "case.open", .access = "case.open",
-				.write = 1};
+	struct cv_gate_req q = {
+	    .op = "case.open", .access = "case.open", .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
@@ -183,8 +183,9 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 
 	id[0] = '\0';
 	/* Bad intake changes nothing: check it before the case exists. */
-	if (intake != NULL && (r = cv_record_validate("intake", intake,
-	    &classes, err, sizeof(err))) != 0) {
+	if (intake != NULL &&
+	    (r = cv_record_validate(
+	         "intake", intake, &classes, err, sizeof(err))) != 0) {
 		cv_error_set("%s", err);
 		return r;
 	}
@@ -195,8 +196,8 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 		probe = NULL;
 		cv_case_id_new(id);
 	} while (cv_case_load(txn, s, id, &probe) != CV_ENOTFOUND);
-	meta = json_pack("{s:s, s:s, s:I, s:[I], s:I, s:n, s:i, s:b}", "id",
-	    id, "status", "open", "opener", (json_int_t)s->uid, "team",
+	meta = json_pack("{s:s, s:s, s:I, s:[I], s:I, s:n, s:i, s:b}", "id", id,
+	    "status", "open", "opener", (json_int_t)s->uid, "team",
 	    (json_int_t)s->uid, "opened", (json_int_t)cv_now_ms(), "closed",
 	    "next_record", 1, "erased", 0);
 	if (meta == NULL) {
@@ -227,8 +228,9 @@ out:
 int
 cv_case_list(struct cv_session *s, json_t **out)
 {
-	struct cv_gate_req q = {.op = "case.list", .access = "read",
-				.classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
+	struct cv_gate_req q = {.op = "case.list",
+	    .access = "read",
+	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
 	MDB_txn *txn = NULL;
 	MDB_cursor *c = NULL;
@@ -253,15 +255,15 @@ cv_case_list(struct cv_session *s, json_t **out)
 	 * each case is made, but one event records the listing as a whole.
 	 */
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != CV_CASE_ID_LEN)
 			continue;
 		memcpy(id, k.mv_data, CV_CASE_ID_LEN);
 		id[CV_CASE_ID_LEN] = '\0';
 		if (case_for(txn, s, id, &meta) != 0)
 			continue;
-		if (cv_gate_decide_only(s, txn, "read", id, meta,
-		    CV_CLASS_CASE_ADMIN))
+		if (cv_gate_decide_only(
+		        s, txn, "read", id, meta, CV_CLASS_CASE_ADMIN))
 			json_array_append(arr, meta);
 		json_decref(meta);
 	}
@@ -284,8 +286,8 @@ out:
 }
 
 static int
-add_version(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg)
+add_version(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
 {
 	json_t *recs = arg, *e;
 	char key[16];
@@ -302,9 +304,10 @@ add_version(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
 int
 cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 {
-	struct cv_gate_req q = {.op = "case.show", .access = "read",
-				.classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
-				.case_id = case_id};
+	struct cv_gate_req q = {.op = "case.show",
+	    .access = "read",
+	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
+	    .case_id = case_id};
 	struct cv_gate_res res;
 	MDB_txn *txn = NULL;
 	json_t *meta = NULL, *recs = NULL, *list, *e;
@@ -327,7 +330,7 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 		json_decref(list);
 		goto out;
 	}
-	json_object_foreach(recs, k, e)
+	json_object_foreach (recs, k, e)
 		json_array_append(list, e);
 	json_object_set_new(meta, "records", list);
 	*out = meta;
@@ -340,12 +343,13 @@ out:
 }
 
 int
-cv_case_assign(struct cv_session *s, const char *case_id, const char *user,
-    int remove)
+cv_case_assign(
+    struct cv_session *s, const char *case_id, const char *user, int remove)
 {
 	struct cv_gate_req q = {.op = remove ? "case.unassign" : "case.assign",
-				.access = "assign", .case_id = case_id,
-				.write = 1};
+	    .access = "assign",
+	    .case_id = case_id,
+	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_user u;
 	MDB_txn *txn = NULL;
@@ -374,7 +378,7 @@ cv_case_assign(struct cv_session *s, const char *case_id, const char *user,
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	if (remove) {
-		json_array_foreach(team, i, m)
+		json_array_foreach (team, i, m)
 			if (json_integer_value(m) == u.id) {
 				json_array_remove(team, i);
 				break;
@@ -398,8 +402,10 @@ out:
 int
 cv_case_close(struct cv_session *s, const char *case_id)
 {
-	struct cv_gate_req q = {.op = "case.close", .access = "case.close",
-				.case_id = case_id, .write = 1};
+	struct cv_gate_req q = {.op = "case.close",
+	    .access = "case.close",
+	    .case_id = case_id,
+	    .write = 1};
 	struct cv_gate_res res;
 	MDB_txn *txn = NULL;
 	json_t *meta = NULL;
@@ -410,7 +416,7 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	if ((r = case_for(txn, s, case_id, &meta)) != 0)
 		goto out;
 	if (strcmp(json_string_value(json_object_get(meta, "status")),
-	    "closed") == 0) {
+	        "closed") == 0) {
 		r = CV_ESTATE;
 		goto out;
 	}
@@ -418,8 +424,8 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
 	json_object_set_new(meta, "status", json_string("closed"));
-	json_object_set_new(meta, "closed", json_integer((json_int_t)
-	    cv_now_ms()));
+	json_object_set_new(
+	    meta, "closed", json_integer((json_int_t)cv_now_ms()));
 	if ((r = cv_case_save(txn, s, case_id, meta)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;

@@ -19,10 +19,10 @@ struct cv_session;
  * {"id","status","opener","team":[uid...],"opened","closed","next_record",
  *  "erased"}. CV_ENOTFOUND for an unknown or malformed id.
  */
-int cv_case_load(MDB_txn *txn, struct cv_session *s, const char *id,
-    json_t **meta);
-int cv_case_save(MDB_txn *txn, struct cv_session *s, const char *id,
-    const json_t *meta);
+int cv_case_load(
+    MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta);
+int cv_case_save(
+    MDB_txn *txn, struct cv_session *s, const char *id, const json_t *meta);
 
 /* 1 if UID is on the team of META. */
 int cv_case_on_team(const json_t *meta, uint32_t uid);

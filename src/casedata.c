@@ -10,14 +10,14 @@
 #include "util.h"
 #include "vault.h"
 
-#define KEY_MAX	    (CV_CASE_ID_LEN + 1 + CV_CD_ID_MAX)
-#define OBJ_MAX	    (64 * 1024)
-#define AD_TAG	    "casevault-casedata-v1"
-#define INDEX_KIND  'I'
+#define KEY_MAX    (CV_CASE_ID_LEN + 1 + CV_CD_ID_MAX)
+#define OBJ_MAX    (64 * 1024)
+#define AD_TAG     "casevault-casedata-v1"
+#define INDEX_KIND 'I'
 
 static int
-mkkey(uint8_t k[static KEY_MAX], const char *case_id, char kind,
-    const char *id, size_t *klen)
+mkkey(uint8_t k[static KEY_MAX], const char *case_id, char kind, const char *id,
+    size_t *klen)
 {
 	size_t n = id ? strlen(id) : 0;
 
@@ -67,8 +67,8 @@ cv_casedata_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
 	}
 	adlen = mkad(s, k, klen, ad);
 	cv_seal(key, ad, adlen, (uint8_t *)text, n, val);
-	r = cv_put(txn, s->st, CV_DB_CASEDATA, k, klen, val,
-	    n + CV_SEALOVERHEAD, 0);
+	r = cv_put(
+	    txn, s->st, CV_DB_CASEDATA, k, klen, val, n + CV_SEALOVERHEAD, 0);
 out:
 	sodium_memzero(text, strlen(text));
 	free(text);
@@ -77,8 +77,8 @@ out:
 }
 
 static int
-open_val(struct cv_session *s, const uint8_t *k, size_t klen,
-    const MDB_val *v, const uint8_t key[static CV_KEYBYTES], json_t **out)
+open_val(struct cv_session *s, const uint8_t *k, size_t klen, const MDB_val *v,
+    const uint8_t key[static CV_KEYBYTES], json_t **out)
 {
 	uint8_t ad[AD_MAX];
 	size_t adlen, n;
@@ -86,18 +86,18 @@ open_val(struct cv_session *s, const uint8_t *k, size_t klen,
 	int r;
 
 	*out = NULL;
-	if (v->mv_size < CV_SEALOVERHEAD || v->mv_size > OBJ_MAX +
-	    CV_SEALOVERHEAD)
+	if (v->mv_size < CV_SEALOVERHEAD ||
+	    v->mv_size > OBJ_MAX + CV_SEALOVERHEAD)
 		return CV_ECORRUPT;
 	n = v->mv_size - CV_SEALOVERHEAD;
 	if ((m = malloc(n + 1)) == NULL)
 		return CV_ENOMEM;
 	adlen = mkad(s, k, klen, ad);
-	if ((r = cv_open(key, ad, adlen, v->mv_data, v->mv_size,
-	    (uint8_t *)m)) == 0) {
+	if ((r = cv_open(
+	         key, ad, adlen, v->mv_data, v->mv_size, (uint8_t *)m)) == 0) {
 		m[n] = '\0';
-		r = cv_json_parse_object(m, n, OBJ_MAX, out) == 0 ? 0 :
-		    CV_ECORRUPT;
+		r = cv_json_parse_object(m, n, OBJ_MAX, out) == 0 ? 0
+		                                                  : CV_ECORRUPT;
 	}
 	sodium_memzero(m, n);
 	free(m);
@@ -145,11 +145,11 @@ cv_casedata_list(MDB_txn *txn, struct cv_session *s, const char *case_id,
 	mk.mv_data = k;
 	mk.mv_size = klen;
 	for (rc = mdb_cursor_get(c, &mk, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(c, &mk, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &mk, &v, MDB_NEXT)) {
 		if (mk.mv_size < klen || memcmp(mk.mv_data, k, klen) != 0)
 			break;
-		if ((r = open_val(s, mk.mv_data, mk.mv_size, &v, key,
-		    &obj)) != 0)
+		if ((r = open_val(s, mk.mv_data, mk.mv_size, &v, key, &obj)) !=
+		    0)
 			break;
 		json_array_append_new(arr, obj);
 	}
@@ -176,12 +176,12 @@ cv_casedata_shred(MDB_txn *txn, struct cv_session *s, const char *case_id)
 	mk.mv_data = k;
 	mk.mv_size = CV_CASE_ID_LEN;
 	while ((rc = mdb_cursor_get(c, &mk, &v, MDB_SET_RANGE)) == 0) {
-		if (mk.mv_size < CV_CASE_ID_LEN || memcmp(mk.mv_data, case_id,
-		    CV_CASE_ID_LEN) != 0)
+		if (mk.mv_size < CV_CASE_ID_LEN ||
+		    memcmp(mk.mv_data, case_id, CV_CASE_ID_LEN) != 0)
 			break;
 		/* Zero in place, then delete: see cv_shred. */
-		if ((rc = mdb_cursor_put(c, &mk, &v, MDB_CURRENT |
-		    MDB_RESERVE)) != 0)
+		if ((rc = mdb_cursor_put(
+		         c, &mk, &v, MDB_CURRENT | MDB_RESERVE)) != 0)
 			break;
 		memset(v.mv_data, 0, v.mv_size);
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
@@ -196,8 +196,8 @@ cv_casedata_shred(MDB_txn *txn, struct cv_session *s, const char *case_id)
 }
 
 int
-cv_casedata_index(MDB_txn *txn, struct cv_session *s, const char *id,
-    const char *case_id)
+cv_casedata_index(
+    MDB_txn *txn, struct cv_session *s, const char *id, const char *case_id)
 {
 	uint8_t k[KEY_MAX];
 	size_t n = strlen(id);
@@ -206,8 +206,8 @@ cv_casedata_index(MDB_txn *txn, struct cv_session *s, const char *id,
 		return CV_EINVAL;
 	k[0] = INDEX_KIND;
 	memcpy(k + 1, id, n);
-	return cv_put(txn, s->st, CV_DB_CASEDATA, k, n + 1, case_id,
-	    CV_CASE_ID_LEN, 0);
+	return cv_put(
+	    txn, s->st, CV_DB_CASEDATA, k, n + 1, case_id, CV_CASE_ID_LEN, 0);
 }
 
 int

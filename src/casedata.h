@@ -17,11 +17,11 @@
 
 struct cv_session;
 
-#define CV_CD_CONSENT	 'K'
-#define CV_CD_REQUEST	 'R'
+#define CV_CD_CONSENT    'K'
+#define CV_CD_REQUEST    'R'
 #define CV_CD_BREAKGLASS 'B'
 #define CV_CD_DISCLOSURE 'D'
-#define CV_CD_ID_MAX	 32
+#define CV_CD_ID_MAX     32
 
 /* Store OBJ as object ID of KIND in case CASE_ID (replacing it). */
 int cv_casedata_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
@@ -38,12 +38,11 @@ int cv_casedata_list(MDB_txn *txn, struct cv_session *s, const char *case_id,
     char kind, const uint8_t key[static CV_KEYBYTES], json_t **out);
 
 /* Shred every object of the case (erasure). */
-int cv_casedata_shred(MDB_txn *txn, struct cv_session *s,
-    const char *case_id);
+int cv_casedata_shred(MDB_txn *txn, struct cv_session *s, const char *case_id);
 
 /* Index: id -> case, for commands that name only the id. */
-int cv_casedata_index(MDB_txn *txn, struct cv_session *s, const char *id,
-    const char *case_id);
+int cv_casedata_index(
+    MDB_txn *txn, struct cv_session *s, const char *id, const char *case_id);
 int cv_casedata_lookup(MDB_txn *txn, struct cv_session *s, const char *id,
     char case_id[static CV_CASE_ID_LEN + 1]);
 

@@ -5,8 +5,15 @@
 #include "classes.h"
 
 static const char *const names[CV_CLASS_COUNT] = {
-	"identity", "contact",	"incident", "health",	  "assessment",
-	"counseling_note",	"services", "legal",	  "case_admin",
+    "identity",
+    "contact",
+    "incident",
+    "health",
+    "assessment",
+    "counseling_note",
+    "services",
+    "legal",
+    "case_admin",
 };
 
 const char *

@@ -23,8 +23,8 @@ enum cv_class {
 
 typedef unsigned int cv_classmask;
 
-#define CV_CLASS_BIT(c)	  (1u << (c))
-#define CV_CLASS_ALL	  ((1u << CV_CLASS_COUNT) - 1)
+#define CV_CLASS_BIT(c) (1u << (c))
+#define CV_CLASS_ALL    ((1u << CV_CLASS_COUNT) - 1)
 
 /* The class's name ("identity", ...), or NULL when C is out of range. */
 const char *cv_class_name(enum cv_class c);

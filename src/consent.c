@@ -20,14 +20,28 @@
 #include "util.h"
 
 static const char *const purposes[] = {
-    "counselling",   "medical_referral", "legal_proceeding",
-    "police_report", "social_service",   "deidentified_statistics",
+    "counselling",
+    "medical_referral",
+    "legal_proceeding",
+    "police_report",
+    "social_service",
+    "deidentified_statistics",
 };
 
 static const char *const fields[] = {
-    "id",       "grantor",   "guardian",     "assent", "recipient",
-    "classes",  "purpose",   "from",         "until",  "recorded_by",
-    "form_ref", "withdrawn", "withdrawn_by",
+    "id",
+    "grantor",
+    "guardian",
+    "assent",
+    "recipient",
+    "classes",
+    "purpose",
+    "from",
+    "until",
+    "recorded_by",
+    "form_ref",
+    "withdrawn",
+    "withdrawn_by",
 };
 
 int
@@ -83,8 +97,8 @@ id_valid(const char *s)
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
+		        (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		        c == '-'))
 			return 0;
 	}
 	return 1;
@@ -145,8 +159,7 @@ check_recipient(const json_t *rcpt, char *why, size_t whylen)
 	int role;
 
 	if (!json_is_object(rcpt) || json_object_size(rcpt) != 1)
-		return refuse(
-		    why, whylen,
+		return refuse(why, whylen,
 		    "recipient must be {\"role\": R} or {\"user\": U}");
 	if ((s = text_field(rcpt, "user", CV_NAME_MAX)) != NULL) {
 		if (!cv_name_valid(s))
@@ -154,14 +167,13 @@ check_recipient(const json_t *rcpt, char *why, size_t whylen)
 		return 0;
 	}
 	if ((s = text_field(rcpt, "role", CV_NAME_MAX)) == NULL)
-		return refuse(
-		    why, whylen,
+		return refuse(why, whylen,
 		    "recipient must be {\"role\": R} or {\"user\": U}");
 	if ((role = cv_role_parse(s)) < 0)
 		return refuse(why, whylen, "recipient: unknown role");
 	if (role == CV_ROLE_ADMIN || role == CV_ROLE_AUDITOR)
 		return refuse(why, whylen,
-		              "recipient: this role reads no record contents");
+		    "recipient: this role reads no record contents");
 	return 0;
 }
 
@@ -175,11 +187,9 @@ check_classes(const json_t *classes, char *why, size_t whylen)
 
 	if (!json_is_array(classes) || json_array_size(classes) == 0 ||
 	    json_array_size(classes) > CV_CLASS_COUNT)
-		return refuse(
-		    why, whylen,
+		return refuse(why, whylen,
 		    "classes must be a non-empty array of class names");
-	json_array_foreach(classes, i, v)
-	{
+	json_array_foreach (classes, i, v) {
 		if (!json_is_string(v) ||
 		    (c = cv_class_parse(json_string_value(v))) < 0)
 			return refuse(why, whylen, "classes: unknown class");
@@ -202,13 +212,13 @@ check_period(const json_t *grant, uint64_t now, char *why, size_t whylen)
 	if (json_object_get(grant, "until") == NULL)
 		until = from + CV_CONSENT_PERIOD_MAX;
 	else if ((s = text_field(grant, "until", 32)) == NULL ||
-	         cv_parse_time(s, &until) != 0)
+	    cv_parse_time(s, &until) != 0)
 		return refuse(why, whylen, "until: not a UTC time");
 	if (until <= from)
 		return refuse(why, whylen, "until is not after from");
 	if (until - from > CV_CONSENT_PERIOD_MAX)
-		return refuse(why, whylen,
-		              "period longer than the maximum of 366 days");
+		return refuse(
+		    why, whylen, "period longer than the maximum of 366 days");
 	if (until <= now)
 		return refuse(why, whylen, "the period is already over");
 	return 0;
@@ -221,7 +231,7 @@ check_period(const json_t *grant, uint64_t now, char *why, size_t whylen)
  */
 static int
 check_grantor(const json_t *grant, int child, const json_t *perps, char *why,
-              size_t whylen)
+    size_t whylen)
 {
 	const json_t *g, *assent, *p;
 	const char *grantor, *name, *rel;
@@ -230,34 +240,33 @@ check_grantor(const json_t *grant, int child, const json_t *perps, char *why,
 	grantor = text_field(grant, "grantor", 16);
 	g = json_object_get(grant, "guardian");
 	assent = json_object_get(grant, "assent");
-	if (grantor == NULL || (strcmp(grantor, "survivor") != 0 &&
-	                        strcmp(grantor, "guardian") != 0))
+	if (grantor == NULL ||
+	    (strcmp(grantor, "survivor") != 0 &&
+	        strcmp(grantor, "guardian") != 0))
 		return refuse(why, whylen,
-		              "grantor must be \"survivor\" or \"guardian\"");
+		    "grantor must be \"survivor\" or \"guardian\"");
 	if (strcmp(grantor, "survivor") == 0) {
 		if (child)
-			return refuse(
-			    why, whylen,
+			return refuse(why, whylen,
 			    "a child's case is granted by a guardian");
 		if (g != NULL || assent != NULL)
-			return refuse(
-			    why, whylen,
+			return refuse(why, whylen,
 			    "guardian and assent are for a guardian grant");
 		return 0;
 	}
 	if (!child)
-		return refuse(why, whylen,
-		              "an adult's case is granted by the survivor");
+		return refuse(
+		    why, whylen, "an adult's case is granted by the survivor");
 	if (!json_is_object(g) ||
 	    (name = text_field(g, "name", CV_CONSENT_TEXT_MAX)) == NULL ||
 	    (rel = text_field(g, "relationship", CV_CONSENT_TEXT_MAX)) ==
 	        NULL ||
 	    json_object_size(g) != 2)
 		return refuse(why, whylen,
-		              "guardian must be {\"name\", \"relationship\"}");
+		    "guardian must be {\"name\", \"relationship\"}");
 	if (!json_is_boolean(assent))
-		return refuse(why, whylen,
-		              "assent: the child's assent is required");
+		return refuse(
+		    why, whylen, "assent: the child's assent is required");
 	if (!json_is_true(assent))
 		return refuse(why, whylen, "the child did not assent");
 	if (perps == NULL)
@@ -265,23 +274,22 @@ check_grantor(const json_t *grant, int child, const json_t *perps, char *why,
 	if (!json_is_array(perps) ||
 	    json_array_size(perps) > CV_CONSENT_PERPS_MAX)
 		return refuse(why, whylen, "malformed perpetrator list");
-	json_array_foreach(perps, i, p)
-	{
+	json_array_foreach (perps, i, p) {
 		if (!json_is_object(p))
-			return refuse(why, whylen,
-			              "malformed perpetrator list");
+			return refuse(
+			    why, whylen, "malformed perpetrator list");
 		if (same_text(rel, p, "relationship") ||
 		    same_text(name, p, "name"))
 			return refuse(why, whylen,
-			              "the guardian is recorded as an alleged "
-			              "perpetrator");
+			    "the guardian is recorded as an alleged "
+			    "perpetrator");
 	}
 	return 0;
 }
 
 int
 cv_consent_validate(const json_t *grant, int child, const json_t *perpetrators,
-                    uint64_t now, char *why, size_t whylen)
+    uint64_t now, char *why, size_t whylen)
 {
 	const char *key, *s;
 	const json_t *v;
@@ -292,8 +300,7 @@ cv_consent_validate(const json_t *grant, int child, const json_t *perpetrators,
 		why[0] = '\0';
 	if (!json_is_object(grant))
 		return refuse(why, whylen, "a consent is a JSON object");
-	json_object_foreach((json_t *)grant, key, v)
-	{
+	json_object_foreach ((json_t *)grant, key, v) {
 		for (i = 0; i < CV_ARRAY_LEN(fields); i++)
 			if (strcmp(key, fields[i]) == 0)
 				break;
@@ -306,15 +313,15 @@ cv_consent_validate(const json_t *grant, int child, const json_t *perpetrators,
 		return refuse(why, whylen, "a new grant cannot be withdrawn");
 	if (json_object_get(grant, "id") != NULL &&
 	    ((s = text_field(grant, "id", CV_CONSENT_ID_MAX)) == NULL ||
-	     !id_valid(s)))
+	        !id_valid(s)))
 		return refuse(why, whylen, "id: bad consent id");
 	if ((r = check_grantor(grant, child, perpetrators, why, whylen)) != 0)
 		return r;
-	if ((r = check_recipient(json_object_get(grant, "recipient"), why,
-	                         whylen)) != 0)
+	if ((r = check_recipient(
+	         json_object_get(grant, "recipient"), why, whylen)) != 0)
 		return r;
-	if ((r = check_classes(json_object_get(grant, "classes"), why,
-	                       whylen)) != 0)
+	if ((r = check_classes(
+	         json_object_get(grant, "classes"), why, whylen)) != 0)
 		return r;
 	if (!cv_consent_purpose_valid(text_field(grant, "purpose", 32)))
 		return refuse(why, whylen, "purpose: missing or unknown");
@@ -322,11 +329,11 @@ cv_consent_validate(const json_t *grant, int child, const json_t *perpetrators,
 		return r;
 	if ((s = text_field(grant, "recorded_by", CV_NAME_MAX)) == NULL ||
 	    !cv_name_valid(s))
-		return refuse(why, whylen,
-		              "recorded_by: missing or bad user id");
+		return refuse(
+		    why, whylen, "recorded_by: missing or bad user id");
 	if (text_field(grant, "form_ref", CV_CONSENT_TEXT_MAX) == NULL)
-		return refuse(why, whylen,
-		              "form_ref: the signed form is required");
+		return refuse(
+		    why, whylen, "form_ref: the signed form is required");
 	return 0;
 }
 
@@ -339,10 +346,10 @@ recipient_matches(const json_t *c, const char *user, const char *role)
 		return 0;
 	if ((v = json_object_get(rcpt, "user")) != NULL)
 		return user != NULL && json_is_string(v) &&
-		       strcmp(json_string_value(v), user) == 0;
+		    strcmp(json_string_value(v), user) == 0;
 	if ((v = json_object_get(rcpt, "role")) != NULL)
 		return role != NULL && json_is_string(v) &&
-		       strcmp(json_string_value(v), role) == 0;
+		    strcmp(json_string_value(v), role) == 0;
 	return 0;
 }
 
@@ -354,8 +361,7 @@ names_class(const json_t *c, const char *cls)
 
 	if (!json_is_array(classes))
 		return 0;
-	json_array_foreach(classes, i, v)
-	{
+	json_array_foreach (classes, i, v) {
 		if (json_is_string(v) && strcmp(json_string_value(v), cls) == 0)
 			return 1;
 	}
@@ -412,7 +418,7 @@ state_of(const json_t *c, const char *purpose, uint64_t now)
 
 enum cv_consent_state
 cv_consent_covers(const json_t *consents, const char *user, const char *role,
-                  int cls, const char *purpose, uint64_t now, const char **id)
+    int cls, const char *purpose, uint64_t now, const char **id)
 {
 	enum cv_consent_state best = CV_CONSENT_NONE, s;
 	const char *clsname = cv_class_name((enum cv_class)cls);
@@ -423,8 +429,7 @@ cv_consent_covers(const json_t *consents, const char *user, const char *role,
 		*id = NULL;
 	if (!json_is_array(consents) || clsname == NULL)
 		return CV_CONSENT_NONE;
-	json_array_foreach(consents, i, c)
-	{
+	json_array_foreach (consents, i, c) {
 		if (!json_is_object(c) || !recipient_matches(c, user, role) ||
 		    !names_class(c, clsname))
 			continue;

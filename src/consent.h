@@ -47,8 +47,7 @@ int cv_consent_purpose_valid(const char *purpose);
  * Returns 0 or CV_EINVAL.
  */
 int cv_consent_validate(const json_t *grant, int child,
-                        const json_t *perpetrators, uint64_t now, char *why,
-                        size_t whylen);
+    const json_t *perpetrators, uint64_t now, char *why, size_t whylen);
 
 /*
  * Which consent of CONSENTS (a JSON array of stored consents, borrowed)
@@ -67,9 +66,8 @@ int cv_consent_validate(const json_t *grant, int child,
  * that does not parse). Never fails.
  */
 enum cv_consent_state cv_consent_covers(const json_t *consents,
-                                        const char *user, const char *role,
-                                        int cls, const char *purpose,
-                                        uint64_t now, const char **id);
+    const char *user, const char *role, int cls, const char *purpose,
+    uint64_t now, const char **id);
 
 /*
  * Withdraw CONSENT (a stored consent object, modified in place): set

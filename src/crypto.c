@@ -51,29 +51,30 @@ void
 cv_keys_derive(struct cv_keys *k, uint64_t gen)
 {
 	cv_kek_derive(k->kek, gen, k->root);
-	crypto_kdf_derive_from_key(k->pseudo, CV_KEYBYTES, 1, ctx_pseudo,
-	    k->root);
+	crypto_kdf_derive_from_key(
+	    k->pseudo, CV_KEYBYTES, 1, ctx_pseudo, k->root);
 	crypto_kdf_derive_from_key(k->meta, CV_KEYBYTES, 1, ctx_meta, k->root);
 	k->kek_gen = gen;
 }
 
 void
-cv_seal(const uint8_t key[static CV_KEYBYTES], const uint8_t *ad,
-    size_t adlen, const uint8_t *m, size_t mlen, uint8_t *out)
+cv_seal(const uint8_t key[static CV_KEYBYTES], const uint8_t *ad, size_t adlen,
+    const uint8_t *m, size_t mlen, uint8_t *out)
 {
 	randombytes_buf(out, CV_NONCEBYTES);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + CV_NONCEBYTES, NULL,
-	    m, mlen, ad, adlen, NULL, out, key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(
+	    out + CV_NONCEBYTES, NULL, m, mlen, ad, adlen, NULL, out, key);
 }
 
 int
-cv_open(const uint8_t key[static CV_KEYBYTES], const uint8_t *ad,
-    size_t adlen, const uint8_t *c, size_t clen, uint8_t *m)
+cv_open(const uint8_t key[static CV_KEYBYTES], const uint8_t *ad, size_t adlen,
+    const uint8_t *c, size_t clen, uint8_t *m)
 {
 	if (clen < CV_SEALOVERHEAD)
 		return CV_ECRYPTO;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(m, NULL, NULL,
-	    c + CV_NONCEBYTES, clen - CV_NONCEBYTES, ad, adlen, c, key) != 0)
+	        c + CV_NONCEBYTES, clen - CV_NONCEBYTES, ad, adlen, c,
+	        key) != 0)
 		return CV_ECRYPTO;
 	return 0;
 }

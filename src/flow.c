@@ -60,8 +60,7 @@ only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
 	json_t *v;
 	size_t i;
 
-	json_object_foreach((json_t *)obj, k, v)
-	{
+	json_object_foreach ((json_t *)obj, k, v) {
 		for (i = 0; i < nkeys; i++)
 			if (strcmp(k, keys[i]) == 0)
 				break;
@@ -89,8 +88,8 @@ get_text(const json_t *obj, const char *key, size_t max, char *dst)
 static int
 load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"key", "label", "label_id",
-	                                   "required", "repeatable"};
+	static const char *const keys[] = {
+	    "key", "label", "label_id", "required", "repeatable"};
 	struct step *s;
 	size_t i, j, n;
 	json_t *it, *req, *rep;
@@ -98,7 +97,7 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 	if (!json_is_array(steps) || (n = json_array_size(steps)) < 2 ||
 	    n > STEPS_MAX) {
 		seterr(err, errlen, "steps: need an array of 2-%d steps",
-		       STEPS_MAX);
+		    STEPS_MAX);
 		return CV_ESCHEMA;
 	}
 	for (i = 0; i < n; i++) {
@@ -111,17 +110,17 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 		    get_text(it, "label", TEXT_MAX, s->label) != 0 ||
 		    get_text(it, "label_id", TEXT_MAX, s->label_id) != 0) {
 			seterr(err, errlen,
-			       "step %zu: needs a key, a label and a label_id",
-			       i + 1);
+			    "step %zu: needs a key, a label and a label_id",
+			    i + 1);
 			return CV_ESCHEMA;
 		}
 		req = json_object_get(it, "required");
 		rep = json_object_get(it, "repeatable");
 		if (!json_is_boolean(req) || !json_is_boolean(rep)) {
 			seterr(err, errlen,
-			       "step %zu: required and repeatable must be "
-			       "true or false",
-			       i + 1);
+			    "step %zu: required and repeatable must be "
+			    "true or false",
+			    i + 1);
 			return CV_ESCHEMA;
 		}
 		s->required = json_is_true(req);
@@ -129,7 +128,7 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 		for (j = 0; j < i; j++) {
 			if (strcmp(s->key, f->steps[j].key) == 0) {
 				seterr(err, errlen, "step %zu: duplicate key",
-				       i + 1);
+				    i + 1);
 				return CV_ESCHEMA;
 			}
 		}
@@ -138,8 +137,8 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 	if (!f->steps[0].required || !f->steps[n - 1].required ||
 	    f->steps[n - 1].repeatable) {
 		seterr(err, errlen,
-		       "steps: the first and last steps must be "
-		       "required and the last not repeatable");
+		    "steps: the first and last steps must be "
+		    "required and the last not repeatable");
 		return CV_ESCHEMA;
 	}
 	f->n = n;
@@ -148,10 +147,10 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 
 int
 cv_flow_load(const char *text, size_t len, struct cv_flow **out, char *err,
-             size_t errlen)
+    size_t errlen)
 {
-	static const char *const keys[] = {"flow", "version", "early_close",
-	                                   "steps"};
+	static const char *const keys[] = {
+	    "flow", "version", "early_close", "steps"};
 	char name[CV_NAME_MAX + 1];
 	struct cv_flow *f = NULL;
 	json_t *j = NULL, *v, *ec;
@@ -164,7 +163,7 @@ cv_flow_load(const char *text, size_t len, struct cv_flow **out, char *err,
 		goto out;
 	if (len > CV_FLOW_TEXT_MAX) {
 		seterr(err, errlen, "flow: larger than %d bytes",
-		       CV_FLOW_TEXT_MAX);
+		    CV_FLOW_TEXT_MAX);
 		r = CV_ETOOBIG;
 		goto out;
 	}
@@ -190,7 +189,7 @@ cv_flow_load(const char *text, size_t len, struct cv_flow **out, char *err,
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > VERSION_MAX) {
 		seterr(err, errlen, "version: must be an integer 1-%d",
-		       VERSION_MAX);
+		    VERSION_MAX);
 		goto out;
 	}
 	f->version = (unsigned)json_integer_value(v);
@@ -199,11 +198,11 @@ cv_flow_load(const char *text, size_t len, struct cv_flow **out, char *err,
 	    strcmp(json_string_value(ec), "with_reason") == 0)
 		f->early_close = 1;
 	else if (json_is_string(ec) &&
-	         strcmp(json_string_value(ec), "never") == 0)
+	    strcmp(json_string_value(ec), "never") == 0)
 		f->early_close = 0;
 	else {
 		seterr(err, errlen,
-		       "early_close: must be \"with_reason\" or \"never\"");
+		    "early_close: must be \"with_reason\" or \"never\"");
 		goto out;
 	}
 	if ((r = load_steps(f, json_object_get(j, "steps"), err, errlen)) != 0)
@@ -248,7 +247,7 @@ has_reason(const char *s)
 
 int
 cv_flow_check(const struct cv_flow *f, const char *from, const char *to,
-              const char *reason, char *why, size_t whylen)
+    const char *reason, char *why, size_t whylen)
 {
 	const struct step *s = f != NULL ? f->steps : NULL;
 	int fi = -1, ti, k, last;
@@ -270,7 +269,7 @@ cv_flow_check(const struct cv_flow *f, const char *from, const char *to,
 	}
 	if (fi == last) {
 		seterr(why, whylen,
-		       "the case is closed: a new referral opens a new case");
+		    "the case is closed: a new referral opens a new case");
 		return CV_ESTATE;
 	}
 	if (ti <= fi) {
@@ -278,12 +277,12 @@ cv_flow_check(const struct cv_flow *f, const char *from, const char *to,
 			return 0;
 		if (ti == fi)
 			seterr(why, whylen, "the case is already at %s",
-			       s[ti].key);
+			    s[ti].key);
 		else
 			seterr(why, whylen,
-			       "cannot move from %s back to %s: %s is not "
-			       "repeated",
-			       s[fi].key, s[ti].key, s[ti].key);
+			    "cannot move from %s back to %s: %s is not "
+			    "repeated",
+			    s[fi].key, s[ti].key, s[ti].key);
 		return CV_ESTATE;
 	}
 	for (k = fi + 1; k < ti; k++)
@@ -296,12 +295,12 @@ cv_flow_check(const struct cv_flow *f, const char *from, const char *to,
 		if (has_reason(reason))
 			return 0;
 		seterr(why, whylen,
-		       "closing a case before %s needs a recorded reason",
-		       s[last - 1].key);
+		    "closing a case before %s needs a recorded reason",
+		    s[last - 1].key);
 		return CV_ESTATE;
 	}
 	seterr(why, whylen, "cannot move from %s to %s: %s must come first",
-	       s[fi].key, s[ti].key, s[k].key);
+	    s[fi].key, s[ti].key, s[k].key);
 	return CV_ESTATE;
 }
 

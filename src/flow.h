@@ -20,7 +20,7 @@ struct cv_flow;
  * rule broken in ERR (ERRLEN bytes, may be NULL/0); CV_EINVAL for NULLs.
  */
 int cv_flow_load(const char *text, size_t len, struct cv_flow **out, char *err,
-                 size_t errlen);
+    size_t errlen);
 
 /* Free a flow. NULL is allowed. */
 void cv_flow_free(struct cv_flow *f);
@@ -35,14 +35,14 @@ void cv_flow_free(struct cv_flow *f);
  * F or TO. WHY names steps of the flow only, never REASON or unknown input.
  */
 int cv_flow_check(const struct cv_flow *f, const char *from, const char *to,
-                  const char *reason, char *why, size_t whylen);
+    const char *reason, char *why, size_t whylen);
 
 /*
  * The label of STEP in LANG ("en" or "id"), borrowed for the flow's
  * lifetime, or NULL for an unknown step or language.
  */
-const char *cv_flow_label(const struct cv_flow *f, const char *step,
-                          const char *lang);
+const char *cv_flow_label(
+    const struct cv_flow *f, const char *step, const char *lang);
 
 /* The step every new case starts at ("referral_received"). */
 const char *cv_flow_first(const struct cv_flow *f);

@@ -13,7 +13,7 @@
 #include "forms.h"
 #include "schema.h"
 
-#define MAX_SCHEMAS	32
+#define MAX_SCHEMAS     32
 #define MAX_INSTRUMENTS 8
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -35,26 +35,29 @@ load_all(void)
 		if (strncmp(e->name, "forms/instruments/", 18) == 0) {
 			if (ninstruments == MAX_INSTRUMENTS ||
 			    cv_instrument_load((const char *)e->data, e->len,
-			    &instruments[ninstruments], err, sizeof(err)) != 0)
+			        &instruments[ninstruments], err,
+			        sizeof(err)) != 0)
 				status = CV_ECORRUPT;
 			else
 				ninstruments++;
 		} else if (strcmp(e->name, "forms/flow.json") == 0) {
 			if (cv_flow_load((const char *)e->data, e->len, &flow,
-			    err, sizeof(err)) != 0)
+			        err, sizeof(err)) != 0)
 				status = CV_ECORRUPT;
 		} else if (strncmp(e->name, "forms/", 6) == 0 &&
 		    (slash = strrchr(e->name, '/')) == e->name + 5) {
 			if (nschemas == MAX_SCHEMAS ||
 			    cv_schema_load((const char *)e->data, e->len,
-			    &schemas[nschemas], err, sizeof(err)) != 0)
+			        &schemas[nschemas], err, sizeof(err)) != 0)
 				status = CV_ECORRUPT;
 			else
 				nschemas++;
 		}
 		if (status != 0) {
-			fprintf(stderr, "casevault: built-in definition %s: "
-					"%s\n", e->name, err);
+			fprintf(stderr,
+			    "casevault: built-in definition %s: "
+			    "%s\n",
+			    e->name, err);
 			return;
 		}
 	}

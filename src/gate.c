@@ -26,9 +26,9 @@
 /* What the gate knows of one case for one session. */
 struct facts {
 	int on_team;
-	json_t *consents; /* all consents of the case */
-	json_t *requests; /* this user's requests on the case */
-	json_t *windows;  /* this user's break-glass windows */
+	json_t *consents;         /* all consents of the case */
+	json_t *requests;         /* this user's requests on the case */
+	json_t *windows;          /* this user's break-glass windows */
 	const char *request_only; /* consider only this request */
 	uint64_t now;
 };
@@ -74,11 +74,12 @@ facts_load(struct cv_session *s, MDB_txn *txn, const char *case_id,
 		return 0;
 	if (r != 0)
 		return r;
-	if ((r = cv_casedata_list(txn, s, case_id, CV_CD_CONSENT, key,
-	    &f->consents)) != 0 || (r = cv_casedata_list(txn, s, case_id,
-	    CV_CD_REQUEST, key, &f->requests)) != 0 ||
-	    (r = cv_casedata_list(txn, s, case_id, CV_CD_BREAKGLASS, key,
-	    &f->windows)) != 0) {
+	if ((r = cv_casedata_list(
+	         txn, s, case_id, CV_CD_CONSENT, key, &f->consents)) != 0 ||
+	    (r = cv_casedata_list(
+	         txn, s, case_id, CV_CD_REQUEST, key, &f->requests)) != 0 ||
+	    (r = cv_casedata_list(
+	         txn, s, case_id, CV_CD_BREAKGLASS, key, &f->windows)) != 0) {
 		facts_free(f);
 		memset(f, 0, sizeof(*f));
 	}
@@ -96,17 +97,17 @@ names_class(const json_t *classes, int cls)
 	const json_t *c;
 	size_t i;
 
-	json_array_foreach(classes, i, c)
-		if (json_is_string(c) && cv_class_parse(json_string_value(c)) ==
-		    cls)
+	json_array_foreach (classes, i, c)
+		if (json_is_string(c) &&
+		    cv_class_parse(json_string_value(c)) == cls)
 			return 1;
 	return 0;
 }
 
 /* The state of this user's requests for CLS and PURPOSE. */
 static enum cv_request_state
-request_state(const struct facts *f, int cls, const char *purpose,
-    const char **id)
+request_state(
+    const struct facts *f, int cls, const char *purpose, const char **id)
 {
 	enum cv_request_state best = CV_REQUEST_NONE;
 	const char *status, *rid, *rp;
@@ -114,7 +115,7 @@ request_state(const struct facts *f, int cls, const char *purpose,
 	size_t i;
 
 	*id = NULL;
-	json_array_foreach(f->requests, i, o) {
+	json_array_foreach (f->requests, i, o) {
 		rid = json_string_value(json_object_get(o, "id"));
 		rp = json_string_value(json_object_get(o, "purpose"));
 		status = json_string_value(json_object_get(o, "status"));
@@ -126,8 +127,8 @@ request_state(const struct facts *f, int cls, const char *purpose,
 		    (purpose != NULL && strcmp(purpose, rp) != 0))
 			continue;
 		if (strcmp(status, "approved") == 0) {
-			if ((uint64_t)json_integer_value(json_object_get(o,
-			    "until")) > f->now) {
+			if ((uint64_t)json_integer_value(
+			        json_object_get(o, "until")) > f->now) {
 				*id = rid;
 				return CV_REQUEST_APPROVED;
 			}
@@ -147,11 +148,11 @@ window_open(const struct facts *f, const char **id)
 	size_t i;
 
 	*id = NULL;
-	json_array_foreach(f->windows, i, o) {
-		uint64_t from = (uint64_t)json_integer_value(json_object_get(o,
-		    "opened"));
-		uint64_t until = (uint64_t)json_integer_value(json_object_get(o,
-		    "until"));
+	json_array_foreach (f->windows, i, o) {
+		uint64_t from =
+		    (uint64_t)json_integer_value(json_object_get(o, "opened"));
+		uint64_t until =
+		    (uint64_t)json_integer_value(json_object_get(o, "until"));
 		if (from <= f->now && f->now < until) {
 			*id = json_string_value(json_object_get(o, "id"));
 			return 1;
@@ -182,7 +183,8 @@ decide(const struct cv_session *s, const struct facts *f, const char *action,
 		/* The one built-in rule: anyone may change their own
 		 * passphrase (their session already proved they know it). */
 		v->d.allow = 1;
-		snprintf(v->d.rule, sizeof(v->d.rule), "builtin-own-passphrase");
+		snprintf(
+		    v->d.rule, sizeof(v->d.rule), "builtin-own-passphrase");
 		return 0;
 	}
 	memset(&a, 0, sizeof(a));
@@ -222,8 +224,8 @@ class_list(cv_classmask m)
 
 	for (i = 0; i < CV_CLASS_COUNT; i++)
 		if (m & CV_CLASS_BIT(i))
-			json_array_append_new(arr, json_string(cv_class_name(
-			    (enum cv_class)i)));
+			json_array_append_new(
+			    arr, json_string(cv_class_name((enum cv_class)i)));
 	return arr;
 }
 
@@ -235,9 +237,8 @@ set_str(json_t *ev, const char *k, const char *v)
 }
 
 int
-cv_gate_check(struct cv_session *s, MDB_txn *txn,
-    const struct cv_gate_req *q, const json_t *extra,
-    struct cv_gate_res *res)
+cv_gate_check(struct cv_session *s, MDB_txn *txn, const struct cv_gate_req *q,
+    const json_t *extra, struct cv_gate_res *res)
 {
 	struct facts f;
 	struct verdict v, first_allow, first_deny;
@@ -258,8 +259,8 @@ cv_gate_check(struct cv_session *s, MDB_txn *txn,
 		for (i = 0; i < CV_CLASS_COUNT; i++) {
 			if (!(q->classes & CV_CLASS_BIT(i)))
 				continue;
-			if ((r = decide(s, &f, q->access, i, q->purpose,
-			    &v)) != 0)
+			if ((r = decide(s, &f, q->access, i, q->purpose, &v)) !=
+			    0)
 				goto out;
 			if (v.d.allow) {
 				res->allowed |= CV_CLASS_BIT(i);
@@ -300,15 +301,15 @@ cv_gate_check(struct cv_session *s, MDB_txn *txn,
 	if (q->classes != 0) {
 		json_object_set_new(ev, "classes", class_list(res->allowed));
 		if (res->withheld != 0 && allow)
-			json_object_set_new(ev, "withheld",
-			    class_list(res->withheld));
+			json_object_set_new(
+			    ev, "withheld", class_list(res->withheld));
 		if (!allow)
-			json_object_set_new(ev, "refused",
-			    class_list(res->withheld));
+			json_object_set_new(
+			    ev, "refused", class_list(res->withheld));
 	}
 	set_str(ev, "purpose", q->purpose);
-	json_object_set_new(ev, "decision", json_string(allow ? "allow" :
-	    "deny"));
+	json_object_set_new(
+	    ev, "decision", json_string(allow ? "allow" : "deny"));
 	set_str(ev, "rule", res->rule);
 	if (!allow)
 		set_str(ev, "reason", res->reason);
@@ -317,8 +318,8 @@ cv_gate_check(struct cv_session *s, MDB_txn *txn,
 		set_str(ev, "request", v.request);
 		set_str(ev, "breakglass", v.window);
 	}
-	json_object_set_new(ev, "outcome", json_string(allow ? "success" :
-	    "refused"));
+	json_object_set_new(
+	    ev, "outcome", json_string(allow ? "success" : "refused"));
 	if (extra != NULL)
 		json_object_update_missing(ev, (json_t *)extra);
 	if ((r = cv_event_commit(s, ev, allow && q->write, &res->seq)) != 0)
@@ -349,26 +350,28 @@ cv_gate_decide_only(struct cv_session *s, MDB_txn *txn, const char *action,
 }
 
 int
-cv_gate_read_record(struct cv_session *s, MDB_txn *txn,
-    const char *case_id, const json_t *meta, uint32_t record,
-    uint32_t version, const char *op, const char *purpose,
-    const char *request, json_t **out)
+cv_gate_read_record(struct cv_session *s, MDB_txn *txn, const char *case_id,
+    const json_t *meta, uint32_t record, uint32_t version, const char *op,
+    const char *purpose, const char *request, json_t **out)
 {
 	return cv_gate_read_record_as(s, txn, case_id, meta, record, version,
 	    op, "read", 0, purpose, request, out);
 }
 
 int
-cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
-    const char *case_id, const json_t *meta, uint32_t record,
-    uint32_t version, const char *op, const char *access,
-    cv_classmask only, const char *purpose, const char *request,
-    json_t **out)
+cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
+    const json_t *meta, uint32_t record, uint32_t version, const char *op,
+    const char *access, cv_classmask only, const char *purpose,
+    const char *request, json_t **out)
 {
-	struct cv_gate_req q = {.op = op, .access = access, .case_id = case_id,
-				.meta = meta, .purpose = purpose,
-				.record = record, .partial = 1,
-				.request = request};
+	struct cv_gate_req q = {.op = op,
+	    .access = access,
+	    .case_id = case_id,
+	    .meta = meta,
+	    .purpose = purpose,
+	    .record = record,
+	    .partial = 1,
+	    .request = request};
 	const struct cv_schema *sc;
 	struct cv_gate_res res;
 	struct cv_rec_hdr h;
@@ -380,8 +383,8 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
 	int r;
 
 	*out = NULL;
-	if (version == 0 && (r = cv_rec_latest(txn, s, case_id, record,
-	    &version)) != 0)
+	if (version == 0 &&
+	    (r = cv_rec_latest(txn, s, case_id, record, &version)) != 0)
 		return r;
 	if ((r = cv_rec_header(txn, s, case_id, record, version, &h)) != 0)
 		return r;
@@ -397,22 +400,22 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
 	/* Decided and recorded: now, and only now, open the record. */
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0)
 		goto out;
-	if ((r = cv_rec_decrypt(txn, s, case_id, record, version, key, &text,
-	    &len)) != 0)
+	if ((r = cv_rec_decrypt(
+	         txn, s, case_id, record, version, key, &text, &len)) != 0)
 		goto out;
 	if (cv_json_parse_object(text, len, CV_RECORD_MAX, &data) != 0) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
-	if ((r = cv_schema_redact(sc, data, res.allowed, &view,
-	    &withheld)) != 0)
+	if ((r = cv_schema_redact(sc, data, res.allowed, &view, &withheld)) !=
+	    0)
 		goto out;
 	cv_format_time(h.time, t);
 	rec = json_pack("{s:s, s:I, s:I, s:s, s:I, s:s, s:O, s:o}", "case",
 	    case_id, "record", (json_int_t)record, "version",
 	    (json_int_t)version, "type", h.type, "author", (json_int_t)h.author,
-	    "time", t, "data", view, "withheld", class_list(withheld |
-	    res.withheld));
+	    "time", t, "data", view, "withheld",
+	    class_list(withheld | res.withheld));
 	if (rec == NULL) {
 		r = CV_ENOMEM;
 		goto out;
@@ -450,20 +453,21 @@ cv_gate_explain(struct cv_session *s, MDB_txn *txn, const char *action,
 		goto out;
 	memset(&a, 0, sizeof(a));
 	if (cls >= 0) {
-		a.consent = cv_consent_covers(f.consents, s->user, s->role,
-		    cls, purpose, f.now, &cid);
+		a.consent = cv_consent_covers(
+		    f.consents, s->user, s->role, cls, purpose, f.now, &cid);
 		a.request = request_state(&f, cls, purpose, &rid);
 	}
 	a.breakglass = window_open(&f, &wid);
 	{
-		static const char *const cs[] = {"none", "valid", "expired",
-						 "withdrawn", "wrong_purpose"};
-		static const char *const rs[] = {"none", "pending", "approved",
-						 "expired"};
+		static const char *const cs[] = {
+		    "none", "valid", "expired", "withdrawn", "wrong_purpose"};
+		static const char *const rs[] = {
+		    "none", "pending", "approved", "expired"};
 		o = json_pack("{s:s, s:s, s:s?, s:b, s:s, s:s, s:b, s:s, s:s, "
-			      "s:s}", "action", action, "role", s->role,
-		    "class", cls >= 0 ? cv_class_name((enum cv_class)cls) : NULL,
-		    "team", f.on_team, "consent", cs[a.consent], "request",
+		              "s:s}",
+		    "action", action, "role", s->role, "class",
+		    cls >= 0 ? cv_class_name((enum cv_class)cls) : NULL, "team",
+		    f.on_team, "consent", cs[a.consent], "request",
 		    rs[a.request], "breakglass", a.breakglass, "decision",
 		    v.d.allow ? "allow" : "deny", "rule", v.d.rule, "reason",
 		    v.d.reason);
@@ -519,7 +523,7 @@ agg_deliver(struct agg_ctx *a)
 		return 0;
 	a->have = 0;
 	if ((r = cv_rec_decrypt(a->txn, a->s, a->case_id, a->last_record,
-	    a->last_version, a->key, &text, &len)) != 0)
+	         a->last_version, a->key, &text, &len)) != 0)
 		return r;
 	if (cv_json_parse_object(text, len, CV_RECORD_MAX, &data) != 0)
 		r = CV_ECORRUPT;
@@ -533,8 +537,8 @@ agg_deliver(struct agg_ctx *a)
 }
 
 static int
-agg_version(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg)
+agg_version(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
 {
 	struct agg_ctx *a = arg;
 	int r;
@@ -554,8 +558,9 @@ int
 cv_gate_aggregate(struct cv_session *s, const char *op, const char *access,
     const char *type, const json_t *extra,
     int (*cb)(const char *case_id, const json_t *meta, uint32_t record,
-    uint32_t version, const struct cv_rec_hdr *h, const json_t *data,
-    void *arg), void *arg)
+        uint32_t version, const struct cv_rec_hdr *h, const json_t *data,
+        void *arg),
+    void *arg)
 {
 	struct cv_gate_req q = {.op = op, .access = access};
 	struct cv_gate_res res;
@@ -577,7 +582,7 @@ cv_gate_aggregate(struct cv_session *s, const char *op, const char *access,
 		goto out;
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != CV_CASE_ID_LEN)
 			continue;
 		memcpy(id, k.mv_data, CV_CASE_ID_LEN);

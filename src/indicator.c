@@ -32,8 +32,12 @@ struct group {
 
 /* Under-5s, primary school, secondary school, young adults, adults, older. */
 static const struct group age_groups[] = {
-    {"0-5", 0, 5},     {"6-12", 6, 12},   {"13-17", 13, 17},
-    {"18-24", 18, 24}, {"25-59", 25, 59}, {"60+", 60, AGE_MAX},
+    {"0-5", 0, 5},
+    {"6-12", 6, 12},
+    {"13-17", 13, 17},
+    {"18-24", 18, 24},
+    {"25-59", 25, 59},
+    {"60+", 60, AGE_MAX},
 };
 
 struct cell {
@@ -56,8 +60,7 @@ only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
 	json_t *v;
 	size_t i;
 
-	json_object_foreach((json_t *)obj, k, v)
-	{
+	json_object_foreach ((json_t *)obj, k, v) {
 		for (i = 0; i < nkeys; i++)
 			if (strcmp(k, keys[i]) == 0)
 				break;
@@ -72,14 +75,14 @@ static int
 type_valid(const char *s)
 {
 	return cv_name_valid(s) &&
-	       ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
+	    ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9'));
 }
 
 static int
 year_valid(const json_t *v)
 {
 	return json_is_integer(v) && json_integer_value(v) >= 1900 &&
-	       json_integer_value(v) <= 9999;
+	    json_integer_value(v) <= 9999;
 }
 
 /*
@@ -88,11 +91,11 @@ year_valid(const json_t *v)
  * or out, so a malformed store is noticed whatever the year.
  */
 static int
-check_case(const json_t *c, int year, int *inside, int *handled, int *served,
-           int *age)
+check_case(
+    const json_t *c, int year, int *inside, int *handled, int *served, int *age)
 {
-	static const char *const keys[] = {"sex", "age", "violence", "handled",
-	                                   "services"};
+	static const char *const keys[] = {
+	    "sex", "age", "violence", "handled", "services"};
 	static const char *const skeys[] = {"year", "trained"};
 	json_t *sex, *a, *viol, *hd, *sv, *v, *w, *t;
 	size_t i, j;
@@ -120,22 +123,20 @@ check_case(const json_t *c, int year, int *inside, int *handled, int *served,
 	if (!json_is_array(viol) ||
 	    json_array_size(viol) > CV_INDICATOR_VIOLENCE_MAX)
 		return CV_EINVAL;
-	json_array_foreach(viol, i, v)
-	{
+	json_array_foreach (viol, i, v) {
 		if (!json_is_string(v) || !type_valid(json_string_value(v)))
 			return CV_EINVAL;
 		/* A type listed twice would be counted twice. */
 		for (j = 0; j < i; j++)
 			if (strcmp(json_string_value(v),
-			           json_string_value(
-			               json_array_get(viol, j))) == 0)
+			        json_string_value(json_array_get(viol, j))) ==
+			    0)
 				return CV_EINVAL;
 	}
 	if (!json_is_array(hd) || json_array_size(hd) > YEARS_MAX)
 		return CV_EINVAL;
 	*handled = 0;
-	json_array_foreach(hd, i, v)
-	{
+	json_array_foreach (hd, i, v) {
 		if (!year_valid(v))
 			return CV_EINVAL;
 		if (json_integer_value(v) == year)
@@ -144,8 +145,7 @@ check_case(const json_t *c, int year, int *inside, int *handled, int *served,
 	if (!json_is_array(sv) || json_array_size(sv) > SERVICES_MAX)
 		return CV_EINVAL;
 	*served = 0;
-	json_array_foreach(sv, i, v)
-	{
+	json_array_foreach (sv, i, v) {
 		if (!json_is_object(v) ||
 		    only_keys(v, skeys, CV_ARRAY_LEN(skeys)) != 0)
 			return CV_EINVAL;
@@ -178,8 +178,8 @@ viol_cell(struct tally *t, const char *key)
 static int
 cmp_cell(const void *a, const void *b)
 {
-	return strcmp(((const struct cell *)a)->key,
-	              ((const struct cell *)b)->key);
+	return strcmp(
+	    ((const struct cell *)a)->key, ((const struct cell *)b)->key);
 }
 
 static int
@@ -241,8 +241,7 @@ percent(long n, long d)
 static json_t *
 cell_json(const struct cell *c)
 {
-	return json_pack(
-	    "{s:o, s:o, s:o, s:b}", "numerator",
+	return json_pack("{s:o, s:o, s:o, s:b}", "numerator",
 	    c->hide_n ? json_null() : json_integer(c->n), "denominator",
 	    c->hide_d ? json_null() : json_integer(c->d), "percent",
 	    c->hide_n || c->hide_d ? json_null() : percent(c->n, c->d),
@@ -288,11 +287,10 @@ cv_indicator_compute(const json_t *cases, int year, json_t **out)
 	}
 	for (g = 0; g < CV_ARRAY_LEN(age_groups); g++)
 		snprintf(t->age[g].key, sizeof(t->age[g].key), "%s",
-		         age_groups[g].key);
-	json_array_foreach(cases, i, c)
-	{
-		if ((r = check_case(c, year, &inside, &handled, &served,
-		                    &age)) != 0)
+		    age_groups[g].key);
+	json_array_foreach (cases, i, c) {
+		if ((r = check_case(
+		         c, year, &inside, &handled, &served, &age)) != 0)
 			goto out;
 		if (!inside || !handled)
 			continue;
@@ -303,8 +301,7 @@ cv_indicator_compute(const json_t *cases, int year, json_t **out)
 				break;
 		t->age[g].d++;
 		t->age[g].n += served;
-		json_array_foreach(json_object_get(c, "violence"), j, v)
-		{
+		json_array_foreach (json_object_get(c, "violence"), j, v) {
 			if ((cell = viol_cell(t, json_string_value(v))) ==
 			    NULL) {
 				r = CV_EINVAL;
@@ -322,9 +319,9 @@ cv_indicator_compute(const json_t *cases, int year, json_t **out)
 	    (bv = cells_json(t->viol, t->nviol)) == NULL)
 		goto out;
 	res = json_pack("{s:i, s:I, s:I, s:o, s:O, s:O}", "year", year,
-	                "numerator", (json_int_t)t->n, "denominator",
-	                (json_int_t)t->d, "percent", percent(t->n, t->d),
-	                "by_violence", bv, "by_age_group", ba);
+	    "numerator", (json_int_t)t->n, "denominator", (json_int_t)t->d,
+	    "percent", percent(t->n, t->d), "by_violence", bv, "by_age_group",
+	    ba);
 	if (res == NULL)
 		goto out;
 	*out = res;
@@ -386,21 +383,21 @@ row(struct buf *b, long long year, const char *breakdown, const char *group,
 
 	/* Only plain names reach the CSV: no quoting, no formula. */
 	if (!((group[0] >= 'a' && group[0] <= 'z') ||
-	      (group[0] >= '0' && group[0] <= '9')))
+	        (group[0] >= '0' && group[0] <= '9')))
 		return -1;
 	for (s = group; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '_' || *s == '.' || *s == '-' || *s == '+'))
+		        *s == '_' || *s == '.' || *s == '-' || *s == '+'))
 			return -1;
 	if (field(n, sizeof(n), json_object_get(c, "numerator"), suppressed,
-	          0) != 0 ||
+	        0) != 0 ||
 	    field(d, sizeof(d), json_object_get(c, "denominator"), suppressed,
-	          0) != 0 ||
+	        0) != 0 ||
 	    field(p, sizeof(p), json_object_get(c, "percent"), suppressed, 1) !=
 	        0)
 		return -1;
 	if (cv_path(line, sizeof(line), "%lld,%s,%s,%s,%s,%s\n", year,
-	            breakdown, group, n, d, p) != 0)
+	        breakdown, group, n, d, p) != 0)
 		return -1;
 	return put(b, line);
 }
@@ -413,8 +410,7 @@ rows(struct buf *b, long long year, const char *breakdown, const json_t *o)
 
 	if (!json_is_object(o))
 		return -1;
-	json_object_foreach((json_t *)o, k, c)
-	{
+	json_object_foreach ((json_t *)o, k, c) {
 		s = json_object_get(c, "suppressed");
 		if (!json_is_object(c) || !json_is_boolean(s) ||
 		    strlen(k) > CV_NAME_MAX ||
@@ -439,9 +435,9 @@ cv_indicator_csv(const json_t *result)
 	        0 ||
 	    row(&b, year, "total", "all", result, 0) != 0 ||
 	    rows(&b, year, "age_group",
-	         json_object_get(result, "by_age_group")) != 0 ||
+	        json_object_get(result, "by_age_group")) != 0 ||
 	    rows(&b, year, "violence",
-	         json_object_get(result, "by_violence")) != 0) {
+	        json_object_get(result, "by_violence")) != 0) {
 		free(b.p);
 		return NULL;
 	}

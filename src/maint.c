@@ -29,8 +29,8 @@ struct keys_ctx {
 };
 
 static int
-collect_key(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg)
+collect_key(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
 {
 	struct keys_ctx *k = arg;
 	void *nk;
@@ -52,8 +52,10 @@ collect_key(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
 int
 cv_case_erase(struct cv_session *s, const char *case_id)
 {
-	struct cv_gate_req q = {.op = "case.erase", .access = "erase",
-				.case_id = case_id, .write = 1};
+	struct cv_gate_req q = {.op = "case.erase",
+	    .access = "erase",
+	    .case_id = case_id,
+	    .write = 1};
 	struct keys_ctx k = {NULL, 0, 0};
 	struct cv_gate_res res;
 	MDB_txn *txn = NULL;
@@ -77,25 +79,27 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	for (i = 0; i < k.n; i++) {
 		memcpy(k.keys[i], case_id, CV_CASE_ID_LEN);
 		if ((r = cv_shred(txn, s->st, CV_DB_RECORDS, k.keys[i],
-		    CV_REC_KEYLEN)) != 0)
+		         CV_REC_KEYLEN)) != 0)
 			goto out;
 	}
 	if ((r = cv_casedata_shred(txn, s, case_id)) != 0)
 		goto out;
-	if ((r = cv_shred(txn, s->st, CV_DB_CASEKEYS, case_id,
-	    CV_CASE_ID_LEN)) != 0 && r != CV_ENOTFOUND)
+	if ((r = cv_shred(
+	         txn, s->st, CV_DB_CASEKEYS, case_id, CV_CASE_ID_LEN)) != 0 &&
+	    r != CV_ENOTFOUND)
 		goto out;
 	/* A tombstone keeps the id from being reused and says what happened. */
-	tomb = json_pack("{s:s, s:s, s:b, s:I, s:[]}", "id", case_id,
-	    "status", "erased", "erased", 1, "erased_at",
-	    (json_int_t)cv_now_ms(), "team");
+	tomb = json_pack("{s:s, s:s, s:b, s:I, s:[]}", "id", case_id, "status",
+	    "erased", "erased", 1, "erased_at", (json_int_t)cv_now_ms(),
+	    "team");
 	if (tomb == NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
-	if ((r = cv_shred(txn, s->st, CV_DB_CASES, case_id,
-	    CV_CASE_ID_LEN)) != 0 || (r = cv_case_save(txn, s, case_id,
-	    tomb)) != 0 || (r = cv_event_applied(txn, s, res.seq)) != 0)
+	if ((r = cv_shred(txn, s->st, CV_DB_CASES, case_id, CV_CASE_ID_LEN)) !=
+	        0 ||
+	    (r = cv_case_save(txn, s, case_id, tomb)) != 0 ||
+	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
 	txn = NULL;
@@ -128,8 +132,8 @@ int
 cv_vault_backup(struct cv_session *s, const char *dest)
 {
 	struct cv_gate_req q = {.op = "vault.backup", .access = "backup"};
-	static const char *const pub[] = {"audit_signer.pub",
-					  "allowed_signers"};
+	static const char *const pub[] = {
+	    "audit_signer.pub", "allowed_signers"};
 	struct cv_gate_res res;
 	MDB_txn *txn = NULL;
 	char from[4200], to[4200];
@@ -151,9 +155,10 @@ cv_vault_backup(struct cv_session *s, const char *dest)
 	if ((r = cv_store_backup(s->st, dest)) != 0)
 		return r;
 	for (i = 0; i < CV_ARRAY_LEN(pub); i++) {
-		if ((r = cv_path(from, sizeof(from), "%s/%s", s->dir,
-		    pub[i])) != 0 || (r = cv_path(to, sizeof(to), "%s/%s",
-		    dest, pub[i])) != 0 || (r = copy_file(from, to)) != 0)
+		if ((r = cv_path(
+		         from, sizeof(from), "%s/%s", s->dir, pub[i])) != 0 ||
+		    (r = cv_path(to, sizeof(to), "%s/%s", dest, pub[i])) != 0 ||
+		    (r = copy_file(from, to)) != 0)
 			return r;
 	}
 	if ((r = cv_path(to, sizeof(to), "%s/audit.git", dest)) != 0)
@@ -169,8 +174,8 @@ struct rotate_ctx {
 int
 cv_key_rotate(struct cv_session *s)
 {
-	struct cv_gate_req q = {.op = "key.rotate", .access = "key.rotate",
-				.write = 1};
+	struct cv_gate_req q = {
+	    .op = "key.rotate", .access = "key.rotate", .write = 1};
 	struct rotate_ctx c = {NULL, 0, 0};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
@@ -195,7 +200,7 @@ cv_key_rotate(struct cv_session *s)
 		goto out;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != CV_CASE_ID_LEN)
 			continue;
 		if (c.n == c.cap) {

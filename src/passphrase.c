@@ -17,9 +17,10 @@ cv_kdf_params_new(struct cv_kdf_params *p)
 
 	if (t != NULL && strcmp(t, "insecure") == 0) {
 		if (!warned++)
-			fprintf(stderr, "casevault: WARNING: test-only "
-					"Argon2id parameters "
-					"(CASEVAULT_TEST_KDF=insecure)\n");
+			fprintf(stderr,
+			    "casevault: WARNING: test-only "
+			    "Argon2id parameters "
+			    "(CASEVAULT_TEST_KDF=insecure)\n");
 		p->m_kib = 64;
 		p->t = 1;
 		p->p = 1;
@@ -40,8 +41,8 @@ cv_kdf_params_valid(const struct cv_kdf_params *p)
 }
 
 int
-cv_passphrase_hash(const char *pass, size_t len,
-    char encoded[static CV_ENCODED_MAX])
+cv_passphrase_hash(
+    const char *pass, size_t len, char encoded[static CV_ENCODED_MAX])
 {
 	struct cv_kdf_params p;
 	uint8_t salt[CV_SALTBYTES];
@@ -51,8 +52,9 @@ cv_passphrase_hash(const char *pass, size_t len,
 	randombytes_buf(salt, sizeof(salt));
 	r = argon2id_hash_encoded(p.t, p.m_kib, p.p, pass, len, salt,
 	    sizeof(salt), 32, encoded, CV_ENCODED_MAX);
-	return r == ARGON2_OK ? 0 : (r == ARGON2_MEMORY_ALLOCATION_ERROR ?
-	    CV_ENOMEM : CV_EINVAL);
+	return r == ARGON2_OK
+	    ? 0
+	    : (r == ARGON2_MEMORY_ALLOCATION_ERROR ? CV_ENOMEM : CV_EINVAL);
 }
 
 /* Read "m=%u,t=%u,p=%u" from an encoded hash to bound it before use. */
@@ -95,8 +97,8 @@ cv_passphrase_derive(const struct cv_kdf_params *p,
 
 	if (!cv_kdf_params_valid(p))
 		return CV_ECORRUPT;
-	r = argon2id_hash_raw(p->t, p->m_kib, p->p, pass, len, salt,
-	    CV_SALTBYTES, out, 32);
+	r = argon2id_hash_raw(
+	    p->t, p->m_kib, p->p, pass, len, salt, CV_SALTBYTES, out, 32);
 	if (r == ARGON2_OK)
 		return 0;
 	sodium_memzero(out, 32);

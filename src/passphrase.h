@@ -8,21 +8,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CV_SALTBYTES	  16
-#define CV_ENCODED_MAX	  192
+#define CV_SALTBYTES   16
+#define CV_ENCODED_MAX 192
 /* The shipped floor: RFC 9106's second recommendation, 64 MiB, t=3, p=1. */
-#define CV_KDF_M_DEFAULT  (64 * 1024)
-#define CV_KDF_T_DEFAULT  3
-#define CV_KDF_P_DEFAULT  1
+#define CV_KDF_M_DEFAULT (64 * 1024)
+#define CV_KDF_T_DEFAULT 3
+#define CV_KDF_P_DEFAULT 1
 /* Bounds accepted from a stored slot, so a crafted slot cannot exhaust us. */
-#define CV_KDF_M_MAX	  (4 * 1024 * 1024)
-#define CV_KDF_T_MAX	  64
-#define CV_KDF_P_MAX	  16
+#define CV_KDF_M_MAX (4 * 1024 * 1024)
+#define CV_KDF_T_MAX 64
+#define CV_KDF_P_MAX 16
 
 struct cv_kdf_params {
 	uint32_t m_kib; /* memory in KiB */
-	uint32_t t;	/* passes */
-	uint32_t p;	/* lanes */
+	uint32_t t;     /* passes */
+	uint32_t p;     /* lanes */
 };
 
 /*
@@ -40,8 +40,8 @@ int cv_kdf_params_valid(const struct cv_kdf_params *p);
  * Hash PASS into libargon2's encoded form ("$argon2id$v=19$m=...") in
  * ENCODED (CV_ENCODED_MAX bytes) with a fresh salt.
  */
-int cv_passphrase_hash(const char *pass, size_t len,
-    char encoded[static CV_ENCODED_MAX]);
+int cv_passphrase_hash(
+    const char *pass, size_t len, char encoded[static CV_ENCODED_MAX]);
 
 /*
  * Check PASS against ENCODED in constant time. CV_EAUTH on mismatch;

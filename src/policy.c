@@ -56,18 +56,37 @@ struct cv_policy_set {
 };
 
 static const char *const role_names[CV_ROLE_COUNT] = {
-    "counselor",  "social_worker", "psychologist", "legal_aid",
-    "supervisor", "auditor",       "admin",
+    "counselor",
+    "social_worker",
+    "psychologist",
+    "legal_aid",
+    "supervisor",
+    "auditor",
+    "admin",
 };
 
 static const char *const action_names[CV_ACTION_COUNT] = {
-    "read",           "write",           "amend",
-    "share",          "export",          "disclose",
-    "erase",          "assign",          "approve",
-    "audit.read",     "user.manage",     "case.open",
-    "case.close",     "consent.grant",   "consent.withdraw",
-    "request.create", "breakglass.open", "breakglass.review",
-    "report.read",    "policy.deploy",   "key.rotate",
+    "read",
+    "write",
+    "amend",
+    "share",
+    "export",
+    "disclose",
+    "erase",
+    "assign",
+    "approve",
+    "audit.read",
+    "user.manage",
+    "case.open",
+    "case.close",
+    "consent.grant",
+    "consent.withdraw",
+    "request.create",
+    "breakglass.open",
+    "breakglass.review",
+    "report.read",
+    "policy.deploy",
+    "key.rotate",
     "backup",
 };
 
@@ -182,7 +201,7 @@ perr(struct parse *ps, const char *fmt, ...)
 	va_end(ap);
 	if (ps->err != NULL && ps->errlen > 0)
 		snprintf(ps->err, ps->errlen, "%s:%d: %s", ps->p->name,
-		         ps->line, reason);
+		    ps->line, reason);
 	return CV_EPOLICY;
 }
 
@@ -201,7 +220,7 @@ id_valid(const char *s)
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
+		        c == '_' || c == '.' || c == '-'))
 			return 0;
 	}
 	return 1;
@@ -284,8 +303,8 @@ parse_when(struct parse *ps, char **toks, int ntok, struct rule *r)
 	for (i = 1; i < ntok; i++) {
 		if (i % 2 == 0) {
 			if (strcmp(toks[i], "and") != 0)
-				return perr(ps, "expected 'and', got " TOK,
-				            toks[i]);
+				return perr(
+				    ps, "expected 'and', got " TOK, toks[i]);
 			if (i == ntok - 1)
 				return perr(ps, "'and' without a condition");
 			continue;
@@ -328,11 +347,11 @@ parse_rule(struct parse *ps, char **toks, int ntok)
 		return perr(ps, "more than %d rules", CV_POLICY_RULES_MAX);
 	if ((dup = find_rule(p, toks[1])) != NULL)
 		return perr(ps, "duplicate rule id " TOK " (line %d)", toks[1],
-		            dup->line);
+		    dup->line);
 	for (i = 0; i < ps->set->n; i++)
 		if (find_rule(ps->set->files[i], toks[1]) != NULL)
 			return perr(ps, "duplicate rule id " TOK " (in %s)",
-			            toks[1], ps->set->files[i]->name);
+			    toks[1], ps->set->files[i]->name);
 	strcpy(r.id, toks[1]);
 	if (ntok < 3)
 		return perr(ps, "rule without 'allow' or 'deny'");
@@ -341,8 +360,8 @@ parse_rule(struct parse *ps, char **toks, int ntok)
 	else if (strcmp(toks[2], "deny") == 0)
 		r.deny = 1;
 	else
-		return perr(ps, "expected 'allow' or 'deny', got " TOK,
-		            toks[2]);
+		return perr(
+		    ps, "expected 'allow' or 'deny', got " TOK, toks[2]);
 	if (ntok < 4 || strcmp(toks[3], "when") == 0)
 		return perr(ps, "rule without actions");
 	if ((rv = parse_actions(ps, toks[k++], &r, &classed)) != 0)
@@ -353,8 +372,8 @@ parse_rule(struct parse *ps, char **toks, int ntok)
 		if ((rv = parse_classes(ps, toks[k++], &r)) != 0)
 			return rv;
 	} else if (k < ntok && strcmp(toks[k], "when") != 0)
-		return perr(ps, "these actions take no classes, got " TOK,
-		            toks[k]);
+		return perr(
+		    ps, "these actions take no classes, got " TOK, toks[k]);
 	if (k < ntok) {
 		if (strcmp(toks[k], "when") != 0)
 			return perr(ps, "expected 'when', got " TOK, toks[k]);
@@ -433,8 +452,8 @@ file_name_valid(const char *name)
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		      c == '-'))
+		        (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		        c == '-'))
 			return 0;
 	}
 	return 1;
@@ -449,8 +468,8 @@ parse_text(struct parse *ps, const char *text, size_t len)
 
 	ps->line = 0;
 	if (len > CV_POLICY_FILE_MAX)
-		return perr(ps, "text larger than %d bytes",
-		            CV_POLICY_FILE_MAX);
+		return perr(
+		    ps, "text larger than %d bytes", CV_POLICY_FILE_MAX);
 	while (start < len) {
 		ps->line++;
 		comment = 0;
@@ -472,7 +491,7 @@ parse_text(struct parse *ps, const char *text, size_t len)
 			n--;
 		if (n > CV_POLICY_LINE_MAX)
 			return perr(ps, "line longer than %d bytes",
-			            CV_POLICY_LINE_MAX);
+			    CV_POLICY_LINE_MAX);
 		memcpy(line, text + start, n);
 		line[n] = '\0';
 		if ((rv = parse_line(ps, line)) != 0)
@@ -488,7 +507,7 @@ parse_text(struct parse *ps, const char *text, size_t len)
 
 int
 cv_policy_set_add(struct cv_policy_set *set, const char *name, const char *text,
-                  size_t len, char *err, size_t errlen)
+    size_t len, char *err, size_t errlen)
 {
 	struct policy *p = NULL;
 	struct rule *shrunk;
@@ -508,15 +527,15 @@ cv_policy_set_add(struct cv_policy_set *set, const char *name, const char *text,
 	for (i = 0; i < set->n; i++) {
 		if (strcmp(set->files[i]->name, name) == 0) {
 			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "%s: already loaded",
-				         name);
+				snprintf(
+				    err, errlen, "%s: already loaded", name);
 			return CV_EINVAL;
 		}
 	}
 	if (set->n >= CV_POLICY_FILES_MAX) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s: more than %d policy files",
-			         name, CV_POLICY_FILES_MAX);
+			    name, CV_POLICY_FILES_MAX);
 		return CV_ETOOBIG;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
@@ -529,8 +548,8 @@ cv_policy_set_add(struct cv_policy_set *set, const char *name, const char *text,
 	ps.err = err;
 	ps.errlen = errlen;
 	if (len <= CV_POLICY_FILE_MAX) {
-		if ((p->rules = calloc(CV_POLICY_RULES_MAX,
-		                       sizeof(*p->rules))) == NULL ||
+		if ((p->rules = calloc(
+		         CV_POLICY_RULES_MAX, sizeof(*p->rules))) == NULL ||
 		    (p->text = malloc(len + 1)) == NULL)
 			goto out;
 		if (len > 0)
@@ -543,8 +562,8 @@ cv_policy_set_add(struct cv_policy_set *set, const char *name, const char *text,
 	if (p->nrules == 0) {
 		free(p->rules);
 		p->rules = NULL;
-	} else if ((shrunk = realloc(p->rules,
-	                             p->nrules * sizeof(*p->rules))) != NULL)
+	} else if ((shrunk = realloc(
+	                p->rules, p->nrules * sizeof(*p->rules))) != NULL)
 		p->rules = shrunk;
 	/* Keep the files sorted by name: the hash and iteration rely on it. */
 	for (i = set->n; i > 0 && strcmp(set->files[i - 1]->name, name) > 0;
@@ -568,8 +587,8 @@ cmp_str(const void *a, const void *b)
 }
 
 int
-cv_policy_load_dir(const char *dir, struct cv_policy_set **out, char *err,
-                   size_t errlen)
+cv_policy_load_dir(
+    const char *dir, struct cv_policy_set **out, char *err, size_t errlen)
 {
 	char *names[CV_POLICY_FILES_MAX], path[4096], *text = NULL;
 	struct cv_policy_set *set = NULL;
@@ -594,8 +613,8 @@ cv_policy_load_dir(const char *dir, struct cv_policy_set **out, char *err,
 		if (de->d_name[0] == '.' || nl <= 7 ||
 		    strcmp(de->d_name + nl - 7, ".policy") != 0)
 			continue;
-		if ((r = cv_path(path, sizeof(path), "%s/%s", dir,
-		                 de->d_name)) != 0)
+		if ((r = cv_path(
+		         path, sizeof(path), "%s/%s", dir, de->d_name)) != 0)
 			goto out;
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
@@ -603,8 +622,8 @@ cv_policy_load_dir(const char *dir, struct cv_policy_set **out, char *err,
 			r = CV_ETOOBIG;
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen,
-				         "more than %d policy files",
-				         CV_POLICY_FILES_MAX);
+				    "more than %d policy files",
+				    CV_POLICY_FILES_MAX);
 			goto out;
 		}
 		if ((names[n] = strdup(de->d_name)) == NULL) {
@@ -632,14 +651,14 @@ cv_policy_load_dir(const char *dir, struct cv_policy_set **out, char *err,
 			r = CV_EPOLICY;
 			if (err != NULL && errlen > 0)
 				snprintf(err, errlen,
-				         "%s:0: text larger than %d bytes",
-				         names[i], CV_POLICY_FILE_MAX);
+				    "%s:0: text larger than %d bytes", names[i],
+				    CV_POLICY_FILE_MAX);
 			goto out;
 		}
 		if (r != 0) {
 			if (err != NULL && errlen > 0)
-				snprintf(err, errlen, "%s: cannot read",
-				         names[i]);
+				snprintf(
+				    err, errlen, "%s: cannot read", names[i]);
 			goto out;
 		}
 		r = cv_policy_set_add(set, names[i], text, len, err, errlen);
@@ -679,8 +698,8 @@ cv_policy_set_hash(const struct cv_policy_set *set, uint8_t out[32])
 		crypto_hash_sha256_update(&st, (const uint8_t *)p->name, nl);
 		cv_put_be64(be, (uint64_t)p->len);
 		crypto_hash_sha256_update(&st, be, 8);
-		crypto_hash_sha256_update(&st, (const uint8_t *)p->text,
-		                          p->len);
+		crypto_hash_sha256_update(
+		    &st, (const uint8_t *)p->text, p->len);
 	}
 	crypto_hash_sha256_final(&st, out);
 }
@@ -693,7 +712,7 @@ cv_policy_set_count(const struct cv_policy_set *set)
 
 int
 cv_policy_set_file(const struct cv_policy_set *set, size_t i, const char **name,
-                   const char **text, size_t *len)
+    const char **text, size_t *len)
 {
 	if (set == NULL || i >= set->n)
 		return CV_ENOTFOUND;
@@ -717,7 +736,7 @@ rule_covers(const struct rule *r, int action, int cls)
 /* The first deny rule of ROLE that holds whenever CONDS hold, or NULL. */
 static const struct rule *
 shadowing_deny(const struct cv_policy_set *set, int role, int action, int cls,
-               unsigned conds)
+    unsigned conds)
 {
 	size_t i, j;
 
@@ -756,16 +775,14 @@ finding(json_t *findings, int *count, const char *fmt, ...)
 /* Shadowing and impossible conditions of one allow or deny rule. */
 static int
 lint_rule(const struct cv_policy_set *set, const struct policy *p,
-          const struct rule *r, cv_classmask *reads, json_t *findings,
-          int *count)
+    const struct rule *r, cv_classmask *reads, json_t *findings, int *count)
 {
 	const struct rule *first = NULL, *d;
 	int a, c, cls, total = 0, shadowed = 0, rv;
 
 	if (!(r->actions & ((1u << CV_ACTION_CLASSED_COUNT) - 1)) &&
 	    (r->conds & (COND_CONSENT | COND_REQUEST)) &&
-	    (rv = finding(
-	         findings, count,
+	    (rv = finding(findings, count,
 	         "%s:%d: rule %s: 'consent' and 'request' never hold for "
 	         "actions without a class",
 	         p->name, r->line, r->id)) != 0)
@@ -774,8 +791,7 @@ lint_rule(const struct cv_policy_set *set, const struct policy *p,
 		return 0;
 	if ((r->classes & CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE)) &&
 	    !(r->conds & (COND_TEAM | COND_CONSENT)) &&
-	    (rv = finding(
-	         findings, count,
+	    (rv = finding(findings, count,
 	         "%s:%d: rule %s allows counseling_note without the case "
 	         "team or a consent",
 	         p->name, r->line, r->id)) != 0)
@@ -795,18 +811,16 @@ lint_rule(const struct cv_policy_set *set, const struct policy *p,
 				if (first == NULL)
 					first = d;
 			} else if (a == CV_ACTION_READ &&
-			           !(r->conds & (COND_TEAM | COND_CONSENT)))
+			    !(r->conds & (COND_TEAM | COND_CONSENT)))
 				*reads |= CV_CLASS_BIT(cls);
 		}
 	}
 	if (shadowed == total)
-		return finding(
-		    findings, count,
+		return finding(findings, count,
 		    "%s:%d: rule %s can never apply: denied by rule %s",
 		    p->name, r->line, r->id, first->id);
 	if (shadowed > 0)
-		return finding(
-		    findings, count,
+		return finding(findings, count,
 		    "%s:%d: rule %s is partly shadowed by deny rule %s",
 		    p->name, r->line, r->id, first->id);
 	return 0;
@@ -831,31 +845,29 @@ cv_policy_lint(const struct cv_policy_set *set, json_t *findings)
 				continue;
 			nfiles++;
 			nrules += p->nrules;
-			snprintf(want, sizeof(want), "%s.policy",
-			         role_names[role]);
+			snprintf(
+			    want, sizeof(want), "%s.policy", role_names[role]);
 			if (strcmp(p->name, want) != 0 &&
-			    (rv =
-			         finding(findings, &count,
-			                 "%s: declares role %s; expected in %s",
-			                 p->name, role_names[role], want)) != 0)
+			    (rv = finding(findings, &count,
+			         "%s: declares role %s; expected in %s",
+			         p->name, role_names[role], want)) != 0)
 				return rv;
 			for (j = 0; j < p->nrules; j++)
-				if ((rv =
-				         lint_rule(set, p, &p->rules[j], &reads,
-				                   findings, &count)) != 0)
+				if ((rv = lint_rule(set, p, &p->rules[j],
+				         &reads, findings, &count)) != 0)
 					return rv;
 		}
-		if (nfiles > 1 && (rv = finding(findings, &count,
-		                                "role %s has %zu policy files",
-		                                role_names[role], nfiles)) != 0)
+		if (nfiles > 1 &&
+		    (rv = finding(findings, &count,
+		         "role %s has %zu policy files", role_names[role],
+		         nfiles)) != 0)
 			return rv;
 		if (nrules == 0 &&
 		    (rv = finding(findings, &count, "role %s has no rules",
-		                  role_names[role])) != 0)
+		         role_names[role])) != 0)
 			return rv;
 		if (reads == CV_CLASS_ALL &&
-		    (rv = finding(
-		         findings, &count,
+		    (rv = finding(findings, &count,
 		         "role %s can read every class without the case team "
 		         "or a consent",
 		         role_names[role])) != 0)
@@ -894,8 +906,8 @@ request_word(enum cv_request_state s)
 
 /* Name every gate in MISSING, most basic first, separated by "; ". */
 static void
-missing_reason(const struct cv_access *acc, unsigned missing, char *buf,
-               size_t size)
+missing_reason(
+    const struct cv_access *acc, unsigned missing, char *buf, size_t size)
 {
 	size_t off = 0;
 
@@ -905,8 +917,8 @@ missing_reason(const struct cv_access *acc, unsigned missing, char *buf,
 		if (off > 0 && off + 2 < size)                                 \
 			off += (size_t)snprintf(buf + off, size - off, "; ");  \
 		if (off < size)                                                \
-			off += (size_t)snprintf(buf + off, size - off,         \
-			                        __VA_ARGS__);                  \
+			off += (size_t)snprintf(                               \
+			    buf + off, size - off, __VA_ARGS__);               \
 	} while (0)
 	if (missing & COND_TEAM)
 		ADD("not on the case team");
@@ -935,7 +947,7 @@ verdict(struct cv_decision *d, int allow, const char *rule, const char *why)
 
 int
 cv_policy_decide(const struct cv_policy_set *set, const struct cv_access *acc,
-                 struct cv_decision *d)
+    struct cv_decision *d)
 {
 	const struct rule *allow = NULL, *closest = NULL;
 	unsigned have = 0, missing = 0;
@@ -971,8 +983,7 @@ cv_policy_decide(const struct cv_policy_set *set, const struct cv_access *acc,
 				continue;
 			if ((r->conds & ~have) == 0) {
 				if (r->deny) {
-					verdict(
-					    d, 0, r->id,
+					verdict(d, 0, r->id,
 					    "explicitly denied by role policy");
 					return 0;
 				}
@@ -1000,7 +1011,7 @@ cv_policy_decide(const struct cv_policy_set *set, const struct cv_access *acc,
 		return 0;
 	}
 	verdict(d, 0, DEFAULT_DENY,
-	        !havepolicy     ? "no policy for this role"
+	    !havepolicy         ? "no policy for this role"
 	        : acc->cls >= 0 ? "no rule allows this action on this class"
 	                        : "no rule allows this action");
 	return 0;

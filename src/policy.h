@@ -104,7 +104,7 @@ int cv_policy_set_new(struct cv_policy_set **out);
  * file name already in SET, CV_ENOMEM.
  */
 int cv_policy_set_add(struct cv_policy_set *set, const char *name,
-                      const char *text, size_t len, char *err, size_t errlen);
+    const char *text, size_t len, char *err, size_t errlen);
 
 /*
  * Load every regular file named *.policy in DIR (others are ignored) into a
@@ -115,8 +115,8 @@ int cv_policy_set_add(struct cv_policy_set *set, const char *name,
  * CV_EPOLICY for a file over CV_POLICY_FILE_MAX bytes or a directory without
  * a policy file.
  */
-int cv_policy_load_dir(const char *dir, struct cv_policy_set **out, char *err,
-                       size_t errlen);
+int cv_policy_load_dir(
+    const char *dir, struct cv_policy_set **out, char *err, size_t errlen);
 
 /* Free SET and everything in it. NULL is allowed. */
 void cv_policy_set_free(struct cv_policy_set *set);
@@ -140,7 +140,7 @@ void cv_policy_set_hash(const struct cv_policy_set *set, uint8_t out[32]);
  */
 size_t cv_policy_set_count(const struct cv_policy_set *set);
 int cv_policy_set_file(const struct cv_policy_set *set, size_t i,
-                       const char **name, const char **text, size_t *len);
+    const char **name, const char **text, size_t *len);
 
 /*
  * Lint SET. Unknown roles, actions and classes are already parse errors; this
@@ -207,6 +207,6 @@ struct cv_decision {
  * a default deny as well).
  */
 int cv_policy_decide(const struct cv_policy_set *set,
-                     const struct cv_access *acc, struct cv_decision *d);
+    const struct cv_access *acc, struct cv_decision *d);
 
 #endif

@@ -94,8 +94,8 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 		if (case_id != NULL)
 			json_object_set_new(*out, "case", json_string(case_id));
 		if (purpose != NULL)
-			json_object_set_new(*out, "purpose", json_string(
-			    purpose));
+			json_object_set_new(
+			    *out, "purpose", json_string(purpose));
 	}
 out:
 	mdb_txn_abort(txn);
@@ -106,8 +106,8 @@ out:
 int
 cv_policy_deploy(struct cv_session *s, const char *dir)
 {
-	struct cv_gate_req q = {.op = "policy.deploy",
-				.access = "policy.deploy", .write = 1};
+	struct cv_gate_req q = {
+	    .op = "policy.deploy", .access = "policy.deploy", .write = 1};
 	struct cv_policy_set *set = NULL;
 	struct cv_gate_res res;
 	MDB_txn *txn = NULL;
@@ -124,8 +124,8 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
 		goto out;
-	ev = json_pack("{s:s, s:s}", "old_policy", s->policy_hash,
-	    "new_policy", hex);
+	ev = json_pack(
+	    "{s:s, s:s}", "old_policy", s->policy_hash, "new_policy", hex);
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	if ((r = cv_policy_store_put(txn, s, set)) != 0 ||

@@ -44,7 +44,7 @@ cv_policy_shipped(struct cv_policy_set **out, char *err, size_t errlen)
 			continue;
 		base = e->name + 9;
 		if ((r = cv_policy_set_add(set, base, (const char *)e->data,
-		    e->len, err, errlen)) != 0) {
+		         e->len, err, errlen)) != 0) {
 			cv_policy_set_free(set);
 			return r;
 		}
@@ -55,8 +55,8 @@ cv_policy_shipped(struct cv_policy_set **out, char *err, size_t errlen)
 
 /* The set as JSON {"name": "text", ...}, sealed. */
 int
-cv_policy_store_put(MDB_txn *txn, struct cv_session *s,
-    const struct cv_policy_set *set)
+cv_policy_store_put(
+    MDB_txn *txn, struct cv_session *s, const struct cv_policy_set *set)
 {
 	const char *name, *text;
 	uint8_t ad[48], *sealed = NULL;
@@ -123,7 +123,7 @@ cv_policy_store_load(struct cv_session *s)
 	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
 		return r;
 	if ((r = cv_get(txn, s->st, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY),
-	    &v)) != 0) {
+	         &v)) != 0) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
@@ -137,25 +137,26 @@ cv_policy_store_load(struct cv_session *s)
 	}
 	policy_ad(s, ad, &adlen);
 	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size,
-	    (uint8_t *)plain)) != 0)
+	         (uint8_t *)plain)) != 0)
 		goto out;
 	plain[v.mv_size - CV_SEALOVERHEAD] = '\0';
-	if ((r = cv_json_parse_object(plain, strlen(plain), 1 << 20, &j)) != 0 ||
+	if ((r = cv_json_parse_object(plain, strlen(plain), 1 << 20, &j)) !=
+	        0 ||
 	    (r = cv_policy_set_new(&set)) != 0) {
 		r = r == CV_EJSON ? CV_ECORRUPT : r;
 		goto out;
 	}
-	json_object_foreach(j, name, text) {
-		if (!json_is_string(text) || (r = cv_policy_set_add(set, name,
-		    json_string_value(text), json_string_length(text), err,
-		    sizeof(err))) != 0) {
+	json_object_foreach (j, name, text) {
+		if (!json_is_string(text) ||
+		    (r = cv_policy_set_add(set, name, json_string_value(text),
+		         json_string_length(text), err, sizeof(err))) != 0) {
 			r = CV_ECORRUPT;
 			goto out;
 		}
 	}
 	cv_policy_set_hash(set, hash);
-	sodium_bin2hex(s->policy_hash, sizeof(s->policy_hash), hash,
-	    sizeof(hash));
+	sodium_bin2hex(
+	    s->policy_hash, sizeof(s->policy_hash), hash, sizeof(hash));
 	cv_policy_set_free(s->policy);
 	s->policy = set;
 	set = NULL;

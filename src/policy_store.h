@@ -19,8 +19,8 @@ int cv_policy_store_init(MDB_txn *txn, struct cv_session *s);
 int cv_policy_store_load(struct cv_session *s);
 
 /* Replace the deployed set with SET (inside TXN). SET stays the caller's. */
-int cv_policy_store_put(MDB_txn *txn, struct cv_session *s,
-    const struct cv_policy_set *set);
+int cv_policy_store_put(
+    MDB_txn *txn, struct cv_session *s, const struct cv_policy_set *set);
 
 /* The shipped set, as compiled in. */
 int cv_policy_shipped(struct cv_policy_set **out, char *err, size_t errlen);

@@ -12,8 +12,8 @@
 
 /* fmt(1) typelen(1) type author(4) time(8) classes(4) seq(8) */
 #define HDR_FIXED (1 + 1 + 4 + 8 + 4 + 8)
-#define HDR_MAX	  (HDR_FIXED + CV_NAME_MAX)
-#define AD_TAG	  "casevault-record-v1"
+#define HDR_MAX   (HDR_FIXED + CV_NAME_MAX)
+#define AD_TAG    "casevault-record-v1"
 
 void
 cv_rec_key(uint8_t k[static CV_REC_KEYLEN], const char *case_id,
@@ -81,8 +81,7 @@ rec_ad(const struct cv_session *s, const uint8_t key[static CV_REC_KEYLEN],
 int
 cv_rec_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    const uint8_t casekey[static CV_KEYBYTES], const char *text,
-    size_t len)
+    const uint8_t casekey[static CV_KEYBYTES], const char *text, size_t len)
 {
 	uint8_t key[CV_REC_KEYLEN], ad[AD_MAX], *val;
 	size_t hlen, adlen;
@@ -139,12 +138,12 @@ cv_rec_latest(MDB_txn *txn, struct cv_session *s, const char *case_id,
 		r = 0;
 		goto out;
 	}
-	rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) :
-	    mdb_cursor_get(c, &k, &v, MDB_LAST);
+	rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV)
+	             : mdb_cursor_get(c, &k, &v, MDB_LAST);
 	if (rc == 0 && k.mv_size == sizeof(key) &&
 	    memcmp(k.mv_data, key, CV_CASE_ID_LEN + 4) == 0) {
-		*version = cv_get_be32((uint8_t *)k.mv_data + CV_CASE_ID_LEN +
-		    4);
+		*version =
+		    cv_get_be32((uint8_t *)k.mv_data + CV_CASE_ID_LEN + 4);
 		r = 0;
 	}
 out:
@@ -177,8 +176,8 @@ cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
 	if ((m = malloc(clen - CV_SEALOVERHEAD + 1)) == NULL)
 		return CV_ENOMEM;
 	adlen = rec_ad(s, key, v.mv_data, hlen, ad);
-	if ((r = cv_open(casekey, ad, adlen, (uint8_t *)v.mv_data + hlen,
-	    clen, (uint8_t *)m)) != 0) {
+	if ((r = cv_open(casekey, ad, adlen, (uint8_t *)v.mv_data + hlen, clen,
+	         (uint8_t *)m)) != 0) {
 		free(m);
 		return r;
 	}
@@ -191,7 +190,8 @@ cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
 int
 cv_rec_foreach(MDB_txn *txn, struct cv_session *s, const char *case_id,
     int (*cb)(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg), void *arg)
+        void *arg),
+    void *arg)
 {
 	uint8_t key[CV_REC_KEYLEN];
 	struct cv_rec_hdr h;
@@ -206,7 +206,7 @@ cv_rec_foreach(MDB_txn *txn, struct cv_session *s, const char *case_id,
 	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_RECORDS], &c) != 0)
 		return CV_ESTORE;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *kb = k.mv_data;
 		if (k.mv_size != CV_REC_KEYLEN ||
 		    memcmp(kb, case_id, CV_CASE_ID_LEN) != 0)
@@ -214,7 +214,7 @@ cv_rec_foreach(MDB_txn *txn, struct cv_session *s, const char *case_id,
 		if ((r = hdr_decode(v.mv_data, v.mv_size, &h, &hlen)) != 0)
 			break;
 		if ((r = cb(cv_get_be32(kb + CV_CASE_ID_LEN),
-		    cv_get_be32(kb + CV_CASE_ID_LEN + 4), &h, arg)) != 0)
+		         cv_get_be32(kb + CV_CASE_ID_LEN + 4), &h, arg)) != 0)
 			break;
 	}
 	mdb_cursor_close(c);

@@ -29,9 +29,9 @@ struct cv_session;
 struct cv_rec_hdr {
 	char type[CV_NAME_MAX + 1];
 	uint32_t author;      /* staff user id */
-	uint64_t time;	      /* ms, UTC */
+	uint64_t time;        /* ms, UTC */
 	cv_classmask classes; /* the classes present in the data */
-	uint64_t seq;	      /* the audit event of this version */
+	uint64_t seq;         /* the audit event of this version */
 };
 
 void cv_rec_key(uint8_t k[static CV_REC_KEYLEN], const char *case_id,
@@ -40,8 +40,7 @@ void cv_rec_key(uint8_t k[static CV_REC_KEYLEN], const char *case_id,
 /* Seal TEXT (LEN bytes of JSON) under CASEKEY and store it. */
 int cv_rec_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    const uint8_t casekey[static CV_KEYBYTES], const char *text,
-    size_t len);
+    const uint8_t casekey[static CV_KEYBYTES], const char *text, size_t len);
 
 /* The header of a version, without opening it. */
 int cv_rec_header(MDB_txn *txn, struct cv_session *s, const char *case_id,
@@ -66,6 +65,7 @@ int cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
  */
 int cv_rec_foreach(MDB_txn *txn, struct cv_session *s, const char *case_id,
     int (*cb)(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg), void *arg);
+        void *arg),
+    void *arg);
 
 #endif

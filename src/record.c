@@ -40,8 +40,8 @@ cv_error_set(const char *fmt, ...)
 }
 
 int
-cv_record_validate(const char *type, const json_t *data,
-    cv_classmask *classes, char *err, size_t errlen)
+cv_record_validate(const char *type, const json_t *data, cv_classmask *classes,
+    char *err, size_t errlen)
 {
 	const struct cv_schema *sc;
 	char *text;
@@ -64,8 +64,8 @@ cv_record_validate(const char *type, const json_t *data,
 	sodium_memzero(text, n);
 	free(text);
 	if (n > CV_RECORD_MAX) {
-		snprintf(err, errlen, "record: larger than %d bytes",
-		    CV_RECORD_MAX);
+		snprintf(
+		    err, errlen, "record: larger than %d bytes", CV_RECORD_MAX);
 		return CV_ETOOBIG;
 	}
 	if ((r = cv_schema_validate(sc, data, cv_now_ms(), err, errlen)) != 0)
@@ -80,9 +80,11 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
     uint32_t version, const char *type, const json_t *data, int amend)
 {
 	struct cv_gate_req q = {.op = amend ? "record.amend" : "record.add",
-				.access = amend ? "amend" : "write",
-				.case_id = case_id, .record = record,
-				.version = version, .write = 1};
+	    .access = amend ? "amend" : "write",
+	    .case_id = case_id,
+	    .record = record,
+	    .version = version,
+	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_rec_hdr h;
 	uint8_t key[CV_KEYBYTES];
@@ -92,8 +94,8 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	uint32_t latest;
 	int r;
 
-	if ((r = cv_record_validate(type, data, &q.classes, err,
-	    sizeof(err))) != 0) {
+	if ((r = cv_record_validate(
+	         type, data, &q.classes, err, sizeof(err))) != 0) {
 		cv_error_set("%s", err);
 		return r;
 	}
@@ -106,7 +108,7 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 		goto out;
 	}
 	if (strcmp(json_string_value(json_object_get(meta, "status")),
-	    "closed") == 0) {
+	        "closed") == 0) {
 		cv_error_set("the case is closed");
 		r = CV_ESTATE;
 		goto out;
@@ -114,8 +116,8 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	if (amend) {
 		if ((r = cv_rec_latest(txn, s, case_id, record, &latest)) != 0)
 			goto out;
-		if ((r = cv_rec_header(txn, s, case_id, record, latest,
-		    &h)) != 0)
+		if ((r = cv_rec_header(txn, s, case_id, record, latest, &h)) !=
+		    0)
 			goto out;
 		if (strcmp(h.type, type) != 0) {
 			cv_error_set("an amendment keeps the record's type");
@@ -140,11 +142,11 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0)
 		goto out;
 	if ((r = cv_rec_put(txn, s, case_id, record, version, &h, key, text,
-	    strlen(text))) != 0)
+	         strlen(text))) != 0)
 		goto out;
 	if (!amend) {
-		json_object_set_new(meta, "next_record", json_integer(record +
-		    1));
+		json_object_set_new(
+		    meta, "next_record", json_integer(record + 1));
 		if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
 			goto out;
 	}
@@ -180,8 +182,8 @@ cv_record_add(struct cv_session *s, const char *case_id, const char *type,
 	mdb_txn_abort(txn);
 	if (r != 0)
 		return r;
-	next = (uint32_t)json_integer_value(json_object_get(meta,
-	    "next_record"));
+	next =
+	    (uint32_t)json_integer_value(json_object_get(meta, "next_record"));
 	json_decref(meta);
 	/*
 	 * The id is read outside the write transaction; the sealed put uses
@@ -193,8 +195,8 @@ cv_record_add(struct cv_session *s, const char *case_id, const char *type,
 }
 
 int
-cv_record_amend(struct cv_session *s, const char *case_id,
-    uint32_t record_id, const json_t *data, uint32_t *version)
+cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
+    const json_t *data, uint32_t *version)
 {
 	struct cv_rec_hdr h;
 	MDB_txn *txn;
@@ -209,15 +211,15 @@ cv_record_amend(struct cv_session *s, const char *case_id,
 	mdb_txn_abort(txn);
 	if (r != 0)
 		return r;
-	if ((r = write_version(s, case_id, record_id, latest + 1, h.type, data,
-	    1)) == 0)
+	if ((r = write_version(
+	         s, case_id, record_id, latest + 1, h.type, data, 1)) == 0)
 		*version = latest + 1;
 	return r;
 }
 
 int
-cv_record_show(struct cv_session *s, const char *case_id,
-    uint32_t record_id, uint32_t version, const char *purpose, json_t **out)
+cv_record_show(struct cv_session *s, const char *case_id, uint32_t record_id,
+    uint32_t version, const char *purpose, json_t **out)
 {
 	MDB_txn *txn;
 	json_t *meta = NULL;
@@ -244,23 +246,23 @@ struct list_ctx {
 };
 
 static int
-collect_record(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg)
+collect_record(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
 {
 	struct list_ctx *l = arg;
 	size_t n = json_array_size(l->ids);
 
 	(void)version;
 	(void)h;
-	if (n == 0 || json_integer_value(json_array_get(l->ids, n - 1)) !=
-	    record)
+	if (n == 0 ||
+	    json_integer_value(json_array_get(l->ids, n - 1)) != record)
 		json_array_append_new(l->ids, json_integer(record));
 	return 0;
 }
 
 int
-cv_record_list(struct cv_session *s, const char *case_id,
-    const char *purpose, json_t **out)
+cv_record_list(struct cv_session *s, const char *case_id, const char *purpose,
+    json_t **out)
 {
 	struct list_ctx l = {NULL};
 	MDB_txn *txn;
@@ -285,7 +287,7 @@ cv_record_list(struct cv_session *s, const char *case_id,
 		goto out;
 	/* Each record is its own decision and event; refused ones are left
 	 * out, and the refusal is on the trail. */
-	json_array_foreach(l.ids, i, id) {
+	json_array_foreach (l.ids, i, id) {
 		r = cv_gate_read_record(s, txn, case_id, meta,
 		    (uint32_t)json_integer_value(id), 0, "record.show", purpose,
 		    NULL, &rec);
@@ -312,8 +314,8 @@ struct hist_ctx {
 };
 
 static int
-collect_version(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    void *arg)
+collect_version(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
 {
 	struct hist_ctx *hc = arg;
 	char t[25];
@@ -321,19 +323,23 @@ collect_version(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
 	if (record != hc->record)
 		return 0;
 	cv_format_time(h->time, t);
-	json_array_append_new(hc->arr, json_pack("{s:I, s:s, s:I, s:s, s:I}",
-	    "version", (json_int_t)version, "type", h->type, "author",
-	    (json_int_t)h->author, "time", t, "audit_seq", (json_int_t)h->seq));
+	json_array_append_new(hc->arr,
+	    json_pack("{s:I, s:s, s:I, s:s, s:I}", "version",
+	        (json_int_t)version, "type", h->type, "author",
+	        (json_int_t)h->author, "time", t, "audit_seq",
+	        (json_int_t)h->seq));
 	return 0;
 }
 
 int
-cv_record_history(struct cv_session *s, const char *case_id,
-    uint32_t record_id, json_t **out)
+cv_record_history(
+    struct cv_session *s, const char *case_id, uint32_t record_id, json_t **out)
 {
-	struct cv_gate_req q = {.op = "record.history", .access = "read",
-				.classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
-				.case_id = case_id, .record = record_id};
+	struct cv_gate_req q = {.op = "record.history",
+	    .access = "read",
+	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
+	    .case_id = case_id,
+	    .record = record_id};
 	struct hist_ctx hc = {record_id, NULL};
 	struct cv_gate_res res;
 	MDB_txn *txn;

@@ -84,12 +84,23 @@ struct ctx {
 };
 
 static const char *const type_names[] = {
-    "string", "integer", "boolean", "date", "enum", "array", "object",
+    "string",
+    "integer",
+    "boolean",
+    "date",
+    "enum",
+    "array",
+    "object",
 };
 
 /* Attributes allowed per type, beyond those every field may carry. */
 static const char *const common_attrs[] = {
-    "type", "class", "required", "required_if", "label", "description",
+    "type",
+    "class",
+    "required",
+    "required_if",
+    "label",
+    "description",
 };
 static const char *const type_attrs[][6] = {
     [T_STRING] = {"min", "max", "format", "multiline"},
@@ -108,7 +119,7 @@ path_push(struct ctx *c, const char *name)
 	int n;
 
 	n = snprintf(c->path + old, sizeof(c->path) - old, "%s%s",
-	             old > 0 ? "." : "", name);
+	    old > 0 ? "." : "", name);
 	if (n > 0)
 		c->plen = strnlen(c->path, sizeof(c->path) - 1);
 	return old;
@@ -136,7 +147,7 @@ fail(struct ctx *c, int code, const char *rule)
 {
 	if (c->err != NULL && c->errlen > 0)
 		snprintf(c->err, c->errlen, "%s: %s",
-		         c->plen > 0 ? c->path : "record", rule);
+		    c->plen > 0 ? c->path : "record", rule);
 	return code;
 }
 
@@ -149,7 +160,7 @@ name_ok(const char *s)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+		        (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return 0;
 	return 1;
 }
@@ -180,7 +191,7 @@ static int
 is_leaf(const struct field *f)
 {
 	return f->type != T_OBJECT &&
-	       !(f->type == T_ARRAY && f->items->type == T_OBJECT);
+	    !(f->type == T_ARRAY && f->items->type == T_OBJECT);
 }
 
 static void
@@ -202,7 +213,7 @@ field_free(struct field *f)
 
 static int
 get_int(struct ctx *c, const json_t *def, const char *key, json_int_t lo,
-        json_int_t hi, json_int_t *v)
+    json_int_t hi, json_int_t *v)
 {
 	const json_t *j = json_object_get(def, key);
 
@@ -232,30 +243,29 @@ static int
 label_ok(const json_t *l)
 {
 	return json_is_string(l) && json_string_length(l) > 0 &&
-	       json_string_length(l) <= 200;
+	    json_string_length(l) <= 200;
 }
 
 static int
 labels_ok(const json_t *l)
 {
 	return json_is_object(l) && json_object_size(l) == 2 &&
-	       label_ok(json_object_get(l, "en")) &&
-	       label_ok(json_object_get(l, "id"));
+	    label_ok(json_object_get(l, "en")) &&
+	    label_ok(json_object_get(l, "id"));
 }
 
 /* A one-key object {"sibling": value}, as used by required_if and only_if. */
 static int
-get_cond(struct ctx *c, const json_t *j, const char **field,
-         const json_t **value)
+get_cond(
+    struct ctx *c, const json_t *j, const char **field, const json_t **value)
 {
 	const char *k;
 	json_t *v;
 
 	if (!json_is_object(j) || json_object_size(j) != 1)
-		return fail(c, CV_ESCHEMA,
-		            "condition must be {\"field\": value}");
-	json_object_foreach((json_t *)j, k, v)
-	{
+		return fail(
+		    c, CV_ESCHEMA, "condition must be {\"field\": value}");
+	json_object_foreach ((json_t *)j, k, v) {
 		*field = k;
 		*value = v;
 	}
@@ -265,8 +275,8 @@ get_cond(struct ctx *c, const json_t *j, const char **field,
 static int
 load_values(struct ctx *c, const json_t *vals, struct field *f)
 {
-	static const char *const attrs[] = {"key", "en", "id", "only_if",
-	                                    "group"};
+	static const char *const attrs[] = {
+	    "key", "en", "id", "only_if", "group"};
 	const json_t *v, *key;
 	const char *k;
 	json_t *a;
@@ -287,11 +297,9 @@ load_values(struct ctx *c, const json_t *vals, struct field *f)
 		    !label_ok(json_object_get(v, "en")) ||
 		    !label_ok(json_object_get(v, "id")))
 			goto bad;
-		json_object_foreach((json_t *)v, k, a)
-		{
+		json_object_foreach ((json_t *)v, k, a) {
 			if (!in_list(k, attrs, CV_ARRAY_LEN(attrs)))
-				return fail(
-				    c, CV_ESCHEMA,
+				return fail(c, CV_ESCHEMA,
 				    "unknown attribute of an enum value");
 		}
 		f->vals[i].key = json_string_value(key);
@@ -299,27 +307,27 @@ load_values(struct ctx *c, const json_t *vals, struct field *f)
 		f->vals[i].id = json_string_value(json_object_get(v, "id"));
 		if ((a = json_object_get(v, "only_if")) != NULL &&
 		    (r = get_cond(c, a, &f->vals[i].only_field,
-		                  &f->vals[i].only_value)) != 0)
+		         &f->vals[i].only_value)) != 0)
 			return r;
 		for (j = 0; j < i; j++)
 			if (strcmp(f->vals[j].key, f->vals[i].key) == 0)
-				return fail(c, CV_ESCHEMA,
-				            "enum value key repeated");
+				return fail(
+				    c, CV_ESCHEMA, "enum value key repeated");
 	}
 	return 0;
 bad:
 	return fail(c, CV_ESCHEMA,
-	            "enum value needs a key [a-z0-9_] and en and id labels");
+	    "enum value needs a key [a-z0-9_] and en and id labels");
 }
 
 static int load_field(struct ctx *c, const json_t *def, int cls, int depth,
-                      int item, struct field *f);
+    int item, struct field *f);
 
 static int check_siblings(struct ctx *c, struct field *obj);
 
 static int
-load_object(struct ctx *c, const json_t *fields, int cls, int depth,
-            struct field *f)
+load_object(
+    struct ctx *c, const json_t *fields, int cls, int depth, struct field *f)
 {
 	const char *k;
 	json_t *v;
@@ -331,12 +339,10 @@ load_object(struct ctx *c, const json_t *fields, int cls, int depth,
 	f->fields = calloc(json_object_size(fields), sizeof(*f->fields));
 	if (f->fields == NULL)
 		return CV_ENOMEM;
-	json_object_foreach((json_t *)fields, k, v)
-	{
+	json_object_foreach ((json_t *)fields, k, v) {
 		old = path_push(c, k);
 		if (!name_ok(k))
-			return fail(
-			    c, CV_ESCHEMA,
+			return fail(c, CV_ESCHEMA,
 			    "field names are [a-z][a-z0-9_]*, up to 64");
 		f->fields[i].name = k;
 		f->nfields = ++i;
@@ -351,7 +357,7 @@ load_object(struct ctx *c, const json_t *fields, int cls, int depth,
 
 static int
 load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
-           struct field *f)
+    struct field *f)
 {
 	const json_t *j;
 	const char *k, *s;
@@ -372,14 +378,15 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 	if (s == NULL || t == CV_ARRAY_LEN(type_names))
 		return fail(c, CV_ESCHEMA, "unknown type");
 	f->type = (enum ftype)t;
-	json_object_foreach((json_t *)def, k, v)
-	{
+	json_object_foreach ((json_t *)def, k, v) {
 		if ((!in_list(k, common_attrs, CV_ARRAY_LEN(common_attrs)) &&
-		     !in_list(k, type_attrs[t], CV_ARRAY_LEN(type_attrs[t]))) ||
-		    (item && (strcmp(k, "required") == 0 ||
-		              strcmp(k, "required_if") == 0)))
-			return fail(c, CV_ESCHEMA,
-			            "attribute not allowed here");
+		        !in_list(
+		            k, type_attrs[t], CV_ARRAY_LEN(type_attrs[t]))) ||
+		    (item &&
+		        (strcmp(k, "required") == 0 ||
+		            strcmp(k, "required_if") == 0)))
+			return fail(
+			    c, CV_ESCHEMA, "attribute not allowed here");
 	}
 	if ((j = json_object_get(def, "class")) != NULL) {
 		if (!json_is_string(j) ||
@@ -408,9 +415,9 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 	case T_STRING:
 		f->max = STRING_DEFAULT;
 		if ((r = get_int(c, def, "min", 0, CV_SCHEMA_STRING_MAX,
-		                 &f->min)) != 0 ||
-		    (r = get_int(c, def, "max", 1, CV_SCHEMA_STRING_MAX,
-		                 &f->max)) != 0)
+		         &f->min)) != 0 ||
+		    (r = get_int(
+		         c, def, "max", 1, CV_SCHEMA_STRING_MAX, &f->max)) != 0)
 			return r;
 		if (f->min > f->max)
 			return fail(c, CV_ESCHEMA, "min above max");
@@ -427,10 +434,10 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 	case T_INTEGER:
 		f->min = LLONG_MIN;
 		f->max = LLONG_MAX;
-		if ((r = get_int(c, def, "min", LLONG_MIN, LLONG_MAX,
-		                 &f->min)) != 0 ||
-		    (r = get_int(c, def, "max", LLONG_MIN, LLONG_MAX,
-		                 &f->max)) != 0)
+		if ((r = get_int(
+		         c, def, "min", LLONG_MIN, LLONG_MAX, &f->min)) != 0 ||
+		    (r = get_int(
+		         c, def, "max", LLONG_MIN, LLONG_MAX, &f->max)) != 0)
 			return r;
 		if (f->min > f->max)
 			return fail(c, CV_ESCHEMA, "min above max");
@@ -442,15 +449,14 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 		if (s != NULL && strcmp(s, "age") == 0 && f->type == T_INTEGER)
 			f->derived = D_AGE;
 		else if (s != NULL && strcmp(s, "child") == 0 &&
-		         f->type == T_BOOLEAN)
+		    f->type == T_BOOLEAN)
 			f->derived = D_CHILD;
 		else
 			return fail(c, CV_ESCHEMA, "unknown derivation");
 		if ((f->from = json_string_value(
 		         json_object_get(def, "from"))) == NULL ||
 		    f->required || f->req_field != NULL)
-			return fail(
-			    c, CV_ESCHEMA,
+			return fail(c, CV_ESCHEMA,
 			    "a derived field needs from and is never required");
 		break;
 	case T_DATE:
@@ -463,9 +469,9 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 	case T_ARRAY:
 		f->max = ITEMS_DEFAULT;
 		if ((r = get_int(c, def, "min_items", 0, CV_SCHEMA_ITEMS_MAX,
-		                 &f->min)) != 0 ||
+		         &f->min)) != 0 ||
 		    (r = get_int(c, def, "max_items", 1, CV_SCHEMA_ITEMS_MAX,
-		                 &f->max)) != 0)
+		         &f->max)) != 0)
 			return r;
 		if (f->min > f->max)
 			return fail(c, CV_ESCHEMA, "min_items above max_items");
@@ -482,7 +488,7 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 		break;
 	case T_OBJECT:
 		if ((r = load_object(c, json_object_get(def, "fields"), cls,
-		                     depth + 1, f)) != 0)
+		         depth + 1, f)) != 0)
 			return r;
 		break;
 	}
@@ -490,8 +496,7 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 	    !(f->type == T_ARRAY && f->items->type == T_OBJECT)) {
 		/* Classification and redaction rest on this. */
 		if (cls < 0)
-			return fail(
-			    c, CV_ESCHEMA,
+			return fail(c, CV_ESCHEMA,
 			    "no class (set it here or on an enclosing object)");
 		f->mask = CV_CLASS_BIT(cls);
 	}
@@ -538,22 +543,22 @@ check_siblings(struct ctx *c, struct field *obj)
 		if (f->req_field != NULL &&
 		    !cond_ok(obj, f->req_field, f->req_value))
 			r = fail(c, CV_ESCHEMA,
-			         "required_if names no such "
-			         "enum or boolean sibling value");
+			    "required_if names no such "
+			    "enum or boolean sibling value");
 		else if (f->not_before != NULL &&
-		         !sibling_ok(obj, f->not_before, T_DATE))
+		    !sibling_ok(obj, f->not_before, T_DATE))
 			r = fail(c, CV_ESCHEMA,
-			         "not_before names no date "
-			         "sibling");
+			    "not_before names no date "
+			    "sibling");
 		else if (f->from != NULL && !sibling_ok(obj, f->from, T_DATE))
 			r = fail(c, CV_ESCHEMA, "from names no date sibling");
 		for (j = 0; r == 0 && j < f->nvals; j++)
 			if (f->vals[j].only_field != NULL &&
 			    !cond_ok(obj, f->vals[j].only_field,
-			             f->vals[j].only_value))
+			        f->vals[j].only_value))
 				r = fail(c, CV_ESCHEMA,
-				         "only_if names no "
-				         "such enum or boolean sibling value");
+				    "only_if names no "
+				    "such enum or boolean sibling value");
 		if (r == 0)
 			path_pop(c, old);
 	}
@@ -562,10 +567,10 @@ check_siblings(struct ctx *c, struct field *obj)
 
 int
 cv_schema_load(const char *text, size_t len, struct cv_schema **out, char *err,
-               size_t errlen)
+    size_t errlen)
 {
-	static const char *const top[] = {"type", "version", "title",
-	                                  "description", "fields"};
+	static const char *const top[] = {
+	    "type", "version", "title", "description", "fields"};
 	struct ctx c = {.err = err, .errlen = errlen};
 	struct cv_schema *s = NULL;
 	const json_t *j;
@@ -584,14 +589,13 @@ cv_schema_load(const char *text, size_t len, struct cv_schema **out, char *err,
 		return fail(&c, CV_ETOOBIG, "definition too large");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CV_ENOMEM;
-	if ((r = cv_json_parse_object(text, len, CV_SCHEMA_TEXT_MAX,
-	                              &s->def)) != 0) {
+	if ((r = cv_json_parse_object(
+	         text, len, CV_SCHEMA_TEXT_MAX, &s->def)) != 0) {
 		fail(&c, r, "not a JSON object");
 		goto out;
 	}
 	r = CV_ESCHEMA;
-	json_object_foreach(s->def, k, v)
-	{
+	json_object_foreach (s->def, k, v) {
 		if (!in_list(k, top, CV_ARRAY_LEN(top))) {
 			fail(&c, r, "unknown attribute of a definition");
 			goto out;
@@ -615,8 +619,8 @@ cv_schema_load(const char *text, size_t len, struct cv_schema **out, char *err,
 	}
 	s->root.type = T_OBJECT;
 	s->root.cls = -1;
-	if ((r = load_object(&c, json_object_get(s->def, "fields"), -1, 0,
-	                     &s->root)) != 0)
+	if ((r = load_object(
+	         &c, json_object_get(s->def, "fields"), -1, 0, &s->root)) != 0)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -663,8 +667,8 @@ fail_bound(struct ctx *c, const char *pre, long long n, const char *post)
 static int
 days_in(int m, int y)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-	                            31, 31, 30, 31, 30, 31};
+	static const int mdays[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return mdays[m - 1] + (m == 2 && leap);
@@ -706,8 +710,8 @@ nik_check(struct ctx *c, const char *s, size_t n)
 		dd -= 40;
 	if (mm < 1 || mm > 12 || dd < 1 || dd > days_in(mm, 2000 + yy))
 		return fail(c, CV_ESCHEMA,
-		            "digits 7-12 must be a real date "
-		            "DDMMYY (DD plus 40 for women)");
+		    "digits 7-12 must be a real date "
+		    "DDMMYY (DD plus 40 for women)");
 	return 0;
 }
 
@@ -721,14 +725,13 @@ phone_check(struct ctx *c, const char *s, size_t n)
 		if (s[i] >= '0' && s[i] <= '9')
 			digits++;
 		else if (!(s[i] == '+' && i == 0) &&
-		         !((s[i] == ' ' || s[i] == '-') && i > 0 &&
-		           s[i - 1] >= '0' && s[i - 1] <= '9'))
+		    !((s[i] == ' ' || s[i] == '-') && i > 0 &&
+		        s[i - 1] >= '0' && s[i - 1] <= '9'))
 			break;
 	}
 	if (i != n || digits < 8 || digits > 15 || s[n - 1] < '0' ||
 	    s[n - 1] > '9')
-		return fail(
-		    c, CV_ESCHEMA,
+		return fail(c, CV_ESCHEMA,
 		    "must be a phone number: an "
 		    "optional +, then 8 to 15 digits with spaces or dashes");
 	return 0;
@@ -751,11 +754,11 @@ string_check(struct ctx *c, const struct field *f, const json_t *v)
 		if ((s[i] < 0x20 || s[i] == 0x7f) &&
 		    !(f->multiline && (s[i] == '\n' || s[i] == '\t')))
 			return fail(c, CV_ESCHEMA,
-			            "must not contain control characters");
+			    "must not contain control characters");
 		if (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 &&
 		    s[i + 1] <= 0x9f)
 			return fail(c, CV_ESCHEMA,
-			            "must not contain control characters");
+			    "must not contain control characters");
 		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t')
 			blank = 0;
 	}
@@ -772,8 +775,8 @@ string_check(struct ctx *c, const struct field *f, const json_t *v)
 	return 0;
 }
 
-static int validate_object(struct ctx *c, const struct field *obj,
-                           const json_t *v);
+static int validate_object(
+    struct ctx *c, const struct field *obj, const json_t *v);
 
 static int
 validate_value(struct ctx *c, const struct field *f, const json_t *v)
@@ -810,7 +813,7 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 		if (json_is_string(v))
 			for (i = 0; i < f->nvals; i++)
 				if (strcmp(f->vals[i].key,
-				           json_string_value(v)) == 0)
+				        json_string_value(v)) == 0)
 					return 0;
 		return fail(c, CV_ESCHEMA, "not one of the allowed values");
 	case T_ARRAY:
@@ -818,21 +821,21 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 			return fail(c, CV_ESCHEMA, "must be an array");
 		n = json_array_size(v);
 		if ((json_int_t)n < f->min)
-			return fail_bound(c, "must have at least", f->min,
-			                  " items");
+			return fail_bound(
+			    c, "must have at least", f->min, " items");
 		if ((json_int_t)n > f->max)
-			return fail_bound(c, "must have at most", f->max,
-			                  " items");
+			return fail_bound(
+			    c, "must have at most", f->max, " items");
 		for (i = 0; i < n; i++) {
 			old = path_index(c, i);
-			if ((r = validate_value(c, f->items,
-			                        json_array_get(v, i))) != 0)
+			if ((r = validate_value(
+			         c, f->items, json_array_get(v, i))) != 0)
 				return r;
 			for (j = 0; f->unique && j < i; j++)
 				if (json_equal(json_array_get(v, j),
-				               json_array_get(v, i)))
+				        json_array_get(v, i)))
 					return fail(c, CV_ESCHEMA,
-					            "repeats an earlier item");
+					    "repeats an earlier item");
 			path_pop(c, old);
 		}
 		return 0;
@@ -846,8 +849,8 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 
 /* Rules that compare a field with its siblings. */
 static int
-validate_cross(struct ctx *c, const struct field *f, const json_t *obj,
-               const json_t *v)
+validate_cross(
+    struct ctx *c, const struct field *f, const json_t *obj, const json_t *v)
 {
 	const json_t *sib;
 	uint64_t a, b;
@@ -860,8 +863,8 @@ validate_cross(struct ctx *c, const struct field *f, const json_t *obj,
 	    date_parse(json_string_value(v), &y, &m, &d, &b) == 0 && b < a) {
 		char rule[96];
 
-		snprintf(rule, sizeof(rule), "must not be before %s",
-		         f->not_before);
+		snprintf(
+		    rule, sizeof(rule), "must not be before %s", f->not_before);
 		return fail(c, CV_ESCHEMA, rule);
 	}
 	if (f->type != T_ENUM)
@@ -875,9 +878,9 @@ validate_cross(struct ctx *c, const struct field *f, const json_t *obj,
 			char rule[128];
 
 			snprintf(rule, sizeof(rule),
-			         "not allowed for the "
-			         "chosen %s",
-			         f->vals[i].only_field);
+			    "not allowed for the "
+			    "chosen %s",
+			    f->vals[i].only_field);
 			return fail(c, CV_ESCHEMA, rule);
 		}
 	}
@@ -894,15 +897,14 @@ validate_object(struct ctx *c, const struct field *obj, const json_t *v)
 	size_t i, old;
 	int r;
 
-	json_object_foreach((json_t *)v, k, x)
-	{
+	json_object_foreach ((json_t *)v, k, x) {
 		f = find_field(obj, k);
 		if (f == NULL)
 			return fail(c, CV_ESCHEMA, "unknown field");
 		if (f->derived != D_NONE) {
 			old = path_push(c, k);
 			return fail(c, CV_ESCHEMA,
-			            "derived from other fields, not entered");
+			    "derived from other fields, not entered");
 		}
 	}
 	for (i = 0; i < obj->nfields; i++) {
@@ -912,22 +914,21 @@ validate_object(struct ctx *c, const struct field *obj, const json_t *v)
 			if (f->required)
 				return fail(c, CV_ESCHEMA, "required");
 			sib = f->req_field != NULL
-			          ? json_object_get(v, f->req_field)
-			          : NULL;
+			    ? json_object_get(v, f->req_field)
+			    : NULL;
 			if (sib != NULL && json_equal(sib, f->req_value)) {
 				char rule[160];
 
 				snprintf(rule, sizeof(rule),
-				         "required when %s is %s", f->req_field,
-				         json_is_string(f->req_value)
-				             ? json_string_value(f->req_value)
-				         : json_is_true(f->req_value)
-				             ? "true"
-				             : "false");
+				    "required when %s is %s", f->req_field,
+				    json_is_string(f->req_value)
+				        ? json_string_value(f->req_value)
+				        : json_is_true(f->req_value) ? "true"
+				                                     : "false");
 				return fail(c, CV_ESCHEMA, rule);
 			}
 		} else if ((r = validate_value(c, f, val)) != 0 ||
-		           (r = validate_cross(c, f, v, val)) != 0)
+		    (r = validate_cross(c, f, v, val)) != 0)
 			return r;
 		path_pop(c, old);
 	}
@@ -936,7 +937,7 @@ validate_object(struct ctx *c, const struct field *obj, const json_t *v)
 
 int
 cv_schema_validate(const struct cv_schema *s, const json_t *record,
-                   uint64_t now, char *err, size_t errlen)
+    uint64_t now, char *err, size_t errlen)
 {
 	struct ctx c = {.err = err, .errlen = errlen, .now = now};
 
@@ -960,8 +961,7 @@ classes_object(const struct field *obj, const json_t *v)
 	json_t *x;
 	size_t i;
 
-	json_object_foreach((json_t *)v, k, x)
-	{
+	json_object_foreach ((json_t *)v, k, x) {
 		if ((f = find_field(obj, k)) == NULL)
 			m |= CV_CLASS_ALL; /* unclassified: fail closed */
 		else if (is_leaf(f))
@@ -971,9 +971,9 @@ classes_object(const struct field *obj, const json_t *v)
 		else if (f->type == T_ARRAY && json_is_array(x))
 			for (i = 0; i < json_array_size(x); i++)
 				m |= json_is_object(json_array_get(x, i))
-				         ? classes_object(f->items,
-				                          json_array_get(x, i))
-				         : f->items->mask;
+				    ? classes_object(
+				          f->items, json_array_get(x, i))
+				    : f->items->mask;
 		else
 			m |= f->mask;
 	}
@@ -989,12 +989,11 @@ cv_schema_classes(const struct cv_schema *s, const json_t *record)
 }
 
 static int redact_object(const struct field *obj, const json_t *v,
-                         cv_classmask allowed, cv_classmask *withheld,
-                         json_t **out);
+    cv_classmask allowed, cv_classmask *withheld, json_t **out);
 
 static int
 redact_array(const struct field *f, const json_t *v, cv_classmask allowed,
-             cv_classmask *withheld, json_t **out)
+    cv_classmask *withheld, json_t **out)
 {
 	json_t *a, *e;
 	size_t i;
@@ -1008,7 +1007,7 @@ redact_array(const struct field *f, const json_t *v, cv_classmask allowed,
 			continue;
 		}
 		if ((r = redact_object(f->items, json_array_get(v, i), allowed,
-		                       withheld, &e)) != 0) {
+		         withheld, &e)) != 0) {
 			json_decref(a);
 			return r;
 		}
@@ -1026,7 +1025,7 @@ redact_array(const struct field *f, const json_t *v, cv_classmask allowed,
 /* Deny by default: a value is copied only when its field's class allows. */
 static int
 redact_object(const struct field *obj, const json_t *v, cv_classmask allowed,
-              cv_classmask *withheld, json_t **out)
+    cv_classmask *withheld, json_t **out)
 {
 	const struct field *f;
 	json_t *o, *x, *sub;
@@ -1036,8 +1035,7 @@ redact_object(const struct field *obj, const json_t *v, cv_classmask allowed,
 	*out = NULL;
 	if ((o = json_object()) == NULL)
 		return CV_ENOMEM;
-	json_object_foreach((json_t *)v, k, x)
-	{
+	json_object_foreach ((json_t *)v, k, x) {
 		sub = NULL;
 		if ((f = find_field(obj, k)) == NULL)
 			continue;
@@ -1049,8 +1047,8 @@ redact_object(const struct field *obj, const json_t *v, cv_classmask allowed,
 			if ((sub = json_deep_copy(x)) == NULL)
 				goto out;
 		} else if (f->type == T_OBJECT && json_is_object(x)) {
-			if ((r = redact_object(f, x, allowed, withheld,
-			                       &sub)) != 0)
+			if ((r = redact_object(
+			         f, x, allowed, withheld, &sub)) != 0)
 				goto out;
 		} else if (f->type == T_ARRAY && json_is_array(x)) {
 			if ((r = redact_array(f, x, allowed, withheld, &sub)) !=
@@ -1062,9 +1060,9 @@ redact_object(const struct field *obj, const json_t *v, cv_classmask allowed,
 		}
 		r = CV_ENOMEM;
 		if ((json_is_object(sub) && json_object_size(sub) == 0 &&
-		     json_object_size(x) > 0) ||
+		        json_object_size(x) > 0) ||
 		    (json_is_array(sub) && json_array_size(sub) == 0 &&
-		     json_array_size(x) > 0 && !is_leaf(f))) {
+		        json_array_size(x) > 0 && !is_leaf(f))) {
 			json_decref(sub);
 			continue;
 		}
@@ -1081,7 +1079,7 @@ out:
 
 int
 cv_schema_redact(const struct cv_schema *s, const json_t *record,
-                 cv_classmask allowed, json_t **out, cv_classmask *withheld)
+    cv_classmask allowed, json_t **out, cv_classmask *withheld)
 {
 	cv_classmask w = 0;
 	int r;
@@ -1150,12 +1148,11 @@ derive_object(const struct field *obj, json_t *v, uint64_t now)
 			if (derive_object(f, x, now) != 0)
 				return CV_ENOMEM;
 		} else if (f->type == T_ARRAY && f->items->type == T_OBJECT &&
-		           json_is_array(x)) {
+		    json_is_array(x)) {
 			for (j = 0; j < json_array_size(x); j++)
 				if (json_is_object(json_array_get(x, j)) &&
 				    derive_object(f->items,
-				                  json_array_get(x, j),
-				                  now) != 0)
+				        json_array_get(x, j), now) != 0)
 					return CV_ENOMEM;
 		}
 	}
@@ -1163,8 +1160,8 @@ derive_object(const struct field *obj, json_t *v, uint64_t now)
 }
 
 int
-cv_schema_derive(const struct cv_schema *s, const json_t *record, uint64_t now,
-                 json_t **out)
+cv_schema_derive(
+    const struct cv_schema *s, const json_t *record, uint64_t now, json_t **out)
 {
 	json_t *copy;
 
@@ -1184,7 +1181,7 @@ cv_schema_derive(const struct cv_schema *s, const json_t *record, uint64_t now,
 
 const char *
 cv_schema_label(const struct cv_schema *s, const char *path, const char *key,
-                const char *lang)
+    const char *lang)
 {
 	const struct field *f;
 	char seg[NAME_MAX_LEN + 3];
@@ -1224,7 +1221,7 @@ cv_schema_label(const struct cv_schema *s, const char *path, const char *key,
 
 static int
 foreach_object(struct ctx *c, const struct field *obj,
-               int (*cb)(const char *, int, void *), void *arg)
+    int (*cb)(const char *, int, void *), void *arg)
 {
 	const struct field *f;
 	size_t i, old;
@@ -1238,8 +1235,8 @@ foreach_object(struct ctx *c, const struct field *obj,
 		else if (f->type == T_OBJECT)
 			r = foreach_object(c, f, cb, arg);
 		else {
-			snprintf(c->path + c->plen, sizeof(c->path) - c->plen,
-			         "[]");
+			snprintf(
+			    c->path + c->plen, sizeof(c->path) - c->plen, "[]");
 			c->plen = strnlen(c->path, sizeof(c->path) - 1);
 			r = foreach_object(c, f->items, cb, arg);
 		}
@@ -1252,8 +1249,7 @@ foreach_object(struct ctx *c, const struct field *obj,
 
 int
 cv_schema_foreach_field(const struct cv_schema *s,
-                        int (*cb)(const char *path, int cls, void *arg),
-                        void *arg)
+    int (*cb)(const char *path, int cls, void *arg), void *arg)
 {
 	struct ctx c = {0};
 
@@ -1279,7 +1275,7 @@ cv_schema_perpetrators(const json_t *intake)
 {
 	const json_t *p;
 
-	p = json_object_get(json_object_get(intake, "incident"),
-	                    "perpetrators");
+	p = json_object_get(
+	    json_object_get(intake, "incident"), "perpetrators");
 	return json_is_array(p) ? p : NULL;
 }

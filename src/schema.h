@@ -40,7 +40,7 @@ struct cv_schema; /* one record type, immutable once loaded */
  * unknown attribute, a bound out of range, ...), CV_ENOMEM.
  */
 int cv_schema_load(const char *text, size_t len, struct cv_schema **out,
-                   char *err, size_t errlen);
+    char *err, size_t errlen);
 
 /* Free S. NULL is allowed. */
 void cv_schema_free(struct cv_schema *s);
@@ -59,7 +59,7 @@ unsigned cv_schema_version(const struct cv_schema *s);
  * The message never contains a value or an unknown key from RECORD.
  */
 int cv_schema_validate(const struct cv_schema *s, const json_t *record,
-                       uint64_t now, char *err, size_t errlen);
+    uint64_t now, char *err, size_t errlen);
 
 /*
  * The union of the classes of the fields present in RECORD. A key the schema
@@ -77,8 +77,7 @@ cv_classmask cv_schema_classes(const struct cv_schema *s, const json_t *record);
  * RECORD that is not an object, CV_ENOMEM.
  */
 int cv_schema_redact(const struct cv_schema *s, const json_t *record,
-                     cv_classmask allowed, json_t **out,
-                     cv_classmask *withheld);
+    cv_classmask allowed, json_t **out, cv_classmask *withheld);
 
 /*
  * A deep copy of RECORD with the schema's derived fields (e.g. survivor.age
@@ -88,7 +87,7 @@ int cv_schema_redact(const struct cv_schema *s, const json_t *record,
  * CV_EINVAL, CV_ENOMEM.
  */
 int cv_schema_derive(const struct cv_schema *s, const json_t *record,
-                     uint64_t now, json_t **out);
+    uint64_t now, json_t **out);
 
 /*
  * The label of enumeration value KEY of the field at PATH (dotted field
@@ -98,7 +97,7 @@ int cv_schema_derive(const struct cv_schema *s, const json_t *record,
  * NULL when the field, the value or the language is unknown.
  */
 const char *cv_schema_label(const struct cv_schema *s, const char *path,
-                            const char *key, const char *lang);
+    const char *key, const char *lang);
 
 /*
  * Call CB for every leaf field of S in definition order with its path
@@ -108,8 +107,7 @@ const char *cv_schema_label(const struct cv_schema *s, const char *path,
  * it; returns 0 when every call returned 0, CV_EINVAL for a NULL argument.
  */
 int cv_schema_foreach_field(const struct cv_schema *s,
-                            int (*cb)(const char *path, int cls, void *arg),
-                            void *arg);
+    int (*cb)(const char *path, int cls, void *arg), void *arg);
 
 /*
  * For an intake record (borrowed): 1 when the survivor is under 18 at NOW

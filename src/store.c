@@ -20,8 +20,14 @@
 #define MAP_SIZE ((size_t)1 << 34) /* 16 GiB of address space, sparse */
 
 static const char *const db_names[CV_DB_COUNT] = {
-	"meta", "slots", "users", "cases", "casekeys", "records", "casedata",
-	"pending",
+    "meta",
+    "slots",
+    "users",
+    "cases",
+    "casekeys",
+    "records",
+    "casedata",
+    "pending",
 };
 
 int
@@ -89,12 +95,12 @@ env_open(struct cv_store *st, int create)
 	rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600);
 	if (rc != 0)
 		goto fail;
-	if ((rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY,
-	    &txn)) != 0)
+	if ((rc = mdb_txn_begin(
+	         st->env, NULL, create ? 0 : MDB_RDONLY, &txn)) != 0)
 		goto fail;
 	for (i = 0; i < CV_DB_COUNT; i++)
-		if ((rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE :
-		    0, &st->dbi[i])) != 0)
+		if ((rc = mdb_dbi_open(txn, db_names[i],
+		         create ? MDB_CREATE : 0, &st->dbi[i])) != 0)
 			goto fail;
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		txn = NULL;
@@ -209,8 +215,8 @@ cv_store_close(struct cv_store *st)
 int
 cv_txn_begin(struct cv_store *st, int rdonly, MDB_txn **txn)
 {
-	return cv_store_err(mdb_txn_begin(st->env, NULL,
-	    rdonly ? MDB_RDONLY : 0, txn));
+	return cv_store_err(
+	    mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn));
 }
 
 int
@@ -269,8 +275,7 @@ cv_shred(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
 }
 
 int
-cv_meta_get_u64(MDB_txn *txn, struct cv_store *st, const char *key,
-    uint64_t *v)
+cv_meta_get_u64(MDB_txn *txn, struct cv_store *st, const char *key, uint64_t *v)
 {
 	MDB_val val;
 	int r;
@@ -284,8 +289,7 @@ cv_meta_get_u64(MDB_txn *txn, struct cv_store *st, const char *key,
 }
 
 int
-cv_meta_put_u64(MDB_txn *txn, struct cv_store *st, const char *key,
-    uint64_t v)
+cv_meta_put_u64(MDB_txn *txn, struct cv_store *st, const char *key, uint64_t v)
 {
 	uint8_t b[8];
 
@@ -319,9 +323,10 @@ cv_store_compact(struct cv_store *st)
 	struct timespec ts = {0, 50 * 1000 * 1000};
 	int r, i;
 
-	if ((r = cv_path(path, sizeof(path), "%s/%s", st->dir,
-	    CV_STORE_FILE)) != 0 || (r = cv_path(tmp, sizeof(tmp),
-	    "%s/%s.compact", st->dir, CV_STORE_FILE)) != 0)
+	if ((r = cv_path(
+	         path, sizeof(path), "%s/%s", st->dir, CV_STORE_FILE)) != 0 ||
+	    (r = cv_path(tmp, sizeof(tmp), "%s/%s.compact", st->dir,
+	         CV_STORE_FILE)) != 0)
 		return r;
 	/* Other users of the vault map the old file: wait for them. */
 	for (i = 0; flock(st->lockfd, LOCK_EX | LOCK_NB) != 0; i++) {

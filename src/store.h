@@ -13,18 +13,18 @@
 #include <lmdb.h>
 
 #define CV_SCHEMA_VERSION 1
-#define CV_STORE_FILE	  "store.lmdb"
-#define CV_LOCK_FILE	  "vault.lock"
+#define CV_STORE_FILE     "store.lmdb"
+#define CV_LOCK_FILE      "vault.lock"
 
 enum cv_db {
-	CV_DB_META,	/* vault id, schema version, KEK generation, ... */
-	CV_DB_SLOTS,	/* user name -> keyslot (root key wrapped) */
-	CV_DB_USERS,	/* user name -> account JSON (no secret but a hash) */
-	CV_DB_CASES,	/* case id -> sealed case metadata */
+	CV_DB_META,     /* vault id, schema version, KEK generation, ... */
+	CV_DB_SLOTS,    /* user name -> keyslot (root key wrapped) */
+	CV_DB_USERS,    /* user name -> account JSON (no secret but a hash) */
+	CV_DB_CASES,    /* case id -> sealed case metadata */
 	CV_DB_CASEKEYS, /* case id -> case key wrapped under the KEK */
-	CV_DB_RECORDS,	/* case id, record, version -> sealed record */
+	CV_DB_RECORDS,  /* case id, record, version -> sealed record */
 	CV_DB_CASEDATA, /* case id, kind, id -> sealed consents, requests... */
-	CV_DB_PENDING,	/* audit events waiting for an unlocked writer */
+	CV_DB_PENDING,  /* audit events waiting for an unlocked writer */
 	CV_DB_COUNT
 };
 
@@ -71,10 +71,10 @@ int cv_shred(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
     size_t klen);
 
 /* Read and write a big-endian u64 in the meta database. */
-int cv_meta_get_u64(MDB_txn *txn, struct cv_store *st, const char *key,
-    uint64_t *v);
-int cv_meta_put_u64(MDB_txn *txn, struct cv_store *st, const char *key,
-    uint64_t v);
+int cv_meta_get_u64(
+    MDB_txn *txn, struct cv_store *st, const char *key, uint64_t *v);
+int cv_meta_put_u64(
+    MDB_txn *txn, struct cv_store *st, const char *key, uint64_t v);
 
 /*
  * Rewrite the data file with only its live pages (mdb_env_copy2 with

@@ -47,15 +47,17 @@ collect_writes(const json_t *ev, void *arg)
 	char key[96];
 
 	if (action == NULL || cas == NULL || dec == NULL ||
-	    strcmp(dec, "allow") != 0 || (strcmp(action, "record.add") != 0 &&
-	    strcmp(action, "record.amend") != 0 && strcmp(action,
-	    "note.add") != 0 && strcmp(action, "assess") != 0))
+	    strcmp(dec, "allow") != 0 ||
+	    (strcmp(action, "record.add") != 0 &&
+	        strcmp(action, "record.amend") != 0 &&
+	        strcmp(action, "note.add") != 0 &&
+	        strcmp(action, "assess") != 0))
 		return 0;
 	snprintf(key, sizeof(key), "%s/%lld/%lld", cas,
 	    (long long)json_integer_value(json_object_get(ev, "record")),
 	    (long long)json_integer_value(json_object_get(ev, "version")));
-	json_object_set_new(w->set, key, json_incref(json_object_get(ev,
-	    "seq")));
+	json_object_set_new(
+	    w->set, key, json_incref(json_object_get(ev, "seq")));
 	return 0;
 }
 
@@ -83,7 +85,7 @@ check_versions(struct cv_session *s, struct written *w, uint64_t *count,
 		return CV_ESTORE;
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *kb = k.mv_data;
 		uint32_t rec, ver;
 		if (k.mv_size != CV_REC_KEYLEN)
@@ -99,9 +101,11 @@ check_versions(struct cv_session *s, struct written *w, uint64_t *count,
 		    (unsigned)ver);
 		seq = json_object_get(w->set, key);
 		if (seq == NULL || (uint64_t)json_integer_value(seq) != h.seq) {
-			snprintf(why, whylen, "a record version in the store "
+			snprintf(why, whylen,
+			    "a record version in the store "
 			    "(case %s, record %u, version %u) has no matching "
-			    "audit event", p, (unsigned)rec, (unsigned)ver);
+			    "audit event",
+			    p, (unsigned)rec, (unsigned)ver);
 			r = CV_EVERIFY;
 			break;
 		}
@@ -159,10 +163,10 @@ cv_trail_verify(struct cv_session *s, const char *from, json_t **out)
 	if (o == NULL)
 		return CV_ENOMEM;
 	if (vr != 0) {
-		json_object_set_new(o, "bad_commit", json_string(
-		    rep.bad_commit));
-		json_object_set_new(o, "reason", json_string(why[0] ? why :
-		    rep.reason));
+		json_object_set_new(
+		    o, "bad_commit", json_string(rep.bad_commit));
+		json_object_set_new(
+		    o, "reason", json_string(why[0] ? why : rep.reason));
 		cv_error_set("%s%s%s", why[0] ? why : rep.reason,
 		    rep.bad_commit[0] ? " at commit " : "", rep.bad_commit);
 	}
@@ -186,19 +190,22 @@ filter_event(const json_t *ev, void *arg)
 	const char *v;
 	uint64_t ms;
 
-	if (f->pseudonym != NULL && ((v = json_string_value(json_object_get(
-	    ev, "case"))) == NULL || strcmp(v, f->pseudonym) != 0))
+	if (f->pseudonym != NULL &&
+	    ((v = json_string_value(json_object_get(ev, "case"))) == NULL ||
+	        strcmp(v, f->pseudonym) != 0))
 		return 0;
-	if (f->actor != NULL && ((v = json_string_value(json_object_get(ev,
-	    "actor"))) == NULL || strcmp(v, f->actor) != 0))
+	if (f->actor != NULL &&
+	    ((v = json_string_value(json_object_get(ev, "actor"))) == NULL ||
+	        strcmp(v, f->actor) != 0))
 		return 0;
-	if (f->since != 0 && (t == NULL || cv_parse_time(t, &ms) != 0 ||
-	    ms < f->since))
+	if (f->since != 0 &&
+	    (t == NULL || cv_parse_time(t, &ms) != 0 || ms < f->since))
 		return 0;
 	if (f->breakglass && json_object_get(ev, "breakglass") == NULL &&
-	    strncmp(json_string_value(json_object_get(ev, "action")) ?
-	    json_string_value(json_object_get(ev, "action")) : "",
-	    "breakglass.", 11) != 0)
+	    strncmp(json_string_value(json_object_get(ev, "action"))
+	            ? json_string_value(json_object_get(ev, "action"))
+	            : "",
+	        "breakglass.", 11) != 0)
 		return 0;
 	json_array_append(f->out, (json_t *)ev);
 	return 0;
@@ -242,8 +249,8 @@ cv_trail_log(struct cv_session *s, const char *case_id, const char *actor,
 }
 
 int
-cv_trail_pseudonym(struct cv_session *s, const char *case_id,
-    char out[static 33])
+cv_trail_pseudonym(
+    struct cv_session *s, const char *case_id, char out[static 33])
 {
 	int r;
 

@@ -21,14 +21,14 @@ static int
 manage_check(struct cv_session *s, MDB_txn *txn, const char *op,
     const struct cv_user *target, int write, struct cv_gate_res *res)
 {
-	struct cv_gate_req q = {.op = op, .access = "user.manage",
-				.write = write};
+	struct cv_gate_req q = {
+	    .op = op, .access = "user.manage", .write = write};
 	json_t *ev = NULL;
 	int r;
 
 	if (target != NULL && target->id != 0)
-		ev = json_pack("{s:o}", "subject", json_sprintf("u%u",
-		    (unsigned)target->id));
+		ev = json_pack("{s:o}", "subject",
+		    json_sprintf("u%u", (unsigned)target->id));
 	r = cv_gate_check(s, txn, &q, ev, res);
 	json_decref(ev);
 	return r;
@@ -45,14 +45,15 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	int r;
 
 	if (!cv_name_valid(name)) {
-		cv_error_set("a user name is 1 to %d of a-z 0-9 _ . -",
-		    CV_NAME_MAX);
+		cv_error_set(
+		    "a user name is 1 to %d of a-z 0-9 _ . -", CV_NAME_MAX);
 		return CV_EINVAL;
 	}
 	if (!cv_role_valid(role)) {
-		cv_error_set("unknown role; roles are counselor, social_worker, "
-			     "psychologist, legal_aid, supervisor, auditor, "
-			     "admin");
+		cv_error_set(
+		    "unknown role; roles are counselor, social_worker, "
+		    "psychologist, legal_aid, supervisor, auditor, "
+		    "admin");
 		return CV_EINVAL;
 	}
 	if (passlen < CV_PASSPHRASE_MIN || passlen > CV_PASSPHRASE_MAX ||
@@ -116,18 +117,19 @@ cv_user_list(struct cv_session *s, json_t **out)
 		goto out;
 	}
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size == 0 || k.mv_size > CV_NAME_MAX)
 			continue;
 		memcpy(name, k.mv_data, k.mv_size);
 		name[k.mv_size] = '\0';
 		if (cv_user_get(txn, s->st, name, &u) != 0)
 			continue;
-		json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:b, "
-						     "s:b, s:I}", "id",
-		    (json_int_t)u.id, "name", u.name, "role", u.role,
-		    "trained", u.trained, "disabled", u.disabled, "failures",
-		    (json_int_t)u.failures));
+		json_array_append_new(arr,
+		    json_pack("{s:I, s:s, s:s, s:b, "
+		              "s:b, s:I}",
+		        "id", (json_int_t)u.id, "name", u.name, "role", u.role,
+		        "trained", u.trained, "disabled", u.disabled,
+		        "failures", (json_int_t)u.failures));
 	}
 	*out = arr;
 	arr = NULL;
@@ -140,8 +142,8 @@ out:
 }
 
 int
-cv_user_passwd(struct cv_session *s, const char *name, const char *pass,
-    size_t passlen)
+cv_user_passwd(
+    struct cv_session *s, const char *name, const char *pass, size_t passlen)
 {
 	struct cv_gate_req q = {.op = "user.passwd", .write = 1};
 	struct cv_gate_res res;

@@ -56,8 +56,8 @@ digits(const char *s, int n, int *v)
 int
 cv_parse_time(const char *s, uint64_t *ms)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30,
-				    31, 31, 30, 31, 30, 31};
+	static const int mdays[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, mo, d, h = 0, mi = 0, sec = 0, milli = 0, leap;
 	size_t n = strlen(s);
 	struct tm tm;
@@ -259,7 +259,7 @@ cv_name_valid(const char *name)
 	for (i = 0; i < n; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '_' || c == '.' || c == '-'))
+		        c == '_' || c == '.' || c == '-'))
 			return 0;
 	}
 	return 1;

@@ -61,8 +61,7 @@ int cv_read_file(const char *path, size_t max, char **buf, size_t *len);
  * Write LEN bytes to PATH, created with O_EXCL and MODE, fsynced, together
  * with its directory. CV_EEXIST when PATH exists.
  */
-int cv_write_file_excl(const char *path, const void *buf, size_t len,
-    int mode);
+int cv_write_file_excl(const char *path, const void *buf, size_t len, int mode);
 
 /* fsync the directory DIR. */
 int cv_fsync_dir(const char *dir);
@@ -75,8 +74,8 @@ int cv_path(char *buf, size_t size, const char *fmt, ...)
  * Parse a JSON text of at most MAX bytes that must be an object.
  * CV_EJSON for malformed JSON or a non-object, CV_ETOOBIG when too large.
  */
-int cv_json_parse_object(const char *text, size_t len, size_t max,
-    json_t **out);
+int cv_json_parse_object(
+    const char *text, size_t len, size_t max, json_t **out);
 
 /*
  * Canonical JSON: sorted keys, no insignificant whitespace, UTF-8 kept.

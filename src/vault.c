@@ -29,16 +29,21 @@
 #include "util.h"
 #include "vault.h"
 
-#define SLOT_VERSION 1
-#define SLOT_BYTES   (1 + 12 + CV_SALTBYTES + CV_SEALOVERHEAD + CV_KEYBYTES)
-#define SK_SEALED    (CV_SEALOVERHEAD + crypto_sign_SECRETKEYBYTES)
+#define SLOT_VERSION    1
+#define SLOT_BYTES      (1 + 12 + CV_SALTBYTES + CV_SEALOVERHEAD + CV_KEYBYTES)
+#define SK_SEALED       (CV_SEALOVERHEAD + crypto_sign_SECRETKEYBYTES)
 #define AUDIT_PRINCIPAL "audit@casevault"
-#define BACKOFF_FREE 2	 /* failures before the back-off starts */
-#define BACKOFF_MAX  900 /* seconds */
+#define BACKOFF_FREE    2   /* failures before the back-off starts */
+#define BACKOFF_MAX     900 /* seconds */
 
 static const char *const roles[] = {
-	"counselor", "social_worker", "psychologist", "legal_aid",
-	"supervisor", "auditor", "admin",
+    "counselor",
+    "social_worker",
+    "psychologist",
+    "legal_aid",
+    "supervisor",
+    "auditor",
+    "admin",
 };
 
 int
@@ -120,8 +125,8 @@ cv_strerror(int err)
 /* ---- accounts ---- */
 
 int
-cv_user_get(MDB_txn *txn, struct cv_store *st, const char *name,
-    struct cv_user *u)
+cv_user_get(
+    MDB_txn *txn, struct cv_store *st, const char *name, struct cv_user *u)
 {
 	json_t *j = NULL;
 	MDB_val v;
@@ -148,12 +153,12 @@ cv_user_get(MDB_txn *txn, struct cv_store *st, const char *name,
 	snprintf(u->hash, sizeof(u->hash), "%s", hash);
 	u->trained = json_is_true(json_object_get(j, "trained"));
 	u->disabled = json_is_true(json_object_get(j, "disabled"));
-	u->failures = (uint32_t)json_integer_value(json_object_get(j,
-	    "failures"));
-	u->last_failure = (uint64_t)json_integer_value(json_object_get(j,
-	    "last_failure"));
-	u->created = (uint64_t)json_integer_value(json_object_get(j,
-	    "created"));
+	u->failures =
+	    (uint32_t)json_integer_value(json_object_get(j, "failures"));
+	u->last_failure =
+	    (uint64_t)json_integer_value(json_object_get(j, "last_failure"));
+	u->created =
+	    (uint64_t)json_integer_value(json_object_get(j, "created"));
 	r = 0;
 out:
 	json_decref(j);
@@ -186,8 +191,8 @@ cv_user_put(MDB_txn *txn, struct cv_store *st, const struct cv_user *u)
 }
 
 int
-cv_user_by_id(MDB_txn *txn, struct cv_store *st, uint32_t uid,
-    struct cv_user *u)
+cv_user_by_id(
+    MDB_txn *txn, struct cv_store *st, uint32_t uid, struct cv_user *u)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -197,7 +202,7 @@ cv_user_by_id(MDB_txn *txn, struct cv_store *st, uint32_t uid,
 	if (mdb_cursor_open(txn, st->dbi[CV_DB_USERS], &c) != 0)
 		return CV_ESTORE;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size > CV_NAME_MAX)
 			continue;
 		memcpy(name, k.mv_data, k.mv_size);
@@ -214,8 +219,8 @@ cv_user_by_id(MDB_txn *txn, struct cv_store *st, uint32_t uid,
 /* ---- keyslots ---- */
 
 static void
-slot_ad(const struct cv_session *s, const char *name, uint8_t *ad,
-    size_t *adlen)
+slot_ad(
+    const struct cv_session *s, const char *name, uint8_t *ad, size_t *adlen)
 {
 	static const char tag[] = "casevault-slot-v1";
 	size_t n = strlen(name);
@@ -246,8 +251,8 @@ cv_slot_write(MDB_txn *txn, struct cv_session *s, const char *name,
 	slot_ad(s, name, ad, &adlen);
 	cv_seal(wrap, ad, adlen, s->keys->root, CV_KEYBYTES,
 	    slot + 13 + CV_SALTBYTES);
-	r = cv_put(txn, s->st, CV_DB_SLOTS, name, strlen(name), slot,
-	    sizeof(slot), 0);
+	r = cv_put(
+	    txn, s->st, CV_DB_SLOTS, name, strlen(name), slot, sizeof(slot), 0);
 out:
 	sodium_memzero(wrap, sizeof(wrap));
 	return r;
@@ -309,8 +314,8 @@ audit_attach(MDB_txn *txn, struct cv_session *s)
 	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		return CV_ENOMEM;
 	sk_ad(s, ad, &adlen);
-	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size,
-	    sk)) != 0)
+	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size, sk)) !=
+	    0)
 		goto out;
 	if (cv_audit_open(s->dir, sk, &s->audit) != 0)
 		r = CV_EAUDIT;
@@ -373,8 +378,8 @@ pending_put(struct cv_store *st, json_t *ev)
 	char *text = NULL;
 	int r;
 
-	json_object_set_new(ev, "observed", json_integer((json_int_t)
-	    cv_now_ms()));
+	json_object_set_new(
+	    ev, "observed", json_integer((json_int_t)cv_now_ms()));
 	if ((text = cv_json_canonical(ev)) == NULL)
 		return CV_ENOMEM;
 	if ((r = cv_txn_begin(st, 0, &txn)) != 0)
@@ -384,8 +389,9 @@ pending_put(struct cv_store *st, json_t *ev)
 		goto out;
 	n++;
 	cv_put_be64(k, n);
-	if ((r = cv_put(txn, st, CV_DB_PENDING, k, 8, text, strlen(text),
-	    0)) != 0 || (r = cv_meta_put_u64(txn, st, "pending_next", n)) != 0)
+	if ((r = cv_put(txn, st, CV_DB_PENDING, k, 8, text, strlen(text), 0)) !=
+	        0 ||
+	    (r = cv_meta_put_u64(txn, st, "pending_next", n)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
 	txn = NULL;
@@ -414,8 +420,8 @@ pending_flush(MDB_txn *txn, struct cv_session *s, int *changed)
 			 * policy in force when it enters the trail. */
 			if (json_object_get(ev, "policy") == NULL &&
 			    s->policy_hash[0] != '\0')
-				json_object_set_new(ev, "policy",
-				    json_string(s->policy_hash));
+				json_object_set_new(
+				    ev, "policy", json_string(s->policy_hash));
 			if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
 				break;
 		}
@@ -571,8 +577,8 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	cv_keys_derive(s->keys, 1);
 	crypto_sign_keypair(pk, sk);
 	sk_ad(s, ad, &adlen);
-	cv_seal(s->keys->meta, ad, adlen, sk, crypto_sign_SECRETKEYBYTES,
-	    sealed);
+	cv_seal(
+	    s->keys->meta, ad, adlen, sk, crypto_sign_SECRETKEYBYTES, sealed);
 
 	memset(&u, 0, sizeof(u));
 	u.id = 1;
@@ -584,11 +590,11 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
 		goto out;
 	if ((r = cv_put(txn, s->st, CV_DB_META, "vault_id", 8, s->vault_id,
-	    CV_VAULTIDBYTES, 0)) != 0 ||
+	         CV_VAULTIDBYTES, 0)) != 0 ||
 	    (r = cv_put(txn, s->st, CV_DB_META, "audit_sk", 8, sealed,
-	    sizeof(sealed), 0)) != 0 ||
-	    (r = cv_put(txn, s->st, CV_DB_META, "audit_pk", 8, pk,
-	    sizeof(pk), 0)) != 0 ||
+	         sizeof(sealed), 0)) != 0 ||
+	    (r = cv_put(txn, s->st, CV_DB_META, "audit_pk", 8, pk, sizeof(pk),
+	         0)) != 0 ||
 	    (r = cv_meta_put_u64(txn, s->st, "kek_gen", 1)) != 0 ||
 	    (r = cv_meta_put_u64(txn, s->st, "next_uid", 2)) != 0 ||
 	    (r = cv_user_put(txn, s->st, &u)) != 0 ||
@@ -628,11 +634,11 @@ out:
 			nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		} else if (made & 2) {
 			char p[4200];
-			if (cv_path(p, sizeof(p), "%s/%s", dir,
-			    CV_STORE_FILE) == 0)
+			if (cv_path(
+			        p, sizeof(p), "%s/%s", dir, CV_STORE_FILE) == 0)
 				unlink(p);
 			if (cv_path(p, sizeof(p), "%s/%s-lock", dir,
-			    CV_STORE_FILE) == 0)
+			        CV_STORE_FILE) == 0)
 				unlink(p);
 		}
 	}
@@ -658,8 +664,8 @@ login_refused(struct cv_store *st, const struct cv_user *u, const char *why)
 
 	snprintf(actor, sizeof(actor), "u%u", (unsigned)u->id);
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", "session.open",
-	    "actor", u->id ? actor : "unknown", "decision", "deny", "rule",
-	    why, "outcome", "failure");
+	    "actor", u->id ? actor : "unknown", "decision", "deny", "rule", why,
+	    "outcome", "failure");
 	if (ev == NULL)
 		return CV_ENOMEM;
 	if (u->id)

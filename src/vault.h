@@ -48,12 +48,12 @@ struct cv_user {
 /* The roles of DESIGN.md; 1 if ROLE is one of them. */
 int cv_role_valid(const char *role);
 
-int cv_user_get(MDB_txn *txn, struct cv_store *st, const char *name,
-    struct cv_user *u);
+int cv_user_get(
+    MDB_txn *txn, struct cv_store *st, const char *name, struct cv_user *u);
 int cv_user_put(MDB_txn *txn, struct cv_store *st, const struct cv_user *u);
 /* Find the account with id UID (by a scan). */
-int cv_user_by_id(MDB_txn *txn, struct cv_store *st, uint32_t uid,
-    struct cv_user *u);
+int cv_user_by_id(
+    MDB_txn *txn, struct cv_store *st, uint32_t uid, struct cv_user *u);
 
 /* Wrap s->keys->root for NAME under PASS, replacing any slot of NAME. */
 int cv_slot_write(MDB_txn *txn, struct cv_session *s, const char *name,
@@ -67,16 +67,14 @@ int cv_slot_write(MDB_txn *txn, struct cv_session *s, const char *name,
 json_t *cv_event_new(const struct cv_session *s, const char *action);
 
 /* Add the keyed pseudonym of CASE_ID to EV as "case". */
-void cv_event_case(const struct cv_session *s, json_t *ev,
-    const char *case_id);
+void cv_event_case(const struct cv_session *s, json_t *ev, const char *case_id);
 
 /*
  * Make EV durable in the audit trail (consumes EV). WRITE marks an event
  * that precedes a change to the store. CV_EAUDIT when it cannot be written;
  * the caller then refuses the operation.
  */
-int cv_event_commit(struct cv_session *s, json_t *ev, int write,
-    uint64_t *seq);
+int cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq);
 
 /*
  * Record that the write audited as SEQ took effect, inside the write

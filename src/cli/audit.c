@@ -16,8 +16,8 @@ verify_human(struct cli *c, const json_t *j)
 	    (long long)json_integer_value(json_object_get(j, "commits")),
 	    (long long)json_integer_value(json_object_get(j, "events")),
 	    json_string_value(json_object_get(j, "head")),
-	    (long long)json_integer_value(json_object_get(j,
-	    "record_versions")));
+	    (long long)json_integer_value(
+	        json_object_get(j, "record_versions")));
 }
 
 int
@@ -55,26 +55,28 @@ log_human(struct cli *c, const json_t *j)
 	size_t i;
 
 	(void)c;
-	json_array_foreach(j, i, ev) {
+	json_array_foreach (j, i, ev) {
 		printf("%6lld %s %-5s %-16s %s",
 		    (long long)json_integer_value(json_object_get(ev, "seq")),
 		    json_string_value(json_object_get(ev, "time")),
-		    json_string_value(json_object_get(ev, "decision")) ?
-		    json_string_value(json_object_get(ev, "decision")) : "-",
+		    json_string_value(json_object_get(ev, "decision"))
+		        ? json_string_value(json_object_get(ev, "decision"))
+		        : "-",
 		    json_string_value(json_object_get(ev, "action")),
 		    json_string_value(json_object_get(ev, "actor")));
-		json_object_foreach((json_t *)ev, k, v) {
+		json_object_foreach ((json_t *)ev, k, v) {
 			if (strcmp(k, "seq") == 0 || strcmp(k, "time") == 0 ||
-			    strcmp(k, "decision") == 0 || strcmp(k,
-			    "action") == 0 || strcmp(k, "actor") == 0 ||
-			    strcmp(k, "session") == 0 || strcmp(k,
-			    "policy") == 0)
+			    strcmp(k, "decision") == 0 ||
+			    strcmp(k, "action") == 0 ||
+			    strcmp(k, "actor") == 0 ||
+			    strcmp(k, "session") == 0 ||
+			    strcmp(k, "policy") == 0)
 				continue;
 			if (json_is_string(v)) {
 				printf(" %s=%s", k, json_string_value(v));
 			} else {
-				char *d = json_dumps(v, JSON_COMPACT |
-				    JSON_ENCODE_ANY);
+				char *d = json_dumps(
+				    v, JSON_COMPACT | JSON_ENCODE_ANY);
 				printf(" %s=%s", k, d ? d : "?");
 				free(d);
 			}
@@ -89,9 +91,8 @@ cmd_audit_log(struct cli *c, int argc, char **argv)
 	const char *cas = NULL, *actor = NULL, *since = NULL, *pos[1];
 	int bg = 0, n, r;
 	struct cli_opt o[] = {{"case", 0, &cas, NULL},
-			      {"actor", 0, &actor, NULL},
-			      {"since", 0, &since, NULL},
-			      {"breakglass", 0, NULL, &bg}, {0}};
+	    {"actor", 0, &actor, NULL}, {"since", 0, &since, NULL},
+	    {"breakglass", 0, NULL, &bg}, {0}};
 	struct cv_session *s;
 	uint64_t ms = 0;
 	json_t *out;
@@ -99,8 +100,9 @@ cmd_audit_log(struct cli *c, int argc, char **argv)
 	if ((r = cli_parse(c, argc, argv, o, pos, 0, 0, &n)) != 0)
 		return r;
 	if (since != NULL && cv_parse_time(since, &ms) != 0)
-		return cli_usage(c, "--since takes YYYY-MM-DD or "
-				    "YYYY-MM-DDTHH:MM[:SS]Z");
+		return cli_usage(c,
+		    "--since takes YYYY-MM-DD or "
+		    "YYYY-MM-DDTHH:MM[:SS]Z");
 	if ((r = cli_session(c, &s)) != 0)
 		return r;
 	r = cv_trail_log(s, cas, actor, ms, bg, &out);
@@ -127,8 +129,9 @@ cmd_audit_pseudonym(struct cli *c, int argc, char **argv)
 	if (r != 0)
 		return cli_fail(c, r);
 	if (c->json)
-		return cli_out(c, json_pack("{s:s, s:s}", "case", pos[0],
-		    "pseudonym", p), NULL);
+		return cli_out(c,
+		    json_pack("{s:s, s:s}", "case", pos[0], "pseudonym", p),
+		    NULL);
 	printf("%s\n", p);
 	return EXIT_OK;
 }

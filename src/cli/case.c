@@ -7,8 +7,8 @@
 
 /* One session, one call, one close: the shape of most case commands. */
 static int
-with_session(struct cli *c, int (*fn)(struct cv_session *s, void *arg),
-    void *arg)
+with_session(
+    struct cli *c, int (*fn)(struct cv_session *s, void *arg), void *arg)
 {
 	struct cv_session *s;
 	int r;
@@ -61,8 +61,9 @@ team_print(const json_t *team)
 	const json_t *m;
 	size_t i;
 
-	json_array_foreach(team, i, m)
-		printf("%su%lld", i ? ", " : "", (long long)json_integer_value(m));
+	json_array_foreach (team, i, m)
+		printf(
+		    "%su%lld", i ? ", " : "", (long long)json_integer_value(m));
 }
 
 static void
@@ -85,11 +86,13 @@ cases_human(struct cli *c, const json_t *j)
 
 	(void)c;
 	printf("%-12s %-8s %-25s %s\n", "CASE", "STATUS", "OPENED", "TEAM");
-	json_array_foreach(j, i, k) {
-		cv_format_time((uint64_t)json_integer_value(json_object_get(k,
-		    "opened")), t);
-		printf("%-12s %-8s %-25s ", json_string_value(json_object_get(k,
-		    "id")), json_string_value(json_object_get(k, "status")), t);
+	json_array_foreach (j, i, k) {
+		cv_format_time(
+		    (uint64_t)json_integer_value(json_object_get(k, "opened")),
+		    t);
+		printf("%-12s %-8s %-25s ",
+		    json_string_value(json_object_get(k, "id")),
+		    json_string_value(json_object_get(k, "status")), t);
 		team_print(json_object_get(k, "team"));
 		printf("\n");
 	}
@@ -122,10 +125,10 @@ case_human(struct cli *c, const json_t *j)
 	size_t i;
 
 	(void)c;
-	printf("%-10s %s\n", "case", json_string_value(json_object_get(j,
-	    "id")));
-	printf("%-10s %s\n", "status", json_string_value(json_object_get(j,
-	    "status")));
+	printf(
+	    "%-10s %s\n", "case", json_string_value(json_object_get(j, "id")));
+	printf("%-10s %s\n", "status",
+	    json_string_value(json_object_get(j, "status")));
 	if ((v = json_object_get(j, "step")) != NULL && json_is_string(v))
 		printf("%-10s %s\n", "step", json_string_value(v));
 	time_print("opened", json_object_get(j, "opened"));
@@ -133,15 +136,15 @@ case_human(struct cli *c, const json_t *j)
 	printf("%-10s ", "team");
 	team_print(json_object_get(j, "team"));
 	printf("\nrecords:\n");
-	json_array_foreach(json_object_get(j, "records"), i, r)
+	json_array_foreach (json_object_get(j, "records"), i, r)
 		printf("  %lld  %-14s %lld version(s)\n",
 		    (long long)json_integer_value(json_object_get(r, "record")),
 		    json_string_value(json_object_get(r, "type")),
-		    (long long)json_integer_value(json_object_get(r,
-		    "versions")));
+		    (long long)json_integer_value(
+		        json_object_get(r, "versions")));
 	if ((v = json_object_get(j, "timeline")) != NULL) {
 		printf("timeline:\n");
-		json_array_foreach(v, i, r) {
+		json_array_foreach (v, i, r) {
 			printf("  ");
 			cli_print_object(r, 0);
 		}
@@ -208,8 +211,10 @@ assign(struct cli *c, int argc, char **argv, int remove)
 	if ((r = with_session(c, do_assign, &a)) != 0)
 		return r;
 	if (c->json)
-		return cli_out(c, json_pack("{s:s, s:s, s:s}", "case", a.id,
-		    remove ? "removed" : "added", a.user), NULL);
+		return cli_out(c,
+		    json_pack("{s:s, s:s, s:s}", "case", a.id,
+		        remove ? "removed" : "added", a.user),
+		    NULL);
 	printf("%s %s %s the team of %s\n", remove ? "removed" : "added",
 	    a.user, remove ? "from" : "to", a.id);
 	return EXIT_OK;

@@ -8,19 +8,19 @@
 
 #include "casevault.h"
 
-#define EXIT_OK	     0
+#define EXIT_OK      0
 #define EXIT_REFUSED 1
 #define EXIT_USAGE   2
 
 /* Options every command accepts, before or after the verb. */
 struct cli {
-	const char *vault;	   /* -V, --vault, or CASEVAULT_DIR */
-	const char *user;	   /* -u, --user, or CASEVAULT_USER */
-	const char *passfile;	   /* --passphrase-file */
-	const char *newpassfile;   /* --new-passphrase-file */
-	const char *lang;	   /* --lang en|id */
-	int json;		   /* --json */
-	const char *name;	   /* "record show", for messages */
+	const char *vault;       /* -V, --vault, or CASEVAULT_DIR */
+	const char *user;        /* -u, --user, or CASEVAULT_USER */
+	const char *passfile;    /* --passphrase-file */
+	const char *newpassfile; /* --new-passphrase-file */
+	const char *lang;        /* --lang en|id */
+	int json;                /* --json */
+	const char *name;        /* "record show", for messages */
 };
 
 struct cli_cmd {
@@ -47,10 +47,10 @@ const struct cli_cmd *cli_cmd_find(const char *name);
 
 /* One option of a command. */
 struct cli_opt {
-	const char *name;  /* long name without "--" */
-	char shortname;	   /* 0 for none */
-	const char **val;  /* set for an option with an argument */
-	int *flag;	   /* set to 1 for a flag */
+	const char *name; /* long name without "--" */
+	char shortname;   /* 0 for none */
+	const char **val; /* set for an option with an argument */
+	int *flag;        /* set to 1 for a flag */
 };
 
 /*
@@ -80,8 +80,8 @@ int cli_fail(struct cli *c, int r);
 int cli_usage(struct cli *c, const char *why);
 
 /* Print J (consumed) as JSON when --json, else call HUMAN on it. */
-int cli_out(struct cli *c, json_t *j, void (*human)(struct cli *c,
-    const json_t *j));
+int cli_out(
+    struct cli *c, json_t *j, void (*human)(struct cli *c, const json_t *j));
 
 /* Read a JSON object from FILE (NULL or "-": standard input). */
 int cli_read_json(struct cli *c, const char *file, json_t **out);

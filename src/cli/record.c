@@ -9,8 +9,8 @@ int
 cmd_record_add(struct cli *c, int argc, char **argv)
 {
 	const char *type = NULL, *file = NULL, *pos[1];
-	struct cli_opt o[] = {{"type", 't', &type, NULL},
-			      {"file", 'f', &file, NULL}, {0}};
+	struct cli_opt o[] = {
+	    {"type", 't', &type, NULL}, {"file", 'f', &file, NULL}, {0}};
 	struct cv_session *s;
 	json_t *data;
 	uint32_t id;
@@ -32,8 +32,10 @@ cmd_record_add(struct cli *c, int argc, char **argv)
 	if (r != 0)
 		return cli_fail(c, r);
 	if (c->json)
-		return cli_out(c, json_pack("{s:s, s:I, s:I}", "case", pos[0],
-		    "record", (json_int_t)id, "version", (json_int_t)1), NULL);
+		return cli_out(c,
+		    json_pack("{s:s, s:I, s:I}", "case", pos[0], "record",
+		        (json_int_t)id, "version", (json_int_t)1),
+		    NULL);
 	printf("%u\n", (unsigned)id);
 	return EXIT_OK;
 }
@@ -46,21 +48,22 @@ record_print(const json_t *rec)
 	size_t i;
 
 	printf("case %s  record %lld  version %lld  type %s  author u%lld  "
-	       "%s%s\n", json_string_value(json_object_get(rec, "case")),
+	       "%s%s\n",
+	    json_string_value(json_object_get(rec, "case")),
 	    (long long)json_integer_value(json_object_get(rec, "record")),
 	    (long long)json_integer_value(json_object_get(rec, "version")),
 	    json_string_value(json_object_get(rec, "type")),
 	    (long long)json_integer_value(json_object_get(rec, "author")),
 	    json_string_value(json_object_get(rec, "time")),
-	    json_is_true(json_object_get(rec, "breakglass")) ?
-	    "  [BREAK-GLASS]" : "");
-	data = json_dumps(json_object_get(rec, "data"), JSON_INDENT(2) |
-	    JSON_SORT_KEYS);
+	    json_is_true(json_object_get(rec, "breakglass")) ? "  [BREAK-GLASS]"
+	                                                     : "");
+	data = json_dumps(
+	    json_object_get(rec, "data"), JSON_INDENT(2) | JSON_SORT_KEYS);
 	printf("%s\n", data ? data : "{}");
 	free(data);
 	if (json_array_size(w) > 0) {
 		printf("withheld (not allowed for you): ");
-		json_array_foreach(w, i, x)
+		json_array_foreach (w, i, x)
 			printf("%s%s", i ? ", " : "", json_string_value(x));
 		printf("\n");
 	}
@@ -77,7 +80,7 @@ records_human(struct cli *c, const json_t *j)
 		record_print(j);
 		return;
 	}
-	json_array_foreach(j, i, rec) {
+	json_array_foreach (j, i, rec) {
 		if (i > 0)
 			printf("\n");
 		record_print(rec);
@@ -89,7 +92,7 @@ cmd_record_show(struct cli *c, int argc, char **argv)
 {
 	const char *purpose = NULL, *version = NULL, *pos[2];
 	struct cli_opt o[] = {{"purpose", 0, &purpose, NULL},
-			      {"version", 0, &version, NULL}, {0}};
+	    {"version", 0, &version, NULL}, {0}};
 	struct cv_session *s;
 	unsigned rid = 0, ver = 0;
 	json_t *out;
@@ -140,8 +143,9 @@ cmd_record_amend(struct cli *c, int argc, char **argv)
 	if (r != 0)
 		return cli_fail(c, r);
 	if (c->json)
-		return cli_out(c, json_pack("{s:s, s:I, s:I}", "case", pos[0],
-		    "record", (json_int_t)rid, "version", (json_int_t)ver),
+		return cli_out(c,
+		    json_pack("{s:s, s:I, s:I}", "case", pos[0], "record",
+		        (json_int_t)rid, "version", (json_int_t)ver),
 		    NULL);
 	printf("record %u of %s is now at version %u\n", rid, pos[0],
 	    (unsigned)ver);
@@ -155,15 +159,16 @@ history_human(struct cli *c, const json_t *j)
 	size_t i;
 
 	(void)c;
-	printf("%-8s %-25s %-8s %s\n", "VERSION", "TIME", "AUTHOR",
-	    "AUDIT EVENT");
-	json_array_foreach(j, i, v)
+	printf(
+	    "%-8s %-25s %-8s %s\n", "VERSION", "TIME", "AUTHOR", "AUDIT EVENT");
+	json_array_foreach (j, i, v)
 		printf("%-8lld %-25s u%-7lld %lld\n",
-		    (long long)json_integer_value(json_object_get(v, "version")),
+		    (long long)json_integer_value(
+		        json_object_get(v, "version")),
 		    json_string_value(json_object_get(v, "time")),
 		    (long long)json_integer_value(json_object_get(v, "author")),
-		    (long long)json_integer_value(json_object_get(v,
-		    "audit_seq")));
+		    (long long)json_integer_value(
+		        json_object_get(v, "audit_seq")));
 }
 
 int

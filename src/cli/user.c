@@ -14,8 +14,10 @@ new_pass(struct cli *c, const char *who, char **pass, size_t *len)
 	if ((r = cli_pass_read(c->newpassfile, prompt, 1, pass, len)) != 0)
 		return cli_fail(c, r);
 	if (*len < CV_PASSPHRASE_MIN) {
-		fprintf(stderr, "casevault %s: a passphrase needs at least %d "
-				"characters\n", c->name, CV_PASSPHRASE_MIN);
+		fprintf(stderr,
+		    "casevault %s: a passphrase needs at least %d "
+		    "characters\n",
+		    c->name, CV_PASSPHRASE_MIN);
 		cli_pass_free(*pass);
 		*pass = NULL;
 		return EXIT_REFUSED;
@@ -45,8 +47,9 @@ cmd_init(struct cli *c, int argc, char **argv)
 		return cli_fail(c, r);
 	cv_session_close(s);
 	if (c->json)
-		return cli_out(c, json_pack("{s:s, s:s}", "vault", pos[0],
-		    "admin", admin), NULL);
+		return cli_out(c,
+		    json_pack("{s:s, s:s}", "vault", pos[0], "admin", admin),
+		    NULL);
 	printf("initialised vault %s, administrator %s\n", pos[0], admin);
 	return EXIT_OK;
 }
@@ -56,8 +59,8 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 {
 	const char *role = NULL, *pos[1];
 	int trained = 0, n, r;
-	struct cli_opt o[] = {{"role", 0, &role, NULL},
-			      {"trained", 0, NULL, &trained}, {0}};
+	struct cli_opt o[] = {
+	    {"role", 0, &role, NULL}, {"trained", 0, NULL, &trained}, {0}};
 	struct cv_session *s;
 	char *pass;
 	size_t len;
@@ -78,8 +81,10 @@ cmd_user_add(struct cli *c, int argc, char **argv)
 	if (r != 0)
 		return cli_fail(c, r);
 	if (c->json)
-		return cli_out(c, json_pack("{s:s, s:s, s:b}", "name", pos[0],
-		    "role", role, "trained", trained), NULL);
+		return cli_out(c,
+		    json_pack("{s:s, s:s, s:b}", "name", pos[0], "role", role,
+		        "trained", trained),
+		    NULL);
 	printf("added %s (%s%s)\n", pos[0], role, trained ? ", trained" : "");
 	return EXIT_OK;
 }
@@ -93,14 +98,14 @@ users_human(struct cli *c, const json_t *j)
 	(void)c;
 	printf("%-4s %-20s %-14s %-8s %s\n", "ID", "NAME", "ROLE", "TRAINED",
 	    "STATE");
-	json_array_foreach(j, i, u)
+	json_array_foreach (j, i, u)
 		printf("%-4lld %-20s %-14s %-8s %s\n",
 		    (long long)json_integer_value(json_object_get(u, "id")),
 		    json_string_value(json_object_get(u, "name")),
 		    json_string_value(json_object_get(u, "role")),
 		    json_is_true(json_object_get(u, "trained")) ? "yes" : "no",
-		    json_is_true(json_object_get(u, "disabled")) ? "disabled" :
-		    "active");
+		    json_is_true(json_object_get(u, "disabled")) ? "disabled"
+		                                                 : "active");
 }
 
 int

@@ -14,13 +14,13 @@
 #include "util.h"
 
 static const struct cli_opt global_opts[] = {
-	{"vault", 'V', NULL, NULL},
-	{"user", 'u', NULL, NULL},
-	{"passphrase-file", 0, NULL, NULL},
-	{"new-passphrase-file", 0, NULL, NULL},
-	{"lang", 0, NULL, NULL},
-	{"json", 0, NULL, NULL},
-	{NULL, 0, NULL, NULL},
+    {"vault", 'V', NULL, NULL},
+    {"user", 'u', NULL, NULL},
+    {"passphrase-file", 0, NULL, NULL},
+    {"new-passphrase-file", 0, NULL, NULL},
+    {"lang", 0, NULL, NULL},
+    {"json", 0, NULL, NULL},
+    {NULL, 0, NULL, NULL},
 };
 
 /* Where a global option's value goes. */
@@ -101,8 +101,7 @@ match(const char *arg, const struct cli_opt *o, const char **inl)
 	size_t n;
 
 	*inl = NULL;
-	if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0' &&
-	    arg[2] == '\0')
+	if (arg[0] == '-' && arg[1] != '-' && arg[1] != '\0' && arg[2] == '\0')
 		return o->shortname != 0 && arg[1] == o->shortname;
 	if (strncmp(arg, "--", 2) != 0)
 		return 0;
@@ -229,8 +228,8 @@ tty_read(int fd, const char *prompt, char *buf, size_t cap, size_t *len)
 }
 
 int
-cli_pass_read(const char *file, const char *prompt, int confirm, char **pass,
-    size_t *len)
+cli_pass_read(
+    const char *file, const char *prompt, int confirm, char **pass, size_t *len)
 {
 	char *p = NULL, *q = NULL, *raw = NULL, *nl;
 	size_t n = 0, m = 0, rawlen = 0;
@@ -241,8 +240,8 @@ cli_pass_read(const char *file, const char *prompt, int confirm, char **pass,
 	if ((p = sodium_malloc(CV_PASSPHRASE_MAX + 2)) == NULL)
 		return CV_ENOMEM;
 	if (file != NULL) {
-		if ((r = cv_read_file(file, CV_PASSPHRASE_MAX + 2, &raw,
-		    &rawlen)) != 0)
+		if ((r = cv_read_file(
+		         file, CV_PASSPHRASE_MAX + 2, &raw, &rawlen)) != 0)
 			goto out;
 		if ((nl = memchr(raw, '\n', rawlen)) != NULL)
 			rawlen = (size_t)(nl - raw);
@@ -257,25 +256,28 @@ cli_pass_read(const char *file, const char *prompt, int confirm, char **pass,
 		n = rawlen;
 	} else {
 		if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) == -1) {
-			fprintf(stderr, "casevault: no terminal to ask for the "
-					"passphrase; use --passphrase-file\n");
+			fprintf(stderr,
+			    "casevault: no terminal to ask for the "
+			    "passphrase; use --passphrase-file\n");
 			r = CV_EINVAL;
 			goto out;
 		}
-		if ((r = tty_read(fd, prompt, p, CV_PASSPHRASE_MAX + 1,
-		    &n)) != 0)
+		if ((r = tty_read(fd, prompt, p, CV_PASSPHRASE_MAX + 1, &n)) !=
+		    0)
 			goto out;
 		if (confirm) {
-			if ((q = sodium_malloc(CV_PASSPHRASE_MAX + 2)) == NULL) {
+			if ((q = sodium_malloc(CV_PASSPHRASE_MAX + 2)) ==
+			    NULL) {
 				r = CV_ENOMEM;
 				goto out;
 			}
 			if ((r = tty_read(fd, "Again: ", q,
-			    CV_PASSPHRASE_MAX + 1, &m)) != 0)
+			         CV_PASSPHRASE_MAX + 1, &m)) != 0)
 				goto out;
 			if (m != n || sodium_memcmp(p, q, n) != 0) {
-				fprintf(stderr, "casevault: the passphrases "
-						"differ\n");
+				fprintf(stderr,
+				    "casevault: the passphrases "
+				    "differ\n");
 				r = CV_EINVAL;
 				goto out;
 			}
@@ -310,8 +312,10 @@ cli_session(struct cli *c, struct cv_session **s)
 	if (c->user == NULL)
 		c->user = getenv("CASEVAULT_USER");
 	if (c->vault == NULL || c->user == NULL) {
-		fprintf(stderr, "casevault %s: name the vault (-V DIR) and the "
-				"user (-u NAME)\n", c->name);
+		fprintf(stderr,
+		    "casevault %s: name the vault (-V DIR) and the "
+		    "user (-u NAME)\n",
+		    c->name);
 		return EXIT_USAGE;
 	}
 	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", c->user);
@@ -345,8 +349,8 @@ print_value(const json_t *v)
 	if (json_is_string(v)) {
 		printf("%s", json_string_value(v));
 	} else {
-		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-		    JSON_SORT_KEYS);
+		s = json_dumps(
+		    v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 		printf("%s", s ? s : "?");
 		free(s);
 	}
@@ -358,7 +362,7 @@ cli_print_object(const json_t *j, int indent)
 	const char *k;
 	const json_t *v;
 
-	json_object_foreach((json_t *)j, k, v) {
+	json_object_foreach ((json_t *)j, k, v) {
 		printf("%*s%s:", indent, "", k);
 		if (json_is_object(v) && json_object_size(v) > 0) {
 			printf("\n");
@@ -372,14 +376,13 @@ cli_print_object(const json_t *j, int indent)
 }
 
 int
-cli_out(struct cli *c, json_t *j, void (*human)(struct cli *c,
-    const json_t *j))
+cli_out(struct cli *c, json_t *j, void (*human)(struct cli *c, const json_t *j))
 {
 	char *s;
 
 	if (c->json || human == NULL) {
-		s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS |
-		    JSON_ENCODE_ANY);
+		s = json_dumps(
+		    j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 		if (s != NULL)
 			printf("%s\n", s);
 		free(s);
@@ -401,8 +404,10 @@ cli_read_json(struct cli *c, const char *file, json_t **out)
 	*out = NULL;
 	r = cv_read_file(file ? file : "-", CV_RECORD_MAX, &buf, &len);
 	if (r == CV_ETOOBIG) {
-		fprintf(stderr, "casevault %s: the record is larger than %d "
-				"bytes\n", c->name, CV_RECORD_MAX);
+		fprintf(stderr,
+		    "casevault %s: the record is larger than %d "
+		    "bytes\n",
+		    c->name, CV_RECORD_MAX);
 		return EXIT_REFUSED;
 	}
 	if (r != 0) {
@@ -416,12 +421,15 @@ cli_read_json(struct cli *c, const char *file, json_t **out)
 	if (*out == NULL || !json_is_object(*out)) {
 		/* Line and column only: the text may be personal data. */
 		if (*out == NULL)
-			fprintf(stderr, "casevault %s: malformed JSON at line "
-					"%d, column %d\n", c->name, e.line,
-			    e.column);
+			fprintf(stderr,
+			    "casevault %s: malformed JSON at line "
+			    "%d, column %d\n",
+			    c->name, e.line, e.column);
 		else
-			fprintf(stderr, "casevault %s: the record must be a "
-					"JSON object\n", c->name);
+			fprintf(stderr,
+			    "casevault %s: the record must be a "
+			    "JSON object\n",
+			    c->name);
 		json_decref(*out);
 		*out = NULL;
 		return EXIT_REFUSED;
