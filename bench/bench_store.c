@@ -1,0 +1,268 @@
+/*
+ * Encrypted record write and read against raw LMDB put and get of the same
+ * sizes, in the same run, on the same disk. Reports medians of repeated
+ * rounds and the ratios the aims are stated in:
+ *   read:  open + decrypt + parse   vs  raw get + decrypt   (aim <= 3x)
+ *   write: seal + durable commit    vs  raw durable put     (aim <= 1.5x)
+ * and, for information, the full audited path (gate + signed audit event
+ * + seal + commit; read: gate + audit + open + decrypt + redact).
+ * Usage: bench_store [DIR]   (default: a new directory under /tmp)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "case.h"
+#include "casevault.h"
+#include "crypto.h"
+#include "recfmt.h"
+#include "store.h"
+#include "util.h"
+#include "vault.h"
+
+#define ROUNDS 7
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_d);
+	return v[n / 2];
+}
+
+/* A counselling note of about SIZE bytes of prose-like text. */
+static json_t *
+make_record(size_t size)
+{
+	static const char words[] = "she said the shelter felt safe today ";
+	char *pad = malloc(size);
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i + 1 < size; i++)
+		pad[i] = words[i % (sizeof(words) - 1)];
+	pad[size - 1] = '\0';
+	j = json_pack("{s:s, s:s, s:s}", "text", pad, "session_date",
+	    "2026-11-01", "kind", "follow_up");
+	free(pad);
+	return j;
+}
+
+struct raw {
+	MDB_env *env;
+	MDB_dbi dbi;
+};
+
+static void
+raw_open(struct raw *r, const char *path)
+{
+	MDB_txn *txn;
+
+	mdb_env_create(&r->env);
+	mdb_env_set_mapsize(r->env, (size_t)1 << 32);
+	if (mdb_env_open(r->env, path, MDB_NOSUBDIR, 0600) != 0) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(1);
+	}
+	mdb_txn_begin(r->env, NULL, 0, &txn);
+	mdb_dbi_open(txn, NULL, 0, &r->dbi);
+	mdb_txn_commit(txn);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const size_t sizes[] = {1024, 4096, 16384};
+	char tmpl[] = "/tmp/cvbench.XXXXXX", path[256], vdir[256];
+	const char *dir = argc > 1 ? argv[1] : mkdtemp(tmpl);
+	struct cv_session *s;
+	struct raw raw;
+	uint8_t casekey[CV_KEYBYTES], rawkey[CV_KEYBYTES], ad[64];
+	char cid[CV_CASE_ID_LEN + 1], cfull[CV_CASE_ID_LEN + 1];
+	double t_raw_w[ROUNDS], t_enc_w[ROUNDS], t_raw_r[ROUNDS],
+	    t_enc_r[ROUNDS], t_dec_r[ROUNDS], t_full_w[ROUNDS],
+	    t_full_r[ROUNDS];
+	size_t si;
+	int round, i, n;
+
+	setenv("CASEVAULT_TEST_KDF", "insecure", 1);
+	if (dir == NULL || cv_library_init() != 0)
+		return 1;
+	snprintf(vdir, sizeof(vdir), "%s/vault", dir);
+	snprintf(path, sizeof(path), "%s/raw.lmdb", dir);
+	if (cv_vault_create(vdir, "admin", "bench-passphrase", 16, &s) != 0)
+		return 1;
+	cv_user_add(s, "siti", "counselor", 1, "bench-passphrase", 16);
+	cv_session_close(s);
+	if (cv_session_open(vdir, "siti", "bench-passphrase", 16, &s) != 0 ||
+	    cv_case_open(s, NULL, cid) != 0 ||
+	    cv_case_open(s, NULL, cfull) != 0)
+		return 1;
+	raw_open(&raw, path);
+	randombytes_buf(ad, sizeof(ad));
+	randombytes_buf(rawkey, sizeof(rawkey));
+
+	printf("# casevault store benchmark: medians of %d rounds\n", ROUNDS);
+	printf("%-6s %-4s %10s %10s %6s | %10s %10s %6s %12s %6s | %10s "
+	       "%10s\n", "size", "ops", "raw put", "sealed", "ratio",
+	    "raw get", "open+dec", "ratio", "+parse", "ratio", "full write",
+	    "full read");
+	printf("%-6s %-4s %10s %10s %6s | %10s %10s %6s %12s %6s | %10s "
+	       "%10s\n", "", "", "durable", "durable", "", "+decrypt", "", "",
+	    "(jansson)", "", "audited", "audited");
+	for (si = 0; si < CV_ARRAY_LEN(sizes); si++) {
+		json_t *rec = make_record(sizes[si]);
+		char *text = cv_json_canonical(rec);
+		size_t len = strlen(text);
+		uint8_t *sealed = malloc(len + CV_SEALOVERHEAD);
+		uint8_t *plain = malloc(len + 1);
+		n = 200;
+
+		cv_seal(rawkey, ad, sizeof(ad), (uint8_t *)text, len, sealed);
+		for (round = 0; round < ROUNDS; round++) {
+			MDB_txn *txn;
+			MDB_val k, v;
+			uint32_t base = (uint32_t)(si * 100000 + round * 1000);
+			double t0;
+
+			/* Raw durable put: one commit (fsync) per record. */
+			t0 = now_s();
+			for (i = 0; i < n; i++) {
+				uint8_t rk[8];
+				cv_put_be64(rk, base + (uint32_t)i);
+				k.mv_data = rk;
+				k.mv_size = 8;
+				v.mv_data = sealed;
+				v.mv_size = len + CV_SEALOVERHEAD;
+				mdb_txn_begin(raw.env, NULL, 0, &txn);
+				mdb_put(txn, raw.dbi, &k, &v, 0);
+				mdb_txn_commit(txn);
+			}
+			t_raw_w[round] = (now_s() - t0) / n;
+
+			/* Sealed put through the record format: unwrap the
+			 * case key, seal with bound AD, durable commit. */
+			t0 = now_s();
+			for (i = 0; i < n; i++) {
+				struct cv_rec_hdr h = {"note", 1, 0, 1, 0};
+				cv_txn_begin(s->st, 0, &txn);
+				cv_casekey_get(txn, s, cid, casekey);
+				cv_rec_put(txn, s, cid, base + (uint32_t)i, 1,
+				    &h, casekey, text, len);
+				cv_txn_commit(txn);
+			}
+			t_enc_w[round] = (now_s() - t0) / n;
+
+			/* Raw get + decrypt. */
+			t0 = now_s();
+			for (i = 0; i < n; i++) {
+				uint8_t rk[8];
+				cv_put_be64(rk, base + (uint32_t)i);
+				k.mv_data = rk;
+				k.mv_size = 8;
+				mdb_txn_begin(raw.env, NULL, MDB_RDONLY, &txn);
+				mdb_get(txn, raw.dbi, &k, &v);
+				if (cv_open(rawkey, ad, sizeof(ad),
+				    v.mv_data, v.mv_size, plain) != 0)
+					return 1;
+				mdb_txn_abort(txn);
+			}
+			t_raw_r[round] = (now_s() - t0) / n;
+
+			/* Open, unwrap, decrypt: the sealed format alone. */
+			t0 = now_s();
+			for (i = 0; i < n; i++) {
+				char *out;
+				size_t olen;
+				cv_txn_begin(s->st, 1, &txn);
+				cv_casekey_get(txn, s, cid, casekey);
+				if (cv_rec_decrypt(txn, s, cid,
+				    base + (uint32_t)i, 1, casekey, &out,
+				    &olen) != 0)
+					return 1;
+				free(out);
+				mdb_txn_abort(txn);
+			}
+			t_dec_r[round] = (now_s() - t0) / n;
+
+			/* Open, unwrap, decrypt, parse. */
+			t0 = now_s();
+			for (i = 0; i < n; i++) {
+				char *out;
+				size_t olen;
+				json_t *j;
+				cv_txn_begin(s->st, 1, &txn);
+				cv_casekey_get(txn, s, cid, casekey);
+				if (cv_rec_decrypt(txn, s, cid,
+				    base + (uint32_t)i, 1, casekey, &out,
+				    &olen) != 0)
+					return 1;
+				j = json_loadb(out, olen, 0, NULL);
+				json_decref(j);
+				free(out);
+				mdb_txn_abort(txn);
+			}
+			t_enc_r[round] = (now_s() - t0) / n;
+
+			/* The full audited paths, fewer ops. */
+			t0 = now_s();
+			for (i = 0; i < 20; i++) {
+				uint32_t rid;
+				if (cv_record_add(s, cfull, "note", rec, &rid) !=
+				    0)
+					return 1;
+			}
+			t_full_w[round] = (now_s() - t0) / 20;
+			t0 = now_s();
+			for (i = 0; i < 20; i++) {
+				json_t *out;
+				if (cv_record_show(s, cfull, 1 + (uint32_t)i, 0,
+				    NULL, &out) != 0)
+					return 1;
+				json_decref(out);
+			}
+			t_full_r[round] = (now_s() - t0) / 20;
+		}
+		{
+			double rw = median(t_raw_w, ROUNDS);
+			double ew = median(t_enc_w, ROUNDS);
+			double rr = median(t_raw_r, ROUNDS);
+			double er = median(t_enc_r, ROUNDS);
+			double dr = median(t_dec_r, ROUNDS);
+			printf("%-6zu %-4d %8.1fus %8.1fus %5.2fx | %8.1fus "
+			       "%8.1fus %5.2fx %10.1fus %5.2fx | %8.1fus "
+			       "%8.1fus\n", sizes[si], n, rw * 1e6, ew * 1e6,
+			    ew / rw, rr * 1e6, dr * 1e6, dr / rr, er * 1e6,
+			    er / rr, median(t_full_w, ROUNDS) * 1e6,
+			    median(t_full_r, ROUNDS) * 1e6);
+		}
+		free(text);
+		free(sealed);
+		free(plain);
+		json_decref(rec);
+	}
+	cv_session_close(s);
+	mdb_env_close(raw.env);
+	return 0;
+}
