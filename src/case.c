@@ -10,6 +10,7 @@
 
 #include "case.h"
 #include "casedata.h"
+#include "casework.h"
 #include "casevault.h"
 #include "crypto.h"
 #include "gate.h"
@@ -333,6 +334,8 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	json_object_foreach (recs, k, e)
 		json_array_append(list, e);
 	json_object_set_new(meta, "records", list);
+	if ((r = cv_casework_summary(s, txn, case_id, meta, meta)) != 0)
+		goto out;
 	*out = meta;
 	meta = NULL;
 out:

@@ -121,16 +121,13 @@ cmd_case_list(struct cli *c, int argc, char **argv)
 static void
 case_human(struct cli *c, const json_t *j)
 {
-	const json_t *r, *v;
+	const json_t *r;
 	size_t i;
 
-	(void)c;
 	printf(
 	    "%-10s %s\n", "case", json_string_value(json_object_get(j, "id")));
 	printf("%-10s %s\n", "status",
 	    json_string_value(json_object_get(j, "status")));
-	if ((v = json_object_get(j, "step")) != NULL && json_is_string(v))
-		printf("%-10s %s\n", "step", json_string_value(v));
 	time_print("opened", json_object_get(j, "opened"));
 	time_print("closed", json_object_get(j, "closed"));
 	printf("%-10s ", "team");
@@ -142,17 +139,7 @@ case_human(struct cli *c, const json_t *j)
 		    json_string_value(json_object_get(r, "type")),
 		    (long long)json_integer_value(
 		        json_object_get(r, "versions")));
-	if ((v = json_object_get(j, "timeline")) != NULL) {
-		printf("timeline:\n");
-		json_array_foreach (v, i, r) {
-			printf("  ");
-			cli_print_object(r, 0);
-		}
-	}
-	if ((v = json_object_get(j, "assessments")) != NULL) {
-		printf("assessments:\n");
-		cli_print_object(v, 2);
-	}
+	cli_casework_print(c, j);
 }
 
 struct show_arg {

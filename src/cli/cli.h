@@ -92,6 +92,9 @@ unsigned cli_number(const char *s);
 /* Print "key: value" lines of a flat JSON object, nested ones as JSON. */
 void cli_print_object(const json_t *j, int indent);
 
+/* Print the step, timeline and assessments of `case show` (in c->lang). */
+void cli_casework_print(struct cli *c, const json_t *show);
+
 /* The commands, one file per group. */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_user_add(struct cli *c, int argc, char **argv);
