@@ -1,0 +1,744 @@
+/*
+ * The audit trail writer: group commit of events into signed git commits.
+ *
+ * Invariants:
+ * - An append returns 0 only after the pack holding its commit is fsynced
+ *   and refs/heads/main points at that commit (libgit2 fsyncs the pack, its
+ *   index, the ref file and their directories once GIT_OPT_ENABLE_FSYNC_GITDIR
+ *   is on). Anything else is CV_EAUDIT and the in-memory state is left at
+ *   the last head that is known durable.
+ * - The ref only ever moves from the head this writer built on to a commit
+ *   whose parent is that head (compare-and-swap under the lock file), so the
+ *   branch never forks or rewinds.
+ * - Each commit's objects go to disk as one pack built in memory (mempack),
+ *   never as loose objects: a commit costs a fixed number of files.
+ * - One leader at a time talks to libgit2; other threads queue their events
+ *   and sleep until the leader's commit has settled them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+#include <sodium.h>
+
+#include "casevault.h"
+#include "audit.h"
+#include "audit_layout.h"
+#include "audit_pack.h"
+#include "merkle.h"
+#include "sshsig.h"
+#include "util.h"
+
+#define LOCK_FILE     "casevault.lock"
+#define LOCK_WAIT_MS  5000
+#define PRINCIPAL_MAX 64
+
+struct req {
+	json_t *ev; /* owned deep copy */
+	unsigned flags;
+	uint64_t seq;
+	int r;
+	int done;
+	struct req *next;
+};
+
+/* The trail as of a durable head. */
+struct tstate {
+	int has_head;
+	git_oid head;
+	struct cv_merkle mt;
+	uint64_t last_write;
+	uint64_t last_time;
+	struct audit_layout lay;
+};
+
+struct cv_audit {
+	char *gitdir;
+	char *lockpath;
+	uint8_t *sk; /* sodium_malloc'd, NULL when read-only */
+	git_repository *repo;
+	git_odb *odb;
+	git_odb_backend *mem; /* owned by odb once added */
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct req *qhead, *qtail;
+	int leading;
+
+	/* Leader only (or under mu with no leader). */
+	int loaded;
+	unsigned since_compact;
+	struct tstate st;
+	struct tstate next; /* scratch for the commit being built */
+};
+
+static int
+principal_valid(const char *p)
+{
+	size_t i, n = strlen(p);
+
+	if (n == 0 || n > PRINCIPAL_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || c == '@' || c == '.' ||
+		        c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static void
+fsync_on(void)
+{
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+}
+
+int
+cv_audit_create(
+    const char *vaultdir, const uint8_t pk[static 32], const char *principal)
+{
+	char gitdir[4096], path[4096], line[CV_SSHSIG_PUBLINE_MAX];
+	char as[CV_SSHSIG_PUBLINE_MAX + PRINCIPAL_MAX + 32];
+	git_repository_init_options o;
+	git_repository *repo = NULL;
+	int r, fd, inited = 0;
+	struct stat sb;
+
+	if (vaultdir == NULL || principal == NULL ||
+	    !principal_valid(principal))
+		return CV_EINVAL;
+	if ((r = cv_path(gitdir, sizeof(gitdir), "%s/audit.git", vaultdir)) !=
+	    0)
+		return r;
+	if (stat(gitdir, &sb) == 0)
+		return CV_EEXIST;
+	git_libgit2_init();
+	inited = 1;
+	fsync_on();
+	git_repository_init_options_init(
+	    &o, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_NO_REINIT |
+	    GIT_REPOSITORY_INIT_MKPATH;
+	o.initial_head = "main";
+	o.description = "casevault audit trail";
+	if (git_repository_init_ext(&repo, gitdir, &o) != 0) {
+		r = CV_EAUDIT;
+		goto out;
+	}
+	if ((r = cv_path(path, sizeof(path), "%s/" LOCK_FILE, gitdir)) != 0)
+		goto out;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) ==
+	    -1) {
+		r = CV_EIO;
+		goto out;
+	}
+	close(fd);
+	if ((r = cv_fsync_dir(gitdir)) != 0)
+		goto out;
+	if ((r = cv_sshsig_pubkey_line(
+	         pk, "casevault-audit", line, sizeof(line))) != 0)
+		goto out;
+	if ((r = cv_path(
+	         path, sizeof(path), "%s/audit_signer.pub", vaultdir)) != 0 ||
+	    (r = cv_path(as, sizeof(as), "%s\n", line)) != 0 ||
+	    (r = cv_write_file_excl(path, as, strlen(as), 0644)) != 0)
+		goto out;
+	if ((r = cv_sshsig_pubkey_line(pk, NULL, line, sizeof(line))) != 0 ||
+	    (r = cv_path(path, sizeof(path), "%s/allowed_signers", vaultdir)) !=
+	        0 ||
+	    (r = cv_path(as, sizeof(as), "%s namespaces=\"git\" %s\n",
+	         principal, line)) != 0 ||
+	    (r = cv_write_file_excl(path, as, strlen(as), 0644)) != 0)
+		goto out;
+	r = 0;
+out:
+	git_repository_free(repo);
+	if (inited)
+		git_libgit2_shutdown();
+	return r;
+}
+
+/* Read the trail's state as of commit HEAD (or the empty log). */
+static int
+load_state(git_repository *repo, const git_oid *head, struct tstate *st)
+{
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_blob *b = NULL;
+	const git_tree_entry *te;
+	int r = CV_EAUDIT;
+
+	memset(st, 0, sizeof(*st));
+	cv_merkle_init(&st->mt);
+	if (head == NULL)
+		return 0;
+	if (git_commit_lookup(&c, repo, head) != 0 ||
+	    git_commit_tree(&t, c) != 0 ||
+	    (te = git_tree_entry_byname(t, AUDIT_STATE)) == NULL ||
+	    git_blob_lookup(&b, repo, git_tree_entry_id(te)) != 0)
+		goto out;
+	if (audit_state_parse(git_blob_rawcontent(b),
+	        (size_t)git_blob_rawsize(b), &st->mt, &st->last_write,
+	        &st->last_time) != 0)
+		goto out;
+	if (audit_layout_load(&st->lay, repo, t, st->mt.size) != 0)
+		goto out;
+	st->has_head = 1;
+	git_oid_cpy(&st->head, head);
+	r = 0;
+out:
+	git_blob_free(b);
+	git_tree_free(t);
+	git_commit_free(c);
+	return r;
+}
+
+/*
+ * A writer extends only a head signed with its own key: an unsigned or
+ * foreign commit put on top of the trail is refused, not built upon.
+ * (The public key is the second half of a libsodium Ed25519 secret key.)
+ */
+static int
+head_signed(struct cv_audit *a, const git_oid *id)
+{
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	int r = CV_EAUDIT;
+
+	if (git_commit_extract_signature(
+	        &sig, &data, a->repo, (git_oid *)id, NULL) != 0)
+		return CV_EAUDIT;
+	if (cv_sshsig_verify(
+	        sig.ptr, sig.size, a->sk + 32, "git", data.ptr, data.size) == 0)
+		r = 0;
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	return r;
+}
+
+/* The branch head: 1 and *id, 0 when unborn, or CV_EAUDIT. */
+static int
+read_head(git_repository *repo, git_oid *id)
+{
+	int e = git_reference_name_to_id(id, repo, AUDIT_REF);
+
+	if (e == 0)
+		return 1;
+	return e == GIT_ENOTFOUND ? 0 : CV_EAUDIT;
+}
+
+int
+cv_audit_open(const char *vaultdir, const uint8_t *sk, struct cv_audit **out)
+{
+	struct cv_audit *a = NULL;
+	char path[4096];
+	git_oid head;
+	int r = CV_ENOMEM, h;
+
+	*out = NULL;
+	if (vaultdir == NULL)
+		return CV_EINVAL;
+	git_libgit2_init();
+	fsync_on();
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		goto fail;
+	if (pthread_mutex_init(&a->mu, NULL) != 0) {
+		free(a);
+		a = NULL;
+		goto fail;
+	}
+	pthread_cond_init(&a->cv, NULL);
+	if ((r = cv_path(path, sizeof(path), "%s/audit.git", vaultdir)) != 0)
+		goto fail;
+	r = CV_ENOMEM;
+	if ((a->gitdir = strdup(path)) == NULL)
+		goto fail;
+	if (cv_path(path, sizeof(path), "%s/" LOCK_FILE, a->gitdir) != 0 ||
+	    (a->lockpath = strdup(path)) == NULL)
+		goto fail;
+	if (sk != NULL) {
+		if ((a->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
+			goto fail;
+		memcpy(a->sk, sk, crypto_sign_SECRETKEYBYTES);
+		sodium_mprotect_readonly(a->sk);
+	}
+	r = CV_EAUDIT;
+	if (git_repository_open_bare(&a->repo, a->gitdir) != 0 ||
+	    git_repository_odb(&a->odb, a->repo) != 0)
+		goto fail;
+	/* In memory first: a commit's objects are gathered there and then
+	 * written as one pack. */
+	if (git_mempack_new(&a->mem) != 0)
+		goto fail;
+	if (git_odb_add_backend(a->odb, a->mem, 1000) != 0) {
+		a->mem->free(a->mem);
+		a->mem = NULL;
+		goto fail;
+	}
+	if ((h = read_head(a->repo, &head)) < 0)
+		goto fail;
+	/* A writer starts only from a head signed with its key. */
+	if (h && a->sk != NULL && head_signed(a, &head) != 0)
+		goto fail;
+	if (load_state(a->repo, h ? &head : NULL, &a->st) != 0)
+		goto fail;
+	a->loaded = 1;
+	*out = a;
+	return 0;
+fail:
+	cv_audit_close(a);
+	if (a == NULL)
+		git_libgit2_shutdown();
+	return r;
+}
+
+void
+cv_audit_close(struct cv_audit *a)
+{
+	if (a == NULL)
+		return;
+	if (a->sk != NULL)
+		sodium_free(a->sk); /* wipes */
+	git_odb_free(a->odb);
+	git_repository_free(a->repo);
+	free(a->gitdir);
+	free(a->lockpath);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+	git_libgit2_shutdown();
+}
+
+/* Objects of the commit being built go to the mempack only. */
+static int
+put_mem(void *ctx, git_object_t type, const void *buf, size_t len, git_oid *out)
+{
+	git_odb_backend *mem = ctx;
+
+	if (git_odb_hash(out, buf, len, type) != 0)
+		return CV_EAUDIT;
+	return mem->write(mem, out, buf, len, type) == 0 ? 0 : CV_EAUDIT;
+}
+
+static int
+lock_take(const char *path, int *fdp)
+{
+	struct timespec ts = {0, 1000000};
+	int fd, i;
+
+	/* No O_CREAT: a missing lock file means a missing repository. */
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+		return CV_EAUDIT;
+	for (i = 0; i < LOCK_WAIT_MS; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			*fdp = fd;
+			return 0;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	close(fd);
+	return CV_EAUDIT;
+}
+
+static int
+write_pack(struct cv_audit *a)
+{
+	git_buf pack = GIT_BUF_INIT;
+	git_odb_writepack *wp = NULL;
+	git_indexer_progress stats;
+	int r = CV_EAUDIT;
+
+	memset(&stats, 0, sizeof(stats));
+	if (git_mempack_dump(&pack, a->repo, a->mem) != 0)
+		goto out;
+	if (git_odb_write_pack(&wp, a->odb, NULL, NULL) != 0)
+		goto out;
+	if (wp->append(wp, pack.ptr, pack.size, &stats) != 0 ||
+	    wp->commit(wp, &stats) != 0)
+		goto out;
+	r = 0;
+out:
+	if (wp != NULL)
+		wp->free(wp);
+	git_buf_dispose(&pack);
+	return r;
+}
+
+/* Build, sign and durably publish one commit holding the N events of
+ * BATCH on top of a->st. On success a->st is the new head. */
+static int
+commit_batch(struct cv_audit *a, struct req **batch, size_t n)
+{
+	struct tstate *nx = &a->next;
+	char msg[AUDIT_MSG_MAX], hex[GIT_OID_HEXSZ + 1];
+	char *body = NULL, *sig = NULL, *state = NULL, *content = NULL;
+	uint8_t leaf[CV_MERKLE_HASHBYTES], root[CV_MERKLE_HASHBYTES];
+	char tbuf[25], phex[GIT_OID_HEXSZ + 1];
+	git_oid id, tree, sid, cid, disk;
+	git_reference *ref = NULL;
+	uint64_t now, first;
+	size_t i, siglen, clen;
+	int r = CV_EAUDIT, lockfd = -1, h;
+
+	if ((r = lock_take(a->lockpath, &lockfd)) != 0)
+		goto out;
+	r = CV_EAUDIT;
+	if ((h = read_head(a->repo, &disk)) < 0)
+		goto out;
+	/* Another process may have appended: rebase onto its head. A head
+	 * that vanished is never "empty again". */
+	if (!a->loaded || h != a->st.has_head ||
+	    (h && !git_oid_equal(&disk, &a->st.head))) {
+		a->loaded = 0;
+		if (!h && a->st.has_head)
+			goto out;
+		if (h && head_signed(a, &disk) != 0)
+			goto out;
+		if (load_state(a->repo, h ? &disk : NULL, &a->st) != 0)
+			goto out;
+		a->loaded = 1;
+	}
+	*nx = a->st;
+	first = nx->mt.size + 1;
+	if (first + n - 1 > AUDIT_SEQ_MAX)
+		goto out;
+	now = cv_now_ms();
+	if (now < nx->last_time)
+		now = nx->last_time; /* the clock stepped back */
+	cv_format_time(now, tbuf);
+	for (i = 0; i < n; i++) {
+		struct req *q = batch[i];
+		uint64_t seq = first + i;
+
+		if (json_object_set_new(
+		        q->ev, "seq", json_integer((json_int_t)seq)) != 0 ||
+		    json_object_set_new(q->ev, "time", json_string(tbuf)) != 0)
+			goto out;
+		if ((q->flags & CV_AUDIT_WRITE) &&
+		    json_object_set_new(q->ev, "store_write", json_true()) != 0)
+			goto out;
+		if ((body = cv_json_canonical(q->ev)) == NULL)
+			goto out;
+		clen = strlen(body);
+		if (put_mem(a->mem, GIT_OBJECT_BLOB, body, clen, &id) != 0)
+			goto out;
+		cv_merkle_leaf_hash(body, clen, leaf);
+		free(body);
+		body = NULL;
+		if (cv_merkle_append(&nx->mt, leaf) != 0 ||
+		    audit_layout_add(&nx->lay, seq, &id, put_mem, a->mem) != 0)
+			goto out;
+		if (q->flags & CV_AUDIT_WRITE)
+			nx->last_write = seq;
+		q->seq = seq;
+	}
+	nx->last_time = now;
+	if ((state = audit_state_format(&nx->mt, nx->last_write, now)) ==
+	        NULL ||
+	    put_mem(a->mem, GIT_OBJECT_BLOB, state, strlen(state), &sid) != 0 ||
+	    audit_layout_finish(&nx->lay, &sid, put_mem, a->mem, &tree) != 0)
+		goto out;
+	cv_merkle_root(&nx->mt, root);
+	if (audit_message_format(
+	        msg, sizeof(msg), first, first + n - 1, root) != 0)
+		goto out;
+	git_oid_tostr(hex, sizeof(hex), &tree);
+	if (nx->has_head)
+		git_oid_tostr(phex, sizeof(phex), &nx->head);
+	clen = 256 + sizeof(msg);
+	if ((content = malloc(clen)) == NULL)
+		goto out;
+	if (cv_path(content, clen,
+	        "tree %s\n%s%s%s"
+	        "author " AUDIT_NAME " <" AUDIT_EMAIL "> %" PRIu64 " +0000\n"
+	        "committer " AUDIT_NAME " <" AUDIT_EMAIL "> %" PRIu64 " +0000\n"
+	        "\n%s",
+	        hex, nx->has_head ? "parent " : "", nx->has_head ? phex : "",
+	        nx->has_head ? "\n" : "", now / 1000, now / 1000, msg) != 0)
+		goto out;
+	if (cv_sshsig_sign(
+	        a->sk, AUDIT_NS, content, strlen(content), &sig, &siglen) != 0)
+		goto out;
+	/* libgit2 continues each line of the header itself; a trailing
+	 * newline would leave an empty continuation line. */
+	sig[siglen - 1] = '\0';
+	if (git_commit_create_with_signature(
+	        &cid, a->repo, content, sig, "gpgsig") != 0)
+		goto out;
+	if (write_pack(a) != 0)
+		goto out;
+	if (nx->has_head) {
+		if (git_reference_create_matching(&ref, a->repo, AUDIT_REF,
+		        &cid, 1, &nx->head, "audit: append") != 0)
+			goto out;
+	} else if (git_reference_create(
+	               &ref, a->repo, AUDIT_REF, &cid, 0, "audit: append") != 0)
+		goto out;
+	nx->has_head = 1;
+	git_oid_cpy(&nx->head, &cid);
+	a->st = *nx;
+	r = 0;
+	/* The events are durable; merging packs is housekeeping and its
+	 * failure must not turn a durable append into a refusal. */
+	git_mempack_reset(a->mem);
+	if (++a->since_compact >= AUDIT_PACKS_MIN) {
+		a->since_compact = 0;
+		(void)audit_pack_compact(a->repo, a->gitdir);
+		(void)git_odb_refresh(a->odb);
+	}
+out:
+	git_mempack_reset(a->mem);
+	git_reference_free(ref);
+	free(content);
+	free(sig);
+	free(state);
+	free(body);
+	if (lockfd != -1)
+		close(lockfd); /* releases the flock */
+	if (r != 0)
+		a->loaded = 0; /* re-read the head before the next try */
+	return r;
+}
+
+/* Size check with the widest "seq" and "time" the writer can add, so the
+ * leader never has to refuse an event it has already numbered. */
+static int
+event_prepare(const json_t *event, unsigned flags, json_t **out)
+{
+	json_t *c;
+	char *s;
+	size_t n;
+
+	*out = NULL;
+	if (!json_is_object(event) || (flags & ~CV_AUDIT_WRITE) != 0)
+		return CV_EINVAL;
+	if (json_object_get(event, "seq") != NULL ||
+	    json_object_get(event, "time") != NULL ||
+	    json_object_get(event, "store_write") != NULL)
+		return CV_EINVAL;
+	if ((c = json_deep_copy(event)) == NULL)
+		return CV_ENOMEM;
+	if (json_object_set_new(
+	        c, "seq", json_integer((json_int_t)AUDIT_SEQ_MAX)) != 0 ||
+	    json_object_set_new(
+	        c, "time", json_string("0000-00-00T00:00:00.000Z")) != 0 ||
+	    json_object_set_new(c, "store_write", json_true()) != 0 ||
+	    (s = cv_json_canonical(c)) == NULL) {
+		json_decref(c);
+		return CV_ENOMEM;
+	}
+	n = strlen(s);
+	free(s);
+	json_object_del(c, "store_write");
+	if (n > CV_AUDIT_EVENT_MAX) {
+		json_decref(c);
+		return CV_ETOOBIG;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+cv_audit_append(
+    struct cv_audit *a, const json_t *event, unsigned flags, uint64_t *seq)
+{
+	struct req q, *batch[AUDIT_BATCH_MAX], *p;
+	size_t n;
+	int r;
+
+	if (a == NULL)
+		return CV_EINVAL;
+	if (a->sk == NULL)
+		return CV_ESTATE;
+	if ((r = event_prepare(event, flags, &q.ev)) != 0)
+		return r;
+	q.flags = flags;
+	q.seq = 0;
+	q.r = CV_EAUDIT;
+	q.done = 0;
+	q.next = NULL;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->qtail != NULL)
+		a->qtail->next = &q;
+	else
+		a->qhead = &q;
+	a->qtail = &q;
+	while (!q.done) {
+		if (a->leading) {
+			pthread_cond_wait(&a->cv, &a->mu);
+			continue;
+		}
+		/* Lead: take whatever is waiting now, ours included. */
+		a->leading = 1;
+		for (n = 0; n < AUDIT_BATCH_MAX && a->qhead != NULL; n++) {
+			batch[n] = a->qhead;
+			a->qhead = a->qhead->next;
+		}
+		if (a->qhead == NULL)
+			a->qtail = NULL;
+		pthread_mutex_unlock(&a->mu);
+		r = commit_batch(a, batch, n);
+		pthread_mutex_lock(&a->mu);
+		while (n-- > 0) {
+			p = batch[n];
+			p->r = r == 0 ? 0 : CV_EAUDIT;
+			if (r != 0)
+				p->seq = 0;
+			p->done = 1;
+		}
+		a->leading = 0;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	json_decref(q.ev);
+	if (q.r == 0 && seq != NULL)
+		*seq = q.seq;
+	return q.r;
+}
+
+/* Read the head with the libgit2 handle to ourselves, as a leader would. */
+static int
+read_current(struct cv_audit *a, struct tstate *st)
+{
+	git_oid disk;
+	int h, r = CV_EAUDIT;
+
+	pthread_mutex_lock(&a->mu);
+	while (a->leading)
+		pthread_cond_wait(&a->cv, &a->mu);
+	a->leading = 1;
+	pthread_mutex_unlock(&a->mu);
+	if ((h = read_head(a->repo, &disk)) >= 0) {
+		if (a->loaded && h == a->st.has_head &&
+		    (!h || git_oid_equal(&disk, &a->st.head)))
+			r = 0;
+		else if (load_state(a->repo, h ? &disk : NULL, &a->st) == 0) {
+			a->loaded = 1;
+			r = 0;
+		} else
+			a->loaded = 0;
+	}
+	if (r == 0) {
+		st->mt.size = a->st.mt.size;
+		st->last_write = a->st.last_write;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->leading = 0;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+int
+cv_audit_last_write(struct cv_audit *a, uint64_t *seq)
+{
+	struct tstate *st;
+	int r;
+
+	if (a == NULL || seq == NULL)
+		return CV_EINVAL;
+	if ((st = malloc(sizeof(*st))) == NULL)
+		return CV_ENOMEM;
+	if ((r = read_current(a, st)) == 0)
+		*seq = st->last_write;
+	free(st);
+	return r;
+}
+
+int
+cv_audit_size(struct cv_audit *a, uint64_t *size)
+{
+	struct tstate *st;
+	int r;
+
+	if (a == NULL || size == NULL)
+		return CV_EINVAL;
+	if ((st = malloc(sizeof(*st))) == NULL)
+		return CV_ENOMEM;
+	if ((r = read_current(a, st)) == 0)
+		*size = st->mt.size;
+	free(st);
+	return r;
+}
+
+static int
+push_status(const char *refname, const char *status, void *data)
+{
+	(void)refname;
+	if (status != NULL)
+		*(int *)data = 1;
+	return 0;
+}
+
+int
+cv_audit_push(const char *vaultdir, const char *remote)
+{
+	char gitdir[4096];
+	const char *spec = AUDIT_REF ":" AUDIT_REF;
+	git_strarray specs = {(char **)&spec, 1};
+	git_remote_create_options ro;
+	git_push_options po;
+	git_repository *repo = NULL, *mirror = NULL;
+	git_remote *rem = NULL;
+	int r = CV_EAUDIT, rejected = 0;
+	struct stat sb;
+
+	if (vaultdir == NULL || remote == NULL || *remote == '\0' ||
+	    remote[0] == '-')
+		return CV_EINVAL;
+	if (strstr(remote, "://") != NULL && strncmp(remote, "file://", 7) != 0)
+		return CV_EINVAL;
+	if ((r = cv_path(gitdir, sizeof(gitdir), "%s/audit.git", vaultdir)) !=
+	    0)
+		return r;
+	r = CV_EAUDIT;
+	git_libgit2_init();
+	fsync_on();
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	if (strncmp(remote, "file://", 7) != 0 && stat(remote, &sb) != 0) {
+		/* A new mirror's HEAD names the trail's branch, so it opens
+		 * (and a backup of the vault works) like the original. */
+		git_repository_init_options io;
+		git_repository_init_options_init(
+		    &io, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+		io.flags = GIT_REPOSITORY_INIT_BARE |
+		    GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
+		io.initial_head = "main";
+		if (git_repository_init_ext(&mirror, remote, &io) != 0)
+			goto out;
+	}
+	if (git_repository_open_bare(&repo, gitdir) != 0)
+		goto out;
+	/* A mirror is named exactly: no url.*.insteadOf rewriting. */
+	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	ro.repository = repo;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+	    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_remote_create_with_opts(&rem, remote, &ro) != 0)
+		goto out;
+	po.callbacks.push_update_reference = push_status;
+	po.callbacks.payload = &rejected;
+	if (git_remote_push(rem, &specs, &po) != 0 || rejected)
+		goto out;
+	r = 0;
+out:
+	git_remote_free(rem);
+	git_repository_free(mirror);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return r;
+}

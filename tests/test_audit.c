@@ -1,0 +1,711 @@
+/*
+ * The audit trail: appends, stock git and OpenSSH verification, tampering
+ * detected, failing closed, group commit, mirrors. Each test works in its
+ * own temporary vault directory and runs git/ssh-keygen for real.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <git2.h>
+#include <sodium.h>
+
+#include "casevault.h"
+#include "audit.h"
+#include "sshsig.h"
+#include "util.h"
+
+struct vault {
+	char dir[64];
+	uint8_t pk[32], sk[64];
+	git_oid c[8]; /* commits 1..n as appended, one event each */
+	int n;
+};
+
+static void
+vault_new(struct vault *v, int events)
+{
+	struct cv_audit *a;
+	json_t *e;
+	uint64_t seq;
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	strcpy(v->dir, "/tmp/cv_audit_XXXXXX");
+	assert_non_null(mkdtemp(v->dir));
+	crypto_sign_keypair(v->pk, v->sk);
+	assert_int_equal(cv_audit_create(v->dir, v->pk, "audit@casevault"), 0);
+	assert_int_equal(cv_audit_open(v->dir, v->sk, &a), 0);
+	for (i = 0; i < events; i++) {
+		git_repository *r;
+
+		e = json_pack("{s:s, s:s, s:s, s:i}", "action", "record.read",
+		    "actor", "u7", "case", "P3KQ2Z", "record", i);
+		assert_int_equal(
+		    cv_audit_append(a, e, i == 2 ? CV_AUDIT_WRITE : 0, &seq),
+		    0);
+		assert_int_equal(seq, (uint64_t)i + 1);
+		json_decref(e);
+		assert_int_equal(
+		    git_repository_open_bare(&r,
+		        strcat(strcpy((char[128]){0}, v->dir), "/audit.git")),
+		    0);
+		assert_int_equal(
+		    git_reference_name_to_id(&v->c[i], r, "refs/heads/main"),
+		    0);
+		git_repository_free(r);
+	}
+	v->n = events;
+	cv_audit_close(a);
+}
+
+static void
+vault_free(struct vault *v)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", v->dir);
+	assert_int_equal(system(cmd), 0);
+	sodium_memzero(v->sk, sizeof(v->sk));
+}
+
+static git_repository *
+vault_repo(struct vault *v)
+{
+	char p[128];
+	git_repository *r;
+
+	snprintf(p, sizeof(p), "%s/audit.git", v->dir);
+	assert_int_equal(git_repository_open_bare(&r, p), 0);
+	return r;
+}
+
+/* Run a shell command, return its first line of output in OUT. */
+static int
+run(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	if (out != NULL) {
+		size_t n = fread(out, 1, size - 1, f);
+		out[n] = '\0';
+	} else {
+		char junk[4096];
+		while (fread(junk, 1, sizeof(junk), f) > 0)
+			;
+	}
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+expect_bad(struct vault *v, const char *from, const char *reason)
+{
+	struct cv_audit_report rep;
+
+	assert_int_equal(
+	    cv_audit_verify(v->dir, v->pk, from, &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, reason));
+}
+
+/*
+ * Write a commit as an attacker would: TREE, PARENTS, MESSAGE, signed
+ * with SK (NULL: unsigned), and point the branch at it.
+ */
+static git_oid
+forge(git_repository *r, const git_oid *tree, const git_oid *parents, int np,
+    const char *message, const uint8_t *sk, int set_ref)
+{
+	git_signature *who;
+	git_tree *t;
+	git_commit *p[2] = {NULL, NULL};
+	git_buf buf = GIT_BUF_INIT;
+	git_reference *ref;
+	git_oid id;
+	char *sig;
+	size_t sl;
+	int i;
+
+	assert_int_equal(git_signature_new(&who, "casevault audit",
+	                     "audit@casevault.invalid", 1700000000, 0),
+	    0);
+	assert_int_equal(git_tree_lookup(&t, r, tree), 0);
+	for (i = 0; i < np; i++)
+		assert_int_equal(git_commit_lookup(&p[i], r, &parents[i]), 0);
+	assert_int_equal(git_commit_create_buffer(&buf, r, who, who, NULL,
+	                     message, t, (size_t)np, (const git_commit **)p),
+	    0);
+	if (sk != NULL) {
+		assert_int_equal(
+		    cv_sshsig_sign(sk, "git", buf.ptr, buf.size, &sig, &sl), 0);
+		sig[sl - 1] = '\0';
+		assert_int_equal(git_commit_create_with_signature(
+		                     &id, r, buf.ptr, sig, "gpgsig"),
+		    0);
+		free(sig);
+	} else
+		assert_int_equal(git_commit_create_with_signature(
+		                     &id, r, buf.ptr, NULL, NULL),
+		    0);
+	if (set_ref) {
+		assert_int_equal(git_reference_create(&ref, r,
+		                     "refs/heads/main", &id, 1, "tamper"),
+		    0);
+		git_reference_free(ref);
+	}
+	git_buf_dispose(&buf);
+	for (i = 0; i < np; i++)
+		git_commit_free(p[i]);
+	git_tree_free(t);
+	git_signature_free(who);
+	return id;
+}
+
+/* Copy commit C (tree and message) onto PARENT (NULL: root), re-signed. */
+static git_oid
+recommit(git_repository *r, const git_oid *c, const git_oid *parent,
+    const uint8_t *sk, int set_ref)
+{
+	git_commit *o;
+	git_oid id;
+
+	assert_int_equal(git_commit_lookup(&o, r, c), 0);
+	id = forge(r, git_commit_tree_id(o), parent, parent ? 1 : 0,
+	    git_commit_message_raw(o), sk, set_ref);
+	git_commit_free(o);
+	return id;
+}
+
+static int
+collect(const json_t *ev, void *arg)
+{
+	uint64_t *n = arg;
+	json_t *s = json_object_get(ev, "seq");
+
+	if (!json_is_integer(s) || (uint64_t)json_integer_value(s) != *n + 1)
+		return 99;
+	if (!json_is_string(json_object_get(ev, "time")))
+		return 98;
+	(*n)++;
+	return 0;
+}
+
+static void
+test_append_verify_read(void **state)
+{
+	struct cv_audit_report rep;
+	struct cv_audit *a, *ro;
+	struct vault v;
+	char out[4096], want[256], line[CV_SSHSIG_PUBLINE_MAX];
+	uint64_t n = 0, lw, seq;
+	json_t *e;
+
+	(void)state;
+	vault_new(&v, 5);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.commits, 5);
+	assert_int_equal(rep.events, 5);
+	assert_int_equal(strlen(rep.head), 40);
+	assert_int_equal(cv_audit_foreach(v.dir, collect, &n), 0);
+	assert_int_equal(n, 5);
+
+	/* The key files, and the event at its fan-out path. */
+	assert_int_equal(
+	    cv_sshsig_pubkey_line(v.pk, NULL, line, sizeof(line)), 0);
+	snprintf(want, sizeof(want), "audit@casevault namespaces=\"git\" %s\n",
+	    line);
+	assert_int_equal(
+	    run(out, sizeof(out), "cat %s/allowed_signers", v.dir), 0);
+	assert_string_equal(out, want);
+	snprintf(want, sizeof(want), "%s casevault-audit\n", line);
+	assert_int_equal(
+	    run(out, sizeof(out), "cat %s/audit_signer.pub", v.dir), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(run(out, sizeof(out),
+	                     "git --git-dir=%s/audit.git "
+	                     "show main:e/000/000/000000003.json",
+	                     v.dir),
+	    0);
+	assert_non_null(
+	    strstr(out, "\"seq\":3,\"store_write\":true,\"time\":"));
+	assert_int_equal(out[0], '{');
+	assert_int_equal(run(out, sizeof(out),
+	                     "git --git-dir=%s/audit.git "
+	                     "log -1 --format=%%B main",
+	                     v.dir),
+	    0);
+	assert_non_null(strstr(out,
+	    "audit: events 5-5\n\nAudit-Seq: 5-5\n"
+	    "Log-Size: 5\nLog-Root: "));
+	/* Packs only: no loose object directories. */
+	assert_int_equal(run(out, sizeof(out),
+	                     "ls %s/audit.git/objects | "
+	                     "grep -c '^[0-9a-f][0-9a-f]$'",
+	                     v.dir),
+	    1);
+	assert_string_equal(out, "0\n");
+
+	assert_int_equal(cv_audit_open(v.dir, NULL, &ro), 0);
+	assert_int_equal(cv_audit_last_write(ro, &lw), 0);
+	assert_int_equal(lw, 3);
+	e = json_pack("{s:s}", "action", "x");
+	assert_int_equal(cv_audit_append(ro, e, 0, &seq), CV_ESTATE);
+	cv_audit_close(ro);
+
+	/* Bad events change nothing. */
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	json_object_set_new(e, "seq", json_integer(9));
+	assert_int_equal(cv_audit_append(a, e, 0, NULL), CV_EINVAL);
+	json_object_del(e, "seq");
+	json_object_set_new(e, "time", json_string("2020-01-01"));
+	assert_int_equal(cv_audit_append(a, e, 0, NULL), CV_EINVAL);
+	json_object_del(e, "time");
+	assert_int_equal(cv_audit_append(a, e, 0x80, NULL), CV_EINVAL);
+	{
+		char *big = malloc(CV_AUDIT_EVENT_MAX);
+		memset(big, 'x', CV_AUDIT_EVENT_MAX - 1);
+		big[CV_AUDIT_EVENT_MAX - 1] = '\0';
+		json_object_set_new(e, "pad", json_string(big));
+		free(big);
+	}
+	assert_int_equal(cv_audit_append(a, e, 0, NULL), CV_ETOOBIG);
+	json_object_del(e, "pad");
+	assert_int_equal(cv_audit_append(a, e, CV_AUDIT_WRITE, &seq), 0);
+	assert_int_equal(seq, 6);
+	assert_int_equal(cv_audit_last_write(a, &lw), 0);
+	assert_int_equal(lw, 6);
+	json_decref(e);
+	cv_audit_close(a);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 6);
+	vault_free(&v);
+}
+
+static void
+test_stock_git_verifies(void **state)
+{
+	struct vault v;
+	char out[8192], *p;
+	int lines = 0;
+
+	(void)state;
+	vault_new(&v, 4);
+	assert_int_equal(
+	    run(out, sizeof(out),
+	        "git -c gpg.ssh.allowedSignersFile=%s/allowed_signers "
+	        "--git-dir=%s/audit.git log --format='%%H %%G?' main",
+	        v.dir, v.dir),
+	    0);
+	for (p = out; (p = strchr(p, '\n')) != NULL; p++) {
+		assert_memory_equal(p - 2, " G", 2);
+		lines++;
+	}
+	assert_int_equal(lines, 4);
+	assert_int_equal(
+	    run(NULL, 0,
+	        "git -c gpg.ssh.allowedSignersFile=%s/allowed_signers "
+	        "--git-dir=%s/audit.git verify-commit main 2>&1",
+	        v.dir, v.dir),
+	    0);
+	/* And git would notice another key. */
+	assert_int_equal(
+	    run(NULL, 0,
+	        "echo 'x@y namespaces=\"git\" "
+	        "ssh-ed25519 "
+	        "AAAAC3NzaC1lZDI1NTE5AAAAINdamAGCsQq31Uv+08lkBzoO4XLz2qY"
+	        "jJa8CGmj3B1Ea' > %s/other_signers",
+	        v.dir),
+	    0);
+	assert_int_not_equal(
+	    run(NULL, 0,
+	        "git -c gpg.ssh.allowedSignersFile=%s/other_signers "
+	        "--git-dir=%s/audit.git verify-commit main 2>&1",
+	        v.dir, v.dir),
+	    0);
+	vault_free(&v);
+}
+
+static void
+test_tamper_edited_event(void **state)
+{
+	git_tree_update up;
+	git_repository *r;
+	git_commit *head;
+	git_tree *t;
+	git_oid blob, nt;
+	const char *forged = "{\"action\":\"record.read\",\"actor\":\"u9\","
+	                     "\"case\":\"P3KQ2Z\",\"record\":1,\"seq\":2,"
+	                     "\"time\":\"2024-01-01T00:00:00.000Z\"}";
+	struct vault v;
+	char out[256];
+
+	(void)state;
+	vault_new(&v, 4);
+	r = vault_repo(&v);
+	/* Event 2 rewritten in the head's tree; a new, correctly signed
+	 * commit on top carries it. */
+	assert_int_equal(
+	    git_blob_create_from_buffer(&blob, r, forged, strlen(forged)), 0);
+	assert_int_equal(git_commit_lookup(&head, r, &v.c[3]), 0);
+	assert_int_equal(git_commit_tree(&t, head), 0);
+	memset(&up, 0, sizeof(up));
+	up.action = GIT_TREE_UPDATE_UPSERT;
+	up.id = blob;
+	up.filemode = GIT_FILEMODE_BLOB;
+	up.path = "e/000/000/000000002.json";
+	assert_int_equal(git_tree_create_updated(&nt, r, t, 1, &up), 0);
+	forge(r, &nt, &v.c[3], 1, git_commit_message_raw(head), v.sk, 1);
+	expect_bad(&v, NULL, "Audit-Seq");
+	/* Same edit replacing the head commit itself (same message). */
+	forge(r, &nt, &v.c[2], 1, git_commit_message_raw(head), v.sk, 1);
+	expect_bad(&v, NULL, "");
+	/* Stock git sees a good signature here: only the log check can
+	 * tell, which is why auditors run both. */
+	assert_int_equal(
+	    run(out, sizeof(out),
+	        "git -c gpg.ssh.allowedSignersFile=%s/allowed_signers "
+	        "--git-dir=%s/audit.git log -1 --format='%%G?' main",
+	        v.dir, v.dir),
+	    0);
+	assert_string_equal(out, "G\n");
+	git_tree_free(t);
+	git_commit_free(head);
+	git_repository_free(r);
+	vault_free(&v);
+}
+
+static void
+test_tamper_history(void **state)
+{
+	uint8_t opk[32], osk[64];
+	git_repository *r;
+	struct cv_audit_report rep;
+	struct vault v;
+	git_oid a, b, c, d, two[2];
+	char hex[41], out[4096];
+	git_commit *h;
+
+	(void)state;
+	crypto_sign_keypair(opk, osk);
+	vault_new(&v, 4);
+	r = vault_repo(&v);
+	git_oid_tostr(hex, sizeof(hex), &v.c[3]);
+
+	/* Dropped commit 2, the rest re-signed with the right key. */
+	a = recommit(r, &v.c[2], &v.c[0], v.sk, 0);
+	recommit(r, &v.c[3], &a, v.sk, 1);
+	expect_bad(&v, NULL, "Audit-Seq not contiguous");
+
+	/* Commits 2 and 3 swapped. */
+	a = recommit(r, &v.c[2], &v.c[0], v.sk, 0);
+	b = recommit(r, &v.c[1], &a, v.sk, 0);
+	recommit(r, &v.c[3], &b, v.sk, 1);
+	expect_bad(&v, NULL, "Audit-Seq not contiguous");
+
+	/* The whole history rewritten and signed with another key. */
+	a = recommit(r, &v.c[0], NULL, osk, 0);
+	b = recommit(r, &v.c[1], &a, osk, 0);
+	c = recommit(r, &v.c[2], &b, osk, 0);
+	d = recommit(r, &v.c[3], &c, osk, 1);
+	expect_bad(&v, NULL, "bad signature");
+	assert_int_equal(
+	    run(out, sizeof(out),
+	        "git -c gpg.ssh.allowedSignersFile=%s/allowed_signers "
+	        "--git-dir=%s/audit.git log --format='%%G?' main | grep -c G",
+	        v.dir, v.dir),
+	    1);
+	assert_string_equal(out, "0\n");
+	(void)d;
+
+	/* Truncated to commit 2: fine alone, caught against the saved head. */
+	a = v.c[1];
+	{
+		git_reference *ref;
+		assert_int_equal(git_reference_create(&ref, r,
+		                     "refs/heads/main", &a, 1, "truncate"),
+		    0);
+		git_reference_free(ref);
+	}
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 2);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, hex, &rep), CV_EVERIFY);
+	assert_string_equal(rep.bad_commit, hex);
+	assert_non_null(strstr(rep.reason, "truncated"));
+
+	/* A merge on top. */
+	two[0] = v.c[3];
+	two[1] = v.c[1];
+	assert_int_equal(git_commit_lookup(&h, r, &v.c[3]), 0);
+	forge(r, git_commit_tree_id(h), two, 2, git_commit_message_raw(h), v.sk,
+	    1);
+	expect_bad(&v, NULL, "merge");
+
+	/* A changed trailer on the head, re-signed. */
+	{
+		char msg[512];
+		char *p;
+
+		snprintf(msg, sizeof(msg), "%s", git_commit_message_raw(h));
+		p = strstr(msg, "Log-Size: 4");
+		assert_non_null(p);
+		p[10] = '5';
+		forge(r, git_commit_tree_id(h), &v.c[2], 1, msg, v.sk, 1);
+		expect_bad(&v, NULL, "Log-Size, Log-Root");
+	}
+
+	/* An unsigned commit on top. */
+	forge(r, git_commit_tree_id(h), &v.c[3], 1,
+	    "audit: events 5-5\n\nAudit-Seq: 5-5\n", NULL, 1);
+	expect_bad(&v, NULL, "not signed");
+	assert_int_equal(
+	    run(out, sizeof(out),
+	        "git -c gpg.ssh.allowedSignersFile=%s/allowed_signers "
+	        "--git-dir=%s/audit.git log -1 --format='%%G?' main",
+	        v.dir, v.dir),
+	    0);
+	assert_string_equal(out, "N\n");
+
+	/* Put the real head back: verifies, and the saved head is on it. */
+	{
+		git_reference *ref;
+		assert_int_equal(git_reference_create(&ref, r,
+		                     "refs/heads/main", &v.c[3], 1, "restore"),
+		    0);
+		git_reference_free(ref);
+	}
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, hex, &rep), 0);
+	git_commit_free(h);
+	git_repository_free(r);
+	sodium_memzero(osk, sizeof(osk));
+	vault_free(&v);
+}
+
+static void
+test_fail_closed(void **state)
+{
+	struct cv_audit_report rep;
+	struct cv_audit *a;
+	struct vault v;
+	char p[256];
+	uint64_t seq = 0;
+	json_t *e = json_pack("{s:s}", "action", "record.read");
+	int fd;
+
+	(void)state;
+	vault_new(&v, 2);
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+
+	/* The branch ref locked by someone else. */
+	snprintf(p, sizeof(p), "%s/audit.git/refs/heads/main.lock", v.dir);
+	assert_int_equal(cv_write_file_excl(p, "x", 1, 0644), 0);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	unlink(p);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 2);
+	/* The failed event left no gap. */
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(seq, 3);
+
+	/* Another process holds the writer lock (bounded wait, then no). */
+	snprintf(p, sizeof(p), "%s/audit.git/casevault.lock", v.dir);
+	fd = open(p, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	close(fd);
+
+	/* The branch ref corrupted. */
+	snprintf(p, sizeof(p), "%s/audit.git/refs/heads/main", v.dir);
+	assert_int_equal(
+	    run(NULL, 0, "cp %s %s.bak && echo junk > %s", p, p, p), 0);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_int_equal(run(NULL, 0, "mv %s.bak %s", p, p), 0);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 3);
+
+	/* The ref deleted: never treated as a fresh, empty log. */
+	assert_int_equal(run(NULL, 0, "mv %s %s.bak", p, p), 0);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(run(NULL, 0, "mv %s.bak %s", p, p), 0);
+
+	/* The whole repository removed. */
+	assert_int_equal(run(NULL, 0, "rm -rf %s/audit.git", v.dir), 0);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	cv_audit_close(a);
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), CV_EAUDIT);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	json_decref(e);
+	vault_free(&v);
+}
+
+#define NTHREADS 8
+#define PER      25
+
+struct worker {
+	struct cv_audit *a;
+	uint64_t seqs[PER];
+	int bad;
+};
+
+static void *
+work(void *arg)
+{
+	struct worker *w = arg;
+	int i;
+
+	for (i = 0; i < PER; i++) {
+		json_t *e =
+		    json_pack("{s:s, s:i}", "action", "record.read", "i", i);
+		if (cv_audit_append(w->a, e, 0, &w->seqs[i]) != 0)
+			w->bad++;
+		json_decref(e);
+	}
+	return NULL;
+}
+
+static void
+test_group_commit(void **state)
+{
+	struct worker w[NTHREADS];
+	pthread_t th[NTHREADS];
+	struct cv_audit_report rep;
+	struct cv_audit *a, *b;
+	static uint8_t seen[NTHREADS * PER + 2];
+	struct vault v;
+	uint64_t seq;
+	int i, j;
+
+	(void)state;
+	vault_new(&v, 0);
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	for (i = 0; i < NTHREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].a = a;
+		assert_int_equal(pthread_create(&th[i], NULL, work, &w[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		pthread_join(th[i], NULL);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < NTHREADS; i++) {
+		assert_int_equal(w[i].bad, 0);
+		for (j = 0; j < PER; j++) {
+			assert_true(w[i].seqs[j] >= 1 &&
+			    w[i].seqs[j] <= NTHREADS * PER);
+			assert_int_equal(seen[w[i].seqs[j]], 0);
+			seen[w[i].seqs[j]] = 1;
+		}
+	}
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, NTHREADS * PER);
+	assert_true(rep.commits <= NTHREADS * PER);
+	/* Packs are merged as they accumulate: far fewer than commits. */
+	{
+		char out[64];
+		assert_int_equal(run(out, sizeof(out),
+		                     "ls %s/audit.git/"
+		                     "objects/pack | grep -c 'pack$'",
+		                     v.dir),
+		    0);
+		assert_true(atoi(out) <= 40);
+	}
+
+	/* A second writer (as another process would) continues the log. */
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &b), 0);
+	{
+		json_t *e = json_pack("{s:s}", "action", "x");
+		assert_int_equal(cv_audit_append(b, e, 0, &seq), 0);
+		assert_int_equal(seq, NTHREADS * PER + 1);
+		assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+		assert_int_equal(seq, NTHREADS * PER + 2);
+		json_decref(e);
+	}
+	cv_audit_close(b);
+	cv_audit_close(a);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, NTHREADS * PER + 2);
+	vault_free(&v);
+}
+
+static void
+test_push(void **state)
+{
+	struct cv_audit *a;
+	struct vault v;
+	char mirror[128], out[128], head[64];
+	json_t *e = json_pack("{s:s}", "action", "x");
+
+	(void)state;
+	vault_new(&v, 2);
+	snprintf(mirror, sizeof(mirror), "%s/mirror.git", v.dir);
+	assert_int_equal(cv_audit_push(v.dir, mirror), 0);
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(cv_audit_append(a, e, 0, NULL), 0);
+	assert_int_equal(cv_audit_push(v.dir, mirror), 0);
+	assert_int_equal(run(head, sizeof(head),
+	                     "git --git-dir=%s/audit.git "
+	                     "rev-parse main",
+	                     v.dir),
+	    0);
+	assert_int_equal(run(out, sizeof(out),
+	                     "git --git-dir=%s rev-parse "
+	                     "main",
+	                     mirror),
+	    0);
+	assert_string_equal(out, head);
+	/* The mirror moved elsewhere: a push that is not a fast-forward is
+	 * refused. */
+	assert_int_equal(
+	    run(NULL, 0,
+	        "git --git-dir=%s update-ref "
+	        "refs/heads/main $(git --git-dir=%s commit-tree -m x "
+	        "main^{tree})",
+	        mirror, mirror),
+	    0);
+	assert_int_equal(cv_audit_append(a, e, 0, NULL), 0);
+	assert_int_equal(cv_audit_push(v.dir, mirror), CV_EAUDIT);
+	assert_int_equal(
+	    cv_audit_push(v.dir, "https://example.invalid/x"), CV_EINVAL);
+	cv_audit_close(a);
+	json_decref(e);
+	vault_free(&v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_append_verify_read),
+	    cmocka_unit_test(test_stock_git_verifies),
+	    cmocka_unit_test(test_tamper_edited_event),
+	    cmocka_unit_test(test_tamper_history),
+	    cmocka_unit_test(test_fail_closed),
+	    cmocka_unit_test(test_group_commit),
+	    cmocka_unit_test(test_push),
+	};
+	int r;
+
+	if (sodium_init() < 0)
+		return 1;
+	git_libgit2_init();
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return r;
+}
