@@ -263,6 +263,13 @@ int cv_report_indicator(struct cv_session *s, int year, json_t **out);
 int cv_trail_verify(struct cv_session *s, const char *from, json_t **out);
 
 /*
+ * The trail's own checks alone, without logging in: for a trail that
+ * refuses writes (and so logins), e.g. after tampering. Needs only the
+ * public key kept in the store; skips the store cross-check.
+ */
+int cv_trail_verify_offline(const char *dir, const char *from, json_t **out);
+
+/*
  * The events, oldest first, filtered by case (turned into its pseudonym),
  * actor (a user name), time (SINCE in ms, 0 for all) and, with BREAKGLASS,
  * only accesses made under a break-glass window.

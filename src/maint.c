@@ -163,7 +163,14 @@ cv_vault_backup(struct cv_session *s, const char *dest)
 	}
 	if ((r = cv_path(to, sizeof(to), "%s/audit.git", dest)) != 0)
 		return r;
-	return cv_audit_push(s->dir, to) == 0 ? 0 : CV_EAUDIT;
+	if (cv_audit_push(s->dir, to) != 0)
+		return CV_EAUDIT;
+	/* A mirror is not a vault's trail until it has the writer's lock
+	 * file: the writer takes a missing one for a missing repository. */
+	if ((r = cv_path(
+	         to, sizeof(to), "%s/audit.git/casevault.lock", dest)) != 0)
+		return r;
+	return cv_write_file_excl(to, "", 0, 0600);
 }
 
 struct rotate_ctx {

@@ -174,6 +174,49 @@ cv_trail_verify(struct cv_session *s, const char *from, json_t **out)
 	return vr;
 }
 
+int
+cv_trail_verify_offline(const char *dir, const char *from, json_t **out)
+{
+	struct cv_audit_report rep;
+	struct cv_store *st;
+	uint8_t pk[32];
+	MDB_txn *txn;
+	MDB_val v;
+	int r, vr;
+
+	*out = NULL;
+	if ((r = cv_store_open(dir, &st)) != 0)
+		return r;
+	if ((r = cv_txn_begin(st, 1, &txn)) == 0) {
+		r = cv_get(txn, st, CV_DB_META, "audit_pk", 8, &v);
+		if (r == 0 && v.mv_size == sizeof(pk))
+			memcpy(pk, v.mv_data, sizeof(pk));
+		else
+			r = CV_ECORRUPT;
+		mdb_txn_abort(txn);
+	}
+	cv_store_close(st);
+	if (r != 0)
+		return r;
+	memset(&rep, 0, sizeof(rep));
+	vr = cv_audit_verify(dir, pk, from, &rep);
+	if (vr != 0 && vr != CV_EVERIFY)
+		return vr;
+	*out = json_pack("{s:b, s:b, s:I, s:I, s:s}", "ok", vr == 0, "offline",
+	    1, "commits", (json_int_t)rep.commits, "events",
+	    (json_int_t)rep.events, "head", rep.head);
+	if (*out == NULL)
+		return CV_ENOMEM;
+	if (vr != 0) {
+		json_object_set_new(
+		    *out, "bad_commit", json_string(rep.bad_commit));
+		json_object_set_new(*out, "reason", json_string(rep.reason));
+		cv_error_set("%s%s%s", rep.reason,
+		    rep.bad_commit[0] ? " at commit " : "", rep.bad_commit);
+	}
+	return vr;
+}
+
 struct log_filter {
 	const char *pseudonym;
 	const char *actor;

@@ -21,6 +21,7 @@ struct cli {
 	const char *lang;        /* --lang en|id */
 	int json;                /* --json */
 	const char *name;        /* "record show", for messages */
+	int session_err;         /* why cli_session failed: a CV_E* code */
 };
 
 struct cli_cmd {

@@ -323,6 +323,7 @@ cli_session(struct cli *c, struct cv_session **s)
 		return cli_fail(c, r);
 	r = cv_session_open(c->vault, c->user, pass, len, s);
 	cli_pass_free(pass);
+	c->session_err = r;
 	if (r != 0)
 		return cli_fail(c, r);
 	return 0;

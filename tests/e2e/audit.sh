@@ -76,7 +76,10 @@ cp -r "$V/audit.git" "$T/audit.good"
 $G -c user.name=x -c user.email=x@x commit-tree -p HEAD -m "audit: events" \
 	"$($G rev-parse HEAD^{tree})" >"$T/forged" 2>/dev/null
 $G update-ref refs/heads/main "$(cat "$T/forged")"
+refuse "the vault will not build on an unsigned head" 1 as siti record show "$C" 1
+has "it fails closed" "$T/err" "audit trail cannot be written"
 refuse "audit verify refuses an unsigned commit" 1 as inspektur audit verify
+has "verifying without logging in" "$T/err" "without logging in"
 has "naming the bad commit" "$T/err" "$(cut -c1-12 "$T/forged")"
 $G log --format='%G?' -1 "$(cat "$T/forged")" >"$T/g"
 has "stock git sees it unsigned" "$T/g" '^N$'
