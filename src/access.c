@@ -95,6 +95,22 @@ case_begin(struct cv_session *s, const char *case_id, int rdonly, MDB_txn **txn,
 	return r;
 }
 
+/* Seal OBJ as KIND/ID in the case and index ID, for the commands that
+ * later name only the id (request approve, breakglass review). */
+static int
+put_indexed(MDB_txn *txn, struct cv_session *s, const char *case_id, char kind,
+    const char *id, const json_t *obj)
+{
+	uint8_t key[CV_KEYBYTES];
+	int r;
+
+	if ((r = cv_casekey_get(txn, s, case_id, key)) == 0 &&
+	    (r = cv_casedata_put(txn, s, case_id, kind, id, key, obj)) == 0)
+		r = cv_casedata_index(txn, s, id, case_id);
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
 /* Commit the change audited as SEQ. */
 static int
 finish(MDB_txn **txn, struct cv_session *s, uint64_t seq)
@@ -322,7 +338,6 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *ev = NULL;
 	cv_classmask m;
@@ -354,14 +369,10 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	q.purpose = purpose;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_put(
-	         txn, s, case_id, CV_CD_REQUEST, id, key, req)) != 0 ||
-	    (r = cv_casedata_index(txn, s, id, case_id)) != 0)
+	if ((r = put_indexed(txn, s, case_id, CV_CD_REQUEST, id, req)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
-	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (r != 0)
@@ -755,7 +766,6 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
 	json_t *meta = NULL, *bg = NULL, *ev = NULL;
 	uint64_t now = cv_now_ms();
@@ -789,14 +799,10 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_put(
-	         txn, s, case_id, CV_CD_BREAKGLASS, id, key, bg)) != 0 ||
-	    (r = cv_casedata_index(txn, s, id, case_id)) != 0)
+	if ((r = put_indexed(txn, s, case_id, CV_CD_BREAKGLASS, id, bg)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
-	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (r != 0)
@@ -923,7 +929,6 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	uint8_t key[CV_KEYBYTES];
 	char id[12];
 	MDB_txn *txn = NULL;
 	json_t *meta = NULL, *d = NULL, *ev = NULL, *rel = NULL;
@@ -975,10 +980,7 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	json_object_set_new(d, "classes", class_array(m));
 	if (note != NULL)
 		json_object_set_new(d, "note", json_string(note));
-	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_put(
-	         txn, s, case_id, CV_CD_DISCLOSURE, id, key, d)) != 0 ||
-	    (r = cv_casedata_index(txn, s, id, case_id)) != 0)
+	if ((r = put_indexed(txn, s, case_id, CV_CD_DISCLOSURE, id, d)) != 0)
 		goto out;
 	if ((r = finish(&txn, s, res.seq)) != 0)
 		goto out;
@@ -987,7 +989,6 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	*out = rel;
 	rel = NULL;
 out:
-	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	json_decref(meta);

@@ -46,59 +46,6 @@ struct cv_instrument {
 	struct band bands[BANDS_MAX];
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* Only the listed keys may appear in OBJ: a typo must not pass silently. */
-static int
-only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach ((json_t *)obj, k, v) {
-		for (i = 0; i < nkeys; i++)
-			if (strcmp(k, keys[i]) == 0)
-				break;
-		if (i == nkeys)
-			return -1;
-	}
-	return 0;
-}
-
-/* An optional or required string of at most MAX bytes, copied to DST. */
-static int
-get_text(
-    const json_t *obj, const char *key, int required, size_t max, char *dst)
-{
-	json_t *v = json_object_get(obj, key);
-	size_t n;
-
-	if (v == NULL)
-		return required ? -1 : 0;
-	if (!json_is_string(v))
-		return -1;
-	n = json_string_length(v);
-	if (n == 0 || n > max || strlen(json_string_value(v)) != n)
-		return -1;
-	if (dst != NULL)
-		memcpy(dst, json_string_value(v), n + 1);
-	return 0;
-}
-
 static int
 get_int(const json_t *obj, const char *key, long long lo, long long hi,
     long long *out)
@@ -128,23 +75,23 @@ load_items(
 
 	if (!json_is_array(items) || (n = json_array_size(items)) == 0 ||
 	    n > ITEMS_MAX) {
-		seterr(err, errlen, "items: need an array of 1-%d items",
+		cv_errf(err, errlen, "items: need an array of 1-%d items",
 		    ITEMS_MAX);
 		return CV_ESCHEMA;
 	}
 	for (i = 0; i < n; i++) {
 		it = json_array_get(items, i);
 		if (!json_is_object(it) ||
-		    only_keys(it, keys, CV_ARRAY_LEN(keys)) != 0) {
-			seterr(
+		    cv_json_only_keys(it, keys, CV_ARRAY_LEN(keys)) != 0) {
+			cv_errf(
 			    err, errlen, "item %zu: not an item object", i + 1);
 			return CV_ESCHEMA;
 		}
-		if (get_text(it, "key", 1, CV_NAME_MAX, key) != 0 ||
+		if (cv_json_text(it, "key", 1, CV_NAME_MAX, key) != 0 ||
 		    !cv_name_valid(key) ||
-		    get_text(it, "label", 0, TEXT_MAX, NULL) != 0 ||
-		    get_text(it, "label_id", 0, TEXT_MAX, NULL) != 0) {
-			seterr(
+		    cv_json_text(it, "label", 0, TEXT_MAX, NULL) != 0 ||
+		    cv_json_text(it, "label_id", 0, TEXT_MAX, NULL) != 0) {
+			cv_errf(
 			    err, errlen, "item %zu: bad key or label", i + 1);
 			return CV_ESCHEMA;
 		}
@@ -152,14 +99,14 @@ load_items(
 			if (strcmp(key,
 			        json_string_value(json_object_get(
 			            json_array_get(items, j), "key"))) == 0) {
-				seterr(err, errlen, "item %zu: duplicate key",
+				cv_errf(err, errlen, "item %zu: duplicate key",
 				    i + 1);
 				return CV_ESCHEMA;
 			}
 		}
 		if (get_int(it, "min", 0, SCORE_MAX, &lo) != 0 ||
 		    get_int(it, "max", 0, SCORE_MAX, &hi) != 0 || lo > hi) {
-			seterr(err, errlen,
+			cv_errf(err, errlen,
 			    "item %zu: min and max must be integers "
 			    "0-%d with min <= max",
 			    i + 1, SCORE_MAX);
@@ -188,7 +135,7 @@ load_bands(
 
 	if (!json_is_array(bands) || (n = json_array_size(bands)) == 0 ||
 	    n > BANDS_MAX) {
-		seterr(err, errlen, "bands: need an array of 1-%d bands",
+		cv_errf(err, errlen, "bands: need an array of 1-%d bands",
 		    BANDS_MAX);
 		return CV_ESCHEMA;
 	}
@@ -196,18 +143,19 @@ load_bands(
 		it = json_array_get(bands, i);
 		b = &in->bands[i];
 		if (!json_is_object(it) ||
-		    only_keys(it, keys, CV_ARRAY_LEN(keys)) != 0 ||
-		    get_text(it, "key", 1, CV_NAME_MAX, b->key) != 0 ||
+		    cv_json_only_keys(it, keys, CV_ARRAY_LEN(keys)) != 0 ||
+		    cv_json_text(it, "key", 1, CV_NAME_MAX, b->key) != 0 ||
 		    !cv_name_valid(b->key) ||
-		    get_text(it, "label", 0, TEXT_MAX, NULL) != 0 ||
-		    get_text(it, "label_id", 1, TEXT_MAX, b->label_id) != 0) {
-			seterr(err, errlen,
+		    cv_json_text(it, "label", 0, TEXT_MAX, NULL) != 0 ||
+		    cv_json_text(it, "label_id", 1, TEXT_MAX, b->label_id) !=
+		        0) {
+			cv_errf(err, errlen,
 			    "band %zu: needs a key and a label_id", i + 1);
 			return CV_ESCHEMA;
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(b->key, in->bands[j].key) == 0) {
-				seterr(err, errlen, "band %zu: duplicate key",
+				cv_errf(err, errlen, "band %zu: duplicate key",
 				    i + 1);
 				return CV_ESCHEMA;
 			}
@@ -217,7 +165,7 @@ load_bands(
 		    get_int(it, "max", 0, (long long)ITEMS_MAX * SCORE_MAX,
 		        &hi) != 0 ||
 		    lo > hi) {
-			seterr(err, errlen,
+			cv_errf(err, errlen,
 			    "band %zu: min and max must be integers with "
 			    "min <= max",
 			    i + 1);
@@ -228,13 +176,14 @@ load_bands(
 		/* Ascending, no gap, no overlap, covering every total. */
 		if ((i == 0 && b->min != in->total_min) ||
 		    (i > 0 && b->min != in->bands[i - 1].max + 1)) {
-			seterr(err, errlen, "band %zu: must start at %d", i + 1,
+			cv_errf(err, errlen, "band %zu: must start at %d",
+			    i + 1,
 			    i == 0 ? in->total_min : in->bands[i - 1].max + 1);
 			return CV_ESCHEMA;
 		}
 	}
 	if (in->bands[n - 1].max != in->total_max) {
-		seterr(err, errlen, "bands: must end at the largest total %d",
+		cv_errf(err, errlen, "bands: must end at the largest total %d",
 		    in->total_max);
 		return CV_ESCHEMA;
 	}
@@ -253,20 +202,20 @@ cv_instrument_load(const char *text, size_t len, struct cv_instrument **out,
 	long long v;
 	int r = CV_EINVAL;
 
-	seterr(err, errlen, "%s", "");
+	cv_errf(err, errlen, "%s", "");
 	if (out != NULL)
 		*out = NULL;
 	if (text == NULL || out == NULL)
 		goto out;
 	if (len > CV_INSTRUMENT_TEXT_MAX) {
-		seterr(err, errlen, "instrument: larger than %d bytes",
+		cv_errf(err, errlen, "instrument: larger than %d bytes",
 		    CV_INSTRUMENT_TEXT_MAX);
 		r = CV_ETOOBIG;
 		goto out;
 	}
 	if ((r = cv_json_parse_object(text, len, CV_INSTRUMENT_TEXT_MAX, &j)) !=
 	    0) {
-		seterr(err, errlen, "instrument: not a JSON object");
+		cv_errf(err, errlen, "instrument: not a JSON object");
 		goto out;
 	}
 	if ((in = calloc(1, sizeof(*in))) == NULL) {
@@ -274,25 +223,25 @@ cv_instrument_load(const char *text, size_t len, struct cv_instrument **out,
 		goto out;
 	}
 	r = CV_ESCHEMA;
-	if (only_keys(j, keys, CV_ARRAY_LEN(keys)) != 0) {
-		seterr(err, errlen, "instrument: unknown field");
+	if (cv_json_only_keys(j, keys, CV_ARRAY_LEN(keys)) != 0) {
+		cv_errf(err, errlen, "instrument: unknown field");
 		goto out;
 	}
-	if (get_text(j, "instrument", 1, CV_NAME_MAX, in->name) != 0 ||
+	if (cv_json_text(j, "instrument", 1, CV_NAME_MAX, in->name) != 0 ||
 	    !cv_name_valid(in->name)) {
-		seterr(err, errlen, "instrument: needs a valid name");
+		cv_errf(err, errlen, "instrument: needs a valid name");
 		goto out;
 	}
 	if (get_int(j, "version", 1, VERSION_MAX, &v) != 0) {
-		seterr(err, errlen, "version: must be an integer 1-%d",
+		cv_errf(err, errlen, "version: must be an integer 1-%d",
 		    VERSION_MAX);
 		goto out;
 	}
 	in->version = (unsigned)v;
-	if (get_text(j, "title", 0, TEXT_MAX, NULL) != 0 ||
-	    get_text(j, "title_id", 0, TEXT_MAX, NULL) != 0 ||
-	    get_text(j, "source", 0, TEXT_MAX, NULL) != 0) {
-		seterr(err, errlen,
+	if (cv_json_text(j, "title", 0, TEXT_MAX, NULL) != 0 ||
+	    cv_json_text(j, "title_id", 0, TEXT_MAX, NULL) != 0 ||
+	    cv_json_text(j, "source", 0, TEXT_MAX, NULL) != 0) {
+		cv_errf(err, errlen,
 		    "title, title_id, source: must be text "
 		    "of 1-%d bytes",
 		    TEXT_MAX);
@@ -305,7 +254,7 @@ cv_instrument_load(const char *text, size_t len, struct cv_instrument **out,
 	    strcmp(json_string_value(w), "lower") == 0)
 		in->worse_higher = 0;
 	else {
-		seterr(err, errlen, "worse: must be \"higher\" or \"lower\"");
+		cv_errf(err, errlen, "worse: must be \"higher\" or \"lower\"");
 		goto out;
 	}
 	if ((r = load_items(in, json_object_get(j, "items"), err, errlen)) != 0)
@@ -361,37 +310,37 @@ cv_assess_score(const struct cv_instrument *in, const json_t *answers,
 	size_t i, n;
 	int total = 0, r = CV_EINVAL;
 
-	seterr(err, errlen, "%s", "");
+	cv_errf(err, errlen, "%s", "");
 	if (out != NULL)
 		*out = NULL;
 	if (in == NULL || answers == NULL || out == NULL)
 		goto out;
 	r = CV_ESCHEMA;
 	if (!json_is_object(answers) ||
-	    only_keys(answers, keys, CV_ARRAY_LEN(keys)) != 0) {
-		seterr(err, errlen, "answers: must be {\"items\": [...]}");
+	    cv_json_only_keys(answers, keys, CV_ARRAY_LEN(keys)) != 0) {
+		cv_errf(err, errlen, "answers: must be {\"items\": [...]}");
 		goto out;
 	}
 	items = json_object_get(answers, "items");
 	if (!json_is_array(items)) {
-		seterr(err, errlen, "items: must be an array");
+		cv_errf(err, errlen, "items: must be an array");
 		goto out;
 	}
 	if ((n = json_array_size(items)) != in->nitems) {
-		seterr(
+		cv_errf(
 		    err, errlen, "items: expected %zu, got %zu", in->nitems, n);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		v = json_array_get(items, i);
 		if (!json_is_integer(v)) {
-			seterr(
+			cv_errf(
 			    err, errlen, "item %zu: must be an integer", i + 1);
 			goto out;
 		}
 		x = json_integer_value(v);
 		if (x < in->items[i].min || x > in->items[i].max) {
-			seterr(err, errlen, "item %zu: must be %d-%d", i + 1,
+			cv_errf(err, errlen, "item %zu: must be %d-%d", i + 1,
 			    in->items[i].min, in->items[i].max);
 			goto out;
 		}

@@ -38,53 +38,6 @@ struct cv_flow {
 	struct step steps[STEPS_MAX];
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static int
-only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach ((json_t *)obj, k, v) {
-		for (i = 0; i < nkeys; i++)
-			if (strcmp(k, keys[i]) == 0)
-				break;
-		if (i == nkeys)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-get_text(const json_t *obj, const char *key, size_t max, char *dst)
-{
-	json_t *v = json_object_get(obj, key);
-	size_t n;
-
-	if (!json_is_string(v))
-		return -1;
-	n = json_string_length(v);
-	if (n == 0 || n > max || strlen(json_string_value(v)) != n)
-		return -1;
-	memcpy(dst, json_string_value(v), n + 1);
-	return 0;
-}
-
 static int
 load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 {
@@ -96,7 +49,7 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 
 	if (!json_is_array(steps) || (n = json_array_size(steps)) < 2 ||
 	    n > STEPS_MAX) {
-		seterr(err, errlen, "steps: need an array of 2-%d steps",
+		cv_errf(err, errlen, "steps: need an array of 2-%d steps",
 		    STEPS_MAX);
 		return CV_ESCHEMA;
 	}
@@ -104,12 +57,13 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 		it = json_array_get(steps, i);
 		s = &f->steps[i];
 		if (!json_is_object(it) ||
-		    only_keys(it, keys, CV_ARRAY_LEN(keys)) != 0 ||
-		    get_text(it, "key", CV_NAME_MAX, s->key) != 0 ||
+		    cv_json_only_keys(it, keys, CV_ARRAY_LEN(keys)) != 0 ||
+		    cv_json_text(it, "key", 1, CV_NAME_MAX, s->key) != 0 ||
 		    !cv_name_valid(s->key) ||
-		    get_text(it, "label", TEXT_MAX, s->label) != 0 ||
-		    get_text(it, "label_id", TEXT_MAX, s->label_id) != 0) {
-			seterr(err, errlen,
+		    cv_json_text(it, "label", 1, TEXT_MAX, s->label) != 0 ||
+		    cv_json_text(it, "label_id", 1, TEXT_MAX, s->label_id) !=
+		        0) {
+			cv_errf(err, errlen,
 			    "step %zu: needs a key, a label and a label_id",
 			    i + 1);
 			return CV_ESCHEMA;
@@ -117,7 +71,7 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 		req = json_object_get(it, "required");
 		rep = json_object_get(it, "repeatable");
 		if (!json_is_boolean(req) || !json_is_boolean(rep)) {
-			seterr(err, errlen,
+			cv_errf(err, errlen,
 			    "step %zu: required and repeatable must be "
 			    "true or false",
 			    i + 1);
@@ -127,7 +81,7 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 		s->repeatable = json_is_true(rep);
 		for (j = 0; j < i; j++) {
 			if (strcmp(s->key, f->steps[j].key) == 0) {
-				seterr(err, errlen, "step %zu: duplicate key",
+				cv_errf(err, errlen, "step %zu: duplicate key",
 				    i + 1);
 				return CV_ESCHEMA;
 			}
@@ -136,7 +90,7 @@ load_steps(struct cv_flow *f, const json_t *steps, char *err, size_t errlen)
 	/* Every case starts at the first step and ends at the last. */
 	if (!f->steps[0].required || !f->steps[n - 1].required ||
 	    f->steps[n - 1].repeatable) {
-		seterr(err, errlen,
+		cv_errf(err, errlen,
 		    "steps: the first and last steps must be "
 		    "required and the last not repeatable");
 		return CV_ESCHEMA;
@@ -156,19 +110,19 @@ cv_flow_load(const char *text, size_t len, struct cv_flow **out, char *err,
 	json_t *j = NULL, *v, *ec;
 	int r = CV_EINVAL;
 
-	seterr(err, errlen, "%s", "");
+	cv_errf(err, errlen, "%s", "");
 	if (out != NULL)
 		*out = NULL;
 	if (text == NULL || out == NULL)
 		goto out;
 	if (len > CV_FLOW_TEXT_MAX) {
-		seterr(err, errlen, "flow: larger than %d bytes",
+		cv_errf(err, errlen, "flow: larger than %d bytes",
 		    CV_FLOW_TEXT_MAX);
 		r = CV_ETOOBIG;
 		goto out;
 	}
 	if ((r = cv_json_parse_object(text, len, CV_FLOW_TEXT_MAX, &j)) != 0) {
-		seterr(err, errlen, "flow: not a JSON object");
+		cv_errf(err, errlen, "flow: not a JSON object");
 		goto out;
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
@@ -176,19 +130,19 @@ cv_flow_load(const char *text, size_t len, struct cv_flow **out, char *err,
 		goto out;
 	}
 	r = CV_ESCHEMA;
-	if (only_keys(j, keys, CV_ARRAY_LEN(keys)) != 0) {
-		seterr(err, errlen, "flow: unknown field");
+	if (cv_json_only_keys(j, keys, CV_ARRAY_LEN(keys)) != 0) {
+		cv_errf(err, errlen, "flow: unknown field");
 		goto out;
 	}
-	if (get_text(j, "flow", CV_NAME_MAX, name) != 0 ||
+	if (cv_json_text(j, "flow", 1, CV_NAME_MAX, name) != 0 ||
 	    !cv_name_valid(name)) {
-		seterr(err, errlen, "flow: needs a valid name");
+		cv_errf(err, errlen, "flow: needs a valid name");
 		goto out;
 	}
 	v = json_object_get(j, "version");
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 	    json_integer_value(v) > VERSION_MAX) {
-		seterr(err, errlen, "version: must be an integer 1-%d",
+		cv_errf(err, errlen, "version: must be an integer 1-%d",
 		    VERSION_MAX);
 		goto out;
 	}
@@ -201,7 +155,7 @@ cv_flow_load(const char *text, size_t len, struct cv_flow **out, char *err,
 	    strcmp(json_string_value(ec), "never") == 0)
 		f->early_close = 0;
 	else {
-		seterr(err, errlen,
+		cv_errf(err, errlen,
 		    "early_close: must be \"with_reason\" or \"never\"");
 		goto out;
 	}
@@ -252,23 +206,23 @@ cv_flow_check(const struct cv_flow *f, const char *from, const char *to,
 	const struct step *s = f != NULL ? f->steps : NULL;
 	int fi = -1, ti, k, last;
 
-	seterr(why, whylen, "%s", "");
+	cv_errf(why, whylen, "%s", "");
 	if (f == NULL || to == NULL)
 		return CV_EINVAL;
 	last = (int)f->n - 1;
 	if ((ti = find(f, to)) < 0 ||
 	    (from != NULL && (fi = find(f, from)) < 0)) {
-		seterr(why, whylen, "unknown step");
+		cv_errf(why, whylen, "unknown step");
 		return CV_EINVAL;
 	}
 	if (from == NULL) {
 		if (ti == 0)
 			return 0;
-		seterr(why, whylen, "a new case starts at %s", s[0].key);
+		cv_errf(why, whylen, "a new case starts at %s", s[0].key);
 		return CV_ESTATE;
 	}
 	if (fi == last) {
-		seterr(why, whylen,
+		cv_errf(why, whylen,
 		    "the case is closed: a new referral opens a new case");
 		return CV_ESTATE;
 	}
@@ -276,10 +230,10 @@ cv_flow_check(const struct cv_flow *f, const char *from, const char *to,
 		if (s[ti].repeatable)
 			return 0;
 		if (ti == fi)
-			seterr(why, whylen, "the case is already at %s",
+			cv_errf(why, whylen, "the case is already at %s",
 			    s[ti].key);
 		else
-			seterr(why, whylen,
+			cv_errf(why, whylen,
 			    "cannot move from %s back to %s: %s is not "
 			    "repeated",
 			    s[fi].key, s[ti].key, s[ti].key);
@@ -294,12 +248,12 @@ cv_flow_check(const struct cv_flow *f, const char *from, const char *to,
 	if (ti == last && f->early_close) {
 		if (has_reason(reason))
 			return 0;
-		seterr(why, whylen,
+		cv_errf(why, whylen,
 		    "closing a case before %s needs a recorded reason",
 		    s[last - 1].key);
 		return CV_ESTATE;
 	}
-	seterr(why, whylen, "cannot move from %s to %s: %s must come first",
+	cv_errf(why, whylen, "cannot move from %s to %s: %s must come first",
 	    s[fi].key, s[ti].key, s[k].key);
 	return CV_ESTATE;
 }

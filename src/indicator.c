@@ -53,23 +53,6 @@ struct tally {
 	struct cell viol[CV_INDICATOR_VIOLENCE_MAX];
 };
 
-static int
-only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	json_object_foreach ((json_t *)obj, k, v) {
-		for (i = 0; i < nkeys; i++)
-			if (strcmp(k, keys[i]) == 0)
-				break;
-		if (i == nkeys)
-			return -1;
-	}
-	return 0;
-}
-
 /* A violence type becomes a CSV field: plain name, no leading sign. */
 static int
 type_valid(const char *s)
@@ -101,7 +84,8 @@ check_case(
 	size_t i, j;
 	int female;
 
-	if (!json_is_object(c) || only_keys(c, keys, CV_ARRAY_LEN(keys)) != 0)
+	if (!json_is_object(c) ||
+	    cv_json_only_keys(c, keys, CV_ARRAY_LEN(keys)) != 0)
 		return CV_EINVAL;
 	sex = json_object_get(c, "sex");
 	a = json_object_get(c, "age");
@@ -147,7 +131,7 @@ check_case(
 	*served = 0;
 	json_array_foreach (sv, i, v) {
 		if (!json_is_object(v) ||
-		    only_keys(v, skeys, CV_ARRAY_LEN(skeys)) != 0)
+		    cv_json_only_keys(v, skeys, CV_ARRAY_LEN(skeys)) != 0)
 			return CV_EINVAL;
 		w = json_object_get(v, "year");
 		t = json_object_get(v, "trained");

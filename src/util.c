@@ -264,3 +264,51 @@ cv_name_valid(const char *name)
 	}
 	return 1;
 }
+
+void
+cv_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int
+cv_json_only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach ((json_t *)obj, k, v) {
+		for (i = 0; i < nkeys; i++)
+			if (strcmp(k, keys[i]) == 0)
+				break;
+		if (i == nkeys)
+			return -1;
+	}
+	return 0;
+}
+
+int
+cv_json_text(
+    const json_t *obj, const char *key, int required, size_t max, char *dst)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t n;
+
+	if (v == NULL)
+		return required ? -1 : 0;
+	if (!json_is_string(v))
+		return -1;
+	n = json_string_length(v);
+	if (n == 0 || n > max || strlen(json_string_value(v)) != n)
+		return -1;
+	if (dst != NULL)
+		memcpy(dst, json_string_value(v), n + 1);
+	return 0;
+}

@@ -83,6 +83,20 @@ int cv_json_parse_object(
  */
 char *cv_json_canonical(const json_t *j);
 
+/*
+ * Helpers for reading bounded JSON definitions (instruments, flows, case
+ * summaries). cv_errf formats into ERR when it is not NULL. A definition
+ * may hold only the listed keys: cv_json_only_keys is 0 when OBJ has no
+ * other, else -1. cv_json_text reads string KEY of at most MAX bytes
+ * without NULs, non-empty, into DST (MAX + 1 bytes; may be NULL): 0 when
+ * it is there and well-formed, or absent and not REQUIRED, else -1.
+ */
+void cv_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cv_json_only_keys(const json_t *obj, const char *const *keys, size_t nkeys);
+int cv_json_text(
+    const json_t *obj, const char *key, int required, size_t max, char *dst);
+
 /* A user, role or record type name: [a-z0-9_.-], 1..CV_NAME_MAX bytes. */
 int cv_name_valid(const char *name);
 
