@@ -27,6 +27,9 @@ json_t *test_fixture(const char *name);
 /* 1 if NEEDLE (LEN bytes) occurs in any file under DIR, recursively. */
 int test_dir_contains(const char *dir, const void *needle, size_t len);
 
+/* Remove the temporary directory test_vault_new made around DIR. */
+void test_vault_remove(const char *dir);
+
 /* Remove DIR recursively. */
 void test_rm_rf(const char *dir);
 

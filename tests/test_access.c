@@ -70,11 +70,8 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char top[64];
 
-	snprintf(top, sizeof(top), "%.*s", (int)(strrchr(f->dir, '/') -
-	    f->dir), f->dir);
-	test_rm_rf(top);
+	test_vault_remove(f->dir);
 	free(f);
 	return 0;
 }
