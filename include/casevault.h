@@ -138,6 +138,14 @@ int cv_record_history(struct cv_session *s, const char *case_id,
     uint32_t record_id, json_t **out);
 
 /*
+ * For display: a copy of DATA, a record of TYPE, in which every
+ * enumeration value KEY is replaced by "KEY (label)" in LANG ("id" or
+ * "en"), from the record schema. Nothing is stored.
+ */
+int cv_record_localize(
+    const char *type, const json_t *data, const char *lang, json_t **out);
+
+/*
  * Crypto-shred CASE: destroy its key and records and compact the store so
  * neither remains in any file of the vault.
  */

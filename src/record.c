@@ -376,3 +376,75 @@ out:
 	json_decref(hc.arr);
 	return r;
 }
+
+/* "key (label)" for enum value V of the field at PATH, or NULL. */
+static json_t *
+labelled(const struct cv_schema *sc, const char *path, const json_t *v,
+    const char *lang)
+{
+	const char *label;
+
+	if (!json_is_string(v) ||
+	    (label = cv_schema_label(sc, path, json_string_value(v), lang)) ==
+	        NULL)
+		return NULL;
+	return json_sprintf("%s (%s)", json_string_value(v), label);
+}
+
+/*
+ * Label, in place, every enum value in J, the value of the field at PATH
+ * (LEN bytes of a CAP-byte buffer). Array levels are transparent, as in
+ * the schema's paths.
+ */
+static void
+localize(const struct cv_schema *sc, json_t *j, char *path, size_t len,
+    size_t cap, const char *lang)
+{
+	const char *k;
+	json_t *v, *l;
+	size_t i, n;
+
+	if (json_is_array(j)) {
+		json_array_foreach (j, i, v) {
+			if ((l = labelled(sc, path, v, lang)) != NULL)
+				json_array_set_new(j, i, l);
+			else
+				localize(sc, v, path, len, cap, lang);
+		}
+		return;
+	}
+	json_object_foreach (j, k, v) {
+		n = strlen(k);
+		if (len + n + 2 > cap)
+			continue;
+		if (len > 0)
+			path[len] = '.';
+		memcpy(path + len + (len > 0), k, n + 1);
+		if ((l = labelled(sc, path, v, lang)) != NULL)
+			json_object_set_new(j, k, l);
+		else
+			localize(sc, v, path, len + (len > 0) + n, cap, lang);
+		path[len] = '\0';
+	}
+}
+
+int
+cv_record_localize(
+    const char *type, const json_t *data, const char *lang, json_t **out)
+{
+	const struct cv_schema *sc;
+	char path[512] = "";
+	json_t *copy;
+
+	*out = NULL;
+	if (lang == NULL ||
+	    (strcmp(lang, "id") != 0 && strcmp(lang, "en") != 0))
+		return CV_EINVAL;
+	if ((sc = cv_forms_schema(type)) == NULL)
+		return CV_EINVAL;
+	if ((copy = json_deep_copy(data)) == NULL)
+		return CV_ENOMEM;
+	localize(sc, copy, path, 0, sizeof(path), lang);
+	*out = copy;
+	return 0;
+}

@@ -60,11 +60,12 @@ const struct cli_cmd cli_cmds_core[] = {
         "case key and stored as version 1. Errors name the field and the\n"
         "rule, never the value."},
     {"record", "show", cmd_record_show,
-        "record show CASE [RECORD] [--version N] [--purpose P]",
+        "record show CASE [RECORD] [--version N] [--purpose P] [--lang id|en]",
         "Show a record (the latest version unless --version), or all.",
         "Only the data classes the gate allows are shown; the rest are\n"
         "listed as withheld. Every read is recorded in the audit trail\n"
-        "before anything is shown."},
+        "before anything is shown. --lang id or --lang en shows every\n"
+        "enumeration value with its Indonesian or English label."},
     {"record", "amend", cmd_record_amend,
         "record amend CASE RECORD [--file F.json]",
         "Write the next version of a record (the old ones stay).", ""},

@@ -87,6 +87,29 @@ records_human(struct cli *c, const json_t *j)
 	}
 }
 
+/* With --lang, show each enumeration value with its label. */
+static void
+localize_one(struct cli *c, json_t *rec)
+{
+	json_t *l;
+
+	if (cv_record_localize(json_string_value(json_object_get(rec, "type")),
+	        json_object_get(rec, "data"), c->lang, &l) == 0)
+		json_object_set_new(rec, "data", l);
+}
+
+static void
+localize_all(struct cli *c, json_t *out)
+{
+	json_t *rec;
+	size_t i;
+
+	if (json_is_object(out))
+		localize_one(c, out);
+	json_array_foreach (out, i, rec)
+		localize_one(c, rec);
+}
+
 int
 cmd_record_show(struct cli *c, int argc, char **argv)
 {
@@ -113,6 +136,8 @@ cmd_record_show(struct cli *c, int argc, char **argv)
 	cv_session_close(s);
 	if (r != 0)
 		return cli_fail(c, r);
+	if (c->lang != NULL)
+		localize_all(c, out);
 	return cli_out(c, out, records_human);
 }
 

@@ -42,6 +42,12 @@ has "the object names the case" "$T/out" '"case": "C[0-9A-Z]{10}"'
 
 check "record show reads it" as siti record show "$C" 1
 has "the record is shown" "$T/out" "Sari Contoh"
+check "record show --lang id labels the enumerations" \
+	as siti record show "$C" 1 --version 1 --lang id
+has "in Indonesian" "$T/out" 'online_form \(Formulir daring \(situs Ruang Rindu\)\)'
+has "inside arrays too" "$T/out" 'physical \(Fisik\)'
+check "record show --lang en" as siti --json record show "$C" 1 --lang en
+has "in English" "$T/out" 'spouse \(Spouse'
 check "record amend writes version 2" \
 	as siti record amend "$C" 1 --file "$(fixture intake_valid.json)"
 check "record history lists both versions" as siti --json record history "$C" 1
