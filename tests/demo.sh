@@ -58,20 +58,48 @@ if grep -rqa "Ayu Kartika" "$V" || git -C "$V/audit.git" cat-file \
 	exit 1
 fi
 step 9 "searched every file of $V and every audit object for 'Ayu Kartika': not found (encrypted at rest)"
+if as lbh_andi request create "$C" --classes incident \
+    --purpose legal_proceeding >"$D/req" 2>/dev/null &&
+    ! as kepala request approve "$(cat "$D/req")" >/dev/null 2>&1; then
+	step 10 "legal aid lbh_andi asked for the incident record; the supervisor cannot approve without the survivor's consent"
+else
+	step 10 "UNEXPECTED: a request was approved without consent"
+	exit 1
+fi
+K=$(as siti consent grant "$C" --to legal_aid --classes incident \
+    --purpose legal_proceeding --form "FORM-DEMO-001")
+as kepala request approve "$(cat "$D/req")" >/dev/null
+as lbh_andi --json request fetch "$(cat "$D/req")" >"$D/fetch"
+if grep -q "Ayu Kartika" "$D/fetch" || ! grep -q violence_types "$D/fetch"; then
+	step 11 "UNEXPECTED: the fetch released the wrong classes"
+	exit 1
+fi
+step 11 "with consent $K for the incident only, the request was approved; legal aid received the incident, the identity and contact withheld"
+as siti consent withdraw "$C" "$K" >/dev/null
+if as lbh_andi request fetch "$(cat "$D/req")" >/dev/null 2>&1; then
+	step 12 "UNEXPECTED: a fetch worked after withdrawal"
+	exit 1
+fi
+step 12 "the survivor withdrew the consent: the next fetch was refused at once"
 C2=$(as siti case open --file tests/fixtures/demo/intake-wulan.json)
 as kepala erase "$C2" >/dev/null
-step 10 "opened a second case $C2, then the supervisor erased it: its key is destroyed and the store compacted"
+step 13 "opened a second case $C2, then the supervisor erased it: its key is destroyed and the store compacted"
 if as siti record show "$C2" 1 >/dev/null 2>&1; then
-	step 11 "UNEXPECTED: the erased case still reads"
+	step 14 "UNEXPECTED: the erased case still reads"
 	exit 1
 fi
-step 11 "the erased case cannot be read any more"
+step 14 "the erased case cannot be read any more"
 if git -C "$V/audit.git" -c gpg.ssh.allowedSignersFile="$PWD/$V/allowed_signers" \
     verify-commit HEAD >/dev/null 2>&1; then
-	step 12 "stock git verifies the audit trail's signed head (git verify-commit)"
+	step 15 "stock git verifies the audit trail's signed head (git verify-commit)"
 else
-	step 12 "UNEXPECTED: git could not verify the audit trail"
+	step 15 "UNEXPECTED: git could not verify the audit trail"
 	exit 1
 fi
-N=$(git -C "$V/audit.git" rev-list --count HEAD)
-step 13 "the audit trail holds $N signed commits; auditors: casevault -V $V -u inspektur audit log"
+as inspektur audit verify >"$D/verify" || {
+	step 16 "UNEXPECTED: the auditor's verification failed"
+	exit 1
+}
+step 16 "auditor inspektur: $(cat "$D/verify")"
+N=$(as inspektur --json audit log --case "$C" | grep -c '"seq"')
+step 17 "the trail holds $N events for case $C, each naming it only by a keyed pseudonym; see: casevault -V $V -u inspektur audit log --case $C"
