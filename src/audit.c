@@ -2,18 +2,22 @@
  * The audit trail writer: group commit of events into signed git commits.
  *
  * Invariants:
- * - An append returns 0 only after the pack holding its commit is fsynced
- *   and refs/heads/main points at that commit (libgit2 fsyncs the pack, its
- *   index, the ref file and their directories once GIT_OPT_ENABLE_FSYNC_GITDIR
- *   is on). Anything else is CV_EAUDIT and the in-memory state is left at
- *   the last head that is known durable.
+ * - An append returns 0 only after the pack holding its commit and the
+ *   pack's index are fsynced, renamed into objects/pack and that directory
+ *   fsynced, and refs/heads/main points at that commit (libgit2 fsyncs the
+ *   ref file and its directory once GIT_OPT_ENABLE_FSYNC_GITDIR is on).
+ *   Anything else is CV_EAUDIT and the in-memory state is left at the last
+ *   head that is known durable.
  * - The ref only ever moves from the head this writer built on to a commit
  *   whose parent is that head (compare-and-swap under the lock file), so the
  *   branch never forks or rewinds.
- * - Each commit's objects go to disk as one pack built in memory (mempack),
- *   never as loose objects: a commit costs a fixed number of files.
+ * - Each commit's objects go to disk as one pack written directly
+ *   (audit_write.c), never as loose objects: a commit costs a fixed number
+ *   of files and no work proportional to the log.
  * - One leader at a time talks to libgit2; other threads queue their events
- *   and sleep until the leader's commit has settled them.
+ *   and sleep until the leader's commit has settled them. The leader waits
+ *   a bounded moment for the writers of the previous batch to queue again,
+ *   so that concurrent writers share commits instead of taking turns.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,14 +31,13 @@
 #include <unistd.h>
 
 #include <git2.h>
-#include <git2/sys/mempack.h>
-#include <git2/sys/odb_backend.h>
 #include <sodium.h>
 
 #include "casevault.h"
 #include "audit.h"
 #include "audit_layout.h"
 #include "audit_pack.h"
+#include "audit_write.h"
 #include "merkle.h"
 #include "sshsig.h"
 #include "util.h"
@@ -42,6 +45,15 @@
 #define LOCK_FILE     "casevault.lock"
 #define LOCK_WAIT_MS  5000
 #define PRINCIPAL_MAX 64
+#define ZLEVEL                                                                 \
+	1 /* events and trees: level 1 is ~4x faster than 6                    \
+	     for a few percent of size */
+
+/* Group commit: how long a leader may wait for the writers of the last
+ * batch to queue again before it commits what it has. */
+#ifndef AUDIT_GATHER_US
+#define AUDIT_GATHER_US 1000
+#endif
 
 struct req {
 	json_t *ev; /* owned deep copy */
@@ -68,15 +80,21 @@ struct cv_audit {
 	uint8_t *sk; /* sodium_malloc'd, NULL when read-only */
 	git_repository *repo;
 	git_odb *odb;
-	git_odb_backend *mem; /* owned by odb once added */
+	struct audit_packw *pw; /* the pack of the commit being built */
+	char *packdir;
 
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;     /* a batch settled, or the leader left */
+	pthread_cond_t arrive; /* a request was queued */
 	struct req *qhead, *qtail;
+	size_t queued;
+	size_t last_batch; /* requests in the previous commit */
 	int leading;
+	int gathering; /* the leader waits on arrive */
 
 	/* Leader only (or under mu with no leader). */
 	int loaded;
+	int stale; /* packs were added since libgit2 last listed them */
 	unsigned since_compact;
 	struct tstate st;
 	struct tstate next; /* scratch for the commit being built */
@@ -259,6 +277,7 @@ cv_audit_open(const char *vaultdir, const uint8_t *sk, struct cv_audit **out)
 		goto fail;
 	}
 	pthread_cond_init(&a->cv, NULL);
+	pthread_cond_init(&a->arrive, NULL);
 	if ((r = cv_path(path, sizeof(path), "%s/audit.git", vaultdir)) != 0)
 		goto fail;
 	r = CV_ENOMEM;
@@ -267,8 +286,13 @@ cv_audit_open(const char *vaultdir, const uint8_t *sk, struct cv_audit **out)
 	if (cv_path(path, sizeof(path), "%s/" LOCK_FILE, a->gitdir) != 0 ||
 	    (a->lockpath = strdup(path)) == NULL)
 		goto fail;
+	if (cv_path(path, sizeof(path), "%s/objects/pack", a->gitdir) != 0 ||
+	    (a->packdir = strdup(path)) == NULL)
+		goto fail;
 	if (sk != NULL) {
-		if ((a->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
+		if ((a->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) ==
+		        NULL ||
+		    audit_packw_new(ZLEVEL, &a->pw) != 0)
 			goto fail;
 		memcpy(a->sk, sk, crypto_sign_SECRETKEYBYTES);
 		sodium_mprotect_readonly(a->sk);
@@ -277,15 +301,6 @@ cv_audit_open(const char *vaultdir, const uint8_t *sk, struct cv_audit **out)
 	if (git_repository_open_bare(&a->repo, a->gitdir) != 0 ||
 	    git_repository_odb(&a->odb, a->repo) != 0)
 		goto fail;
-	/* In memory first: a commit's objects are gathered there and then
-	 * written as one pack. */
-	if (git_mempack_new(&a->mem) != 0)
-		goto fail;
-	if (git_odb_add_backend(a->odb, a->mem, 1000) != 0) {
-		a->mem->free(a->mem);
-		a->mem = NULL;
-		goto fail;
-	}
 	if ((h = read_head(a->repo, &head)) < 0)
 		goto fail;
 	/* A writer starts only from a head signed with its key. */
@@ -310,25 +325,36 @@ cv_audit_close(struct cv_audit *a)
 		return;
 	if (a->sk != NULL)
 		sodium_free(a->sk); /* wipes */
+	audit_packw_free(a->pw);
 	git_odb_free(a->odb);
 	git_repository_free(a->repo);
 	free(a->gitdir);
 	free(a->lockpath);
+	free(a->packdir);
+	pthread_cond_destroy(&a->arrive);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
 	git_libgit2_shutdown();
 }
 
-/* Objects of the commit being built go to the mempack only. */
+/* Objects of the commit being built go to its pack only; nothing reads
+ * them before the pack is on disk. */
 static int
-put_mem(void *ctx, git_object_t type, const void *buf, size_t len, git_oid *out)
+put_pack(
+    void *ctx, git_object_t type, const void *buf, size_t len, git_oid *out)
 {
-	git_odb_backend *mem = ctx;
+	return audit_packw_add(ctx, type, buf, len, out) == 0 ? 0 : CV_EAUDIT;
+}
 
-	if (git_odb_hash(out, buf, len, type) != 0)
-		return CV_EAUDIT;
-	return mem->write(mem, out, buf, len, type) == 0 ? 0 : CV_EAUDIT;
+/* libgit2 lists a repository's packs once and again only on a miss; after
+ * our own writes, list them before reading so a lookup never pays for the
+ * miss (and so that packs merged away are forgotten). */
+static void
+fresh(struct cv_audit *a)
+{
+	if (a->stale && git_odb_refresh(a->odb) == 0)
+		a->stale = 0;
 }
 
 static int
@@ -353,28 +379,37 @@ lock_take(const char *path, int *fdp)
 	return CV_EAUDIT;
 }
 
+/*
+ * The commit object exactly as git_commit_create_with_signature() lays it
+ * out: the headers of the signed content, "gpgsig " and the signature with
+ * every line after the first continued by a space, then the blank line and
+ * the message. SIG has no trailing newline. *OUT is malloc'd.
+ */
 static int
-write_pack(struct cv_audit *a)
+commit_format(const char *hdr, const char *sig, const char *msg, char **out,
+    size_t *outlen)
 {
-	git_buf pack = GIT_BUF_INIT;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress stats;
-	int r = CV_EAUDIT;
+	size_t hl = strlen(hdr), sl = strlen(sig), ml = strlen(msg), n = 0, i;
+	char *p;
 
-	memset(&stats, 0, sizeof(stats));
-	if (git_mempack_dump(&pack, a->repo, a->mem) != 0)
-		goto out;
-	if (git_odb_write_pack(&wp, a->odb, NULL, NULL) != 0)
-		goto out;
-	if (wp->append(wp, pack.ptr, pack.size, &stats) != 0 ||
-	    wp->commit(wp, &stats) != 0)
-		goto out;
-	r = 0;
-out:
-	if (wp != NULL)
-		wp->free(wp);
-	git_buf_dispose(&pack);
-	return r;
+	if ((p = malloc(hl + 8 + 2 * sl + 2 + ml)) == NULL)
+		return CV_ENOMEM;
+	memcpy(p, hdr, hl);
+	n = hl;
+	memcpy(p + n, "gpgsig ", 7);
+	n += 7;
+	for (i = 0; i < sl; i++) {
+		p[n++] = sig[i];
+		if (sig[i] == '\n')
+			p[n++] = ' ';
+	}
+	p[n++] = '\n';
+	p[n++] = '\n';
+	memcpy(p + n, msg, ml);
+	n += ml;
+	*out = p;
+	*outlen = n;
+	return 0;
 }
 
 /* Build, sign and durably publish one commit holding the N events of
@@ -385,14 +420,16 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 	struct tstate *nx = &a->next;
 	char msg[AUDIT_MSG_MAX], hex[GIT_OID_HEXSZ + 1];
 	char *body = NULL, *sig = NULL, *state = NULL, *content = NULL;
+	char *obj = NULL;
 	uint8_t leaf[CV_MERKLE_HASHBYTES], root[CV_MERKLE_HASHBYTES];
 	char tbuf[25], phex[GIT_OID_HEXSZ + 1];
 	git_oid id, tree, sid, cid, disk;
 	git_reference *ref = NULL;
 	uint64_t now, first;
-	size_t i, siglen, clen;
+	size_t i, siglen, clen, hlen, olen;
 	int r = CV_EAUDIT, lockfd = -1, h;
 
+	audit_packw_reset(a->pw);
 	if ((r = lock_take(a->lockpath, &lockfd)) != 0)
 		goto out;
 	r = CV_EAUDIT;
@@ -405,6 +442,8 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 		a->loaded = 0;
 		if (!h && a->st.has_head)
 			goto out;
+		a->stale = 1; /* another writer's packs */
+		fresh(a);
 		if (h && head_signed(a, &disk) != 0)
 			goto out;
 		if (load_state(a->repo, h ? &disk : NULL, &a->st) != 0)
@@ -433,13 +472,13 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 		if ((body = cv_json_canonical(q->ev)) == NULL)
 			goto out;
 		clen = strlen(body);
-		if (put_mem(a->mem, GIT_OBJECT_BLOB, body, clen, &id) != 0)
+		if (put_pack(a->pw, GIT_OBJECT_BLOB, body, clen, &id) != 0)
 			goto out;
 		cv_merkle_leaf_hash(body, clen, leaf);
 		free(body);
 		body = NULL;
 		if (cv_merkle_append(&nx->mt, leaf) != 0 ||
-		    audit_layout_add(&nx->lay, seq, &id, put_mem, a->mem) != 0)
+		    audit_layout_add(&nx->lay, seq, &id, put_pack, a->pw) != 0)
 			goto out;
 		if (q->flags & CV_AUDIT_WRITE)
 			nx->last_write = seq;
@@ -448,8 +487,8 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 	nx->last_time = now;
 	if ((state = audit_state_format(&nx->mt, nx->last_write, now)) ==
 	        NULL ||
-	    put_mem(a->mem, GIT_OBJECT_BLOB, state, strlen(state), &sid) != 0 ||
-	    audit_layout_finish(&nx->lay, &sid, put_mem, a->mem, &tree) != 0)
+	    put_pack(a->pw, GIT_OBJECT_BLOB, state, strlen(state), &sid) != 0 ||
+	    audit_layout_finish(&nx->lay, &sid, put_pack, a->pw, &tree) != 0)
 		goto out;
 	cv_merkle_root(&nx->mt, root);
 	if (audit_message_format(
@@ -461,25 +500,32 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 	clen = 256 + sizeof(msg);
 	if ((content = malloc(clen)) == NULL)
 		goto out;
+	/* The headers, then the signed content: headers, blank line, message
+	 * (what git verify-commit checks the signature against). */
 	if (cv_path(content, clen,
 	        "tree %s\n%s%s%s"
 	        "author " AUDIT_NAME " <" AUDIT_EMAIL "> %" PRIu64 " +0000\n"
-	        "committer " AUDIT_NAME " <" AUDIT_EMAIL "> %" PRIu64 " +0000\n"
-	        "\n%s",
+	        "committer " AUDIT_NAME " <" AUDIT_EMAIL "> %" PRIu64
+	        " +0000\n",
 	        hex, nx->has_head ? "parent " : "", nx->has_head ? phex : "",
-	        nx->has_head ? "\n" : "", now / 1000, now / 1000, msg) != 0)
+	        nx->has_head ? "\n" : "", now / 1000, now / 1000) != 0)
+		goto out;
+	hlen = strlen(content);
+	if (cv_path(content + hlen, clen - hlen, "\n%s", msg) != 0)
 		goto out;
 	if (cv_sshsig_sign(
 	        a->sk, AUDIT_NS, content, strlen(content), &sig, &siglen) != 0)
 		goto out;
-	/* libgit2 continues each line of the header itself; a trailing
-	 * newline would leave an empty continuation line. */
+	/* Each line of the header is continued below; a trailing newline
+	 * would leave an empty continuation line. */
 	sig[siglen - 1] = '\0';
-	if (git_commit_create_with_signature(
-	        &cid, a->repo, content, sig, "gpgsig") != 0)
+	content[hlen] = '\0';
+	if (commit_format(content, sig, msg, &obj, &olen) != 0 ||
+	    put_pack(a->pw, GIT_OBJECT_COMMIT, obj, olen, &cid) != 0)
 		goto out;
-	if (write_pack(a) != 0)
+	if (audit_packw_write(a->pw, a->packdir, NULL) != 0)
 		goto out;
+	a->stale = 1;
 	if (nx->has_head) {
 		if (git_reference_create_matching(&ref, a->repo, AUDIT_REF,
 		        &cid, 1, &nx->head, "audit: append") != 0)
@@ -493,15 +539,16 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 	r = 0;
 	/* The events are durable; merging packs is housekeeping and its
 	 * failure must not turn a durable append into a refusal. */
-	git_mempack_reset(a->mem);
 	if (++a->since_compact >= AUDIT_PACKS_MIN) {
 		a->since_compact = 0;
-		(void)audit_pack_compact(a->repo, a->gitdir);
-		(void)git_odb_refresh(a->odb);
+		fresh(a);
+		(void)audit_pack_compact(a->pw, a->packdir);
+		a->stale = 1;
 	}
 out:
-	git_mempack_reset(a->mem);
+	audit_packw_reset(a->pw);
 	git_reference_free(ref);
+	free(obj);
 	free(content);
 	free(sig);
 	free(state);
@@ -551,6 +598,39 @@ event_prepare(const json_t *event, unsigned flags, json_t **out)
 	return 0;
 }
 
+/*
+ * Called by a new leader with a->mu held. The writers settled by the
+ * previous commit usually come straight back with their next event; a
+ * leader that committed at once would take one or two of them and leave
+ * the rest to queue behind its commit, so batches would stay at half the
+ * writer count. Waiting until as many requests are queued as the previous
+ * batch held, for at most AUDIT_GATHER_US, lets batches reach the number
+ * of writers. A lone writer (previous batch of one) never waits, and
+ * neither does a batch that is already full.
+ */
+static void
+gather(struct cv_audit *a)
+{
+	struct timespec dl;
+	size_t want = a->last_batch;
+
+	if (want > AUDIT_BATCH_MAX)
+		want = AUDIT_BATCH_MAX;
+	if (a->queued >= want)
+		return;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_nsec += AUDIT_GATHER_US * 1000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	a->gathering = 1;
+	while (a->queued < want &&
+	    pthread_cond_timedwait(&a->arrive, &a->mu, &dl) == 0)
+		;
+	a->gathering = 0;
+}
+
 int
 cv_audit_append(
     struct cv_audit *a, const json_t *event, unsigned flags, uint64_t *seq)
@@ -577,19 +657,25 @@ cv_audit_append(
 	else
 		a->qhead = &q;
 	a->qtail = &q;
+	a->queued++;
+	if (a->gathering)
+		pthread_cond_signal(&a->arrive);
 	while (!q.done) {
 		if (a->leading) {
 			pthread_cond_wait(&a->cv, &a->mu);
 			continue;
 		}
-		/* Lead: take whatever is waiting now, ours included. */
 		a->leading = 1;
+		gather(a);
+		/* Lead: take whatever is waiting now, ours included. */
 		for (n = 0; n < AUDIT_BATCH_MAX && a->qhead != NULL; n++) {
 			batch[n] = a->qhead;
 			a->qhead = a->qhead->next;
 		}
 		if (a->qhead == NULL)
 			a->qtail = NULL;
+		a->queued -= n;
+		a->last_batch = n;
 		pthread_mutex_unlock(&a->mu);
 		r = commit_batch(a, batch, n);
 		pthread_mutex_lock(&a->mu);
@@ -626,11 +712,16 @@ read_current(struct cv_audit *a, struct tstate *st)
 		if (a->loaded && h == a->st.has_head &&
 		    (!h || git_oid_equal(&disk, &a->st.head)))
 			r = 0;
-		else if (load_state(a->repo, h ? &disk : NULL, &a->st) == 0) {
-			a->loaded = 1;
-			r = 0;
-		} else
-			a->loaded = 0;
+		else {
+			a->stale = 1; /* another writer's packs */
+			fresh(a);
+			if (load_state(a->repo, h ? &disk : NULL, &a->st) ==
+			    0) {
+				a->loaded = 1;
+				r = 0;
+			} else
+				a->loaded = 0;
+		}
 	}
 	if (r == 0) {
 		st->mt.size = a->st.mt.size;

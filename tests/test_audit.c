@@ -21,6 +21,9 @@
 
 #include "casevault.h"
 #include "audit.h"
+#include "audit_pack.h"
+#include "audit_sha1.h"
+#include "audit_write.h"
 #include "sshsig.h"
 #include "util.h"
 
@@ -688,6 +691,296 @@ test_push(void **state)
 	vault_free(&v);
 }
 
+static void
+sha1_hex(const void *p, size_t n, size_t chunk, char out[41])
+{
+	struct audit_sha1 s;
+	uint8_t d[20];
+	size_t i, k;
+
+	audit_sha1_init(&s);
+	for (i = 0; i < n; i += k) {
+		k = n - i < chunk ? n - i : chunk;
+		audit_sha1_update(&s, (const uint8_t *)p + i, k);
+	}
+	audit_sha1_final(&s, d);
+	for (i = 0; i < 20; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* FIPS 180-2 appendix A examples, fed in odd-sized pieces. */
+static void
+test_sha1_known_answers(void **state)
+{
+	static const char two[] =
+	    "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	char hex[41], *m;
+
+	(void)state;
+	sha1_hex("", 0, 1, hex);
+	assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	sha1_hex("abc", 3, 1, hex);
+	assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	sha1_hex(two, strlen(two), 7, hex);
+	assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	assert_non_null(m = malloc(1000000));
+	memset(m, 'a', 1000000);
+	sha1_hex(m, 1000000, 4093, hex);
+	assert_string_equal(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	free(m);
+}
+
+static void
+write_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * The writer's pack, indexed by stock git (index-pack), gives byte for
+ * byte the index the writer made; the object ids are git's own (the id of
+ * "hello\n" as a blob is well known).
+ */
+static void
+test_pack_writer_matches_git(void **state)
+{
+	struct audit_packw *w;
+	struct audit_pack_ent *e;
+	uint8_t *pack, *idx, sum[20];
+	size_t plen, ilen, n, i;
+	char dir[64], path[128], cmd[512], hex[41], *gidx;
+	size_t glen;
+	git_oid id, tid;
+	uint8_t tree[64];
+
+	(void)state;
+	strcpy(dir, "/tmp/cv_pack_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(audit_packw_new(1, &w), 0);
+	assert_int_equal(
+	    audit_packw_add(w, GIT_OBJECT_BLOB, "hello\n", 6, &id), 0);
+	git_oid_tostr(hex, sizeof(hex), &id);
+	assert_string_equal(hex, "ce013625030ba8dba906f756967f9e9ca394464a");
+	/* A second copy is not stored twice. */
+	assert_int_equal(
+	    audit_packw_add(w, GIT_OBJECT_BLOB, "hello\n", 6, &id), 0);
+	assert_int_equal(audit_packw_count(w), 1);
+	memcpy(tree, "100644 h\0", 9);
+	memcpy(tree + 9, id.id, 20);
+	assert_int_equal(
+	    audit_packw_add(w, GIT_OBJECT_TREE, tree, 29, &tid), 0);
+	/* A large object takes a multi-byte size header. */
+	{
+		char *big = malloc(200000);
+		assert_non_null(big);
+		for (i = 0; i < 200000; i++)
+			big[i] = (char)('a' + i % 23);
+		assert_int_equal(
+		    audit_packw_add(w, GIT_OBJECT_BLOB, big, 200000, &id), 0);
+		free(big);
+	}
+	assert_int_equal(
+	    audit_packw_add(w, (git_object_t)6, "x", 1, &id), CV_EINVAL);
+	assert_int_equal(audit_packw_count(w), 3);
+	assert_int_equal(
+	    audit_packw_build(w, &pack, &plen, &idx, &ilen, sum), 0);
+	snprintf(path, sizeof(path), "%s/g.pack", dir);
+	write_bytes(path, pack, plen);
+	snprintf(cmd, sizeof(cmd),
+	    "cd %s && git index-pack -o g.idx g.pack && git verify-pack -v "
+	    "g.idx",
+	    dir);
+	assert_int_equal(run(NULL, 0, "%s", cmd), 0);
+	snprintf(path, sizeof(path), "%s/g.idx", dir);
+	assert_int_equal(cv_read_file(path, 1 << 20, &gidx, &glen), 0);
+	assert_int_equal(glen, ilen);
+	assert_memory_equal(gidx, idx, ilen);
+	free(gidx);
+
+	/* The index reads back; damage to either file is refused. */
+	assert_int_equal(audit_pack_entries(idx, ilen, pack, plen, &e, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(e[0].off, 12);
+	assert_int_equal(e[2].off + e[2].len, plen - 20);
+	free(e);
+	assert_int_equal(
+	    audit_pack_entries(idx, ilen - 8, pack, plen, &e, &n), CV_ECORRUPT);
+	pack[plen - 1] ^= 1;
+	assert_int_equal(
+	    audit_pack_entries(idx, ilen, pack, plen, &e, &n), CV_ECORRUPT);
+	pack[plen - 1] ^= 1;
+	idx[8 + 1024] ^= 0x80; /* an id outside its fan-out bucket */
+	assert_int_equal(
+	    audit_pack_entries(idx, ilen, pack, plen, &e, &n), CV_ECORRUPT);
+	idx[8 + 1024] ^= 0x80;
+	free(pack);
+	free(idx);
+
+	/* Written into a directory: named after its checksum, fsynced, no
+	 * temporary file left. */
+	{
+		char name[AUDIT_PACK_NAME_MAX], out[64];
+		assert_int_equal(audit_packw_write(w, dir, name), 0);
+		for (i = 0; i < 20; i++)
+			snprintf(hex + 2 * i, 3, "%02x", sum[i]);
+		assert_string_equal(name + 5, hex);
+		assert_int_equal(run(out, sizeof(out),
+		                     "cd %s && git verify-pack %s.idx && "
+		                     "ls | grep -c tmp_",
+		                     dir, name),
+		    1);
+		assert_string_equal(out, "0\n");
+	}
+	audit_packw_reset(w);
+	assert_int_equal(audit_packw_write(w, dir, NULL), CV_EINVAL);
+	assert_int_equal(
+	    audit_packw_write(w, "/nonexistent/pack", NULL), CV_EINVAL);
+	assert_int_equal(audit_packw_add(w, GIT_OBJECT_BLOB, "x", 1, &id), 0);
+	assert_int_equal(
+	    audit_packw_write(w, "/nonexistent/pack", NULL), CV_EIO);
+	audit_packw_free(w);
+	assert_int_equal(run(NULL, 0, "rm -rf %s", dir), 0);
+}
+
+/*
+ * Many commits, one event each: every pack (commit packs and merged ones)
+ * passes git fsck and verify-pack, the packs stay few, and libgit2 in the
+ * same process reads the new packs at once.
+ */
+static void
+test_packs_stock_git(void **state)
+{
+	struct cv_audit_report rep;
+	struct cv_audit *a;
+	struct vault v;
+	char out[256];
+	uint64_t seq, size;
+	int i;
+
+	(void)state;
+	vault_new(&v, 0);
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	for (i = 0; i < 3 * AUDIT_PACKS_MIN + 5; i++) {
+		json_t *e = json_pack("{s:s, s:i}", "action", "x", "i", i);
+		assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+		assert_int_equal(seq, (uint64_t)i + 1);
+		json_decref(e);
+	}
+	/* Another writer appends; ours reads its pack. */
+	{
+		struct cv_audit *b;
+		json_t *e = json_pack("{s:s}", "action", "y");
+		assert_int_equal(cv_audit_open(v.dir, v.sk, &b), 0);
+		assert_int_equal(
+		    cv_audit_append(b, e, CV_AUDIT_WRITE, &seq), 0);
+		cv_audit_close(b);
+		assert_int_equal(cv_audit_size(a, &size), 0);
+		assert_int_equal(size, seq);
+		assert_int_equal(cv_audit_last_write(a, &size), 0);
+		assert_int_equal(size, seq);
+		assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+		assert_int_equal(seq, size + 1);
+		json_decref(e);
+	}
+	cv_audit_close(a);
+	assert_int_equal(
+	    run(NULL, 0, "git --git-dir=%s/audit.git fsck --full --strict",
+	        v.dir),
+	    0);
+	assert_int_equal(run(out, sizeof(out),
+	                     "cd %s/audit.git/objects/pack && for i in *.idx; "
+	                     "do git verify-pack $i || echo bad; done | "
+	                     "grep -c bad",
+	                     v.dir),
+	    1);
+	assert_string_equal(out, "0\n");
+	assert_int_equal(
+	    run(out, sizeof(out),
+	        "ls %s/audit.git/objects/pack | grep -c 'pack$'", v.dir),
+	    0);
+	assert_true(atoi(out) < AUDIT_PACKS_MIN + 8);
+	assert_int_equal(
+	    run(out, sizeof(out), "ls %s/audit.git/objects/pack | grep -c tmp_",
+	        v.dir),
+	    1);
+	assert_string_equal(out, "0\n");
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 3 * AUDIT_PACKS_MIN + 7);
+	assert_int_equal(rep.commits, 3 * AUDIT_PACKS_MIN + 7);
+	vault_free(&v);
+}
+
+/*
+ * Merging refuses a pack whose bytes no longer match the CRC32 its index
+ * recorded, and removes nothing; undamaged, the packs merge into one that
+ * stock git accepts, holding every object.
+ */
+static void
+test_merge_checks(void **state)
+{
+	struct audit_packw *w;
+	char dir[64], pdir[96], out[256], name[AUDIT_PACK_NAME_MAX];
+	char first[AUDIT_PACK_NAME_MAX];
+	git_oid id;
+	int i;
+
+	(void)state;
+	strcpy(dir, "/tmp/cv_merge_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(run(NULL, 0, "git init -q --bare %s/r.git", dir), 0);
+	snprintf(pdir, sizeof(pdir), "%s/r.git/objects/pack", dir);
+	assert_int_equal(audit_packw_new(1, &w), 0);
+	for (i = 0; i < AUDIT_PACKS_MIN; i++) {
+		char blob[64];
+		snprintf(blob, sizeof(blob), "event %d of the merge test\n", i);
+		assert_int_equal(audit_packw_add(w, GIT_OBJECT_BLOB, blob,
+		                     strlen(blob), &id),
+		    0);
+		assert_int_equal(audit_packw_write(w, pdir, name), 0);
+		if (i == 0)
+			strcpy(first, name);
+		audit_packw_reset(w);
+	}
+	/* Flip one bit inside the first pack's only entry. */
+	assert_int_equal(run(NULL, 0,
+	                     "cd %s && chmod u+w %s.pack && printf '\\001' | "
+	                     "dd of=%s.pack bs=1 seek=14 conv=notrunc "
+	                     "2>/dev/null",
+	                     pdir, first, first),
+	    0);
+	assert_int_equal(audit_pack_compact(w, pdir), CV_EIO);
+	assert_int_equal(
+	    run(out, sizeof(out), "ls %s | grep -c 'idx$'", pdir), 0);
+	assert_int_equal(atoi(out), AUDIT_PACKS_MIN);
+	/* Without the damaged pack (and one more to reach the threshold). */
+	assert_int_equal(run(NULL, 0, "rm -f %s/%s.*", pdir, first), 0);
+	assert_int_equal(audit_packw_add(w, GIT_OBJECT_BLOB, "x", 1, &id), 0);
+	assert_int_equal(audit_packw_write(w, pdir, NULL), 0);
+	audit_packw_reset(w);
+	assert_int_equal(audit_pack_compact(w, pdir), 0);
+	assert_int_equal(
+	    run(out, sizeof(out), "ls %s | grep -c 'idx$'", pdir), 0);
+	assert_int_equal(atoi(out), 1);
+	assert_int_equal(run(out, sizeof(out),
+	                     "git --git-dir=%s/r.git count-objects -v | "
+	                     "grep in-pack",
+	                     dir),
+	    0);
+	snprintf(name, sizeof(name), "in-pack: %d\n", AUDIT_PACKS_MIN);
+	assert_string_equal(out, name);
+	assert_int_equal(run(NULL, 0,
+	                     "cd %s && git verify-pack *.idx && git "
+	                     "--git-dir=%s/r.git cat-file -e %s",
+	                     pdir, dir, git_oid_tostr_s(&id)),
+	    0);
+	audit_packw_free(w);
+	assert_int_equal(run(NULL, 0, "rm -rf %s", dir), 0);
+}
+
 int
 main(void)
 {
@@ -699,6 +992,10 @@ main(void)
 	    cmocka_unit_test(test_fail_closed),
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_push),
+	    cmocka_unit_test(test_sha1_known_answers),
+	    cmocka_unit_test(test_pack_writer_matches_git),
+	    cmocka_unit_test(test_packs_stock_git),
+	    cmocka_unit_test(test_merge_checks),
 	};
 	int r;
 

@@ -1,0 +1,74 @@
+/*
+ * A git pack written directly: the objects of one audit commit (or of the
+ * packs being merged) deflated into pack version 2 with its version 2
+ * index, both fsynced and renamed into objects/pack. No deltas: every
+ * object is stored whole, so writing needs no search and reading needs no
+ * base. Stock git reads, verifies and repacks the result (see
+ * docs/audit-format.md, "Packs").
+ */
+#ifndef CV_AUDIT_WRITE_H
+#define CV_AUDIT_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <git2.h>
+
+/* "pack-" and 40 hex digits. */
+#define AUDIT_PACK_NAME_MAX 46
+
+struct audit_packw; /* objects gathered for one pack */
+
+/*
+ * A new, empty writer (zlib level LEVEL, 0..9) owned by the caller
+ * (audit_packw_free). Returns 0 or CV_ENOMEM.
+ */
+int audit_packw_new(int level, struct audit_packw **out);
+void audit_packw_free(struct audit_packw *w);
+
+/* Forget every object gathered; the memory is kept for the next pack. */
+void audit_packw_reset(struct audit_packw *w);
+
+/*
+ * Deflate one object of TYPE (commit, tree, blob or tag) holding LEN bytes
+ * of BUF into the pack. *ID receives its git object id. An object already
+ * in the pack is not stored twice. Returns 0, CV_EINVAL (bad type),
+ * CV_ENOMEM, CV_ETOOBIG (the pack would pass 4 GiB).
+ */
+int audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
+    size_t len, git_oid *id);
+
+/*
+ * Copy one whole (undeltified) pack entry of object ID, its type/size
+ * header and zlib stream, LEN bytes at ENTRY, as it stands in another pack;
+ * CRC is its CRC32 from that pack's index, which the caller has checked.
+ * An object already in the pack is not stored twice. Returns 0, CV_EINVAL,
+ * CV_ENOMEM, CV_ETOOBIG.
+ */
+int audit_packw_add_raw(struct audit_packw *w, const git_oid *id,
+    const uint8_t *entry, size_t len, uint32_t crc);
+
+/* Number of objects and bytes of deflated data gathered so far. */
+size_t audit_packw_count(const struct audit_packw *w);
+size_t audit_packw_bytes(const struct audit_packw *w);
+
+/*
+ * Lay out the pack and its index in memory: *PACK (PLEN bytes) and *IDX
+ * (ILEN bytes) are malloc'd and owned by the caller; CHECKSUM receives
+ * the pack's trailing SHA-1 (which names it). At least one object must
+ * have been added. Returns 0, CV_EINVAL, CV_ENOMEM.
+ */
+int audit_packw_build(struct audit_packw *w, uint8_t **pack, size_t *plen,
+    uint8_t **idx, size_t *ilen, uint8_t checksum[static 20]);
+
+/*
+ * Write the pack durably into PACKDIR (objects/pack of a repository):
+ * pack and index go to temporary files, both are fsynced, then renamed to
+ * pack-<checksum>.pack and, last, pack-<checksum>.idx (so a reader that
+ * sees the index finds its pack), and PACKDIR is fsynced. NAME (may be
+ * NULL) receives "pack-<checksum>". On failure no new pack is visible.
+ * Returns 0, CV_EINVAL (nothing added), CV_ENOMEM, CV_EIO.
+ */
+int audit_packw_write(struct audit_packw *w, const char *packdir, char *name);
+
+#endif
