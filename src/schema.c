@@ -1,6 +1,7 @@
 /*
- * Record schemas: the loader for forms/<type>.json, the validator, and the
- * class-driven views (classification, redaction, derived fields, labels).
+ * Record schemas: the loader for forms/<type>.json and the validator. The
+ * class-driven views (classification, redaction, derived fields, labels) are
+ * in schema_view.c; the types both share are in schema_int.h.
  *
  * A definition is compiled into a tree of struct field whose strings are
  * borrowed from the parsed definition, which the schema keeps alive and never
@@ -16,72 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "casevault.h"
 #include "classes.h"
 #include "schema.h"
+#include "schema_int.h"
 #include "util.h"
 
-enum ftype {
-	T_STRING,
-	T_INTEGER,
-	T_BOOLEAN,
-	T_DATE,
-	T_ENUM,
-	T_ARRAY,
-	T_OBJECT
-};
-enum fformat { F_NONE, F_NIK, F_PHONE };
-enum fderived { D_NONE, D_AGE, D_CHILD };
-
-#define NAME_MAX_LEN   64
 #define STRING_DEFAULT 256
 #define ITEMS_DEFAULT  100
 /* A date is "in the future" only once it has begun in every time zone. */
 #define LATEST_ZONE_MS (14ULL * 3600 * 1000)
-
-struct enumval {
-	const char *key, *en, *id;
-	const char *only_field; /* sibling that must equal only_value */
-	const json_t *only_value;
-};
-
-struct field {
-	const char *name; /* NULL for array items */
-	enum ftype type;
-	int cls;           /* own or inherited class; -1 for none */
-	cv_classmask mask; /* classes of the subtree */
-	int required, multiline, unique, not_future;
-	json_int_t min, max; /* characters, value or items by type */
-	enum fformat format;
-	enum fderived derived;
-	const char *from;        /* derived: sibling date */
-	const char *not_before;  /* date: sibling date */
-	const char *req_field;   /* required_if: sibling ... */
-	const json_t *req_value; /* ... equal to this */
-	struct enumval *vals;
-	size_t nvals;
-	struct field *items;
-	struct field *fields;
-	size_t nfields;
-};
-
-struct cv_schema {
-	json_t *def;
-	const char *type;
-	unsigned version;
-	struct field root;
-};
-
-struct ctx {
-	char *err;
-	size_t errlen;
-	char path[512];
-	size_t plen;
-	size_t count;
-	uint64_t now;
-};
 
 static const char *const type_names[] = {
     "string",
@@ -112,8 +58,8 @@ static const char *const type_attrs[][6] = {
     [T_OBJECT] = {"fields"},
 };
 
-static size_t
-path_push(struct ctx *c, const char *name)
+size_t
+schema_path_push(struct ctx *c, const char *name)
 {
 	size_t old = c->plen;
 	int n;
@@ -135,8 +81,8 @@ path_index(struct ctx *c, size_t i)
 	return old;
 }
 
-static void
-path_pop(struct ctx *c, size_t old)
+void
+schema_path_pop(struct ctx *c, size_t old)
 {
 	c->plen = old;
 	c->path[old] = '\0';
@@ -176,8 +122,8 @@ in_list(const char *key, const char *const *list, size_t n)
 	return 0;
 }
 
-static const struct field *
-find_field(const struct field *obj, const char *name)
+const struct field *
+schema_find_field(const struct field *obj, const char *name)
 {
 	size_t i;
 
@@ -185,13 +131,6 @@ find_field(const struct field *obj, const char *name)
 		if (strcmp(obj->fields[i].name, name) == 0)
 			return &obj->fields[i];
 	return NULL;
-}
-
-static int
-is_leaf(const struct field *f)
-{
-	return f->type != T_OBJECT &&
-	    !(f->type == T_ARRAY && f->items->type == T_OBJECT);
 }
 
 static void
@@ -340,7 +279,7 @@ load_object(
 	if (f->fields == NULL)
 		return CV_ENOMEM;
 	json_object_foreach ((json_t *)fields, k, v) {
-		old = path_push(c, k);
+		old = schema_path_push(c, k);
 		if (!name_ok(k))
 			return fail(c, CV_ESCHEMA,
 			    "field names are [a-z][a-z0-9_]*, up to 64");
@@ -350,7 +289,7 @@ load_object(
 		    0)
 			return r;
 		f->mask |= f->fields[i - 1].mask;
-		path_pop(c, old);
+		schema_path_pop(c, old);
 	}
 	return check_siblings(c, f);
 }
@@ -506,7 +445,7 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 static int
 sibling_ok(const struct field *obj, const char *name, enum ftype want)
 {
-	const struct field *s = find_field(obj, name);
+	const struct field *s = schema_find_field(obj, name);
 
 	return s != NULL && s->type == want && s->derived == D_NONE;
 }
@@ -515,7 +454,7 @@ sibling_ok(const struct field *obj, const char *name, enum ftype want)
 static int
 cond_ok(const struct field *obj, const char *name, const json_t *v)
 {
-	const struct field *s = find_field(obj, name);
+	const struct field *s = schema_find_field(obj, name);
 	size_t i;
 
 	if (s == NULL)
@@ -539,7 +478,7 @@ check_siblings(struct ctx *c, struct field *obj)
 
 	for (i = 0; i < obj->nfields && r == 0; i++) {
 		f = &obj->fields[i];
-		old = path_push(c, f->name);
+		old = schema_path_push(c, f->name);
 		if (f->req_field != NULL &&
 		    !cond_ok(obj, f->req_field, f->req_value))
 			r = fail(c, CV_ESCHEMA,
@@ -560,7 +499,7 @@ check_siblings(struct ctx *c, struct field *obj)
 				    "only_if names no "
 				    "such enum or boolean sibling value");
 		if (r == 0)
-			path_pop(c, old);
+			schema_path_pop(c, old);
 	}
 	return r;
 }
@@ -675,8 +614,8 @@ days_in(int m, int y)
 }
 
 /* "YYYY-MM-DD" exactly, a real calendar date. */
-static int
-date_parse(const char *s, int *y, int *m, int *d, uint64_t *ms)
+int
+schema_date_parse(const char *s, int *y, int *m, int *d, uint64_t *ms)
 {
 	if (strlen(s) != 10 || cv_parse_time(s, ms) != 0)
 		return -1;
@@ -804,7 +743,8 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 		return 0;
 	case T_DATE:
 		if (!json_is_string(v) ||
-		    date_parse(json_string_value(v), &y, &m, &d, &ms) != 0)
+		    schema_date_parse(json_string_value(v), &y, &m, &d, &ms) !=
+		        0)
 			return fail(c, CV_ESCHEMA, "must be a date YYYY-MM-DD");
 		if (f->not_future && ms > c->now + LATEST_ZONE_MS)
 			return fail(c, CV_ESCHEMA, "must not be in the future");
@@ -836,7 +776,7 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 				        json_array_get(v, i)))
 					return fail(c, CV_ESCHEMA,
 					    "repeats an earlier item");
-			path_pop(c, old);
+			schema_path_pop(c, old);
 		}
 		return 0;
 	case T_OBJECT:
@@ -859,8 +799,9 @@ validate_cross(
 
 	if (f->not_before != NULL &&
 	    json_is_string(sib = json_object_get(obj, f->not_before)) &&
-	    date_parse(json_string_value(sib), &y, &m, &d, &a) == 0 &&
-	    date_parse(json_string_value(v), &y, &m, &d, &b) == 0 && b < a) {
+	    schema_date_parse(json_string_value(sib), &y, &m, &d, &a) == 0 &&
+	    schema_date_parse(json_string_value(v), &y, &m, &d, &b) == 0 &&
+	    b < a) {
 		char rule[96];
 
 		snprintf(
@@ -898,18 +839,18 @@ validate_object(struct ctx *c, const struct field *obj, const json_t *v)
 	int r;
 
 	json_object_foreach ((json_t *)v, k, x) {
-		f = find_field(obj, k);
+		f = schema_find_field(obj, k);
 		if (f == NULL)
 			return fail(c, CV_ESCHEMA, "unknown field");
 		if (f->derived != D_NONE) {
-			old = path_push(c, k);
+			old = schema_path_push(c, k);
 			return fail(c, CV_ESCHEMA,
 			    "derived from other fields, not entered");
 		}
 	}
 	for (i = 0; i < obj->nfields; i++) {
 		f = &obj->fields[i];
-		old = path_push(c, f->name);
+		old = schema_path_push(c, f->name);
 		if ((val = json_object_get(v, f->name)) == NULL) {
 			if (f->required)
 				return fail(c, CV_ESCHEMA, "required");
@@ -930,7 +871,7 @@ validate_object(struct ctx *c, const struct field *obj, const json_t *v)
 		} else if ((r = validate_value(c, f, val)) != 0 ||
 		    (r = validate_cross(c, f, v, val)) != 0)
 			return r;
-		path_pop(c, old);
+		schema_path_pop(c, old);
 	}
 	return 0;
 }
@@ -948,334 +889,4 @@ cv_schema_validate(const struct cv_schema *s, const json_t *record,
 	if (!json_is_object(record))
 		return fail(&c, CV_ESCHEMA, "must be an object");
 	return validate_object(&c, &s->root, record);
-}
-
-/* --- classification, redaction, derived views --------------------------- */
-
-static cv_classmask
-classes_object(const struct field *obj, const json_t *v)
-{
-	const struct field *f;
-	cv_classmask m = 0;
-	const char *k;
-	json_t *x;
-	size_t i;
-
-	json_object_foreach ((json_t *)v, k, x) {
-		if ((f = find_field(obj, k)) == NULL)
-			m |= CV_CLASS_ALL; /* unclassified: fail closed */
-		else if (is_leaf(f))
-			m |= f->mask;
-		else if (f->type == T_OBJECT && json_is_object(x))
-			m |= classes_object(f, x);
-		else if (f->type == T_ARRAY && json_is_array(x))
-			for (i = 0; i < json_array_size(x); i++)
-				m |= json_is_object(json_array_get(x, i))
-				    ? classes_object(
-				          f->items, json_array_get(x, i))
-				    : f->items->mask;
-		else
-			m |= f->mask;
-	}
-	return m;
-}
-
-cv_classmask
-cv_schema_classes(const struct cv_schema *s, const json_t *record)
-{
-	if (s == NULL || !json_is_object(record))
-		return 0;
-	return classes_object(&s->root, record);
-}
-
-static int redact_object(const struct field *obj, const json_t *v,
-    cv_classmask allowed, cv_classmask *withheld, json_t **out);
-
-static int
-redact_array(const struct field *f, const json_t *v, cv_classmask allowed,
-    cv_classmask *withheld, json_t **out)
-{
-	json_t *a, *e;
-	size_t i;
-	int r;
-
-	if ((a = json_array()) == NULL)
-		return CV_ENOMEM;
-	for (i = 0; i < json_array_size(v); i++) {
-		if (!json_is_object(json_array_get(v, i))) {
-			*withheld |= f->items->mask;
-			continue;
-		}
-		if ((r = redact_object(f->items, json_array_get(v, i), allowed,
-		         withheld, &e)) != 0) {
-			json_decref(a);
-			return r;
-		}
-		if (json_object_size(e) == 0)
-			json_decref(e);
-		else if (json_array_append_new(a, e) != 0) {
-			json_decref(a);
-			return CV_ENOMEM;
-		}
-	}
-	*out = a;
-	return 0;
-}
-
-/* Deny by default: a value is copied only when its field's class allows. */
-static int
-redact_object(const struct field *obj, const json_t *v, cv_classmask allowed,
-    cv_classmask *withheld, json_t **out)
-{
-	const struct field *f;
-	json_t *o, *x, *sub;
-	const char *k;
-	int r = CV_ENOMEM;
-
-	*out = NULL;
-	if ((o = json_object()) == NULL)
-		return CV_ENOMEM;
-	json_object_foreach ((json_t *)v, k, x) {
-		sub = NULL;
-		if ((f = find_field(obj, k)) == NULL)
-			continue;
-		if (is_leaf(f)) {
-			if ((f->mask & allowed) == 0) {
-				*withheld |= f->mask;
-				continue;
-			}
-			if ((sub = json_deep_copy(x)) == NULL)
-				goto out;
-		} else if (f->type == T_OBJECT && json_is_object(x)) {
-			if ((r = redact_object(
-			         f, x, allowed, withheld, &sub)) != 0)
-				goto out;
-		} else if (f->type == T_ARRAY && json_is_array(x)) {
-			if ((r = redact_array(f, x, allowed, withheld, &sub)) !=
-			    0)
-				goto out;
-		} else {
-			*withheld |= f->mask;
-			continue;
-		}
-		r = CV_ENOMEM;
-		if ((json_is_object(sub) && json_object_size(sub) == 0 &&
-		        json_object_size(x) > 0) ||
-		    (json_is_array(sub) && json_array_size(sub) == 0 &&
-		        json_array_size(x) > 0 && !is_leaf(f))) {
-			json_decref(sub);
-			continue;
-		}
-		if (json_object_set_new(o, k, sub) != 0) /* transferred */
-			goto out;
-	}
-	*out = o;
-	o = NULL;
-	r = 0;
-out:
-	json_decref(o);
-	return r;
-}
-
-int
-cv_schema_redact(const struct cv_schema *s, const json_t *record,
-    cv_classmask allowed, json_t **out, cv_classmask *withheld)
-{
-	cv_classmask w = 0;
-	int r;
-
-	if (out != NULL)
-		*out = NULL;
-	if (withheld != NULL)
-		*withheld = 0;
-	if (s == NULL || out == NULL || !json_is_object(record))
-		return CV_EINVAL;
-	if ((r = redact_object(&s->root, record, allowed, &w, out)) != 0)
-		return r;
-	if (withheld != NULL)
-		*withheld = w;
-	return 0;
-}
-
-/*
- * Completed years from the date string BIRTH to the UTC calendar date of
- * NOW; -1 when BIRTH is malformed or after NOW. The UTC date lags local
- * time in Indonesia (UTC+7..+9) by a few hours at most, so on a birthday
- * the age turns over a little late, never early: a child is not treated
- * as an adult before the day has begun everywhere.
- */
-static int
-age_years(const char *birth, uint64_t now)
-{
-	uint64_t ms;
-	struct tm tm;
-	time_t t = (time_t)(now / 1000);
-	int y, m, d, age;
-
-	if (birth == NULL || date_parse(birth, &y, &m, &d, &ms) != 0 ||
-	    ms > now || gmtime_r(&t, &tm) == NULL)
-		return -1;
-	age = tm.tm_year + 1900 - y;
-	if (tm.tm_mon + 1 < m || (tm.tm_mon + 1 == m && tm.tm_mday < d))
-		age--;
-	return age < 0 ? -1 : age;
-}
-
-static int
-derive_object(const struct field *obj, json_t *v, uint64_t now)
-{
-	const struct field *f;
-	json_t *x, *val;
-	size_t i, j;
-	int age;
-
-	for (i = 0; i < obj->nfields; i++) {
-		f = &obj->fields[i];
-		x = json_object_get(v, f->name);
-		if (f->derived != D_NONE) {
-			age = age_years(
-			    json_string_value(json_object_get(v, f->from)),
-			    now);
-			if (age < 0) {
-				json_object_del(v, f->name);
-				continue;
-			}
-			val = f->derived == D_AGE ? json_integer(age)
-			                          : json_boolean(age < 18);
-			if (json_object_set_new(v, f->name, val) != 0)
-				return CV_ENOMEM;
-		} else if (f->type == T_OBJECT && json_is_object(x)) {
-			if (derive_object(f, x, now) != 0)
-				return CV_ENOMEM;
-		} else if (f->type == T_ARRAY && f->items->type == T_OBJECT &&
-		    json_is_array(x)) {
-			for (j = 0; j < json_array_size(x); j++)
-				if (json_is_object(json_array_get(x, j)) &&
-				    derive_object(f->items,
-				        json_array_get(x, j), now) != 0)
-					return CV_ENOMEM;
-		}
-	}
-	return 0;
-}
-
-int
-cv_schema_derive(
-    const struct cv_schema *s, const json_t *record, uint64_t now, json_t **out)
-{
-	json_t *copy;
-
-	if (out != NULL)
-		*out = NULL;
-	if (s == NULL || out == NULL || !json_is_object(record))
-		return CV_EINVAL;
-	if ((copy = json_deep_copy(record)) == NULL)
-		return CV_ENOMEM;
-	if (derive_object(&s->root, copy, now) != 0) {
-		json_decref(copy);
-		return CV_ENOMEM;
-	}
-	*out = copy;
-	return 0;
-}
-
-const char *
-cv_schema_label(const struct cv_schema *s, const char *path, const char *key,
-    const char *lang)
-{
-	const struct field *f;
-	char seg[NAME_MAX_LEN + 3];
-	const char *p, *dot;
-	size_t n, i;
-	int id;
-
-	if (s == NULL || path == NULL || key == NULL || lang == NULL)
-		return NULL;
-	if (strcmp(lang, "id") != 0 && strcmp(lang, "en") != 0)
-		return NULL;
-	id = lang[0] == 'i';
-	f = &s->root;
-	for (p = path;; p = dot + 1) {
-		dot = strchr(p, '.');
-		n = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		if (n >= 2 && p[n - 2] == '[' && p[n - 1] == ']')
-			n -= 2;
-		if (n == 0 || n >= sizeof(seg))
-			return NULL;
-		memcpy(seg, p, n);
-		seg[n] = '\0';
-		if (f->type == T_ARRAY)
-			f = f->items;
-		if (f->type != T_OBJECT || (f = find_field(f, seg)) == NULL)
-			return NULL;
-		if (dot == NULL)
-			break;
-	}
-	if (f->type == T_ARRAY)
-		f = f->items;
-	for (i = 0; i < f->nvals; i++)
-		if (strcmp(f->vals[i].key, key) == 0)
-			return id ? f->vals[i].id : f->vals[i].en;
-	return NULL;
-}
-
-static int
-foreach_object(struct ctx *c, const struct field *obj,
-    int (*cb)(const char *, int, void *), void *arg)
-{
-	const struct field *f;
-	size_t i, old;
-	int r;
-
-	for (i = 0; i < obj->nfields; i++) {
-		f = &obj->fields[i];
-		old = path_push(c, f->name);
-		if (is_leaf(f))
-			r = cb(c->path, f->cls, arg);
-		else if (f->type == T_OBJECT)
-			r = foreach_object(c, f, cb, arg);
-		else {
-			snprintf(
-			    c->path + c->plen, sizeof(c->path) - c->plen, "[]");
-			c->plen = strnlen(c->path, sizeof(c->path) - 1);
-			r = foreach_object(c, f->items, cb, arg);
-		}
-		path_pop(c, old);
-		if (r != 0)
-			return r;
-	}
-	return 0;
-}
-
-int
-cv_schema_foreach_field(const struct cv_schema *s,
-    int (*cb)(const char *path, int cls, void *arg), void *arg)
-{
-	struct ctx c = {0};
-
-	if (s == NULL || cb == NULL)
-		return CV_EINVAL;
-	return foreach_object(&c, &s->root, cb, arg);
-}
-
-int
-cv_schema_child(const json_t *intake, uint64_t now)
-{
-	const json_t *b;
-	int age;
-
-	b = json_object_get(json_object_get(intake, "survivor"), "birth_date");
-	if ((age = age_years(json_string_value(b), now)) < 0)
-		return CV_EINVAL;
-	return age < 18;
-}
-
-const json_t *
-cv_schema_perpetrators(const json_t *intake)
-{
-	const json_t *p;
-
-	p = json_object_get(
-	    json_object_get(intake, "incident"), "perpetrators");
-	return json_is_array(p) ? p : NULL;
 }
