@@ -101,6 +101,9 @@ void cv_session_close(struct cv_session *s);
 const char *cv_session_user(const struct cv_session *s);
 const char *cv_session_role(const struct cv_session *s);
 
+/* 1 if ROLE is one of DESIGN.md's roles (counselor ... admin), else 0. */
+int cv_role_valid(const char *role);
+
 /* Users (admin only). Roles are the names in DESIGN.md. */
 int cv_user_add(struct cv_session *s, const char *name, const char *role,
     int trained, const char *pass, size_t passlen);

@@ -82,13 +82,7 @@ case_begin(struct cv_session *s, const char *case_id, int rdonly, MDB_txn **txn,
 	*meta = NULL;
 	if ((r = cv_txn_begin(s->st, rdonly, txn)) != 0)
 		return r;
-	if ((r = cv_case_load(*txn, s, case_id, meta)) == 0 &&
-	    json_is_true(json_object_get(*meta, "erased"))) {
-		json_decref(*meta);
-		*meta = NULL;
-		r = CV_ENOTFOUND;
-	}
-	if (r != 0) {
+	if ((r = cv_case_load_live(*txn, s, case_id, meta)) != 0) {
 		mdb_txn_abort(*txn);
 		*txn = NULL;
 	}
@@ -396,13 +390,8 @@ indexed(struct cv_session *s, MDB_txn *txn, const char *id, char kind,
 		return CV_ENOTFOUND;
 	if ((r = cv_casedata_lookup(txn, s, id, case_id)) != 0)
 		return r;
-	if ((r = cv_case_load(txn, s, case_id, meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, meta)) != 0)
 		return r;
-	if (json_is_true(json_object_get(*meta, "erased"))) {
-		json_decref(*meta);
-		*meta = NULL;
-		return CV_ENOTFOUND;
-	}
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
 	    (r = cv_casedata_get(txn, s, case_id, kind, id, key, obj)) != 0) {
 		json_decref(*meta);

@@ -151,9 +151,9 @@ cv_casekey_put(MDB_txn *txn, struct cv_session *s, const char *id,
 
 /* ---- commands ---- */
 
-/* Load a case for an operation: it must exist and not be erased. */
-static int
-case_for(MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta)
+int
+cv_case_load_live(
+    MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta)
 {
 	int r;
 
@@ -261,7 +261,7 @@ cv_case_list(struct cv_session *s, json_t **out)
 			continue;
 		memcpy(id, k.mv_data, CV_CASE_ID_LEN);
 		id[CV_CASE_ID_LEN] = '\0';
-		if (case_for(txn, s, id, &meta) != 0)
+		if (cv_case_load_live(txn, s, id, &meta) != 0)
 			continue;
 		if (cv_gate_decide_only(
 		        s, txn, "read", id, meta, CV_CLASS_CASE_ADMIN))
@@ -318,7 +318,7 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
 		return r;
-	if ((r = case_for(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
@@ -362,7 +362,7 @@ cv_case_assign(
 
 	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
 		return r;
-	if ((r = case_for(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
 	if ((r = cv_user_get(txn, s->st, user, &u)) != 0)
 		goto out;
@@ -416,7 +416,7 @@ cv_case_close(struct cv_session *s, const char *case_id)
 
 	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
 		return r;
-	if ((r = case_for(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
 	if (strcmp(json_string_value(json_object_get(meta, "status")),
 	        "closed") == 0) {

@@ -21,6 +21,10 @@ struct cv_session;
  */
 int cv_case_load(
     MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta);
+/* As cv_case_load, for a case that must be live: an erased case is
+ * CV_ENOTFOUND, like an unknown one. */
+int cv_case_load_live(
+    MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta);
 int cv_case_save(
     MDB_txn *txn, struct cv_session *s, const char *id, const json_t *meta);
 

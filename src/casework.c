@@ -34,22 +34,6 @@ today(char out[static 11])
 	out[10] = '\0';
 }
 
-/* Load a case that exists and is not erased. */
-static int
-live_case(MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta)
-{
-	int r;
-
-	if ((r = cv_case_load(txn, s, id, meta)) != 0)
-		return r;
-	if (json_is_true(json_object_get(*meta, "erased"))) {
-		json_decref(*meta);
-		*meta = NULL;
-		return CV_ENOTFOUND;
-	}
-	return 0;
-}
-
 /* The latest version of each record of TYPE, by header only. */
 struct ids_ctx {
 	const char *type; /* NULL: every type */
@@ -146,7 +130,7 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
 		return r;
-	if ((r = live_case(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
 	/*
 	 * Asking for the notes is asking for counseling_note as a whole: a
@@ -295,7 +279,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 		reason = NULL;
 	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
 		return r;
-	if ((r = live_case(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
 	q.meta = peek.meta = meta;
 	/*

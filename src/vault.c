@@ -24,6 +24,7 @@
 #include "casevault.h"
 #include "crypto.h"
 #include "passphrase.h"
+#include "policy.h"
 #include "policy_store.h"
 #include "store.h"
 #include "util.h"
@@ -36,25 +37,10 @@
 #define BACKOFF_FREE    2   /* failures before the back-off starts */
 #define BACKOFF_MAX     900 /* seconds */
 
-static const char *const roles[] = {
-    "counselor",
-    "social_worker",
-    "psychologist",
-    "legal_aid",
-    "supervisor",
-    "auditor",
-    "admin",
-};
-
 int
 cv_role_valid(const char *role)
 {
-	size_t i;
-
-	for (i = 0; i < CV_ARRAY_LEN(roles); i++)
-		if (strcmp(role, roles[i]) == 0)
-			return 1;
-	return 0;
+	return cv_role_parse(role) >= 0;
 }
 
 int

@@ -45,9 +45,6 @@ struct cv_user {
 	char hash[192];
 };
 
-/* The roles of DESIGN.md; 1 if ROLE is one of them. */
-int cv_role_valid(const char *role);
-
 int cv_user_get(
     MDB_txn *txn, struct cv_store *st, const char *name, struct cv_user *u);
 int cv_user_put(MDB_txn *txn, struct cv_store *st, const struct cv_user *u);

@@ -28,12 +28,9 @@ cmd_consent_grant(struct cli *c, int argc, char **argv)
 	    {"by", 0, &by, NULL}, {"relationship", 0, &rel, NULL},
 	    {"assent", 0, NULL, &assent}, {"form", 0, &form, NULL}, {0}};
 	struct cv_session *s;
-	static const char *const roles[] = {"counselor", "social_worker",
-	    "psychologist", "legal_aid", "supervisor", "auditor", "admin"};
 	char id[12], msg[96];
 	const char *p, *q, *kind = "user";
 	json_t *g, *cl;
-	size_t i;
 
 	if ((r = cli_parse(c, argc, argv, o, pos, 1, 1, &n)) != 0)
 		return r;
@@ -50,9 +47,8 @@ cmd_consent_grant(struct cli *c, int argc, char **argv)
 			q = p + strlen(p);
 		json_array_append_new(cl, json_stringn(p, (size_t)(q - p)));
 	}
-	for (i = 0; i < CV_ARRAY_LEN(roles); i++)
-		if (strcmp(to, roles[i]) == 0)
-			kind = "role";
+	if (cv_role_valid(to))
+		kind = "role";
 	g = json_pack("{s:{s:s}, s:o, s:s, s:s, s:s}", "recipient", kind, to,
 	    "classes", cl, "purpose", purpose, "grantor",
 	    by ? "guardian" : "survivor", "form_ref", form);
