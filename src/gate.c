@@ -378,9 +378,10 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	uint8_t key[CV_KEYBYTES];
 	json_t *data = NULL, *view = NULL, *rec;
 	cv_classmask withheld = 0;
-	char *text = NULL, t[25];
+	uint8_t *payload = NULL;
+	char t[25];
 	size_t len = 0;
-	int r;
+	int format, r;
 
 	*out = NULL;
 	if (version == 0 &&
@@ -400,13 +401,11 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	/* Decided and recorded: now, and only now, open the record. */
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0)
 		goto out;
-	if ((r = cv_rec_decrypt(
-	         txn, s, case_id, record, version, key, &text, &len)) != 0)
+	if ((r = cv_rec_decrypt(txn, s, case_id, record, version, key, &payload,
+	         &len, &format)) != 0)
 		goto out;
-	if (cv_json_parse_object(text, len, CV_RECORD_MAX, &data) != 0) {
-		r = CV_ECORRUPT;
+	if ((r = cv_rec_parse(format, payload, len, &data)) != 0)
 		goto out;
-	}
 	if ((r = cv_schema_redact(sc, data, res.allowed, &view, &withheld)) !=
 	    0)
 		goto out;
@@ -425,9 +424,9 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	*out = rec;
 out:
 	sodium_memzero(key, sizeof(key));
-	if (text != NULL) {
-		sodium_memzero(text, len);
-		free(text);
+	if (payload != NULL) {
+		sodium_memzero(payload, len);
+		free(payload);
 	}
 	json_decref(data);
 	json_decref(view);
@@ -515,23 +514,21 @@ static int
 agg_deliver(struct agg_ctx *a)
 {
 	json_t *data = NULL;
-	char *text = NULL;
+	uint8_t *payload = NULL;
 	size_t len = 0;
-	int r;
+	int format, r;
 
 	if (!a->have)
 		return 0;
 	a->have = 0;
 	if ((r = cv_rec_decrypt(a->txn, a->s, a->case_id, a->last_record,
-	         a->last_version, a->key, &text, &len)) != 0)
+	         a->last_version, a->key, &payload, &len, &format)) != 0)
 		return r;
-	if (cv_json_parse_object(text, len, CV_RECORD_MAX, &data) != 0)
-		r = CV_ECORRUPT;
-	else
+	if ((r = cv_rec_parse(format, payload, len, &data)) == 0)
 		r = a->cb(a->case_id, a->meta, a->last_record, a->last_version,
 		    &a->h, data, a->arg);
-	sodium_memzero(text, len);
-	free(text);
+	sodium_memzero(payload, len);
+	free(payload);
 	json_decref(data);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include "casevault.h"
+#include "recenc.h"
 #include "recfmt.h"
 #include "store.h"
 #include "util.h"
@@ -44,7 +45,8 @@ hdr_decode(const uint8_t *b, size_t len, struct cv_rec_hdr *h, size_t *hlen)
 {
 	size_t n;
 
-	if (len < HDR_FIXED || b[0] != CV_REC_FORMAT)
+	if (len < HDR_FIXED ||
+	    (b[0] != CV_REC_FORMAT_JSON && b[0] != CV_REC_FORMAT_CBOR))
 		return CV_ECORRUPT;
 	n = b[1];
 	if (n == 0 || n > CV_NAME_MAX || len < HDR_FIXED + n)
@@ -55,6 +57,7 @@ hdr_decode(const uint8_t *b, size_t len, struct cv_rec_hdr *h, size_t *hlen)
 	h->time = cv_get_be64(b + 6 + n);
 	h->classes = cv_get_be32(b + 14 + n);
 	h->seq = cv_get_be64(b + 18 + n);
+	h->format = b[0];
 	*hlen = HDR_FIXED + n;
 	return 0;
 }
@@ -81,20 +84,21 @@ rec_ad(const struct cv_session *s, const uint8_t key[static CV_REC_KEYLEN],
 int
 cv_rec_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    const uint8_t casekey[static CV_KEYBYTES], const char *text, size_t len)
+    const uint8_t casekey[static CV_KEYBYTES], const uint8_t *payload,
+    size_t len)
 {
 	uint8_t key[CV_REC_KEYLEN], ad[AD_MAX], *val;
 	size_t hlen, adlen;
 	int r;
 
-	if (len > CV_RECORD_MAX)
+	if (len > CV_RECENC_MAX)
 		return CV_ETOOBIG;
 	if ((val = malloc(HDR_MAX + len + CV_SEALOVERHEAD)) == NULL)
 		return CV_ENOMEM;
 	cv_rec_key(key, case_id, record, version);
 	hlen = hdr_encode(h, val);
 	adlen = rec_ad(s, key, val, hlen, ad);
-	cv_seal(casekey, ad, adlen, (const uint8_t *)text, len, val + hlen);
+	cv_seal(casekey, ad, adlen, payload, len, val + hlen);
 	r = cv_put(txn, s->st, CV_DB_RECORDS, key, sizeof(key), val,
 	    hlen + len + CV_SEALOVERHEAD, MDB_NOOVERWRITE);
 	free(val);
@@ -154,37 +158,56 @@ out:
 int
 cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version,
-    const uint8_t casekey[static CV_KEYBYTES], char **text, size_t *len)
+    const uint8_t casekey[static CV_KEYBYTES], uint8_t **payload, size_t *len,
+    int *format)
 {
-	uint8_t key[CV_REC_KEYLEN], ad[AD_MAX];
+	uint8_t key[CV_REC_KEYLEN], ad[AD_MAX], *m;
 	struct cv_rec_hdr h;
-	size_t hlen, adlen, clen;
-	char *m;
+	size_t hlen, adlen, clen, max;
 	MDB_val v;
 	int r;
 
-	*text = NULL;
+	*payload = NULL;
 	*len = 0;
+	*format = 0;
 	cv_rec_key(key, case_id, record, version);
 	if ((r = cv_get(txn, s->st, CV_DB_RECORDS, key, sizeof(key), &v)) != 0)
 		return r;
 	if ((r = hdr_decode(v.mv_data, v.mv_size, &h, &hlen)) != 0)
 		return r;
 	clen = v.mv_size - hlen;
-	if (clen < CV_SEALOVERHEAD || clen - CV_SEALOVERHEAD > CV_RECORD_MAX)
+	max = h.format == CV_REC_FORMAT_JSON ? CV_RECORD_MAX : CV_RECENC_MAX;
+	if (clen < CV_SEALOVERHEAD || clen - CV_SEALOVERHEAD > max)
 		return CV_ECRYPTO;
 	if ((m = malloc(clen - CV_SEALOVERHEAD + 1)) == NULL)
 		return CV_ENOMEM;
 	adlen = rec_ad(s, key, v.mv_data, hlen, ad);
 	if ((r = cv_open(casekey, ad, adlen, (uint8_t *)v.mv_data + hlen, clen,
-	         (uint8_t *)m)) != 0) {
+	         m)) != 0) {
 		free(m);
 		return r;
 	}
 	m[clen - CV_SEALOVERHEAD] = '\0';
-	*text = m;
+	*payload = m;
 	*len = clen - CV_SEALOVERHEAD;
+	*format = h.format;
 	return 0;
+}
+
+int
+cv_rec_parse(int format, const uint8_t *payload, size_t len, json_t **out)
+{
+	*out = NULL;
+	switch (format) {
+	case CV_REC_FORMAT_JSON:
+		return cv_json_parse_object(
+		           (const char *)payload, len, CV_RECORD_MAX, out) == 0
+		    ? 0
+		    : CV_ECORRUPT;
+	case CV_REC_FORMAT_CBOR:
+		return cv_rec_decode(payload, len, out);
+	}
+	return CV_ECORRUPT;
 }
 
 int

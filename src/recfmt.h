@@ -1,7 +1,9 @@
 /*
  * The sealed record format. A record version is stored under the key
  * (case id, record id, version) as a clear header followed by the sealed
- * JSON. The header holds only what the gate must know before it opens
+ * payload, the record's data in the encoding the header's format byte
+ * names: 1, canonical JSON text (still read); 2, CBOR (src/recenc.h), the
+ * one written. The header holds only what the gate must know before it opens
  * anything (type, classes, author, time, audit sequence); the whole header
  * and the key are the associated data of the seal, so neither can be
  * changed, nor the ciphertext moved to another vault, case, record or
@@ -15,14 +17,17 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
 #include <lmdb.h>
 
 #include "casevault.h"
 #include "classes.h"
 #include "crypto.h"
 
-#define CV_REC_FORMAT 1
-#define CV_REC_KEYLEN (CV_CASE_ID_LEN + 8)
+#define CV_REC_FORMAT_JSON 1
+#define CV_REC_FORMAT_CBOR 2
+#define CV_REC_FORMAT      CV_REC_FORMAT_CBOR /* what new versions use */
+#define CV_REC_KEYLEN      (CV_CASE_ID_LEN + 8)
 
 struct cv_session;
 
@@ -32,15 +37,22 @@ struct cv_rec_hdr {
 	uint64_t time;        /* ms, UTC */
 	cv_classmask classes; /* the classes present in the data */
 	uint64_t seq;         /* the audit event of this version */
+	int format;           /* CV_REC_FORMAT_*: set when read, ignored when
+	                         written (always CV_REC_FORMAT) */
 };
 
 void cv_rec_key(uint8_t k[static CV_REC_KEYLEN], const char *case_id,
     uint32_t record, uint32_t version);
 
-/* Seal TEXT (LEN bytes of JSON) under CASEKEY and store it. */
+/*
+ * Seal PAYLOAD (LEN bytes from cv_rec_encode) under CASEKEY and store it
+ * as format CV_REC_FORMAT. CV_ETOOBIG past CV_RECENC_MAX bytes; CV_EEXIST
+ * when the version is there already.
+ */
 int cv_rec_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
-    const uint8_t casekey[static CV_KEYBYTES], const char *text, size_t len);
+    const uint8_t casekey[static CV_KEYBYTES], const uint8_t *payload,
+    size_t len);
 
 /* The header of a version, without opening it. */
 int cv_rec_header(MDB_txn *txn, struct cv_session *s, const char *case_id,
@@ -51,13 +63,22 @@ int cv_rec_latest(MDB_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t *version);
 
 /*
- * Open a version into a new NUL-terminated buffer (*text, freed by the
- * caller after sodium_memzero). CV_ECRYPTO when it was altered or moved.
+ * Open a version into a new buffer (*payload of *len bytes, followed by a
+ * NUL; freed by the caller after sodium_memzero) and give its encoding in
+ * *format (CV_REC_FORMAT_*). CV_ECRYPTO when it was altered or moved.
  * Only the gate calls this.
  */
 int cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version,
-    const uint8_t casekey[static CV_KEYBYTES], char **text, size_t *len);
+    const uint8_t casekey[static CV_KEYBYTES], uint8_t **payload, size_t *len,
+    int *format);
+
+/*
+ * Parse an opened payload of FORMAT into a new JSON object *OUT (owned by
+ * the caller). CV_ECORRUPT when it is not a well-formed object of that
+ * encoding or the format is unknown, CV_ENOMEM.
+ */
+int cv_rec_parse(int format, const uint8_t *payload, size_t len, json_t **out);
 
 /*
  * Call CB for every version of every record of CASE_ID, in key order.

@@ -14,6 +14,7 @@
 #include "casevault.h"
 #include "forms.h"
 #include "gate.h"
+#include "recenc.h"
 #include "recfmt.h"
 #include "record.h"
 #include "schema.h"
@@ -90,7 +91,9 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
 	json_t *meta = NULL;
-	char *text = NULL, err[256];
+	uint8_t *payload = NULL;
+	size_t plen = 0;
+	char err[256];
 	uint32_t latest;
 	int r;
 
@@ -99,8 +102,15 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 		cv_error_set("%s", err);
 		return r;
 	}
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	/* Encoded before the gate, so a record that cannot be stored leaves
+	 * no audit event behind. */
+	if ((r = cv_rec_encode(data, &payload, &plen)) != 0) {
+		if (r == CV_EINVAL)
+			cv_error_set("record: nested too deep or holds a NUL");
 		return r;
+	}
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		goto out;
 	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
 		goto out;
 	if (json_is_true(json_object_get(meta, "erased"))) {
@@ -135,14 +145,10 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	h.time = cv_now_ms();
 	h.classes = q.classes;
 	h.seq = res.seq;
-	if ((text = cv_json_canonical(data)) == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0)
 		goto out;
-	if ((r = cv_rec_put(txn, s, case_id, record, version, &h, key, text,
-	         strlen(text))) != 0)
+	if ((r = cv_rec_put(txn, s, case_id, record, version, &h, key, payload,
+	         plen)) != 0)
 		goto out;
 	if (!amend) {
 		json_object_set_new(
@@ -156,9 +162,9 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	txn = NULL;
 out:
 	sodium_memzero(key, sizeof(key));
-	if (text != NULL) {
-		sodium_memzero(text, strlen(text));
-		free(text);
+	if (payload != NULL) {
+		sodium_memzero(payload, plen);
+		free(payload);
 	}
 	if (txn != NULL)
 		mdb_txn_abort(txn);

@@ -1,0 +1,55 @@
+/*
+ * The binary encoding of a record's data: CBOR (RFC 8949), written
+ * deterministically and read straight into jansson values, without an
+ * intermediate CBOR tree.
+ *
+ * What is written: definite lengths only; the shortest head for every
+ * integer and length; JSON strings as text strings (major type 3); object
+ * keys in the order canonical JSON uses (bytewise on the UTF-8 key); JSON
+ * integers as CBOR integers (major types 0 and 1); reals as float64;
+ * true, false and null as the simple values 20, 21 and 22.
+ *
+ * What is read: exactly that and nothing else. Tags, byte strings,
+ * indefinite lengths, half and single floats, undefined, other simple
+ * values, non-shortest heads, non-string or unsorted or duplicate map keys,
+ * invalid UTF-8 or NUL in a string, integers outside the int64 range, a
+ * top-level value that is not a map, and trailing bytes are all CV_ECORRUPT.
+ */
+#ifndef CV_RECENC_H
+#define CV_RECENC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "casevault.h"
+
+/*
+ * Bounds. A record is validated as at most CV_RECORD_MAX bytes of canonical
+ * JSON; its CBOR form is at most 2.25 times that (a float64 takes 9 bytes
+ * where "0.0," takes 4), so 3 times bounds every valid record. Every JSON
+ * value takes at least one byte, so a valid record has fewer items than
+ * CV_RECORD_MAX.
+ */
+#define CV_RECENC_MAX       (3 * (size_t)CV_RECORD_MAX)
+#define CV_RECENC_ITEMS_MAX ((size_t)CV_RECORD_MAX)
+#define CV_RECENC_DEPTH_MAX 32
+
+/*
+ * Encode DATA (a JSON object) into a new buffer *BUF of *LEN bytes; the
+ * caller wipes it with sodium_memzero and frees it. Returns 0, CV_EINVAL
+ * when DATA is not an object, is nested deeper than CV_RECENC_DEPTH_MAX or
+ * holds a NUL in a string or key, CV_ETOOBIG past CV_RECENC_MAX bytes or
+ * CV_RECENC_ITEMS_MAX items, CV_ENOMEM. On error *BUF is NULL.
+ */
+int cv_rec_encode(const json_t *data, uint8_t **buf, size_t *len);
+
+/*
+ * Decode LEN bytes of BUF (untrusted) into a new JSON object *OUT, owned by
+ * the caller. Returns 0, CV_ECORRUPT on anything outside the encoding above
+ * or beyond its bounds, CV_ENOMEM. On error *OUT is NULL.
+ */
+int cv_rec_decode(const uint8_t *buf, size_t len, json_t **out);
+
+#endif
