@@ -120,20 +120,7 @@ list_human(struct cli *c, const json_t *j)
 static int
 cmd_consent_list(struct cli *c, int argc, char **argv)
 {
-	struct cv_session *s;
-	const char *pos[1];
-	json_t *out;
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = cv_case_consent_list(s, pos[0], &out);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	return cli_out(c, out, list_human);
+	return cli_case_query(c, argc, argv, cv_case_consent_list, list_human);
 }
 
 static int

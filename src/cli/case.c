@@ -142,32 +142,10 @@ case_human(struct cli *c, const json_t *j)
 	cli_casework_print(c, j);
 }
 
-struct show_arg {
-	const char *id;
-	json_t *out;
-};
-
-static int
-do_show(struct cv_session *s, void *arg)
-{
-	struct show_arg *a = arg;
-
-	return cv_case_show(s, a->id, &a->out);
-}
-
 int
 cmd_case_show(struct cli *c, int argc, char **argv)
 {
-	struct show_arg a = {NULL, NULL};
-	const char *pos[1];
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	a.id = pos[0];
-	if ((r = with_session(c, do_show, &a)) != 0)
-		return r;
-	return cli_out(c, a.out, case_human);
+	return cli_case_query(c, argc, argv, cv_case_show, case_human);
 }
 
 struct assign_arg {

@@ -239,20 +239,7 @@ notes_human(struct cli *c, const json_t *j)
 static int
 cmd_note_show(struct cli *c, int argc, char **argv)
 {
-	struct cv_session *s;
-	const char *pos[1];
-	json_t *out;
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = cv_note_show(s, pos[0], &out);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	return cli_out(c, out, notes_human);
+	return cli_case_query(c, argc, argv, cv_note_show, notes_human);
 }
 
 static void

@@ -80,6 +80,14 @@ int cli_fail(struct cli *c, int r);
 /* Print usage of the command and return EXIT_USAGE. */
 int cli_usage(struct cli *c, const char *why);
 
+/*
+ * The whole of a command that takes one CASE and shows what FN returns
+ * for it: parse, log in, call, close, print with HUMAN (or as JSON).
+ */
+int cli_case_query(struct cli *c, int argc, char **argv,
+    int (*fn)(struct cv_session *s, const char *case_id, json_t **out),
+    void (*human)(struct cli *c, const json_t *j));
+
 /* Print J (consumed) as JSON when --json, else call HUMAN on it. */
 int cli_out(
     struct cli *c, json_t *j, void (*human)(struct cli *c, const json_t *j));

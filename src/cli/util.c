@@ -452,3 +452,24 @@ cli_number(const char *s)
 		return 0;
 	return (unsigned)v;
 }
+
+int
+cli_case_query(struct cli *c, int argc, char **argv,
+    int (*fn)(struct cv_session *s, const char *case_id, json_t **out),
+    void (*human)(struct cli *c, const json_t *j))
+{
+	struct cv_session *s;
+	const char *pos[1];
+	json_t *out;
+	int n, r;
+
+	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
+		return r;
+	if ((r = cli_session(c, &s)) != 0)
+		return r;
+	r = fn(s, pos[0], &out);
+	cv_session_close(s);
+	if (r != 0)
+		return cli_fail(c, r);
+	return cli_out(c, out, human);
+}
