@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -981,6 +982,74 @@ test_merge_checks(void **state)
 	assert_int_equal(run(NULL, 0, "rm -rf %s", dir), 0);
 }
 
+/*
+ * The branch moves in place: the loose ref keeps its inode from commit
+ * to commit. A branch packed by `git pack-refs` still moves (through
+ * libgit2), and a ref file that is not the plain 41 bytes, or a symlink,
+ * is refused with nothing changed.
+ */
+static void
+test_ref_in_place(void **state)
+{
+	struct cv_audit_report rep;
+	struct cv_audit *a;
+	struct vault v;
+	struct stat before, after;
+	char p[128], q[160], keep[64];
+	json_t *e = json_pack("{s:s}", "action", "record.read");
+	uint64_t seq;
+	int fd;
+
+	(void)state;
+	vault_new(&v, 2);
+	snprintf(p, sizeof(p), "%s/audit.git/refs/heads/main", v.dir);
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(stat(p, &before), 0);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(stat(p, &after), 0);
+	assert_true(before.st_ino == after.st_ino);
+	assert_int_equal(after.st_size, 41);
+
+	/* Packed by stock git: the loose file is gone, the append works. */
+	assert_int_equal(
+	    run(NULL, 0, "git --git-dir=%s/audit.git pack-refs --all", v.dir),
+	    0);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(seq, 4);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 4);
+
+	/* An extra byte after the id: refused, the file untouched. */
+	assert_int_equal(run(keep, sizeof(keep), "cat %s", p), 0);
+	fd = open(p, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "\n", 1), 1);
+	close(fd);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(run(q, sizeof(q), "cat %s", p), 0);
+	assert_int_equal(strlen(q), 42);
+	assert_memory_equal(q, keep, 41);
+	assert_int_equal(truncate(p, 41), 0);
+
+	/* A symlink in its place: refused. */
+	snprintf(q, sizeof(q), "%s.real", p);
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(symlink(q, p), 0);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(rename(q, p), 0);
+
+	/* Restored, the log goes on without a gap. */
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(seq, 5);
+	cv_audit_close(a);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 5);
+	json_decref(e);
+	vault_free(&v);
+}
+
 int
 main(void)
 {
@@ -996,6 +1065,7 @@ main(void)
 	    cmocka_unit_test(test_pack_writer_matches_git),
 	    cmocka_unit_test(test_packs_stock_git),
 	    cmocka_unit_test(test_merge_checks),
+	    cmocka_unit_test(test_ref_in_place),
 	};
 	int r;
 
