@@ -19,11 +19,28 @@
 #define BLOB_MODE "100644"
 #define ENTRY_MAX (sizeof(BLOB_MODE) + 16 + GIT_OID_RAWSZ)
 
+/*
+ * The nine digits of a seq, d1 d2..d9, name its path e/d1/d2d3/d4d5/d6d7/
+ * d1..d9.json: the e tree (level 0) holds up to 10 directories, levels 1
+ * to 3 and the leaf directories (level 4) up to 100 entries each. UNIT[k]
+ * is the seq step between neighbouring entries of a level-k tree, so a
+ * level-k tree spans UNIT[k] * 100 events.
+ */
+static const uint64_t unit[AUDIT_LEVELS] = {100000000, 1000000, 10000, 100, 1};
+static const int width[AUDIT_LEVELS - 1] = {1, 2, 2, 2};
+
+/* The index within its level-K tree of the entry leading to SEQ. */
+static unsigned
+idx(int k, uint64_t seq)
+{
+	return (unsigned)(seq / unit[k] % AUDIT_FANOUT);
+}
+
 void
 audit_event_path(uint64_t seq, char buf[static 32])
 {
-	snprintf(buf, 32, "e/%03u/%03u/%09" PRIu64 ".json",
-	    (unsigned)(seq / 1000000), (unsigned)(seq / 1000 % 1000), seq);
+	snprintf(buf, 32, "e/%u/%02u/%02u/%02u/%09" PRIu64 ".json", idx(0, seq),
+	    idx(1, seq), idx(2, seq), idx(3, seq), seq);
 }
 
 void
@@ -32,88 +49,74 @@ audit_hex(const uint8_t *p, size_t n, char *out)
 	sodium_bin2hex(out, 2 * n + 1, p, n);
 }
 
+/* An entry's name: the event file at the leaf level, else the digits. */
+static int
+entry_name(int k, uint64_t base, unsigned i, char *buf, size_t size)
+{
+	if (k == AUDIT_LEVELS - 1)
+		return snprintf(buf, size, "%09" PRIu64 ".json", base + i);
+	return snprintf(buf, size, "%0*u", width[k], i);
+}
+
 /*
- * Git sorts tree entries by name (directories as if followed by '/'); the
- * names at each level are fixed-width digits of one kind, so index order is
- * git's order.
+ * Entries FROM..TO of IDS as the level-K tree whose first possible seq is
+ * BASE. Git sorts tree entries by name (directories as if followed by
+ * '/'); the names of one level are fixed-width digits of one kind, so
+ * index order is git's order.
  */
 static int
-put_tree(audit_put_fn put, void *ctx, int leaves, uint64_t base,
-    const git_oid *ids, unsigned from, unsigned to, git_oid *out)
+put_tree(audit_put_fn put, void *ctx, int k, uint64_t base, const git_oid *ids,
+    unsigned from, unsigned to, git_oid *out)
 {
+	uint8_t buf[AUDIT_FANOUT * ENTRY_MAX];
 	size_t len = 0;
-	uint8_t *buf;
 	unsigned i;
-	int n, r;
 
-	if ((buf = malloc((size_t)(to - from + 1) * ENTRY_MAX)) == NULL)
-		return CV_ENOMEM;
 	for (i = from; i <= to; i++) {
-		if (leaves)
-			n = sprintf((char *)buf + len,
-			    BLOB_MODE " %09" PRIu64 ".json", base + i);
-		else
-			n = sprintf((char *)buf + len, DIR_MODE " %03u", i);
-		len += (size_t)n + 1; /* the NUL ends the name */
+		len += (size_t)sprintf((char *)buf + len, "%s ",
+		    k == AUDIT_LEVELS - 1 ? BLOB_MODE : DIR_MODE);
+		len += (size_t)entry_name(
+		           k, base, i, (char *)buf + len, sizeof(buf) - len) +
+		    1; /* the NUL ends the name */
 		memcpy(buf + len, ids[i].id, GIT_OID_RAWSZ);
 		len += GIT_OID_RAWSZ;
 	}
-	r = put(ctx, GIT_OBJECT_TREE, buf, len, out);
-	free(buf);
-	return r;
-}
-
-static unsigned
-cur_a(uint64_t size)
-{
-	return (unsigned)(size / 1000000);
-}
-
-static unsigned
-cur_b(uint64_t size)
-{
-	return (unsigned)(size / 1000 % 1000);
+	return put(ctx, GIT_OBJECT_TREE, buf, len, out);
 }
 
 /* Seq 0 does not exist, so the very first leaf directory starts at 1. */
 static unsigned
-first_c(uint64_t size)
+first(int k, uint64_t size)
 {
-	return size < 1000 ? 1 : 0;
+	return k == AUDIT_LEVELS - 1 && size < AUDIT_FANOUT ? 1 : 0;
 }
 
+/* Write the level-K tree (K >= 1) holding event SIZE into its parent's
+ * entry. */
 static int
-flush_leaf(struct audit_layout *l, audit_put_fn put, void *ctx)
+flush(struct audit_layout *l, int k, audit_put_fn put, void *ctx)
 {
-	uint64_t base = l->size / 1000 * 1000;
+	uint64_t base = l->size / unit[k - 1] * unit[k - 1];
 
-	return put_tree(put, ctx, 1, base, l->leaf, first_c(l->size),
-	    (unsigned)(l->size % 1000), &l->mid[cur_b(l->size)]);
-}
-
-static int
-flush_mid(struct audit_layout *l, audit_put_fn put, void *ctx)
-{
-	return put_tree(
-	    put, ctx, 0, 0, l->mid, 0, cur_b(l->size), &l->e[cur_a(l->size)]);
+	return put_tree(put, ctx, k, base, l->ids[k], first(k, l->size),
+	    idx(k, l->size), &l->ids[k - 1][idx(k - 1, l->size)]);
 }
 
 int
 audit_layout_add(struct audit_layout *l, uint64_t seq, const git_oid *id,
     audit_put_fn put, void *ctx)
 {
-	int r;
+	int k, r;
 
 	if (seq != l->size + 1 || seq > AUDIT_SEQ_MAX)
 		return CV_EINVAL;
-	if (l->size > 0 && seq / 1000 != l->size / 1000) {
-		if ((r = flush_leaf(l, put, ctx)) != 0)
+	/* Each tree that SEQ leaves behind is complete: write it once. */
+	for (k = AUDIT_LEVELS - 1; k >= 1 && l->size > 0 &&
+	     seq / unit[k - 1] != l->size / unit[k - 1];
+	     k--)
+		if ((r = flush(l, k, put, ctx)) != 0)
 			return r;
-		if (seq / 1000000 != l->size / 1000000 &&
-		    (r = flush_mid(l, put, ctx)) != 0)
-			return r;
-	}
-	git_oid_cpy(&l->leaf[seq % 1000], id);
+	git_oid_cpy(&l->ids[AUDIT_LEVELS - 1][idx(AUDIT_LEVELS - 1, seq)], id);
 	l->size = seq;
 	return 0;
 }
@@ -125,13 +128,15 @@ audit_layout_finish(struct audit_layout *l, const git_oid *state_id,
 	uint8_t buf[2 * ENTRY_MAX];
 	git_oid eid;
 	size_t len;
-	int r;
+	int k, r;
 
 	if (l->size == 0)
 		return CV_EINVAL;
-	if ((r = flush_leaf(l, put, ctx)) != 0 ||
-	    (r = flush_mid(l, put, ctx)) != 0 ||
-	    (r = put_tree(put, ctx, 0, 0, l->e, 0, cur_a(l->size), &eid)) != 0)
+	for (k = AUDIT_LEVELS - 1; k >= 1; k--)
+		if ((r = flush(l, k, put, ctx)) != 0)
+			return r;
+	if ((r = put_tree(
+	         put, ctx, 0, 0, l->ids[0], 0, idx(0, l->size), &eid)) != 0)
 		return r;
 	len = (size_t)sprintf((char *)buf, DIR_MODE " e") + 1;
 	memcpy(buf + len, eid.id, GIT_OID_RAWSZ);
@@ -143,11 +148,11 @@ audit_layout_finish(struct audit_layout *l, const git_oid *state_id,
 	return put(ctx, GIT_OBJECT_TREE, buf, len, root);
 }
 
-/* Copy the ids of entries FROM..TO of TREE, which must have exactly those
- * names and no others. */
+/* Copy the ids of entries FROM..TO of the level-K tree T (first possible
+ * seq BASE), which must have exactly those names and no others. */
 static int
-load_level(const git_tree *t, int leaves, uint64_t base, unsigned from,
-    unsigned to, git_oid *ids)
+load_level(const git_tree *t, int k, uint64_t base, unsigned from, unsigned to,
+    git_oid *ids)
 {
 	const git_tree_entry *te;
 	char name[24];
@@ -156,11 +161,7 @@ load_level(const git_tree *t, int leaves, uint64_t base, unsigned from,
 	if (git_tree_entrycount(t) != (size_t)(to - from + 1))
 		return CV_ECORRUPT;
 	for (i = from; i <= to; i++) {
-		if (leaves)
-			snprintf(
-			    name, sizeof(name), "%09" PRIu64 ".json", base + i);
-		else
-			snprintf(name, sizeof(name), "%03u", i);
+		entry_name(k, base, i, name, sizeof(name));
 		te = git_tree_entry_byindex(t, i - from);
 		if (strcmp(git_tree_entry_name(te), name) != 0)
 			return CV_ECORRUPT;
@@ -187,33 +188,33 @@ int
 audit_layout_load(struct audit_layout *l, git_repository *repo,
     const git_tree *root, uint64_t size)
 {
-	git_tree *e = NULL, *mid = NULL, *leaf = NULL;
-	char name[8];
-	int r;
+	git_tree *t[AUDIT_LEVELS] = {NULL};
+	char name[24];
+	int k, r;
 
 	memset(l, 0, sizeof(*l));
 	if (size == 0)
 		return 0;
 	if (size > AUDIT_SEQ_MAX)
 		return CV_ECORRUPT;
-	if ((r = subtree(repo, root, "e", &e)) != 0 ||
-	    (r = load_level(e, 0, 0, 0, cur_a(size), l->e)) != 0)
+	if ((r = subtree(repo, root, "e", &t[0])) != 0)
 		goto out;
-	snprintf(name, sizeof(name), "%03u", cur_a(size));
-	if ((r = subtree(repo, e, name, &mid)) != 0 ||
-	    (r = load_level(mid, 0, 0, 0, cur_b(size), l->mid)) != 0)
-		goto out;
-	snprintf(name, sizeof(name), "%03u", cur_b(size));
-	if ((r = subtree(repo, mid, name, &leaf)) != 0 ||
-	    (r = load_level(leaf, 1, size / 1000 * 1000, first_c(size),
-	         (unsigned)(size % 1000), l->leaf)) != 0)
-		goto out;
+	for (k = 0; k < AUDIT_LEVELS; k++) {
+		uint64_t base = k == 0 ? 0 : size / unit[k - 1] * unit[k - 1];
+		if ((r = load_level(t[k], k, base, first(k, size), idx(k, size),
+		         l->ids[k])) != 0)
+			goto out;
+		if (k == AUDIT_LEVELS - 1)
+			break;
+		entry_name(k, 0, idx(k, size), name, sizeof(name));
+		if ((r = subtree(repo, t[k], name, &t[k + 1])) != 0)
+			goto out;
+	}
 	l->size = size;
 	r = 0;
 out:
-	git_tree_free(leaf);
-	git_tree_free(mid);
-	git_tree_free(e);
+	for (k = 0; k < AUDIT_LEVELS; k++)
+		git_tree_free(t[k]);
 	return r;
 }
 

@@ -19,7 +19,8 @@
 #define AUDIT_NAME      "casevault audit"
 #define AUDIT_EMAIL     "audit@casevault.invalid"
 #define AUDIT_NS        "git"
-#define AUDIT_FANOUT    1000
+#define AUDIT_FANOUT    100
+#define AUDIT_LEVELS    5 /* e, three middle levels, the leaf directory */
 #define AUDIT_SEQ_MAX   UINT64_C(999999999)
 #define AUDIT_BATCH_MAX 512
 #define AUDIT_MSG_MAX   256
@@ -32,19 +33,16 @@ typedef int (*audit_put_fn)(
 
 /*
  * The right edge of the e/ tree of a log of SIZE events: enough to write
- * the next commit's trees without reading the old ones. With a = size /
- * 10^6 and b = size / 1000 % 1000: e[i] is e/iii for i < a, mid[i] is
- * e/aaa/iii for i < b, leaf[c] the blob of the event with seq % 1000 == c
- * in e/aaa/bbb.
+ * the next commit's trees without reading the old ones. ids[k] holds the
+ * entries of the level-k tree on the path to event SIZE (level 0 is e/,
+ * level 4 the leaf directory of event blobs); see audit_layout.c.
  */
 struct audit_layout {
 	uint64_t size;
-	git_oid e[AUDIT_FANOUT];
-	git_oid mid[AUDIT_FANOUT];
-	git_oid leaf[AUDIT_FANOUT];
+	git_oid ids[AUDIT_LEVELS][AUDIT_FANOUT];
 };
 
-/* "e/000/012/000012345.json" for 12345 into BUF (at least 32 bytes). */
+/* "e/0/00/01/23/000012345.json" for 12345 into BUF (at least 32 bytes). */
 void audit_event_path(uint64_t seq, char buf[static 32]);
 
 /* Record event SEQ (= size + 1) with blob ID; may write a finished leaf

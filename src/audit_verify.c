@@ -350,59 +350,63 @@ out:
 	return r;
 }
 
+/* Events of the level-K tree T in path order, which is sequence order;
+ * *SEQ counts them. K is at most AUDIT_LEVELS - 1, so recursion is
+ * bounded. */
+static int
+walk_level(git_repository *repo, const git_tree *t, int k, uint64_t size,
+    uint64_t *seq, int (*cb)(const json_t *, void *), void *arg)
+{
+	const git_tree_entry *te;
+	git_tree *sub = NULL;
+	git_blob *b = NULL;
+	json_t *ev = NULL;
+	uint64_t tm;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < git_tree_entrycount(t) && r == 0; i++) {
+		te = git_tree_entry_byindex(t, i);
+		if (k < AUDIT_LEVELS - 1) {
+			if (git_tree_lookup(
+			        &sub, repo, git_tree_entry_id(te)) != 0)
+				return CV_ECORRUPT;
+			r = walk_level(repo, sub, k + 1, size, seq, cb, arg);
+			git_tree_free(sub);
+			sub = NULL;
+			continue;
+		}
+		if (++*seq > size ||
+		    git_blob_lookup(&b, repo, git_tree_entry_id(te)) != 0 ||
+		    check_event(b, *seq, &tm, &ev) != NULL) {
+			git_blob_free(b);
+			return CV_ECORRUPT;
+		}
+		git_blob_free(b);
+		b = NULL;
+		r = cb(ev, arg);
+		json_decref(ev);
+		ev = NULL;
+	}
+	return r;
+}
+
 /* Walk the tree of HEAD in path order, which is sequence order. */
 static int
 walk_events(git_repository *repo, const git_tree *root, uint64_t size,
     int (*cb)(const json_t *, void *), void *arg)
 {
-	git_tree *e = NULL, *mid = NULL, *leaf = NULL;
 	const git_tree_entry *te;
-	git_blob *b = NULL;
-	size_t i, j, k;
-	uint64_t seq = 0, tm;
-	json_t *ev = NULL;
+	git_tree *e = NULL;
+	uint64_t seq = 0;
 	int r = CV_ECORRUPT;
 
 	if ((te = git_tree_entry_byname(root, "e")) == NULL ||
 	    git_tree_lookup(&e, repo, git_tree_entry_id(te)) != 0)
-		goto out;
-	for (i = 0; i < git_tree_entrycount(e); i++) {
-		te = git_tree_entry_byindex(e, i);
-		if (git_tree_lookup(&mid, repo, git_tree_entry_id(te)) != 0)
-			goto out;
-		for (j = 0; j < git_tree_entrycount(mid); j++) {
-			te = git_tree_entry_byindex(mid, j);
-			if (git_tree_lookup(
-			        &leaf, repo, git_tree_entry_id(te)) != 0)
-				goto out;
-			for (k = 0; k < git_tree_entrycount(leaf); k++) {
-				te = git_tree_entry_byindex(leaf, k);
-				if (++seq > size ||
-				    git_blob_lookup(
-				        &b, repo, git_tree_entry_id(te)) != 0 ||
-				    check_event(b, seq, &tm, &ev) != NULL)
-					goto out;
-				git_blob_free(b);
-				b = NULL;
-				r = cb(ev, arg);
-				json_decref(ev);
-				ev = NULL;
-				if (r != 0)
-					goto out;
-				r = CV_ECORRUPT;
-			}
-			git_tree_free(leaf);
-			leaf = NULL;
-		}
-		git_tree_free(mid);
-		mid = NULL;
-	}
-	r = seq == size ? 0 : CV_ECORRUPT;
-out:
-	json_decref(ev);
-	git_blob_free(b);
-	git_tree_free(leaf);
-	git_tree_free(mid);
+		return CV_ECORRUPT;
+	if ((r = walk_level(repo, e, 0, size, &seq, cb, arg)) == 0 &&
+	    seq != size)
+		r = CV_ECORRUPT;
 	git_tree_free(e);
 	return r;
 }

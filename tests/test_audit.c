@@ -4,6 +4,7 @@
  * own temporary vault directory and runs git/ssh-keygen for real.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include "casevault.h"
 #include "audit.h"
+#include "audit_layout.h"
 #include "audit_pack.h"
 #include "audit_sha1.h"
 #include "audit_write.h"
@@ -244,7 +246,7 @@ test_append_verify_read(void **state)
 	assert_string_equal(out, want);
 	assert_int_equal(run(out, sizeof(out),
 	                     "git --git-dir=%s/audit.git "
-	                     "show main:e/000/000/000000003.json",
+	                     "show main:e/0/00/00/00/000000003.json",
 	                     v.dir),
 	    0);
 	assert_non_null(
@@ -373,7 +375,7 @@ test_tamper_edited_event(void **state)
 	up.action = GIT_TREE_UPDATE_UPSERT;
 	up.id = blob;
 	up.filemode = GIT_FILEMODE_BLOB;
-	up.path = "e/000/000/000000002.json";
+	up.path = "e/0/00/00/00/000000002.json";
 	assert_int_equal(git_tree_create_updated(&nt, r, t, 1, &up), 0);
 	forge(r, &nt, &v.c[3], 1, git_commit_message_raw(head), v.sk, 1);
 	expect_bad(&v, NULL, "Audit-Seq");
@@ -1050,6 +1052,126 @@ test_ref_in_place(void **state)
 	vault_free(&v);
 }
 
+static int
+put_w(void *ctx, git_object_t type, const void *buf, size_t len, git_oid *out)
+{
+	return audit_packw_add(ctx, type, buf, len, out);
+}
+
+static int
+put_hash(
+    void *ctx, git_object_t type, const void *buf, size_t len, git_oid *out)
+{
+	(void)ctx;
+	return git_odb_hash(out, buf, len, type);
+}
+
+/* Add event SEQ (a blob of its number) to L through PUT. */
+static void
+layout_event(struct audit_layout *l, uint64_t seq, audit_put_fn put, void *ctx)
+{
+	char blob[24];
+	git_oid id;
+
+	snprintf(blob, sizeof(blob), "%" PRIu64, seq);
+	assert_int_equal(put(ctx, GIT_OBJECT_BLOB, blob, strlen(blob), &id), 0);
+	assert_int_equal(audit_layout_add(l, seq, &id, put, ctx), 0);
+}
+
+/*
+ * The fan-out layout across leaf (100) and third-level (10 000)
+ * boundaries: at each stop, stock git lists every event at its documented
+ * path in sequence order, and a layout loaded back from the tree continues
+ * exactly as the one that wrote it.
+ */
+static void
+test_layout_boundaries(void **state)
+{
+	static const uint64_t stops[] = {
+	    1, 99, 100, 101, 199, 200, 9999, 10000, 10001, 10100, 10101};
+	struct audit_layout *l, *m, *c;
+	struct audit_packw *w;
+	git_repository *repo;
+	git_tree *t;
+	git_oid sid, root, r1, r2;
+	char dir[] = "/tmp/cv_layout_XXXXXX", pdir[64], hex[41], path[32];
+	FILE *f;
+	uint64_t seq, i;
+	size_t s;
+
+	(void)state;
+	l = calloc(1, sizeof(*l));
+	m = calloc(1, sizeof(*m));
+	c = calloc(1, sizeof(*c));
+	assert_true(l != NULL && m != NULL && c != NULL);
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(git_repository_init(&repo, dir, 1), 0);
+	snprintf(pdir, sizeof(pdir), "%s/objects/pack", dir);
+	assert_int_equal(audit_packw_new(0, &w), 0);
+	for (seq = 1, s = 0; s < CV_ARRAY_LEN(stops); seq++) {
+		layout_event(l, seq, put_w, w);
+		if (seq != stops[s])
+			continue;
+		s++;
+		assert_int_equal(
+		    put_w(w, GIT_OBJECT_BLOB, "state", 5, &sid), 0);
+		assert_int_equal(
+		    audit_layout_finish(l, &sid, put_w, w, &root), 0);
+		assert_int_equal(audit_packw_write(w, pdir, NULL), 0);
+		audit_packw_reset(w);
+
+		/* Loaded back, the layout continues as the original. */
+		assert_int_equal(git_tree_lookup(&t, repo, &root), 0);
+		assert_int_equal(audit_layout_load(m, repo, t, seq), 0);
+		git_tree_free(t);
+		*c = *l;
+		layout_event(c, seq + 1, put_hash, NULL);
+		layout_event(m, seq + 1, put_hash, NULL);
+		assert_int_equal(
+		    audit_layout_finish(c, &sid, put_hash, NULL, &r1), 0);
+		assert_int_equal(
+		    audit_layout_finish(m, &sid, put_hash, NULL, &r2), 0);
+		assert_true(git_oid_equal(&r1, &r2));
+		/* A wrong size does not load. */
+		assert_int_equal(git_tree_lookup(&t, repo, &root), 0);
+		assert_int_not_equal(audit_layout_load(m, repo, t, seq + 1), 0);
+		git_tree_free(t);
+
+		/* Stock git's listing is the documented paths, in order. */
+		snprintf(
+		    path, sizeof(path), "/tmp/cv_layout_%d", (int)getpid());
+		assert_non_null(f = fopen(path, "w"));
+		for (i = 1; i <= seq; i++) {
+			char p[32];
+			audit_event_path(i, p);
+			fprintf(f, "%s\n", p);
+		}
+		fprintf(f, "state.json\n");
+		assert_int_equal(fclose(f), 0);
+		git_oid_tostr(hex, sizeof(hex), &root);
+		assert_int_equal(
+		    run(NULL, 0,
+		        "git --git-dir=%s ls-tree -r --name-only %s"
+		        " | cmp -s - %s",
+		        dir, hex, path),
+		    0);
+		unlink(path);
+	}
+	{
+		char p[32];
+		audit_event_path(12345, p);
+		assert_string_equal(p, "e/0/00/01/23/000012345.json");
+		audit_event_path(AUDIT_SEQ_MAX, p);
+		assert_string_equal(p, "e/9/99/99/99/999999999.json");
+	}
+	audit_packw_free(w);
+	git_repository_free(repo);
+	assert_int_equal(run(NULL, 0, "rm -rf %s", dir), 0);
+	free(c);
+	free(m);
+	free(l);
+}
+
 int
 main(void)
 {
@@ -1065,6 +1187,7 @@ main(void)
 	    cmocka_unit_test(test_pack_writer_matches_git),
 	    cmocka_unit_test(test_packs_stock_git),
 	    cmocka_unit_test(test_merge_checks),
+	    cmocka_unit_test(test_layout_boundaries),
 	    cmocka_unit_test(test_ref_in_place),
 	};
 	int r;
