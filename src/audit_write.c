@@ -36,7 +36,8 @@ struct ent {
 
 struct audit_packw {
 	int level;
-	z_stream z;
+	z_stream z;  /* LEVEL */
+	z_stream z0; /* level 0, below AUDIT_STORE_BELOW bytes */
 	int zinit;
 	uint8_t *arena;
 	size_t alen, acap;
@@ -61,6 +62,11 @@ audit_packw_new(int level, struct audit_packw **out)
 		free(w);
 		return CV_ENOMEM;
 	}
+	if (deflateInit(&w->z0, 0) != Z_OK) {
+		deflateEnd(&w->z);
+		free(w);
+		return CV_ENOMEM;
+	}
 	w->zinit = 1;
 	*out = w;
 	return 0;
@@ -71,8 +77,10 @@ audit_packw_free(struct audit_packw *w)
 {
 	if (w == NULL)
 		return;
-	if (w->zinit)
+	if (w->zinit) {
 		deflateEnd(&w->z);
+		deflateEnd(&w->z0);
+	}
 	free(w->arena);
 	free(w->ents);
 	free(w->set);
@@ -165,6 +173,7 @@ audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
 	struct ent *e;
 	uint32_t *s;
 	uint8_t *h;
+	z_stream *z;
 	size_t hl, bound;
 	uint64_t sz = len;
 	int r;
@@ -187,7 +196,8 @@ audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
 		w->ents = e;
 		w->ecap = cap;
 	}
-	bound = deflateBound(&w->z, (uLong)len);
+	z = len < AUDIT_STORE_BELOW ? &w->z0 : &w->z;
+	bound = deflateBound(z, (uLong)len);
 	if ((r = reserve(w, ENTRY_HDMAX + bound)) != 0)
 		return r;
 	/* Type in bits 4-6 of the first byte, the size little-endian in 4
@@ -200,15 +210,15 @@ audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
 		h[hl] = (uint8_t)(sz & 0x7f);
 		sz >>= 7;
 	}
-	if (deflateReset(&w->z) != Z_OK)
+	if (deflateReset(z) != Z_OK)
 		return CV_ENOMEM;
-	w->z.next_in = (Bytef *)(uintptr_t)buf;
-	w->z.avail_in = (uInt)len;
-	w->z.next_out = h + hl;
-	w->z.avail_out = (uInt)bound;
-	if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
+	z->next_in = (Bytef *)(uintptr_t)buf;
+	z->avail_in = (uInt)len;
+	z->next_out = h + hl;
+	z->avail_out = (uInt)bound;
+	if (deflate(z, Z_FINISH) != Z_STREAM_END)
 		return CV_ENOMEM;
-	hl += bound - w->z.avail_out;
+	hl += bound - z->avail_out;
 	e = &w->ents[w->n];
 	git_oid_cpy(&e->id, id);
 	e->off = 12 + (uint64_t)w->alen;

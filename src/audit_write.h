@@ -20,8 +20,17 @@
 struct audit_packw; /* objects gathered for one pack */
 
 /*
- * A new, empty writer (zlib level LEVEL, 0..9) owned by the caller
- * (audit_packw_free). Returns 0 or CV_ENOMEM.
+ * Objects shorter than this are stored in zlib's stored blocks (level 0):
+ * for an event of a few hundred bytes, deflate's fixed cost (its tables
+ * are reset for every object) is many times its copy, for about a quarter
+ * of its size.
+ */
+#define AUDIT_STORE_BELOW 1024
+
+/*
+ * A new, empty writer (zlib level LEVEL, 0..9, for objects of at least
+ * AUDIT_STORE_BELOW bytes) owned by the caller (audit_packw_free).
+ * Returns 0 or CV_ENOMEM.
  */
 int audit_packw_new(int level, struct audit_packw **out);
 void audit_packw_free(struct audit_packw *w);
