@@ -94,9 +94,18 @@ struct cv_audit {
 	int leading;
 	int gathering; /* the leader waits on arrive */
 
+	/* Pack merging, off the commit path: a thread started at the first
+	 * merge that is due, woken under mu; close merges what is left. */
+	pthread_t hk;
+	pthread_cond_t hk_cv;
+	int hk_started, hk_due, hk_stop;
+	struct audit_packw *hkw; /* the merged pack being built */
+
 	/* Leader only (or under mu with no leader). */
 	int loaded;
 	int stale; /* packs were added since libgit2 last listed them */
+	int committed; /* a commit since the last merge check */
+	int merge_due;
 	unsigned since_compact;
 	struct tstate st;
 	struct tstate next; /* scratch for the commit being built */
@@ -280,6 +289,7 @@ cv_audit_open(const char *vaultdir, const uint8_t *sk, struct cv_audit **out)
 	}
 	pthread_cond_init(&a->cv, NULL);
 	pthread_cond_init(&a->arrive, NULL);
+	pthread_cond_init(&a->hk_cv, NULL);
 	if ((r = cv_path(path, sizeof(path), "%s/audit.git", vaultdir)) != 0)
 		goto fail;
 	r = CV_ENOMEM;
@@ -301,7 +311,8 @@ cv_audit_open(const char *vaultdir, const uint8_t *sk, struct cv_audit **out)
 	if (sk != NULL) {
 		if ((a->sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) ==
 		        NULL ||
-		    audit_packw_new(ZLEVEL, &a->pw) != 0)
+		    audit_packw_new(ZLEVEL, &a->pw) != 0 ||
+		    audit_packw_new(ZLEVEL, &a->hkw) != 0)
 			goto fail;
 		memcpy(a->sk, sk, crypto_sign_SECRETKEYBYTES);
 		sodium_mprotect_readonly(a->sk);
@@ -327,14 +338,80 @@ fail:
 	return r;
 }
 
+/*
+ * Merge packs (audit_pack_compact) if no other merge runs: one merger at a
+ * time across threads and processes, by flock on the pack directory. A
+ * merge needs no writer lock: it only adds a pack holding objects that
+ * are already there and then removes the packs it copied, so a commit
+ * being written meanwhile loses nothing. Housekeeping: a failure changes
+ * nothing and is not reported.
+ */
+static void
+merge_packs(struct cv_audit *a)
+{
+	int fd;
+
+	if ((fd = open(a->packdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		(void)audit_pack_compact(a->hkw, a->packdir);
+	close(fd); /* releases the flock */
+}
+
+static void *
+housekeeper(void *arg)
+{
+	struct cv_audit *a = arg;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->hk_due && !a->hk_stop)
+			pthread_cond_wait(&a->hk_cv, &a->mu);
+		if (!a->hk_due)
+			break;
+		a->hk_due = 0;
+		pthread_mutex_unlock(&a->mu);
+		merge_packs(a);
+		pthread_mutex_lock(&a->mu);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* With a->mu held: have the housekeeper merge packs. If it cannot be
+ * started, the merge waits for cv_audit_close. */
+static void
+merge_soon(struct cv_audit *a)
+{
+	if (!a->hk_started) {
+		if (pthread_create(&a->hk, NULL, housekeeper, a) != 0)
+			return;
+		a->hk_started = 1;
+	}
+	a->hk_due = 1;
+	pthread_cond_signal(&a->hk_cv);
+}
+
 void
 cv_audit_close(struct cv_audit *a)
 {
 	if (a == NULL)
 		return;
+	if (a->hk_started) {
+		pthread_mutex_lock(&a->mu);
+		a->hk_stop = 1;
+		pthread_cond_signal(&a->hk_cv);
+		pthread_mutex_unlock(&a->mu);
+		pthread_join(a->hk, NULL);
+	}
+	/* A process that appends a few events and exits (every command
+	 * line) merges here, once enough packs have gathered. */
+	if (a->committed)
+		merge_packs(a);
 	if (a->sk != NULL)
 		sodium_free(a->sk); /* wipes */
 	audit_packw_free(a->pw);
+	audit_packw_free(a->hkw);
 	git_odb_free(a->odb);
 	git_repository_free(a->repo);
 	free(a->gitdir);
@@ -342,6 +419,7 @@ cv_audit_close(struct cv_audit *a)
 	free(a->refpath);
 	free(a->reflockpath);
 	free(a->packdir);
+	pthread_cond_destroy(&a->hk_cv);
 	pthread_cond_destroy(&a->arrive);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
@@ -597,13 +675,12 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 	git_oid_cpy(&nx->head, &cid);
 	a->st = *nx;
 	r = 0;
-	/* The events are durable; merging packs is housekeeping and its
-	 * failure must not turn a durable append into a refusal. */
+	/* The events are durable. Merging packs is housekeeping, done by
+	 * the housekeeper so that no writer waits for it. */
+	a->committed = 1;
 	if (++a->since_compact >= AUDIT_PACKS_MIN) {
 		a->since_compact = 0;
-		fresh(a);
-		(void)audit_pack_compact(a->pw, a->packdir);
-		a->stale = 1;
+		a->merge_due = 1;
 	}
 out:
 	audit_packw_reset(a->pw);
@@ -747,6 +824,10 @@ cv_audit_append(
 			p->done = 1;
 		}
 		a->leading = 0;
+		if (a->merge_due) {
+			a->merge_due = 0;
+			merge_soon(a);
+		}
 		pthread_cond_broadcast(&a->cv);
 	}
 	pthread_mutex_unlock(&a->mu);

@@ -1053,6 +1053,48 @@ test_ref_in_place(void **state)
 }
 
 static int
+count_packs(const char *dir)
+{
+	char out[64];
+
+	assert_int_equal(
+	    run(out, sizeof(out),
+	        "ls %s/audit.git/objects/pack | grep -c 'pack$'", dir),
+	    0);
+	return atoi(out);
+}
+
+/*
+ * Each command line opens the trail, appends a few events and closes it:
+ * one pack per command. Closing merges them once enough have gathered,
+ * so their number stays bounded and the log still verifies.
+ */
+static void
+test_packs_merged_across_opens(void **state)
+{
+	struct cv_audit_report rep;
+	struct cv_audit *a;
+	struct vault v;
+	json_t *e = json_pack("{s:s}", "action", "record.read");
+	uint64_t seq;
+	int i;
+
+	(void)state;
+	vault_new(&v, 0);
+	for (i = 0; i < 2 * AUDIT_PACKS_MIN; i++) {
+		assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+		assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+		cv_audit_close(a);
+		assert_true(count_packs(v.dir) < AUDIT_PACKS_MIN + 1);
+	}
+	assert_true(count_packs(v.dir) < AUDIT_PACKS_MIN);
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 2 * AUDIT_PACKS_MIN);
+	json_decref(e);
+	vault_free(&v);
+}
+
+static int
 put_w(void *ctx, git_object_t type, const void *buf, size_t len, git_oid *out)
 {
 	return audit_packw_add(ctx, type, buf, len, out);
@@ -1189,6 +1231,7 @@ main(void)
 	    cmocka_unit_test(test_merge_checks),
 	    cmocka_unit_test(test_layout_boundaries),
 	    cmocka_unit_test(test_ref_in_place),
+	    cmocka_unit_test(test_packs_merged_across_opens),
 	};
 	int r;
 
