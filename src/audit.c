@@ -92,7 +92,7 @@ struct cv_audit {
 	size_t queued;
 	size_t last_batch; /* requests in the previous commit */
 	int leading;
-	int gathering; /* the leader waits on arrive */
+	size_t gathering; /* the leader waits on arrive for this many, or 0 */
 
 	/* Pack merging, off the commit path: a thread started at the first
 	 * merge that is due, woken under mu; close merges what is left. */
@@ -761,7 +761,7 @@ gather(struct cv_audit *a)
 		dl.tv_sec++;
 		dl.tv_nsec -= 1000000000L;
 	}
-	a->gathering = 1;
+	a->gathering = want;
 	while (a->queued < want &&
 	    pthread_cond_timedwait(&a->arrive, &a->mu, &dl) == 0)
 		;
@@ -795,7 +795,8 @@ cv_audit_append(
 		a->qhead = &q;
 	a->qtail = &q;
 	a->queued++;
-	if (a->gathering)
+	/* Wake a gathering leader once, when its batch is complete. */
+	if (a->gathering != 0 && a->queued == a->gathering)
 		pthread_cond_signal(&a->arrive);
 	while (!q.done) {
 		if (a->leading) {
