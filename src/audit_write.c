@@ -5,9 +5,10 @@
  *   the entry count, the arena and the SHA-1 of all that.
  * - No object id appears twice (git's index format forbids it).
  * - Nothing becomes visible under a pack-* name before both files are
- *   complete and fsynced; the index, which is what readers look for, is
+ *   complete and durable; the index, which is what readers look for, is
  *   renamed last.
  */
+#define _GNU_SOURCE /* syncfs */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -44,6 +45,8 @@ struct audit_packw {
 	struct ent *ents;
 	size_t n, ecap;
 	uint32_t *set; /* open addressing: index + 1 into ents, 0 free */
+	audit_take_fn take; /* spare files, or NULL */
+	void *take_ctx;
 	size_t setcap; /* a power of two, more than twice n */
 };
 
@@ -391,28 +394,67 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* A temporary file in DIR holding the LEN bytes of the pieces, fsynced
- * and read-only like git's own pack files. */
-static int
-write_tmp(const char *dir, const char *stem, const uint8_t *const *pieces,
-    const size_t *lens, int npieces, char *path, size_t pathsize)
+int
+audit_spare_make(const char *packdir, int *fd, char *path, size_t size)
 {
-	int fd, i, r;
+	int r;
 
-	if ((r = cv_path(path, pathsize, "%s/%sXXXXXX", dir, stem)) != 0)
+	if ((r = cv_path(path, size, "%s/tmp_pack_XXXXXX", packdir)) != 0)
 		return r;
-	if ((fd = mkstemp(path)) == -1) {
+	if ((*fd = mkstemp(path)) == -1) {
 		path[0] = '\0';
 		return CV_EIO;
 	}
+	return 0;
+}
+
+void
+audit_packw_spares(struct audit_packw *w, audit_take_fn take, void *ctx)
+{
+	w->take = take;
+	w->take_ctx = ctx;
+}
+
+/* A temporary file in DIR (a spare if there is one) holding the LEN bytes
+ * of the pieces, read-only like git's own pack files, left open in *FDP
+ * for make_durable. */
+static int
+write_tmp(struct audit_packw *w, const char *dir,
+    const uint8_t *const *pieces, const size_t *lens, int npieces,
+    char *path, size_t pathsize, int *fdp)
+{
+	int fd, i, r;
+
+	if ((w->take == NULL ||
+	        w->take(w->take_ctx, &fd, path, pathsize) != 0) &&
+	    (r = audit_spare_make(dir, &fd, path, pathsize)) != 0)
+		return r;
+	*fdp = fd;
 	r = 0;
 	for (i = 0; i < npieces && r == 0; i++)
 		r = write_all(fd, pieces[i], lens[i]);
-	if (r == 0 && (fchmod(fd, 0444) != 0 || fsync(fd) != 0))
-		r = CV_EIO;
-	if (close(fd) != 0 && r == 0)
+	if (r == 0 && fchmod(fd, 0444) != 0)
 		r = CV_EIO;
 	return r;
+}
+
+/*
+ * Make the pack and index files (contents, sizes, modes) durable with one
+ * flush of the disk's cache: syncfs writes back every dirty inode and
+ * block of the filesystem and then flushes once, where fsync of each file
+ * flushes once per file. Since Linux 5.8 syncfs reports any writeback
+ * error on the filesystem since FD was opened, so an error refuses the
+ * commit even if it was not ours. Where there is no syncfs, each file is
+ * fsynced.
+ */
+static int
+make_durable(int fp, int fi)
+{
+	if (syncfs(fp) == 0)
+		return 0;
+	if (errno != ENOSYS)
+		return CV_EIO;
+	return fsync(fp) == 0 && fsync(fi) == 0 ? 0 : CV_EIO;
 }
 
 int
@@ -423,7 +465,7 @@ audit_packw_write(struct audit_packw *w, const char *packdir, char *name)
 	uint8_t head[12], sum[20], *idx = NULL;
 	const uint8_t *pieces[3];
 	size_t lens[3], ilen = 0, i;
-	int r;
+	int r, pfd = -1, ifd = -1;
 
 	tp[0] = ti[0] = '\0';
 	if (w->n == 0)
@@ -440,14 +482,21 @@ audit_packw_write(struct audit_packw *w, const char *packdir, char *name)
 	lens[1] = w->alen;
 	pieces[2] = sum;
 	lens[2] = sizeof(sum);
-	if ((r = write_tmp(
-	         packdir, "tmp_pack_", pieces, lens, 3, tp, sizeof(tp))) != 0)
+	if ((r = write_tmp(w, packdir, pieces, lens, 3, tp, sizeof(tp),
+	         &pfd)) != 0)
 		goto out;
 	pieces[0] = idx;
 	lens[0] = ilen;
-	if ((r = write_tmp(
-	         packdir, "tmp_idx_", pieces, lens, 1, ti, sizeof(ti))) != 0)
+	if ((r = write_tmp(w, packdir, pieces, lens, 1, ti, sizeof(ti),
+	         &ifd)) != 0 ||
+	    (r = make_durable(pfd, ifd)) != 0)
 		goto out;
+	r = close(pfd) | close(ifd);
+	pfd = ifd = -1;
+	if (r != 0) {
+		r = CV_EIO;
+		goto out;
+	}
 	if ((r = cv_path(fp, sizeof(fp), "%s/pack-%s.pack", packdir, hex)) !=
 	        0 ||
 	    (r = cv_path(fi, sizeof(fi), "%s/pack-%s.idx", packdir, hex)) != 0)
@@ -465,6 +514,10 @@ audit_packw_write(struct audit_packw *w, const char *packdir, char *name)
 		snprintf(name, AUDIT_PACK_NAME_MAX, "pack-%s", hex);
 	r = 0;
 out:
+	if (pfd != -1)
+		close(pfd);
+	if (ifd != -1)
+		close(ifd);
 	if (tp[0] != '\0')
 		unlink(tp);
 	if (ti[0] != '\0')

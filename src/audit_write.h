@@ -71,6 +71,20 @@ int audit_packw_build(struct audit_packw *w, uint8_t **pack, size_t *plen,
     uint8_t **idx, size_t *ilen, uint8_t checksum[static 20]);
 
 /*
+ * Files for packs can be made ahead of time: an empty temporary file in
+ * the pack directory, open for writing. audit_spare_make creates one
+ * (mode 0600, named tmp_pack_* as git's own temporary packs) into *FD and
+ * PATH (SIZE bytes); returns 0 or CV_EIO. A writer given a TAKE function
+ * asks it for a file before creating one; TAKE returns 0 with a spare or
+ * nonzero when it has none. Creating a file can cost a millisecond on a
+ * filesystem that scans recently freed inodes; a spare moves that cost
+ * off the commit's path.
+ */
+typedef int (*audit_take_fn)(void *ctx, int *fd, char *path, size_t size);
+int audit_spare_make(const char *packdir, int *fd, char *path, size_t size);
+void audit_packw_spares(struct audit_packw *w, audit_take_fn take, void *ctx);
+
+/*
  * Write the pack durably into PACKDIR (objects/pack of a repository):
  * pack and index go to temporary files, both are fsynced, then renamed to
  * pack-<checksum>.pack and, last, pack-<checksum>.idx (so a reader that
