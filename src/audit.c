@@ -44,6 +44,7 @@
 
 #define LOCK_FILE     "casevault.lock"
 #define LOCK_WAIT_MS  5000
+#define SPARES        8 /* two files per commit */
 #define PRINCIPAL_MAX 64
 #define ZLEVEL                                                                 \
 	1 /* events and trees: level 1 is ~4x faster than 6                    \
@@ -55,8 +56,16 @@
 #define AUDIT_GATHER_US 1000
 #endif
 
+/*
+ * An event waiting to be committed, serialised by its writer: the
+ * canonical JSON with "seq" and "time" left out, cut where their values
+ * go, so that the leader only copies bytes. text holds pre, mid and post
+ * one after another: pre ends with "\"seq\":", mid runs from the comma
+ * after the number to "\"time\":\"", post from the closing quote on.
+ */
 struct req {
-	json_t *ev; /* owned deep copy */
+	char *text; /* malloc'd */
+	size_t pre, mid, post;
 	unsigned flags;
 	uint64_t seq;
 	int r;
@@ -100,16 +109,23 @@ struct cv_audit {
 	pthread_cond_t hk_cv;
 	int hk_started, hk_due, hk_stop;
 	struct audit_packw *hkw; /* the merged pack being built */
+	/* Spare pack files the housekeeper keeps ready once appends come
+	 * in batches (not for a command that appends a few events). */
+	int spare_fd[SPARES];
+	char *spare_path[SPARES];
+	int nspare, spares_on, hk_refill;
 
 	/* Leader only (or under mu with no leader). */
 	int loaded;
-	int stale; /* packs were added since libgit2 last listed them */
+	int stale;     /* packs were added since libgit2 last listed them */
 	int committed; /* a commit since the last merge check */
 	int merge_due;
 	unsigned since_compact;
 	struct tstate st;
 	struct tstate next; /* scratch for the commit being built */
 };
+
+static int take_spare(void *ctx, int *fd, char *path, size_t size);
 
 static int
 principal_valid(const char *p)
@@ -314,6 +330,7 @@ cv_audit_open(const char *vaultdir, const uint8_t *sk, struct cv_audit **out)
 		    audit_packw_new(ZLEVEL, &a->pw) != 0 ||
 		    audit_packw_new(ZLEVEL, &a->hkw) != 0)
 			goto fail;
+		audit_packw_spares(a->pw, take_spare, a);
 		memcpy(a->sk, sk, crypto_sign_SECRETKEYBYTES);
 		sodium_mprotect_readonly(a->sk);
 	}
@@ -362,11 +379,34 @@ static void *
 housekeeper(void *arg)
 {
 	struct cv_audit *a = arg;
+	char path[4096];
+	int fd;
 
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
-		while (!a->hk_due && !a->hk_stop)
+		while (!a->hk_due && !a->hk_refill && !a->hk_stop)
 			pthread_cond_wait(&a->hk_cv, &a->mu);
+		if (a->hk_refill && !a->hk_stop) {
+			a->hk_refill = 0;
+			while (a->nspare < SPARES) {
+				pthread_mutex_unlock(&a->mu);
+				fd = -1;
+				if (audit_spare_make(a->packdir, &fd, path,
+				        sizeof(path)) != 0) {
+					pthread_mutex_lock(&a->mu);
+					break;
+				}
+				pthread_mutex_lock(&a->mu);
+				if ((a->spare_path[a->nspare] = strdup(path)) ==
+				    NULL) {
+					close(fd);
+					unlink(path);
+					break;
+				}
+				a->spare_fd[a->nspare++] = fd;
+			}
+			continue;
+		}
 		if (!a->hk_due)
 			break;
 		a->hk_due = 0;
@@ -378,17 +418,62 @@ housekeeper(void *arg)
 	return NULL;
 }
 
+/* audit_take_fn for the commit's pack writer: a spare, if one is ready;
+ * asks for more when half are used. */
+static int
+take_spare(void *ctx, int *fd, char *path, size_t size)
+{
+	struct cv_audit *a = ctx;
+	int r = 1;
+
+	pthread_mutex_lock(&a->mu);
+	if (a->nspare > 0 &&
+	    cv_path(path, size, "%s", a->spare_path[a->nspare - 1]) == 0) {
+		a->nspare--;
+		*fd = a->spare_fd[a->nspare];
+		free(a->spare_path[a->nspare]);
+		r = 0;
+	}
+	if (a->spares_on && a->nspare <= SPARES / 2 && a->hk_started) {
+		a->hk_refill = 1;
+		pthread_cond_signal(&a->hk_cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return r;
+}
+
+/* With a->mu held: start the housekeeper if it is not running. */
+static int
+hk_start(struct cv_audit *a)
+{
+	if (!a->hk_started) {
+		if (pthread_create(&a->hk, NULL, housekeeper, a) != 0)
+			return -1;
+		a->hk_started = 1;
+	}
+	return 0;
+}
+
 /* With a->mu held: have the housekeeper merge packs. If it cannot be
  * started, the merge waits for cv_audit_close. */
 static void
 merge_soon(struct cv_audit *a)
 {
-	if (!a->hk_started) {
-		if (pthread_create(&a->hk, NULL, housekeeper, a) != 0)
-			return;
-		a->hk_started = 1;
-	}
+	if (hk_start(a) != 0)
+		return;
 	a->hk_due = 1;
+	pthread_cond_signal(&a->hk_cv);
+}
+
+/* With a->mu held, after a batch of N: once appends arrive in batches,
+ * keep spare files ready. */
+static void
+spares_maybe(struct cv_audit *a, size_t n)
+{
+	if (a->spares_on || n < 2 || hk_start(a) != 0)
+		return;
+	a->spares_on = 1;
+	a->hk_refill = 1;
 	pthread_cond_signal(&a->hk_cv);
 }
 
@@ -408,6 +493,12 @@ cv_audit_close(struct cv_audit *a)
 	 * line) merges here, once enough packs have gathered. */
 	if (a->committed)
 		merge_packs(a);
+	while (a->nspare > 0) {
+		a->nspare--;
+		close(a->spare_fd[a->nspare]);
+		unlink(a->spare_path[a->nspare]);
+		free(a->spare_path[a->nspare]);
+	}
 	if (a->sk != NULL)
 		sodium_free(a->sk); /* wipes */
 	audit_packw_free(a->pw);
@@ -551,6 +642,122 @@ commit_format(const char *hdr, const char *sig, const char *msg, char **out,
 	return 0;
 }
 
+/* Byte order of object keys, as jansson sorts them for canonical JSON. */
+static int
+key_cmp(const char *k, size_t kl, const char *ref)
+{
+	size_t rl = strlen(ref), m = kl < rl ? kl : rl;
+	int c = memcmp(k, ref, m);
+
+	return c != 0 ? c : (kl > rl) - (kl < rl);
+}
+
+/* Append the members of canonical object text O (without its braces) to
+ * the buffer at P, after a comma if SEP; returns the new end. */
+static char *
+members(char *p, const char *o, int sep)
+{
+	size_t n = strlen(o);
+
+	if (n <= 2)
+		return p;
+	if (sep)
+		*p++ = ',';
+	memcpy(p, o + 1, n - 2);
+	return p + n - 2;
+}
+
+/*
+ * Serialise EVENT into Q in the writer's own thread: its keys split
+ * around "seq" and "time" into three objects dumped canonically, joined
+ * around the places of the two values (see struct req). The size is
+ * checked with the widest values the leader can put there, so the leader
+ * never has to refuse an event it has already numbered.
+ */
+static int
+event_prepare(const json_t *event, unsigned flags, struct req *q)
+{
+	json_t *part[3] = {NULL, NULL, NULL};
+	char *dump[3] = {NULL, NULL, NULL}, *p;
+	const char *k;
+	json_t *v;
+	size_t kl, n;
+	int i, r = CV_ENOMEM;
+
+	q->text = NULL;
+	if (!json_is_object(event) || (flags & ~CV_AUDIT_WRITE) != 0)
+		return CV_EINVAL;
+	for (i = 0; i < 3; i++)
+		if ((part[i] = json_object()) == NULL)
+			goto out;
+	json_object_keylen_foreach((json_t *)event, k, kl, v)
+	{
+		int seq = key_cmp(k, kl, "seq"), tm = key_cmp(k, kl, "time");
+		if (seq == 0 || tm == 0 || key_cmp(k, kl, "store_write") == 0) {
+			r = CV_EINVAL;
+			goto out;
+		}
+		i = seq < 0 ? 0 : tm < 0 ? 1 : 2;
+		if (json_object_setn_nocheck(part[i], k, kl, v) != 0)
+			goto out;
+	}
+	if ((flags & CV_AUDIT_WRITE) &&
+	    json_object_set_new(part[1], "store_write", json_true()) != 0)
+		goto out;
+	for (i = 0; i < 3; i++)
+		if ((dump[i] = cv_json_canonical(part[i])) == NULL)
+			goto out;
+	n = strlen(dump[0]) + strlen(dump[1]) + strlen(dump[2]) + 32;
+	if ((q->text = malloc(n)) == NULL)
+		goto out;
+	p = q->text;
+	*p++ = '{';
+	p = members(p, dump[0], 0);
+	if (p > q->text + 1)
+		*p++ = ',';
+	memcpy(p, "\"seq\":", 6);
+	p += 6;
+	q->pre = (size_t)(p - q->text);
+	p = members(p, dump[1], 1);
+	memcpy(p, ",\"time\":\"", 9);
+	p += 9;
+	q->mid = (size_t)(p - q->text) - q->pre;
+	*p++ = '"';
+	p = members(p, dump[2], 1);
+	*p++ = '}';
+	q->post = (size_t)(p - q->text) - q->pre - q->mid;
+	r = 0;
+	/* The widest seq has 9 digits; a time is always 24 characters. */
+	if (q->pre + q->mid + q->post + 9 + 24 > CV_AUDIT_EVENT_MAX) {
+		free(q->text);
+		q->text = NULL;
+		r = CV_ETOOBIG;
+	}
+out:
+	for (i = 0; i < 3; i++) {
+		free(dump[i]);
+		json_decref(part[i]);
+	}
+	return r;
+}
+
+/* The event of Q with SEQ and TIME (24 characters) into BUF, which holds
+ * CV_AUDIT_EVENT_MAX bytes; returns its length. */
+static size_t
+event_text(const struct req *q, uint64_t seq, const char *time, char *buf)
+{
+	size_t n = q->pre;
+
+	memcpy(buf, q->text, q->pre);
+	n += (size_t)sprintf(buf + n, "%" PRIu64, seq);
+	memcpy(buf + n, q->text + q->pre, q->mid);
+	n += q->mid;
+	memcpy(buf + n, time, 24);
+	n += 24;
+	memcpy(buf + n, q->text + q->pre + q->mid, q->post);
+	return n + q->post;
+}
+
 /* Build, sign and durably publish one commit holding the N events of
  * BATCH on top of a->st. On success a->st is the new head. */
 static int
@@ -558,7 +765,8 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 {
 	struct tstate *nx = &a->next;
 	char msg[AUDIT_MSG_MAX], hex[GIT_OID_HEXSZ + 1];
-	char *body = NULL, *sig = NULL, *state = NULL, *content = NULL;
+	char *sig = NULL, *state = NULL, *content = NULL;
+	char ebuf[CV_AUDIT_EVENT_MAX];
 	char *obj = NULL;
 	uint8_t leaf[CV_MERKLE_HASHBYTES], root[CV_MERKLE_HASHBYTES];
 	char tbuf[25], phex[GIT_OID_HEXSZ + 1];
@@ -601,21 +809,10 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 		struct req *q = batch[i];
 		uint64_t seq = first + i;
 
-		if (json_object_set_new(
-		        q->ev, "seq", json_integer((json_int_t)seq)) != 0 ||
-		    json_object_set_new(q->ev, "time", json_string(tbuf)) != 0)
+		clen = event_text(q, seq, tbuf, ebuf);
+		if (put_pack(a->pw, GIT_OBJECT_BLOB, ebuf, clen, &id) != 0)
 			goto out;
-		if ((q->flags & CV_AUDIT_WRITE) &&
-		    json_object_set_new(q->ev, "store_write", json_true()) != 0)
-			goto out;
-		if ((body = cv_json_canonical(q->ev)) == NULL)
-			goto out;
-		clen = strlen(body);
-		if (put_pack(a->pw, GIT_OBJECT_BLOB, body, clen, &id) != 0)
-			goto out;
-		cv_merkle_leaf_hash(body, clen, leaf);
-		free(body);
-		body = NULL;
+		cv_merkle_leaf_hash(ebuf, clen, leaf);
 		if (cv_merkle_append(&nx->mt, leaf) != 0 ||
 		    audit_layout_add(&nx->lay, seq, &id, put_pack, a->pw) != 0)
 			goto out;
@@ -689,50 +886,11 @@ out:
 	free(content);
 	free(sig);
 	free(state);
-	free(body);
 	if (lockfd != -1)
 		close(lockfd); /* releases the flock */
 	if (r != 0)
 		a->loaded = 0; /* re-read the head before the next try */
 	return r;
-}
-
-/* Size check with the widest "seq" and "time" the writer can add, so the
- * leader never has to refuse an event it has already numbered. */
-static int
-event_prepare(const json_t *event, unsigned flags, json_t **out)
-{
-	json_t *c;
-	char *s;
-	size_t n;
-
-	*out = NULL;
-	if (!json_is_object(event) || (flags & ~CV_AUDIT_WRITE) != 0)
-		return CV_EINVAL;
-	if (json_object_get(event, "seq") != NULL ||
-	    json_object_get(event, "time") != NULL ||
-	    json_object_get(event, "store_write") != NULL)
-		return CV_EINVAL;
-	if ((c = json_deep_copy(event)) == NULL)
-		return CV_ENOMEM;
-	if (json_object_set_new(
-	        c, "seq", json_integer((json_int_t)AUDIT_SEQ_MAX)) != 0 ||
-	    json_object_set_new(
-	        c, "time", json_string("0000-00-00T00:00:00.000Z")) != 0 ||
-	    json_object_set_new(c, "store_write", json_true()) != 0 ||
-	    (s = cv_json_canonical(c)) == NULL) {
-		json_decref(c);
-		return CV_ENOMEM;
-	}
-	n = strlen(s);
-	free(s);
-	json_object_del(c, "store_write");
-	if (n > CV_AUDIT_EVENT_MAX) {
-		json_decref(c);
-		return CV_ETOOBIG;
-	}
-	*out = c;
-	return 0;
 }
 
 /*
@@ -773,14 +931,14 @@ cv_audit_append(
     struct cv_audit *a, const json_t *event, unsigned flags, uint64_t *seq)
 {
 	struct req q, *batch[AUDIT_BATCH_MAX], *p;
-	size_t n;
+	size_t n, n0;
 	int r;
 
 	if (a == NULL)
 		return CV_EINVAL;
 	if (a->sk == NULL)
 		return CV_ESTATE;
-	if ((r = event_prepare(event, flags, &q.ev)) != 0)
+	if ((r = event_prepare(event, flags, &q)) != 0)
 		return r;
 	q.flags = flags;
 	q.seq = 0;
@@ -813,7 +971,7 @@ cv_audit_append(
 		if (a->qhead == NULL)
 			a->qtail = NULL;
 		a->queued -= n;
-		a->last_batch = n;
+		a->last_batch = n0 = n;
 		pthread_mutex_unlock(&a->mu);
 		r = commit_batch(a, batch, n);
 		pthread_mutex_lock(&a->mu);
@@ -825,6 +983,7 @@ cv_audit_append(
 			p->done = 1;
 		}
 		a->leading = 0;
+		spares_maybe(a, n0);
 		if (a->merge_due) {
 			a->merge_due = 0;
 			merge_soon(a);
@@ -832,7 +991,7 @@ cv_audit_append(
 		pthread_cond_broadcast(&a->cv);
 	}
 	pthread_mutex_unlock(&a->mu);
-	json_decref(q.ev);
+	free(q.text);
 	if (q.r == 0 && seq != NULL)
 		*seq = q.seq;
 	return q.r;

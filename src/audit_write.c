@@ -44,7 +44,7 @@ struct audit_packw {
 	size_t alen, acap;
 	struct ent *ents;
 	size_t n, ecap;
-	uint32_t *set; /* open addressing: index + 1 into ents, 0 free */
+	uint32_t *set;      /* open addressing: index + 1 into ents, 0 free */
 	audit_take_fn take; /* spare files, or NULL */
 	void *take_ctx;
 	size_t setcap; /* a power of two, more than twice n */
@@ -419,9 +419,8 @@ audit_packw_spares(struct audit_packw *w, audit_take_fn take, void *ctx)
  * of the pieces, read-only like git's own pack files, left open in *FDP
  * for make_durable. */
 static int
-write_tmp(struct audit_packw *w, const char *dir,
-    const uint8_t *const *pieces, const size_t *lens, int npieces,
-    char *path, size_t pathsize, int *fdp)
+write_tmp(struct audit_packw *w, const char *dir, const uint8_t *const *pieces,
+    const size_t *lens, int npieces, char *path, size_t pathsize, int *fdp)
 {
 	int fd, i, r;
 
@@ -482,13 +481,13 @@ audit_packw_write(struct audit_packw *w, const char *packdir, char *name)
 	lens[1] = w->alen;
 	pieces[2] = sum;
 	lens[2] = sizeof(sum);
-	if ((r = write_tmp(w, packdir, pieces, lens, 3, tp, sizeof(tp),
-	         &pfd)) != 0)
+	if ((r = write_tmp(
+	         w, packdir, pieces, lens, 3, tp, sizeof(tp), &pfd)) != 0)
 		goto out;
 	pieces[0] = idx;
 	lens[0] = ilen;
-	if ((r = write_tmp(w, packdir, pieces, lens, 1, ti, sizeof(ti),
-	         &ifd)) != 0 ||
+	if ((r = write_tmp(
+	         w, packdir, pieces, lens, 1, ti, sizeof(ti), &ifd)) != 0 ||
 	    (r = make_durable(pfd, ifd)) != 0)
 		goto out;
 	r = close(pfd) | close(ifd);

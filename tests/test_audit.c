@@ -1052,6 +1052,86 @@ test_ref_in_place(void **state)
 	vault_free(&v);
 }
 
+/*
+ * Writers serialise their events before the leader numbers them; the
+ * leader only splices "seq" and "time" in. Keys on either side of "seq",
+ * "store_write" and "time" in byte order, an empty event, a nested "seq",
+ * and the size limit at its exact edge.
+ */
+static void
+test_event_splice(void **state)
+{
+	struct cv_audit_report rep;
+	struct cv_audit *a;
+	struct vault v;
+	char out[512], want[512], tm[25], *big, *t;
+	json_t *e;
+	uint64_t seq;
+	size_t len;
+
+	(void)state;
+	vault_new(&v, 0);
+	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	e = json_pack("{s:i, s:s, s:b, s:i, s:i, s:i, s:{s:i}, s:s}", "a", 1,
+	    "sep", "x", "seq0", 1, "sz", 2, "ti", 3, "timez", 4, "z", "seq", 1,
+	    "st", "y");
+	assert_int_equal(cv_audit_append(a, e, CV_AUDIT_WRITE, &seq), 0);
+	json_decref(e);
+	e = json_object();
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(seq, 2);
+	/* Reserved keys, at the top level only. */
+	json_object_set_new(e, "time", json_string("x"));
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EINVAL);
+	json_decref(e);
+
+	/* The size limit: the widest event that fits, and one byte more. */
+	e = json_pack("{s:s, s:i, s:s}", "x", "", "seq", 999999999, "time",
+	    "2026-01-01T00:00:00.000Z");
+	t = cv_json_canonical(e);
+	len = CV_AUDIT_EVENT_MAX - strlen(t);
+	free(t);
+	json_decref(e);
+	big = malloc(len + 2);
+	memset(big, 'q', len + 1);
+	big[len] = '\0';
+	e = json_pack("{s:s}", "x", big);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	json_decref(e);
+	big[len] = 'q';
+	big[len + 1] = '\0';
+	e = json_pack("{s:s}", "x", big);
+	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_ETOOBIG);
+	json_decref(e);
+	free(big);
+	cv_audit_close(a);
+
+	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.events, 3);
+	assert_int_equal(run(out, sizeof(out),
+	                     "git --git-dir=%s/audit.git show "
+	                     "main:e/0/00/00/00/000000001.json",
+	                     v.dir),
+	    0);
+	assert_non_null(t = strstr(out, "\"time\":\""));
+	snprintf(tm, sizeof(tm), "%s", t + 8);
+	snprintf(want, sizeof(want),
+	    "{\"a\":1,\"sep\":\"x\",\"seq\":1,\"seq0\":true,\"st\":\"y\","
+	    "\"store_write\":true,\"sz\":2,\"ti\":3,\"time\":\"%s\","
+	    "\"timez\":4,\"z\":{\"seq\":1}}",
+	    tm);
+	assert_string_equal(out, want);
+	assert_int_equal(run(out, sizeof(out),
+	                     "git --git-dir=%s/audit.git show "
+	                     "main:e/0/00/00/00/000000002.json",
+	                     v.dir),
+	    0);
+	snprintf(want, sizeof(want), "{\"seq\":2,\"time\":\"%.24s\"}",
+	    strstr(out, "\"time\":\"") + 8);
+	assert_string_equal(out, want);
+	vault_free(&v);
+}
+
 static int
 count_packs(const char *dir)
 {
@@ -1231,6 +1311,7 @@ main(void)
 	    cmocka_unit_test(test_merge_checks),
 	    cmocka_unit_test(test_layout_boundaries),
 	    cmocka_unit_test(test_ref_in_place),
+	    cmocka_unit_test(test_event_splice),
 	    cmocka_unit_test(test_packs_merged_across_opens),
 	};
 	int r;
