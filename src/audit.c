@@ -55,6 +55,8 @@
 #ifndef AUDIT_GATHER_US
 #define AUDIT_GATHER_US 1000
 #endif
+/* ... and how many arrivals wake it to add them to the commit. */
+#define AUDIT_GATHER_STEP 8
 
 /*
  * An event waiting to be committed, serialised by its writer: the
@@ -101,7 +103,7 @@ struct cv_audit {
 	size_t queued;
 	size_t last_batch; /* requests in the previous commit */
 	int leading;
-	size_t gathering; /* the leader waits on arrive for this many, or 0 */
+	size_t gathering; /* the leader waits on arrive for this many queued */
 
 	/* Pack merging, off the commit path: a thread started at the first
 	 * merge that is due, woken under mu; close merges what is left. */
@@ -758,77 +760,110 @@ event_text(const struct req *q, uint64_t seq, const char *time, char *buf)
 	return n + q->post;
 }
 
-/* Build, sign and durably publish one commit holding the N events of
- * BATCH on top of a->st. On success a->st is the new head. */
+/* The commit a leader is building. */
+struct build {
+	int lockfd;
+	uint64_t first, now; /* its first seq; its time */
+	char tbuf[25];
+	size_t n; /* events added */
+};
+
+/* Lock the trail, check that its head is ours (rebasing onto another
+ * process's appends), and start a commit on top of it. */
 static int
-commit_batch(struct cv_audit *a, struct req **batch, size_t n)
+build_begin(struct cv_audit *a, struct build *b)
 {
 	struct tstate *nx = &a->next;
-	char msg[AUDIT_MSG_MAX], hex[GIT_OID_HEXSZ + 1];
-	char *sig = NULL, *state = NULL, *content = NULL;
-	char ebuf[CV_AUDIT_EVENT_MAX];
-	char *obj = NULL;
-	uint8_t leaf[CV_MERKLE_HASHBYTES], root[CV_MERKLE_HASHBYTES];
-	char tbuf[25], phex[GIT_OID_HEXSZ + 1];
-	git_oid id, tree, sid, cid, disk;
-	git_reference *ref = NULL;
-	uint64_t now, first;
-	size_t i, siglen, clen, hlen, olen;
-	int r = CV_EAUDIT, lockfd = -1, h;
+	git_oid disk;
+	int r, h;
 
+	b->lockfd = -1;
+	b->n = 0;
 	audit_packw_reset(a->pw);
-	if ((r = lock_take(a->lockpath, &lockfd)) != 0)
-		goto out;
-	r = CV_EAUDIT;
+	if ((r = lock_take(a->lockpath, &b->lockfd)) != 0)
+		return r;
 	if ((h = read_head(a->repo, &disk)) < 0)
-		goto out;
+		return CV_EAUDIT;
 	/* Another process may have appended: rebase onto its head. A head
 	 * that vanished is never "empty again". */
 	if (!a->loaded || h != a->st.has_head ||
 	    (h && !git_oid_equal(&disk, &a->st.head))) {
 		a->loaded = 0;
 		if (!h && a->st.has_head)
-			goto out;
+			return CV_EAUDIT;
 		a->stale = 1; /* another writer's packs */
 		fresh(a);
 		if (h && head_signed(a, &disk) != 0)
-			goto out;
+			return CV_EAUDIT;
 		if (load_state(a->repo, h ? &disk : NULL, &a->st) != 0)
-			goto out;
+			return CV_EAUDIT;
 		a->loaded = 1;
 	}
 	*nx = a->st;
-	first = nx->mt.size + 1;
-	if (first + n - 1 > AUDIT_SEQ_MAX)
-		goto out;
-	now = cv_now_ms();
-	if (now < nx->last_time)
-		now = nx->last_time; /* the clock stepped back */
-	cv_format_time(now, tbuf);
-	for (i = 0; i < n; i++) {
-		struct req *q = batch[i];
-		uint64_t seq = first + i;
+	b->first = nx->mt.size + 1;
+	b->now = cv_now_ms();
+	if (b->now < nx->last_time)
+		b->now = nx->last_time; /* the clock stepped back */
+	cv_format_time(b->now, b->tbuf);
+	return 0;
+}
 
-		clen = event_text(q, seq, tbuf, ebuf);
-		if (put_pack(a->pw, GIT_OBJECT_BLOB, ebuf, clen, &id) != 0)
-			goto out;
-		cv_merkle_leaf_hash(ebuf, clen, leaf);
-		if (cv_merkle_append(&nx->mt, leaf) != 0 ||
-		    audit_layout_add(&nx->lay, seq, &id, put_pack, a->pw) != 0)
-			goto out;
-		if (q->flags & CV_AUDIT_WRITE)
-			nx->last_write = seq;
-		q->seq = seq;
-	}
-	nx->last_time = now;
-	if ((state = audit_state_format(&nx->mt, nx->last_write, now)) ==
+/* Q as the commit's next event. */
+static int
+build_add(struct cv_audit *a, struct build *b, struct req *q)
+{
+	struct tstate *nx = &a->next;
+	uint8_t leaf[CV_MERKLE_HASHBYTES];
+	char ebuf[CV_AUDIT_EVENT_MAX];
+	uint64_t seq = b->first + b->n;
+	git_oid id;
+	size_t len;
+
+	if (seq > AUDIT_SEQ_MAX)
+		return CV_EAUDIT;
+	len = event_text(q, seq, b->tbuf, ebuf);
+	if (put_pack(a->pw, GIT_OBJECT_BLOB, ebuf, len, &id) != 0)
+		return CV_EAUDIT;
+	cv_merkle_leaf_hash(ebuf, len, leaf);
+	if (cv_merkle_append(&nx->mt, leaf) != 0 ||
+	    audit_layout_add(&nx->lay, seq, &id, put_pack, a->pw) != 0)
+		return CV_EAUDIT;
+	if (q->flags & CV_AUDIT_WRITE)
+		nx->last_write = seq;
+	q->seq = seq;
+	b->n++;
+	return 0;
+}
+
+/*
+ * Unless R (a failure so far) is set: write the state blob and the trees,
+ * sign the commit, write its pack durably and move the branch to it; on
+ * success a->st is the new head. Always releases the trail's lock.
+ */
+static int
+build_finish(struct cv_audit *a, struct build *b, int r)
+{
+	struct tstate *nx = &a->next;
+	char msg[AUDIT_MSG_MAX], hex[GIT_OID_HEXSZ + 1];
+	char *sig = NULL, *state = NULL, *content = NULL, *obj = NULL;
+	uint8_t root[CV_MERKLE_HASHBYTES];
+	char phex[GIT_OID_HEXSZ + 1];
+	git_oid tree, sid, cid;
+	git_reference *ref = NULL;
+	size_t siglen, clen, hlen, olen;
+
+	if (r != 0 || b->n == 0)
+		goto out;
+	r = CV_EAUDIT;
+	nx->last_time = b->now;
+	if ((state = audit_state_format(&nx->mt, nx->last_write, b->now)) ==
 	        NULL ||
 	    put_pack(a->pw, GIT_OBJECT_BLOB, state, strlen(state), &sid) != 0 ||
 	    audit_layout_finish(&nx->lay, &sid, put_pack, a->pw, &tree) != 0)
 		goto out;
 	cv_merkle_root(&nx->mt, root);
 	if (audit_message_format(
-	        msg, sizeof(msg), first, first + n - 1, root) != 0)
+	        msg, sizeof(msg), b->first, b->first + b->n - 1, root) != 0)
 		goto out;
 	git_oid_tostr(hex, sizeof(hex), &tree);
 	if (nx->has_head)
@@ -844,7 +879,7 @@ commit_batch(struct cv_audit *a, struct req **batch, size_t n)
 	        "committer " AUDIT_NAME " <" AUDIT_EMAIL "> %" PRIu64
 	        " +0000\n",
 	        hex, nx->has_head ? "parent " : "", nx->has_head ? phex : "",
-	        nx->has_head ? "\n" : "", now / 1000, now / 1000) != 0)
+	        nx->has_head ? "\n" : "", b->now / 1000, b->now / 1000) != 0)
 		goto out;
 	hlen = strlen(content);
 	if (cv_path(content + hlen, clen - hlen, "\n%s", msg) != 0)
@@ -886,44 +921,73 @@ out:
 	free(content);
 	free(sig);
 	free(state);
-	if (lockfd != -1)
-		close(lockfd); /* releases the flock */
+	if (b->lockfd != -1)
+		close(b->lockfd); /* releases the flock */
+	b->lockfd = -1;
 	if (r != 0)
 		a->loaded = 0; /* re-read the head before the next try */
 	return r;
 }
 
 /*
- * Called by a new leader with a->mu held. The writers settled by the
- * previous commit usually come straight back with their next event; a
- * leader that committed at once would take one or two of them and leave
- * the rest to queue behind its commit, so batches would stay at half the
- * writer count. Waiting until as many requests are queued as the previous
- * batch held, for at most AUDIT_GATHER_US, lets batches reach the number
- * of writers. A lone writer (previous batch of one) never waits, and
- * neither does a batch that is already full.
+ * Called by a new leader with a->mu held, its commit begun (or failed
+ * with R): take the queued requests into BATCH and add each to the commit
+ * as it arrives. The writers settled by the previous commit usually come
+ * straight back with their next event; a leader that committed at once
+ * would take one or two of them and leave the rest to queue behind its
+ * commit, so batches would stay at half the writer count. So it collects
+ * until it has as many requests as the previous batch held, for at most
+ * AUDIT_GATHER_US, adding the ones that have arrived (without a->mu)
+ * while the others are on their way. A lone writer (previous batch of
+ * one) never waits, and neither does a batch that is already full.
+ * Returns R or the first failure; *NP is the number taken, all of which
+ * share the commit's fate.
  */
-static void
-gather(struct cv_audit *a)
+static int
+collect(
+    struct cv_audit *a, struct build *b, struct req **batch, size_t *np, int r)
 {
 	struct timespec dl;
-	size_t want = a->last_batch;
+	size_t want = a->last_batch, n = 0, from, i;
+	int late = 0;
 
 	if (want > AUDIT_BATCH_MAX)
 		want = AUDIT_BATCH_MAX;
-	if (a->queued >= want)
-		return;
 	clock_gettime(CLOCK_REALTIME, &dl);
 	dl.tv_nsec += AUDIT_GATHER_US * 1000L;
 	if (dl.tv_nsec >= 1000000000L) {
 		dl.tv_sec++;
 		dl.tv_nsec -= 1000000000L;
 	}
-	a->gathering = want;
-	while (a->queued < want &&
-	    pthread_cond_timedwait(&a->arrive, &a->mu, &dl) == 0)
-		;
-	a->gathering = 0;
+	for (;;) {
+		for (from = n; n < AUDIT_BATCH_MAX && a->qhead != NULL; n++) {
+			batch[n] = a->qhead;
+			a->qhead = a->qhead->next;
+			a->queued--;
+		}
+		if (a->qhead == NULL)
+			a->qtail = NULL;
+		if (n > from && r == 0) {
+			pthread_mutex_unlock(&a->mu);
+			for (i = from; i < n && r == 0; i++)
+				r = build_add(a, b, batch[i]);
+			pthread_mutex_lock(&a->mu);
+		}
+		if (r != 0 || n >= want || n == AUDIT_BATCH_MAX || late)
+			break;
+		if (a->qhead != NULL)
+			continue;
+		/* Wake for a handful at a time, to add them while the
+		 * rest arrive. */
+		a->gathering =
+		    want - n < AUDIT_GATHER_STEP ? want - n : AUDIT_GATHER_STEP;
+		if (pthread_cond_timedwait(&a->arrive, &a->mu, &dl) ==
+		    ETIMEDOUT)
+			late = 1;
+		a->gathering = 0;
+	}
+	*np = n;
+	return r;
 }
 
 int
@@ -931,6 +995,7 @@ cv_audit_append(
     struct cv_audit *a, const json_t *event, unsigned flags, uint64_t *seq)
 {
 	struct req q, *batch[AUDIT_BATCH_MAX], *p;
+	struct build b;
 	size_t n, n0;
 	int r;
 
@@ -953,7 +1018,7 @@ cv_audit_append(
 		a->qhead = &q;
 	a->qtail = &q;
 	a->queued++;
-	/* Wake a gathering leader once, when its batch is complete. */
+	/* Wake a gathering leader when the arrivals it waits for are in. */
 	if (a->gathering != 0 && a->queued == a->gathering)
 		pthread_cond_signal(&a->arrive);
 	while (!q.done) {
@@ -961,19 +1026,16 @@ cv_audit_append(
 			pthread_cond_wait(&a->cv, &a->mu);
 			continue;
 		}
+		/* Lead: begin a commit, then take what is waiting, ours
+		 * included, and what arrives while the batch fills. */
 		a->leading = 1;
-		gather(a);
-		/* Lead: take whatever is waiting now, ours included. */
-		for (n = 0; n < AUDIT_BATCH_MAX && a->qhead != NULL; n++) {
-			batch[n] = a->qhead;
-			a->qhead = a->qhead->next;
-		}
-		if (a->qhead == NULL)
-			a->qtail = NULL;
-		a->queued -= n;
+		pthread_mutex_unlock(&a->mu);
+		r = build_begin(a, &b);
+		pthread_mutex_lock(&a->mu);
+		r = collect(a, &b, batch, &n, r);
 		a->last_batch = n0 = n;
 		pthread_mutex_unlock(&a->mu);
-		r = commit_batch(a, batch, n);
+		r = build_finish(a, &b, r);
 		pthread_mutex_lock(&a->mu);
 		while (n-- > 0) {
 			p = batch[n];
