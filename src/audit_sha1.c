@@ -10,42 +10,62 @@ rol(uint32_t x, unsigned n)
 	return x << n | x >> (32 - n);
 }
 
+/*
+ * One 64-byte block. The 80 steps are written out five at a time with the
+ * working variables renamed instead of moved, and the message schedule
+ * kept in a ring of 16 words; W(t) computes word t in place.
+ */
+#define F1(b, c, d) ((d) ^ ((b) & ((c) ^ (d))))
+#define F2(b, c, d) ((b) ^ (c) ^ (d))
+#define F3(b, c, d) (((b) & (c)) | ((d) & ((b) | (c))))
+#define W(t)                                                                   \
+	(w[(t)&15] = rol(w[((t) + 13) & 15] ^ w[((t) + 8) & 15] ^              \
+	         w[((t) + 2) & 15] ^ w[(t)&15],                                \
+	     1))
+#define X(t) ((t) < 16 ? w[t] : W(t))
+#define STEP(a, b, c, d, e, f, k, t)                                           \
+	do {                                                                   \
+		e += rol(a, 5) + f(b, c, d) + (k) + X(t);                      \
+		b = rol(b, 30);                                                \
+	} while (0)
+#define FIVE(f, k, t)                                                          \
+	do {                                                                   \
+		STEP(a, b, c, d, e, f, k, (t));                                \
+		STEP(e, a, b, c, d, f, k, (t) + 1);                            \
+		STEP(d, e, a, b, c, f, k, (t) + 2);                            \
+		STEP(c, d, e, a, b, f, k, (t) + 3);                            \
+		STEP(b, c, d, e, a, f, k, (t) + 4);                            \
+	} while (0)
+
 static void
 block(uint32_t h[5], const uint8_t *p)
 {
-	uint32_t w[80], a, b, c, d, e, f, k, t;
+	uint32_t w[16], a, b, c, d, e;
 	unsigned i;
 
 	for (i = 0; i < 16; i++)
 		w[i] = cv_get_be32(p + 4 * i);
-	for (i = 16; i < 80; i++)
-		w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
 	a = h[0];
 	b = h[1];
 	c = h[2];
 	d = h[3];
 	e = h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6;
-		}
-		t = rol(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = rol(b, 30);
-		b = a;
-		a = t;
-	}
+	FIVE(F1, 0x5a827999, 0);
+	FIVE(F1, 0x5a827999, 5);
+	FIVE(F1, 0x5a827999, 10);
+	FIVE(F1, 0x5a827999, 15);
+	FIVE(F2, 0x6ed9eba1, 20);
+	FIVE(F2, 0x6ed9eba1, 25);
+	FIVE(F2, 0x6ed9eba1, 30);
+	FIVE(F2, 0x6ed9eba1, 35);
+	FIVE(F3, 0x8f1bbcdc, 40);
+	FIVE(F3, 0x8f1bbcdc, 45);
+	FIVE(F3, 0x8f1bbcdc, 50);
+	FIVE(F3, 0x8f1bbcdc, 55);
+	FIVE(F2, 0xca62c1d6, 60);
+	FIVE(F2, 0xca62c1d6, 65);
+	FIVE(F2, 0xca62c1d6, 70);
+	FIVE(F2, 0xca62c1d6, 75);
 	h[0] += a;
 	h[1] += b;
 	h[2] += c;
