@@ -123,11 +123,11 @@ bench:
 fuzz-build: $(FUZZERS)
 
 # libFuzzer builds (clang): make fuzz FUZZ=fuzz_record
-fuzz:
+fuzz: $(BUILD)/gen/embedded.c
 	@mkdir -p $(BUILD)/libfuzzer
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
 	  $(PKG_CFLAGS) -o $(BUILD)/libfuzzer/$(FUZZ) fuzz/$(FUZZ).c \
-	  $(LIB_SRC) $(LDLIBS)
+	  $(LIB_SRC) $(BUILD)/gen/embedded.c $(LDLIBS)
 	$(BUILD)/libfuzzer/$(FUZZ) -max_total_time=60 fuzz/corpus/$(FUZZ)
 
 install: $(BIN)
