@@ -217,7 +217,7 @@ cv_rec_encode(const json_t *data, uint8_t **buf, size_t *len)
 /* Reading. */
 
 struct frame {
-	json_t *c;   /* borrowed: owned by its parent or the root */
+	size_t last; /* the container's last child so far, 0 for none */
 	size_t left; /* values still due */
 	int map;
 	int havekey;        /* a key is waiting for its value */
@@ -233,37 +233,54 @@ struct dec {
 	int depth;
 	int done;
 	int err;
-	json_t *root;
+	struct cv_doc *doc;
 	struct frame st[CV_RECENC_DEPTH_MAX];
 };
 
 /*
- * The head rules libcbor does not enforce: the shortest argument, no
- * reserved or indefinite lengths, no byte strings, tags or simple values
- * other than false, true, null and float64, and a text string that fits.
+ * The head at *PP (before END): its major type and argument, *PP moved
+ * past it. Only what the writer writes passes: the shortest argument, no
+ * reserved or indefinite lengths, no byte strings, no tags, and of major
+ * type 7 only false, true, null and float64 (*AI 20, 21, 22 or 27; a
+ * float64's argument is its bits). Returns 1, or 0 for anything else.
  */
 static int
-head_ok(const uint8_t *p, const uint8_t *end)
+head(const uint8_t **pp, const uint8_t *end, unsigned *major, unsigned *ai,
+    uint64_t *arg)
 {
 	static const uint64_t least[4] = {24, 0x100, 0x10000, 0x100000000};
-	unsigned major = p[0] >> 5, ai = p[0] & 0x1f;
-	size_t i, n, avail = (size_t)(end - p) - 1;
+	const uint8_t *p = *pp;
+	size_t n, i;
 	uint64_t v;
 
-	if (major == 7)
-		return ai == 20 || ai == 21 || ai == 22 || ai == 27;
-	if (major == 2 || major == 6 || ai > 27)
+	*major = p[0] >> 5;
+	*ai = p[0] & 0x1f;
+	p++;
+	if (*major == 7) {
+		if (*ai >= 20 && *ai <= 22) {
+			*arg = *ai;
+			*pp = p;
+			return 1;
+		}
+		if (*ai != 27)
+			return 0;
+	} else if (*major == 2 || *major == 6 || *ai > 27)
 		return 0;
-	if (ai < 24)
+	if (*ai < 24) {
+		*arg = *ai;
+		*pp = p;
 		return 1;
-	n = (size_t)1 << (ai - 24);
-	if (avail < n)
+	}
+	n = (size_t)1 << (*ai - 24);
+	if ((size_t)(end - p) < n)
 		return 0;
 	for (v = 0, i = 0; i < n; i++)
-		v = v << 8 | p[1 + i];
-	if (v < least[ai - 24])
+		v = v << 8 | p[i];
+	if (*major != 7 && v < least[*ai - 24])
 		return 0;
-	return major != 3 || v <= avail - n;
+	*arg = v;
+	*pp = p + n;
+	return 1;
 }
 
 /*
@@ -335,171 +352,113 @@ complete(struct dec *d)
 	d->done = 1;
 }
 
-/* Place V (a reference transferred) where the next value goes. */
+/* Room for one more node. The nodes hold the record's numbers: a grown
+ * array wipes the old one rather than leaving it to realloc. */
 static int
-attach(struct dec *d, json_t *v)
+grow(struct cv_doc *doc)
 {
-	struct frame *f;
+	struct cv_doc_node *n;
+	size_t cap;
 
-	if (v == NULL)
+	if (doc->count < doc->cap)
+		return 0;
+	cap = doc->cap * 2;
+	if ((n = malloc(cap * sizeof(*n))) == NULL)
 		return CV_ENOMEM;
-	if (d->depth == 0) {
-		if (!json_is_object(v)) {
-			json_decref(v);
-			return CV_ECORRUPT;
-		}
-		d->root = v;
+	memcpy(n, doc->n, doc->count * sizeof(*n));
+	sodium_memzero(doc->n, doc->count * sizeof(*n));
+	if (doc->n != doc->in)
+		free(doc->n);
+	doc->n = n;
+	doc->cap = cap;
+	return 0;
+}
+
+/* A new node of TYPE where the next value goes; its index, or 0 with
+ * d->err set. */
+static size_t
+attach(struct dec *d, int type)
+{
+	struct cv_doc *doc = d->doc;
+	struct cv_doc_node *n;
+	struct frame *f = d->depth > 0 ? &d->st[d->depth - 1] : NULL;
+	size_t i;
+	int r;
+
+	if (d->err != 0)
+		return 0;
+	if (f == NULL && type != CV_DOC_OBJECT) {
+		d->err = CV_ECORRUPT; /* the top level is an object */
 		return 0;
 	}
-	f = &d->st[d->depth - 1];
-	if (!f->map)
-		return json_array_append_new(f->c, v) == 0 ? 0 : CV_ENOMEM;
-	if (!f->havekey) {
-		json_decref(v); /* a map key that is not a text string */
-		return CV_ECORRUPT;
+	if (f != NULL && f->map && !f->havekey) {
+		d->err = CV_ECORRUPT; /* a map key that is not a text string */
+		return 0;
 	}
-	f->havekey = 0;
-	/* The key passed text_ok when it was read. */
-	return json_object_setn_new_nocheck(
-	           f->c, (const char *)f->key, f->keylen, v) == 0
-	    ? 0
-	    : CV_ENOMEM;
-}
-
-static void
-scalar(struct dec *d, json_t *v)
-{
-	int r;
-
-	if (d->err != 0) {
-		json_decref(v);
-		return;
-	}
-	if ((r = attach(d, v)) != 0)
+	if ((r = grow(doc)) != 0) {
 		d->err = r;
-	else
-		complete(d);
+		return 0;
+	}
+	i = doc->count++;
+	n = &doc->n[i];
+	memset(n, 0, sizeof(*n));
+	n->type = (uint8_t)type;
+	if (f != NULL) {
+		if (f->map) {
+			/* The key passed text_ok when it was read. */
+			n->key = (const char *)f->key;
+			n->keylen = (uint32_t)f->keylen;
+			f->havekey = 0;
+		}
+		if (f->last != 0)
+			doc->n[f->last].next = (uint32_t)i;
+		f->last = i;
+	}
+	return i;
 }
 
 static void
-container(struct dec *d, json_t *c, size_t n, int map)
+scalar(struct dec *d, int type, int64_t iv, double rv)
+{
+	size_t i = attach(d, type);
+
+	if (d->err != 0)
+		return;
+	if (type == CV_DOC_INTEGER)
+		d->doc->n[i].v.i = iv;
+	else if (type == CV_DOC_REAL)
+		d->doc->n[i].v.r = rv;
+	complete(d);
+}
+
+static void
+container(struct dec *d, size_t n, int map)
 {
 	struct frame *f;
-	int r;
+	size_t i;
 
-	if (d->err != 0) {
-		json_decref(c);
-		return;
-	}
 	/* The same bound as the encoder's, empty containers included. */
-	if (d->depth == CV_RECENC_DEPTH_MAX) {
-		json_decref(c);
+	if (d->err == 0 && d->depth == CV_RECENC_DEPTH_MAX)
 		d->err = CV_ECORRUPT;
+	i = attach(d, map ? CV_DOC_OBJECT : CV_DOC_ARRAY);
+	if (d->err != 0)
 		return;
-	}
-	if ((r = attach(d, c)) != 0) {
-		d->err = r;
-		return;
-	}
+	d->doc->n[i].len = (uint32_t)n;
 	if (n == 0) {
 		complete(d);
 		return;
 	}
 	f = &d->st[d->depth++];
 	memset(f, 0, sizeof(*f));
-	f->c = c;
 	f->left = n;
 	f->map = map;
 }
 
 static void
-bad(void *ctx)
+on_string(struct dec *d, const uint8_t *s, size_t n)
 {
-	((struct dec *)ctx)->err = CV_ECORRUPT;
-}
-
-static void
-bad_u64(void *ctx, uint64_t v)
-{
-	(void)v;
-	bad(ctx);
-}
-
-static void
-bad_bytes(void *ctx, cbor_data s, size_t n)
-{
-	(void)s;
-	(void)n;
-	bad(ctx);
-}
-
-static void
-bad_float(void *ctx, float f)
-{
-	(void)f;
-	bad(ctx);
-}
-
-static void
-on_uint8(void *ctx, uint8_t v)
-{
-	scalar(ctx, json_integer(v));
-}
-
-static void
-on_uint16(void *ctx, uint16_t v)
-{
-	scalar(ctx, json_integer(v));
-}
-
-static void
-on_uint32(void *ctx, uint32_t v)
-{
-	scalar(ctx, json_integer(v));
-}
-
-static void
-on_uint64(void *ctx, uint64_t v)
-{
-	if (v > INT64_MAX)
-		bad(ctx);
-	else
-		scalar(ctx, json_integer((json_int_t)v));
-}
-
-/* A CBOR negative integer carries N for the value -1 - N. */
-static void
-on_negint8(void *ctx, uint8_t n)
-{
-	scalar(ctx, json_integer(-1 - (json_int_t)n));
-}
-
-static void
-on_negint16(void *ctx, uint16_t n)
-{
-	scalar(ctx, json_integer(-1 - (json_int_t)n));
-}
-
-static void
-on_negint32(void *ctx, uint32_t n)
-{
-	scalar(ctx, json_integer(-1 - (json_int_t)n));
-}
-
-static void
-on_negint64(void *ctx, uint64_t n)
-{
-	if (n > INT64_MAX)
-		bad(ctx);
-	else
-		scalar(ctx, json_integer(-1 - (json_int_t)n));
-}
-
-static void
-on_string(void *ctx, cbor_data s, size_t n)
-{
-	struct dec *d = ctx;
 	struct frame *f = d->depth > 0 ? &d->st[d->depth - 1] : NULL;
+	size_t i;
 
 	if (d->err != 0)
 		return;
@@ -518,118 +477,162 @@ on_string(void *ctx, cbor_data s, size_t n)
 		f->havekey = f->haveprev = 1;
 		return;
 	}
-	scalar(d, json_stringn_nocheck((const char *)s, n));
+	i = attach(d, CV_DOC_STRING);
+	if (d->err != 0)
+		return;
+	d->doc->n[i].v.s = (const char *)s;
+	d->doc->n[i].len = (uint32_t)n;
+	complete(d);
 }
-
-static void
-on_array(void *ctx, size_t n)
-{
-	struct dec *d = ctx;
-
-	/* Every element takes a byte at least. */
-	if (n > (size_t)(d->end - d->cur))
-		bad(ctx);
-	else
-		container(d, json_array(), n, 0);
-}
-
-static void
-on_map(void *ctx, size_t n)
-{
-	struct dec *d = ctx;
-
-	if (n > (size_t)(d->end - d->cur) / 2)
-		bad(ctx);
-	else
-		container(d, json_object(), n, 1);
-}
-
-static void
-on_float8(void *ctx, double v)
-{
-	/* JSON has no NaN or infinity. */
-	if (!isfinite(v))
-		bad(ctx);
-	else
-		scalar(ctx, json_real(v));
-}
-
-static void
-on_null(void *ctx)
-{
-	scalar(ctx, json_null());
-}
-
-static void
-on_bool(void *ctx, bool v)
-{
-	scalar(ctx, json_boolean(v));
-}
-
-static const struct cbor_callbacks callbacks = {
-    .uint8 = on_uint8,
-    .uint16 = on_uint16,
-    .uint32 = on_uint32,
-    .uint64 = on_uint64,
-    .negint64 = on_negint64,
-    .negint32 = on_negint32,
-    .negint16 = on_negint16,
-    .negint8 = on_negint8,
-    .byte_string_start = bad,
-    .byte_string = bad_bytes,
-    .string = on_string,
-    .string_start = bad,
-    .indef_array_start = bad,
-    .array_start = on_array,
-    .indef_map_start = bad,
-    .map_start = on_map,
-    .tag = bad_u64,
-    .float2 = bad_float,
-    .float4 = bad_float,
-    .float8 = on_float8,
-    .undefined = bad,
-    .null = on_null,
-    .boolean = on_bool,
-    .indef_break = bad,
-};
 
 int
-cv_rec_decode(const uint8_t *buf, size_t len, json_t **out)
+cv_doc_parse(const uint8_t *buf, size_t len, struct cv_doc *doc)
 {
-	struct cbor_decoder_result res;
 	struct dec d;
 	const uint8_t *p;
-	int r = CV_ECORRUPT;
 
-	*out = NULL;
+	doc->n = doc->in;
+	doc->count = 0;
+	doc->cap = CV_DOC_INLINE;
+	doc->own = NULL;
+	doc->ownlen = 0;
 	if (len == 0 || len > CV_RECENC_MAX)
 		return CV_ECORRUPT;
 	/* The frames are set as they are pushed; the rest starts at zero. */
 	d.end = buf + len;
 	d.items = 0;
 	d.depth = d.done = d.err = 0;
-	d.root = NULL;
-	/* libcbor decodes one head (a string with its bytes) per call. */
-	for (p = buf; p < d.end; p += res.read) {
-		if (d.done || ++d.items > CV_RECENC_ITEMS_MAX ||
-		    !head_ok(p, d.end))
-			goto out;
+	d.doc = doc;
+	for (p = buf; p < d.end;) {
+		unsigned major, ai;
+		uint64_t v;
+		double r;
+
+		if (d.done || ++d.items > CV_RECENC_ITEMS_MAX)
+			return CV_ECORRUPT;
 		d.cur = p;
-		res =
-		    cbor_stream_decode(p, (size_t)(d.end - p), &callbacks, &d);
-		if (d.err != 0) {
-			r = d.err;
-			goto out;
+		if (!head(&p, d.end, &major, &ai, &v))
+			return CV_ECORRUPT;
+		switch (major) {
+		case 0:
+		case 1:
+			if (v > INT64_MAX)
+				return CV_ECORRUPT;
+			/* A negative integer carries N for -1 - N. */
+			scalar(&d, CV_DOC_INTEGER,
+			    major == 0 ? (int64_t)v : -1 - (int64_t)v, 0);
+			break;
+		case 3:
+			if (v > (uint64_t)(d.end - p))
+				return CV_ECORRUPT;
+			on_string(&d, p, (size_t)v);
+			p += v;
+			break;
+		case 4:
+			/* Every element takes a byte at least. */
+			if (v > (uint64_t)(d.end - d.cur))
+				return CV_ECORRUPT;
+			container(&d, (size_t)v, 0);
+			break;
+		case 5:
+			if (v > (uint64_t)(d.end - d.cur) / 2)
+				return CV_ECORRUPT;
+			container(&d, (size_t)v, 1);
+			break;
+		case 7:
+			/* ai is 20, 21 or 22 (v the same), or 27: float64. */
+			if (ai == 20 || ai == 21)
+				scalar(&d,
+				    ai == 21 ? CV_DOC_TRUE : CV_DOC_FALSE, 0,
+				    0);
+			else if (ai == 22)
+				scalar(&d, CV_DOC_NULL, 0, 0);
+			else {
+				memcpy(&r, &v, sizeof(r));
+				/* JSON has no NaN or infinity. */
+				if (!isfinite(r))
+					return CV_ECORRUPT;
+				scalar(&d, CV_DOC_REAL, 0, r);
+			}
+			break;
+		default:
+			return CV_ECORRUPT;
 		}
-		if (res.status != CBOR_DECODER_FINISHED || res.read == 0)
-			goto out;
+		if (d.err != 0)
+			return d.err;
 	}
-	if (!d.done)
-		goto out;
-	*out = d.root; /* transferred */
-	d.root = NULL;
-	r = 0;
-out:
-	json_decref(d.root);
+	return d.done ? 0 : CV_ECORRUPT;
+}
+
+void
+cv_doc_free(struct cv_doc *doc)
+{
+	if (doc->n == NULL)
+		return;
+	sodium_memzero(doc->n, doc->count * sizeof(*doc->n));
+	if (doc->n != doc->in)
+		free(doc->n);
+	doc->n = NULL;
+	doc->count = 0;
+	if (doc->own != NULL) {
+		sodium_memzero(doc->own, doc->ownlen);
+		free(doc->own);
+		doc->own = NULL;
+	}
+}
+
+json_t *
+cv_doc_json(const struct cv_doc *doc, size_t i)
+{
+	const struct cv_doc_node *n = &doc->n[i];
+	json_t *c, *v;
+	size_t k;
+
+	switch (n->type) {
+	case CV_DOC_STRING:
+		return json_stringn_nocheck(n->v.s, n->len);
+	case CV_DOC_INTEGER:
+		return json_integer((json_int_t)n->v.i);
+	case CV_DOC_REAL:
+		return json_real(n->v.r);
+	case CV_DOC_TRUE:
+		return json_true();
+	case CV_DOC_FALSE:
+		return json_false();
+	case CV_DOC_NULL:
+		return json_null();
+	case CV_DOC_ARRAY:
+	case CV_DOC_OBJECT:
+		break;
+	default:
+		return NULL;
+	}
+	if ((c = n->type == CV_DOC_OBJECT ? json_object() : json_array()) ==
+	    NULL)
+		return NULL;
+	for (k = n->len > 0 ? i + 1 : 0; k != 0; k = doc->n[k].next) {
+		if ((v = cv_doc_json(doc, k)) == NULL ||
+		    (n->type == CV_DOC_OBJECT
+		            ? json_object_setn_new_nocheck(
+		                  c, doc->n[k].key, doc->n[k].keylen, v)
+		            : json_array_append_new(c, v)) != 0) {
+			json_decref(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+int
+cv_rec_decode(const uint8_t *buf, size_t len, json_t **out)
+{
+	struct cv_doc doc;
+	int r;
+
+	*out = NULL;
+	if ((r = cv_doc_parse(buf, len, &doc)) == 0 &&
+	    (*out = cv_doc_json(&doc, 0)) == NULL)
+		r = CV_ENOMEM;
+	cv_doc_free(&doc);
 	return r;
 }

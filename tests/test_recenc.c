@@ -603,6 +603,124 @@ vault_formats(void **state)
 	test_vault_remove(dir);
 }
 
+/*
+ * The document's layout, checked node by node on a record with every kind
+ * of value: document order, keys, lengths, sibling links; then a record
+ * with more values than the inline nodes, whose nodes move to the heap.
+ */
+static void
+doc_layout(void **state)
+{
+	json_t *j = json_pack("{s:s, s:[i, {s:b}, n], s:{}, s:f, s:i}", "a",
+	    "xy", "b", -3, "c", 0, "d", "e", 1.5, "f", 7);
+	struct cv_doc doc;
+	const struct cv_doc_node *n;
+	uint8_t *b;
+	size_t len, i;
+	json_t *back, *wide;
+
+	(void)state;
+	assert_int_equal(cv_rec_encode(j, &b, &len), 0);
+	assert_int_equal(cv_doc_parse(b, len, &doc), 0);
+	assert_int_equal(doc.count, 10);
+	n = doc.n;
+	assert_int_equal(n[0].type, CV_DOC_OBJECT);
+	assert_int_equal(n[0].len, 5);
+	assert_null(n[0].key);
+	/* "a": "xy" */
+	assert_int_equal(n[1].type, CV_DOC_STRING);
+	assert_int_equal(n[1].keylen, 1);
+	assert_memory_equal(n[1].key, "a", 1);
+	assert_int_equal(n[1].len, 2);
+	assert_memory_equal(n[1].v.s, "xy", 2);
+	assert_int_equal(n[1].next, 2);
+	/* "b": [-3, {"c": false}, null] */
+	assert_int_equal(n[2].type, CV_DOC_ARRAY);
+	assert_int_equal(n[2].len, 3);
+	assert_int_equal(n[2].next, 7);
+	assert_int_equal(n[3].type, CV_DOC_INTEGER);
+	assert_int_equal(n[3].v.i, -3);
+	assert_null(n[3].key);
+	assert_int_equal(n[3].next, 4);
+	assert_int_equal(n[4].type, CV_DOC_OBJECT);
+	assert_int_equal(n[4].next, 6);
+	assert_int_equal(n[5].type, CV_DOC_FALSE);
+	assert_memory_equal(n[5].key, "c", 1);
+	assert_int_equal(n[5].next, 0);
+	assert_int_equal(n[6].type, CV_DOC_NULL);
+	assert_int_equal(n[6].next, 0);
+	/* "d": {}, "e": 1.5, "f": 7 */
+	assert_int_equal(n[7].type, CV_DOC_OBJECT);
+	assert_int_equal(n[7].len, 0);
+	assert_int_equal(n[7].next, 8);
+	assert_int_equal(n[8].type, CV_DOC_REAL);
+	assert_true(n[8].v.r == 1.5);
+	assert_int_equal(n[9].type, CV_DOC_INTEGER);
+	assert_int_equal(n[9].v.i, 7);
+	assert_int_equal(n[9].next, 0);
+	assert_non_null(back = cv_doc_json(&doc, 0));
+	assert_true(json_equal(back, j));
+	json_decref(back);
+	/* A subtree on its own. */
+	assert_non_null(back = cv_doc_json(&doc, 2));
+	assert_true(json_equal(back, json_object_get(j, "b")));
+	json_decref(back);
+	cv_doc_free(&doc);
+	assert_null(doc.n);
+	free(b);
+	json_decref(j);
+
+	/* Past the inline nodes. */
+	wide = json_object();
+	for (i = 0; i < 3 * CV_DOC_INLINE; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "k%04zu", i);
+		json_object_set_new(wide, k, json_integer((json_int_t)i));
+	}
+	assert_int_equal(cv_rec_encode(wide, &b, &len), 0);
+	assert_int_equal(cv_doc_parse(b, len, &doc), 0);
+	assert_int_equal(doc.count, 3 * CV_DOC_INLINE + 1);
+	assert_true(doc.n != doc.in);
+	assert_int_equal(doc.n[3 * CV_DOC_INLINE].v.i, 3 * CV_DOC_INLINE - 1);
+	/* The inline nodes were wiped when they moved. */
+	for (i = 0; i < CV_DOC_INLINE; i++)
+		assert_int_equal(doc.in[i].v.i, 0);
+	assert_non_null(back = cv_doc_json(&doc, 0));
+	assert_true(json_equal(back, wide));
+	json_decref(back);
+	cv_doc_free(&doc);
+	free(b);
+	json_decref(wide);
+
+	/* A refused input leaves a document that frees cleanly. */
+	assert_int_equal(cv_doc_parse((const uint8_t *)"\x81\x01", 2, &doc),
+	    CV_ECORRUPT);
+	cv_doc_free(&doc);
+}
+
+/* A float64 is told from false, true and null by its head, not by its
+ * bits: the reals whose bits are 20, 21 and 22 read as reals. */
+static void
+float_bits_not_simple(void **state)
+{
+	uint8_t in[] = {0xa1, 0x61, 0x72, 0xfb, 0, 0, 0, 0, 0, 0, 0, 0};
+	json_t *j;
+	uint8_t bits;
+	double want;
+	uint64_t u;
+
+	(void)state;
+	for (bits = 20; bits <= 22; bits++) {
+		in[11] = bits;
+		assert_int_equal(cv_rec_decode(in, sizeof(in), &j), 0);
+		assert_true(json_is_real(json_object_get(j, "r")));
+		u = bits;
+		memcpy(&want, &u, sizeof(want));
+		assert_true(json_real_value(json_object_get(j, "r")) == want);
+		json_decref(j);
+	}
+}
+
 int
 main(void)
 {
@@ -618,6 +736,8 @@ main(void)
 	    cmocka_unit_test(encode_refuses),
 	    cmocka_unit_test(reencode_identical),
 	    cmocka_unit_test(vault_formats),
+	    cmocka_unit_test(doc_layout),
+	    cmocka_unit_test(float_bits_not_simple),
 	};
 
 	if (sodium_init() < 0)
