@@ -376,8 +376,9 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	struct cv_gate_res res;
 	struct cv_rec_hdr h;
 	uint8_t key[CV_KEYBYTES];
-	json_t *data = NULL, *view = NULL, *rec;
+	json_t *view = NULL, *rec;
 	cv_classmask withheld = 0;
+	struct cv_doc doc = {.n = NULL};
 	uint8_t *payload = NULL;
 	char t[25];
 	size_t len = 0;
@@ -404,10 +405,11 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	if ((r = cv_rec_decrypt(txn, s, case_id, record, version, key, &payload,
 	         &len, &format)) != 0)
 		goto out;
-	if ((r = cv_rec_parse(format, payload, len, &data)) != 0)
-		goto out;
-	if ((r = cv_schema_redact(sc, data, res.allowed, &view, &withheld)) !=
-	    0)
+	/* Parsed into a document over the payload; only what the decision
+	 * allows is made into values. */
+	if ((r = cv_rec_parse_doc(format, payload, len, &doc)) != 0 ||
+	    (r = cv_schema_redact_doc(
+	         sc, &doc, res.allowed, &view, &withheld)) != 0)
 		goto out;
 	cv_format_time(h.time, t);
 	rec = json_pack("{s:s, s:I, s:I, s:s, s:I, s:s, s:O, s:o}", "case",
@@ -424,11 +426,11 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	*out = rec;
 out:
 	sodium_memzero(key, sizeof(key));
+	cv_doc_free(&doc);
 	if (payload != NULL) {
 		sodium_memzero(payload, len);
 		free(payload);
 	}
-	json_decref(data);
 	json_decref(view);
 	return r;
 }

@@ -211,6 +211,38 @@ cv_rec_parse(int format, const uint8_t *payload, size_t len, json_t **out)
 }
 
 int
+cv_rec_parse_doc(
+    int format, const uint8_t *payload, size_t len, struct cv_doc *doc)
+{
+	json_t *j = NULL;
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r;
+
+	if (format == CV_REC_FORMAT_CBOR)
+		return cv_doc_parse(payload, len, doc);
+	/* An empty document, so that cv_doc_free works on every path. */
+	(void)cv_doc_parse(NULL, 0, doc);
+	if (format != CV_REC_FORMAT_JSON)
+		return CV_ECORRUPT;
+	if (cv_json_parse_object(
+	        (const char *)payload, len, CV_RECORD_MAX, &j) != 0)
+		return CV_ECORRUPT;
+	r = cv_rec_encode(j, &b, &n);
+	json_decref(j);
+	if (r != 0)
+		return r == CV_ENOMEM ? r : CV_ECORRUPT;
+	if ((r = cv_doc_parse(b, n, doc)) != 0) {
+		sodium_memzero(b, n);
+		free(b);
+		return r;
+	}
+	doc->own = b; /* freed and wiped with the document */
+	doc->ownlen = n;
+	return 0;
+}
+
+int
 cv_rec_foreach(MDB_txn *txn, struct cv_session *s, const char *case_id,
     int (*cb)(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
         void *arg),

@@ -23,6 +23,7 @@
 #include "casevault.h"
 #include "classes.h"
 #include "crypto.h"
+#include "recenc.h"
 
 #define CV_REC_FORMAT_JSON 1
 #define CV_REC_FORMAT_CBOR 2
@@ -79,6 +80,16 @@ int cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
  * encoding or the format is unknown, CV_ENOMEM.
  */
 int cv_rec_parse(int format, const uint8_t *payload, size_t len, json_t **out);
+
+/*
+ * Parse an opened payload of FORMAT into *DOC (recenc.h), which points
+ * into PAYLOAD for format 2 (keep PAYLOAD until cv_doc_free) and owns a
+ * re-encoded copy for format 1. Release DOC with cv_doc_free whatever this
+ * returns. CV_ECORRUPT when it is not a well-formed object of that
+ * encoding or the format is unknown, CV_ENOMEM.
+ */
+int cv_rec_parse_doc(
+    int format, const uint8_t *payload, size_t len, struct cv_doc *doc);
 
 /*
  * Call CB for every version of every record of CASE_ID, in key order.

@@ -133,6 +133,18 @@ schema_find_field(const struct field *obj, const char *name)
 	return NULL;
 }
 
+const struct field *
+schema_find_fieldn(const struct field *obj, const char *key, size_t keylen)
+{
+	size_t i;
+
+	for (i = 0; i < obj->nfields; i++)
+		if (strlen(obj->fields[i].name) == keylen &&
+		    memcmp(obj->fields[i].name, key, keylen) == 0)
+			return &obj->fields[i];
+	return NULL;
+}
+
 static void
 field_free(struct field *f)
 {

@@ -28,6 +28,7 @@
 #define CV_SCHEMA_ERR_MAX    256          /* a useful size for ERR buffers */
 
 struct cv_schema; /* one record type, immutable once loaded */
+struct cv_doc;    /* a parsed record payload, recenc.h */
 
 /*
  * Load the definition in TEXT (LEN bytes, need not be NUL-terminated). On
@@ -69,12 +70,22 @@ int cv_schema_validate(const struct cv_schema *s, const json_t *record,
 cv_classmask cv_schema_classes(const struct cv_schema *s, const json_t *record);
 
 /*
- * A deep copy of RECORD keeping only the fields whose class is in ALLOWED.
- * Objects and arrays of objects left empty are dropped; keys the schema does
- * not define are always dropped. On success *out is a new object owned by
- * the caller (json_decref) and *withheld (when not NULL) the classes that
- * were present and removed. Returns 0, CV_EINVAL for a NULL argument or a
- * RECORD that is not an object, CV_ENOMEM.
+ * The record DOC (a parsed payload, see recenc.h) as a new JSON object
+ * keeping only the fields whose class is in ALLOWED: nothing withheld is
+ * ever made into a value. Objects and arrays of objects left empty are
+ * dropped; keys the schema does not define are always dropped. On success
+ * *out is a new object owned by the caller (json_decref) and *withheld
+ * (when not NULL) the classes that were present and removed. Returns 0,
+ * CV_EINVAL for a NULL argument, CV_ENOMEM.
+ */
+int cv_schema_redact_doc(const struct cv_schema *s, const struct cv_doc *doc,
+    cv_classmask allowed, json_t **out, cv_classmask *withheld);
+
+/*
+ * The same for RECORD given as JSON (encoded and parsed first, so that
+ * there is one way to redact). Returns 0, CV_EINVAL for a NULL argument or
+ * a RECORD that is not an object or cannot be encoded (see
+ * cv_rec_encode), CV_ENOMEM.
  */
 int cv_schema_redact(const struct cv_schema *s, const json_t *record,
     cv_classmask allowed, json_t **out, cv_classmask *withheld);

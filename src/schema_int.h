@@ -73,6 +73,9 @@ struct ctx {
 /* The field NAME of object OBJ, or NULL. */
 const struct field *schema_find_field(
     const struct field *obj, const char *name);
+/* The same for a key of KEYLEN bytes, not NUL-terminated. */
+const struct field *schema_find_fieldn(
+    const struct field *obj, const char *key, size_t keylen);
 
 /* Append ".NAME" (or NAME at the root) to the context's path; returns the
  * old length for schema_path_pop. The path is truncated, never overrun. */

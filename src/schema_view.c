@@ -7,11 +7,15 @@
  * so it is bounded by the definition whatever the record holds.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "casevault.h"
 #include "classes.h"
+#include "recenc.h"
 #include "schema.h"
 #include "schema_int.h"
 
@@ -60,26 +64,26 @@ cv_schema_classes(const struct cv_schema *s, const json_t *record)
 	return classes_object(&s->root, record);
 }
 
-static int redact_object(const struct field *obj, const json_t *v,
-    cv_classmask allowed, cv_classmask *withheld, json_t **out);
+static int redact_object(const struct field *obj, const struct cv_doc *d,
+    size_t i, cv_classmask allowed, cv_classmask *withheld, json_t **out);
 
 static int
-redact_array(const struct field *f, const json_t *v, cv_classmask allowed,
-    cv_classmask *withheld, json_t **out)
+redact_array(const struct field *f, const struct cv_doc *d, size_t i,
+    cv_classmask allowed, cv_classmask *withheld, json_t **out)
 {
 	json_t *a, *e;
-	size_t i;
+	size_t k;
 	int r;
 
 	if ((a = json_array()) == NULL)
 		return CV_ENOMEM;
-	for (i = 0; i < json_array_size(v); i++) {
-		if (!json_is_object(json_array_get(v, i))) {
+	for (k = d->n[i].len > 0 ? i + 1 : 0; k != 0; k = d->n[k].next) {
+		if (d->n[k].type != CV_DOC_OBJECT) {
 			*withheld |= f->items->mask;
 			continue;
 		}
-		if ((r = redact_object(f->items, json_array_get(v, i), allowed,
-		         withheld, &e)) != 0) {
+		if ((r = redact_object(
+		         f->items, d, k, allowed, withheld, &e)) != 0) {
 			json_decref(a);
 			return r;
 		}
@@ -94,37 +98,39 @@ redact_array(const struct field *f, const json_t *v, cv_classmask allowed,
 	return 0;
 }
 
-/* Deny by default: a value is copied only when its field's class allows. */
+/* Deny by default: a value is made only when its field's class allows. */
 static int
-redact_object(const struct field *obj, const json_t *v, cv_classmask allowed,
-    cv_classmask *withheld, json_t **out)
+redact_object(const struct field *obj, const struct cv_doc *d, size_t i,
+    cv_classmask allowed, cv_classmask *withheld, json_t **out)
 {
+	const struct cv_doc_node *x;
 	const struct field *f;
-	json_t *o, *x, *sub;
-	const char *k;
+	json_t *o, *sub;
+	size_t k;
 	int r = CV_ENOMEM;
 
 	*out = NULL;
 	if ((o = json_object()) == NULL)
 		return CV_ENOMEM;
-	json_object_foreach ((json_t *)v, k, x) {
+	for (k = d->n[i].len > 0 ? i + 1 : 0; k != 0; k = x->next) {
+		x = &d->n[k];
 		sub = NULL;
-		if ((f = schema_find_field(obj, k)) == NULL)
+		if ((f = schema_find_fieldn(obj, x->key, x->keylen)) == NULL)
 			continue;
 		if (is_leaf(f)) {
 			if ((f->mask & allowed) == 0) {
 				*withheld |= f->mask;
 				continue;
 			}
-			if ((sub = json_deep_copy(x)) == NULL)
+			if ((sub = cv_doc_json(d, k)) == NULL)
 				goto out;
-		} else if (f->type == T_OBJECT && json_is_object(x)) {
+		} else if (f->type == T_OBJECT && x->type == CV_DOC_OBJECT) {
 			if ((r = redact_object(
-			         f, x, allowed, withheld, &sub)) != 0)
+			         f, d, k, allowed, withheld, &sub)) != 0)
 				goto out;
-		} else if (f->type == T_ARRAY && json_is_array(x)) {
-			if ((r = redact_array(f, x, allowed, withheld, &sub)) !=
-			    0)
+		} else if (f->type == T_ARRAY && x->type == CV_DOC_ARRAY) {
+			if ((r = redact_array(
+			         f, d, k, allowed, withheld, &sub)) != 0)
 				goto out;
 		} else {
 			*withheld |= f->mask;
@@ -132,13 +138,15 @@ redact_object(const struct field *obj, const json_t *v, cv_classmask allowed,
 		}
 		r = CV_ENOMEM;
 		if ((json_is_object(sub) && json_object_size(sub) == 0 &&
-		        json_object_size(x) > 0) ||
+		        x->len > 0) ||
 		    (json_is_array(sub) && json_array_size(sub) == 0 &&
-		        json_array_size(x) > 0 && !is_leaf(f))) {
+		        x->len > 0 && !is_leaf(f))) {
 			json_decref(sub);
 			continue;
 		}
-		if (json_object_set_new(o, k, sub) != 0) /* transferred */
+		/* transferred */
+		if (json_object_setn_new_nocheck(o, x->key, x->keylen, sub) !=
+		    0)
 			goto out;
 	}
 	*out = o;
@@ -150,7 +158,7 @@ out:
 }
 
 int
-cv_schema_redact(const struct cv_schema *s, const json_t *record,
+cv_schema_redact_doc(const struct cv_schema *s, const struct cv_doc *doc,
     cv_classmask allowed, json_t **out, cv_classmask *withheld)
 {
 	cv_classmask w = 0;
@@ -160,13 +168,41 @@ cv_schema_redact(const struct cv_schema *s, const json_t *record,
 		*out = NULL;
 	if (withheld != NULL)
 		*withheld = 0;
-	if (s == NULL || out == NULL || !json_is_object(record))
+	if (s == NULL || doc == NULL || out == NULL || doc->count == 0 ||
+	    doc->n[0].type != CV_DOC_OBJECT)
 		return CV_EINVAL;
-	if ((r = redact_object(&s->root, record, allowed, &w, out)) != 0)
+	if ((r = redact_object(&s->root, doc, 0, allowed, &w, out)) != 0)
 		return r;
 	if (withheld != NULL)
 		*withheld = w;
 	return 0;
+}
+
+int
+cv_schema_redact(const struct cv_schema *s, const json_t *record,
+    cv_classmask allowed, json_t **out, cv_classmask *withheld)
+{
+	struct cv_doc doc;
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r;
+
+	if (out != NULL)
+		*out = NULL;
+	if (withheld != NULL)
+		*withheld = 0;
+	if (s == NULL || out == NULL || !json_is_object(record))
+		return CV_EINVAL;
+	if ((r = cv_rec_encode(record, &b, &n)) != 0)
+		return r == CV_ENOMEM ? r : CV_EINVAL;
+	if ((r = cv_doc_parse(b, n, &doc)) == 0)
+		r = cv_schema_redact_doc(s, &doc, allowed, out, withheld);
+	else if (r != CV_ENOMEM)
+		r = CV_EINVAL;
+	cv_doc_free(&doc);
+	sodium_memzero(b, n);
+	free(b);
+	return r;
 }
 
 /*
