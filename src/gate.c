@@ -378,13 +378,14 @@ cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	uint8_t key[CV_KEYBYTES];
 	json_t *view = NULL, *rec;
 	cv_classmask withheld = 0;
-	struct cv_doc doc = {.n = NULL};
+	struct cv_doc doc;
 	uint8_t *payload = NULL;
 	char t[25];
 	size_t len = 0;
 	int format, r;
 
 	*out = NULL;
+	doc.n = NULL; /* not parsed yet: cv_doc_free does nothing */
 	if (version == 0 &&
 	    (r = cv_rec_latest(txn, s, case_id, record, &version)) != 0)
 		return r;

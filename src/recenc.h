@@ -93,7 +93,9 @@ struct cv_doc {
  * object. The nodes point into BUF, which must outlive the document.
  * Returns 0, CV_ECORRUPT on anything outside the encoding above or beyond
  * its bounds, CV_ENOMEM. Whatever it returns, release DOC with
- * cv_doc_free, which wipes the nodes (they hold the record's numbers).
+ * cv_doc_free, which wipes the nodes (they hold the record's numbers);
+ * cv_doc_free does nothing to a document whose n is NULL, so a caller may
+ * set only that on a path that might not parse.
  */
 int cv_doc_parse(const uint8_t *buf, size_t len, struct cv_doc *doc);
 void cv_doc_free(struct cv_doc *doc);
