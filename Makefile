@@ -24,7 +24,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS)
 LDLIBS      = $(PKG_LIBS) -lpthread
 
-LIB_SRC  = $(wildcard src/*.c)
+LAYERS   = base store audit model rules gate ops
+LIB_SRC  = $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
+LIB_HDR  = $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
 CLI_SRC  = $(wildcard src/cli/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 BENCH_SRC = $(wildcard bench/*.c)
@@ -135,12 +137,12 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/casevault
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(wildcard src/*.h src/cli/*.h) \
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(LIB_HDR) $(wildcard src/cli/*.h) \
 	  include/casevault.h
 
 format-check:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) \
-	  $(wildcard src/*.h src/cli/*.h) include/casevault.h
+	  $(LIB_HDR) $(wildcard src/cli/*.h) include/casevault.h
 
 clean:
 	rm -rf build build-asan demo-vault

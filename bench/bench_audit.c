@@ -18,9 +18,9 @@
 #include <sodium.h>
 
 #include "casevault.h"
-#include "audit.h"
-#include "merkle.h"
-#include "util.h"
+#include "audit/auditlog.h"
+#include "base/merkle.h"
+#include "base/util.h"
 
 #define RUNS 3
 
@@ -56,7 +56,7 @@ mkvault(char *dir, size_t size)
 {
 	snprintf(dir, size, "%s/cv_bench_XXXXXX", base);
 	if (mkdtemp(dir) == NULL ||
-	    cv_audit_create(dir, pk, "audit@casevault") != 0) {
+	    cv_auditlog_create(dir, pk, "audit@casevault") != 0) {
 		fprintf(stderr, "cannot create a vault under %s\n", base);
 		exit(1);
 	}
@@ -103,7 +103,7 @@ fsync_rate(int n)
 }
 
 struct wk {
-	struct cv_audit *a;
+	struct cv_auditlog *a;
 	int n;
 };
 
@@ -115,7 +115,7 @@ writer(void *arg)
 
 	for (i = 0; i < w->n; i++) {
 		json_t *e = event(i);
-		if (cv_audit_append(w->a, e, 0, NULL) != 0) {
+		if (cv_auditlog_append(w->a, e, 0, NULL) != 0) {
 			fprintf(stderr, "append failed\n");
 			exit(1);
 		}
@@ -130,13 +130,13 @@ append_rate(int threads, int total, char *keep, size_t keepsize)
 {
 	pthread_t th[128];
 	struct wk w[128];
-	struct cv_audit *a;
+	struct cv_auditlog *a;
 	char dir[512];
 	double t0, t;
 	int i;
 
 	mkvault(dir, sizeof(dir));
-	if (cv_audit_open(dir, sk, &a) != 0)
+	if (cv_auditlog_open(dir, sk, &a) != 0)
 		exit(1);
 	t0 = now_s();
 	for (i = 0; i < threads; i++) {
@@ -147,7 +147,7 @@ append_rate(int threads, int total, char *keep, size_t keepsize)
 	for (i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
 	t = now_s() - t0;
-	cv_audit_close(a);
+	cv_auditlog_close(a);
 	if (keep != NULL)
 		snprintf(keep, keepsize, "%s", dir);
 	else
@@ -188,7 +188,7 @@ main(int argc, char **argv)
 	static const int threads[] = {1, 8, 32, 128};
 	double v[RUNS], fs, r;
 	char keep[512];
-	struct cv_audit_report rep;
+	struct cv_auditlog_report rep;
 	size_t t;
 	int i;
 
@@ -229,7 +229,7 @@ main(int argc, char **argv)
 	append_rate(32, 32 * 200, keep, sizeof(keep));
 	for (i = 0; i < RUNS; i++) {
 		double t0 = now_s();
-		if (cv_audit_verify(keep, pk, NULL, &rep) != 0) {
+		if (cv_auditlog_verify(keep, pk, NULL, &rep) != 0) {
 			fprintf(stderr, "verify failed: %s\n", rep.reason);
 			return 1;
 		}

@@ -27,16 +27,16 @@
 #include <lmdb.h>
 #include <sodium.h>
 
-#include "case.h"
+#include "ops/case.h"
 #include "casevault.h"
-#include "crypto.h"
-#include "forms.h"
-#include "recenc.h"
-#include "recfmt.h"
-#include "schema.h"
-#include "store.h"
-#include "util.h"
-#include "vault.h"
+#include "base/crypto.h"
+#include "rules/forms.h"
+#include "base/cbor.h"
+#include "model/recstore.h"
+#include "rules/schema.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
 
 #define ROUNDS 7
 

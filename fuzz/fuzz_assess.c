@@ -9,9 +9,9 @@
 #include <jansson.h>
 
 #include "casevault.h"
-#include "util.h"
-#include "assess.h"
-#include "flow.h"
+#include "base/util.h"
+#include "rules/instrument.h"
+#include "rules/flow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit_layout.h"
-#include "merkle.h"
+#include "audit/layout.h"
+#include "base/merkle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

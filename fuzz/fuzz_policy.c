@@ -10,8 +10,8 @@
 #include <jansson.h>
 
 #include "casevault.h"
-#include "classes.h"
-#include "policy.h"
+#include "base/classes.h"
+#include "rules/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

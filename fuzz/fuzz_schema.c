@@ -7,9 +7,9 @@
 #include <stdlib.h>
 
 #include "casevault.h"
-#include "classes.h"
-#include "schema.h"
-#include "util.h"
+#include "base/classes.h"
+#include "rules/schema.h"
+#include "base/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

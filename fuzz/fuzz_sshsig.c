@@ -4,7 +4,7 @@
 
 #include <sodium.h>
 
-#include "sshsig.h"
+#include "base/sshsig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -264,35 +264,35 @@ int cv_report_indicator(struct cv_session *s, int year, json_t **out);
 
 /*
  * The audit trail, for auditors (policy action audit.read).
- * cv_trail_verify checks every signature against the vault's audit key,
+ * cv_audit_verify checks every signature against the vault's audit key,
  * the sequence, the times, every Log-Root, growth since FROM (a commit id
  * saved earlier, or NULL), and that every record version in the store has
  * its audit event. *out is a report {"ok","commits","events","head",
  * "record_versions", and on failure "bad_commit","reason"}; the return is
  * CV_EVERIFY when the trail fails.
  */
-int cv_trail_verify(struct cv_session *s, const char *from, json_t **out);
+int cv_audit_verify(struct cv_session *s, const char *from, json_t **out);
 
 /*
  * The trail's own checks alone, without logging in: for a trail that
  * refuses writes (and so logins), e.g. after tampering. Needs only the
  * public key kept in the store; skips the store cross-check.
  */
-int cv_trail_verify_offline(const char *dir, const char *from, json_t **out);
+int cv_audit_verify_offline(const char *dir, const char *from, json_t **out);
 
 /*
  * The events, oldest first, filtered by case (turned into its pseudonym),
  * actor (a user name), time (SINCE in ms, 0 for all) and, with BREAKGLASS,
  * only accesses made under a break-glass window.
  */
-int cv_trail_log(struct cv_session *s, const char *case_id, const char *actor,
+int cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
     uint64_t since, int breakglass, json_t **out);
 
 /* The pseudonym the trail uses for CASE_ID. */
-int cv_trail_pseudonym(
+int cv_audit_pseudonym(
     struct cv_session *s, const char *case_id, char out[static 33]);
 
 /* Push the trail to a mirror: a path or file:// URL (fast-forward only). */
-int cv_trail_push(struct cv_session *s, const char *remote);
+int cv_audit_push(struct cv_session *s, const char *remote);
 
 #endif /* CASEVAULT_H */

@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "case.h"
-#include "casedata.h"
+#include "ops/case.h"
+#include "model/caseobj.h"
 #include "casevault.h"
-#include "store.h"
-#include "util.h"
-#include "vault.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"

@@ -16,9 +16,9 @@
 #include <cmocka.h>
 
 #include "casevault.h"
-#include "classes.h"
-#include "policy.h"
-#include "util.h"
+#include "base/classes.h"
+#include "rules/policy.h"
+#include "base/util.h"
 
 #define TABLE "tests/fixtures/access-matrix.tsv"
 

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "casevault.h"
-#include "util.h"
-#include "assess.h"
+#include "base/util.h"
+#include "rules/instrument.h"
 
 struct fix {
 	struct cv_instrument *hamd, *hama, *mmse;

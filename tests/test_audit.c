@@ -22,13 +22,13 @@
 #include <sodium.h>
 
 #include "casevault.h"
-#include "audit.h"
-#include "audit_layout.h"
-#include "audit_pack.h"
-#include "audit_sha1.h"
-#include "audit_write.h"
-#include "sshsig.h"
-#include "util.h"
+#include "audit/auditlog.h"
+#include "audit/layout.h"
+#include "base/packmerge.h"
+#include "base/sha1.h"
+#include "base/gitpack.h"
+#include "base/sshsig.h"
+#include "base/util.h"
 
 struct vault {
 	char dir[64];
@@ -40,7 +40,7 @@ struct vault {
 static void
 vault_new(struct vault *v, int events)
 {
-	struct cv_audit *a;
+	struct cv_auditlog *a;
 	json_t *e;
 	uint64_t seq;
 	int i;
@@ -49,15 +49,15 @@ vault_new(struct vault *v, int events)
 	strcpy(v->dir, "/tmp/cv_audit_XXXXXX");
 	assert_non_null(mkdtemp(v->dir));
 	crypto_sign_keypair(v->pk, v->sk);
-	assert_int_equal(cv_audit_create(v->dir, v->pk, "audit@casevault"), 0);
-	assert_int_equal(cv_audit_open(v->dir, v->sk, &a), 0);
+	assert_int_equal(cv_auditlog_create(v->dir, v->pk, "audit@casevault"), 0);
+	assert_int_equal(cv_auditlog_open(v->dir, v->sk, &a), 0);
 	for (i = 0; i < events; i++) {
 		git_repository *r;
 
 		e = json_pack("{s:s, s:s, s:s, s:i}", "action", "record.read",
 		    "actor", "u7", "case", "P3KQ2Z", "record", i);
 		assert_int_equal(
-		    cv_audit_append(a, e, i == 2 ? CV_AUDIT_WRITE : 0, &seq),
+		    cv_auditlog_append(a, e, i == 2 ? CV_AUDIT_WRITE : 0, &seq),
 		    0);
 		assert_int_equal(seq, (uint64_t)i + 1);
 		json_decref(e);
@@ -71,7 +71,7 @@ vault_new(struct vault *v, int events)
 		git_repository_free(r);
 	}
 	v->n = events;
-	cv_audit_close(a);
+	cv_auditlog_close(a);
 }
 
 static void
@@ -124,10 +124,10 @@ run(char *out, size_t size, const char *fmt, ...)
 static void
 expect_bad(struct vault *v, const char *from, const char *reason)
 {
-	struct cv_audit_report rep;
+	struct cv_auditlog_report rep;
 
 	assert_int_equal(
-	    cv_audit_verify(v->dir, v->pk, from, &rep), CV_EVERIFY);
+	    cv_auditlog_verify(v->dir, v->pk, from, &rep), CV_EVERIFY);
 	assert_non_null(strstr(rep.reason, reason));
 }
 
@@ -216,8 +216,8 @@ collect(const json_t *ev, void *arg)
 static void
 test_append_verify_read(void **state)
 {
-	struct cv_audit_report rep;
-	struct cv_audit *a, *ro;
+	struct cv_auditlog_report rep;
+	struct cv_auditlog *a, *ro;
 	struct vault v;
 	char out[4096], want[256], line[CV_SSHSIG_PUBLINE_MAX];
 	uint64_t n = 0, lw, seq;
@@ -225,11 +225,11 @@ test_append_verify_read(void **state)
 
 	(void)state;
 	vault_new(&v, 5);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.commits, 5);
 	assert_int_equal(rep.events, 5);
 	assert_int_equal(strlen(rep.head), 40);
-	assert_int_equal(cv_audit_foreach(v.dir, collect, &n), 0);
+	assert_int_equal(cv_auditlog_foreach(v.dir, collect, &n), 0);
 	assert_int_equal(n, 5);
 
 	/* The key files, and the event at its fan-out path. */
@@ -268,22 +268,22 @@ test_append_verify_read(void **state)
 	    1);
 	assert_string_equal(out, "0\n");
 
-	assert_int_equal(cv_audit_open(v.dir, NULL, &ro), 0);
-	assert_int_equal(cv_audit_last_write(ro, &lw), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, NULL, &ro), 0);
+	assert_int_equal(cv_auditlog_last_write(ro, &lw), 0);
 	assert_int_equal(lw, 3);
 	e = json_pack("{s:s}", "action", "x");
-	assert_int_equal(cv_audit_append(ro, e, 0, &seq), CV_ESTATE);
-	cv_audit_close(ro);
+	assert_int_equal(cv_auditlog_append(ro, e, 0, &seq), CV_ESTATE);
+	cv_auditlog_close(ro);
 
 	/* Bad events change nothing. */
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
 	json_object_set_new(e, "seq", json_integer(9));
-	assert_int_equal(cv_audit_append(a, e, 0, NULL), CV_EINVAL);
+	assert_int_equal(cv_auditlog_append(a, e, 0, NULL), CV_EINVAL);
 	json_object_del(e, "seq");
 	json_object_set_new(e, "time", json_string("2020-01-01"));
-	assert_int_equal(cv_audit_append(a, e, 0, NULL), CV_EINVAL);
+	assert_int_equal(cv_auditlog_append(a, e, 0, NULL), CV_EINVAL);
 	json_object_del(e, "time");
-	assert_int_equal(cv_audit_append(a, e, 0x80, NULL), CV_EINVAL);
+	assert_int_equal(cv_auditlog_append(a, e, 0x80, NULL), CV_EINVAL);
 	{
 		char *big = malloc(CV_AUDIT_EVENT_MAX);
 		memset(big, 'x', CV_AUDIT_EVENT_MAX - 1);
@@ -291,15 +291,15 @@ test_append_verify_read(void **state)
 		json_object_set_new(e, "pad", json_string(big));
 		free(big);
 	}
-	assert_int_equal(cv_audit_append(a, e, 0, NULL), CV_ETOOBIG);
+	assert_int_equal(cv_auditlog_append(a, e, 0, NULL), CV_ETOOBIG);
 	json_object_del(e, "pad");
-	assert_int_equal(cv_audit_append(a, e, CV_AUDIT_WRITE, &seq), 0);
+	assert_int_equal(cv_auditlog_append(a, e, CV_AUDIT_WRITE, &seq), 0);
 	assert_int_equal(seq, 6);
-	assert_int_equal(cv_audit_last_write(a, &lw), 0);
+	assert_int_equal(cv_auditlog_last_write(a, &lw), 0);
 	assert_int_equal(lw, 6);
 	json_decref(e);
-	cv_audit_close(a);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	cv_auditlog_close(a);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 6);
 	vault_free(&v);
 }
@@ -402,7 +402,7 @@ test_tamper_history(void **state)
 {
 	uint8_t opk[32], osk[64];
 	git_repository *r;
-	struct cv_audit_report rep;
+	struct cv_auditlog_report rep;
 	struct vault v;
 	git_oid a, b, c, d, two[2];
 	char hex[41], out[4096];
@@ -449,9 +449,9 @@ test_tamper_history(void **state)
 		    0);
 		git_reference_free(ref);
 	}
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 2);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, hex, &rep), CV_EVERIFY);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, hex, &rep), CV_EVERIFY);
 	assert_string_equal(rep.bad_commit, hex);
 	assert_non_null(strstr(rep.reason, "truncated"));
 
@@ -496,7 +496,7 @@ test_tamper_history(void **state)
 		    0);
 		git_reference_free(ref);
 	}
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, hex, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, hex, &rep), 0);
 	git_commit_free(h);
 	git_repository_free(r);
 	sodium_memzero(osk, sizeof(osk));
@@ -506,8 +506,8 @@ test_tamper_history(void **state)
 static void
 test_fail_closed(void **state)
 {
-	struct cv_audit_report rep;
-	struct cv_audit *a;
+	struct cv_auditlog_report rep;
+	struct cv_auditlog *a;
 	struct vault v;
 	char p[256];
 	uint64_t seq = 0;
@@ -516,17 +516,17 @@ test_fail_closed(void **state)
 
 	(void)state;
 	vault_new(&v, 2);
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
 
 	/* The branch ref locked by someone else. */
 	snprintf(p, sizeof(p), "%s/audit.git/refs/heads/main.lock", v.dir);
 	assert_int_equal(cv_write_file_excl(p, "x", 1, 0644), 0);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
 	unlink(p);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 2);
 	/* The failed event left no gap. */
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 	assert_int_equal(seq, 3);
 
 	/* Another process holds the writer lock (bounded wait, then no). */
@@ -534,30 +534,30 @@ test_fail_closed(void **state)
 	fd = open(p, O_RDWR);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
 	close(fd);
 
 	/* The branch ref corrupted. */
 	snprintf(p, sizeof(p), "%s/audit.git/refs/heads/main", v.dir);
 	assert_int_equal(
 	    run(NULL, 0, "cp %s %s.bak && echo junk > %s", p, p, p), 0);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
 	assert_int_equal(run(NULL, 0, "mv %s.bak %s", p, p), 0);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 3);
 
 	/* The ref deleted: never treated as a fresh, empty log. */
 	assert_int_equal(run(NULL, 0, "mv %s %s.bak", p, p), 0);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
 	assert_int_equal(run(NULL, 0, "mv %s.bak %s", p, p), 0);
 
 	/* The whole repository removed. */
 	assert_int_equal(run(NULL, 0, "rm -rf %s/audit.git", v.dir), 0);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
-	cv_audit_close(a);
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), CV_EAUDIT);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
+	cv_auditlog_close(a);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), CV_EAUDIT);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
 	json_decref(e);
 	vault_free(&v);
 }
@@ -566,7 +566,7 @@ test_fail_closed(void **state)
 #define PER      25
 
 struct worker {
-	struct cv_audit *a;
+	struct cv_auditlog *a;
 	uint64_t seqs[PER];
 	int bad;
 };
@@ -580,7 +580,7 @@ work(void *arg)
 	for (i = 0; i < PER; i++) {
 		json_t *e =
 		    json_pack("{s:s, s:i}", "action", "record.read", "i", i);
-		if (cv_audit_append(w->a, e, 0, &w->seqs[i]) != 0)
+		if (cv_auditlog_append(w->a, e, 0, &w->seqs[i]) != 0)
 			w->bad++;
 		json_decref(e);
 	}
@@ -592,8 +592,8 @@ test_group_commit(void **state)
 {
 	struct worker w[NTHREADS];
 	pthread_t th[NTHREADS];
-	struct cv_audit_report rep;
-	struct cv_audit *a, *b;
+	struct cv_auditlog_report rep;
+	struct cv_auditlog *a, *b;
 	static uint8_t seen[NTHREADS * PER + 2];
 	struct vault v;
 	uint64_t seq;
@@ -601,7 +601,7 @@ test_group_commit(void **state)
 
 	(void)state;
 	vault_new(&v, 0);
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
 	for (i = 0; i < NTHREADS; i++) {
 		memset(&w[i], 0, sizeof(w[i]));
 		w[i].a = a;
@@ -619,7 +619,7 @@ test_group_commit(void **state)
 			seen[w[i].seqs[j]] = 1;
 		}
 	}
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, NTHREADS * PER);
 	assert_true(rep.commits <= NTHREADS * PER);
 	/* Packs are merged as they accumulate: far fewer than commits. */
@@ -634,18 +634,18 @@ test_group_commit(void **state)
 	}
 
 	/* A second writer (as another process would) continues the log. */
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &b), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &b), 0);
 	{
 		json_t *e = json_pack("{s:s}", "action", "x");
-		assert_int_equal(cv_audit_append(b, e, 0, &seq), 0);
+		assert_int_equal(cv_auditlog_append(b, e, 0, &seq), 0);
 		assert_int_equal(seq, NTHREADS * PER + 1);
-		assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+		assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 		assert_int_equal(seq, NTHREADS * PER + 2);
 		json_decref(e);
 	}
-	cv_audit_close(b);
-	cv_audit_close(a);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	cv_auditlog_close(b);
+	cv_auditlog_close(a);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, NTHREADS * PER + 2);
 	vault_free(&v);
 }
@@ -653,7 +653,7 @@ test_group_commit(void **state)
 static void
 test_push(void **state)
 {
-	struct cv_audit *a;
+	struct cv_auditlog *a;
 	struct vault v;
 	char mirror[128], out[128], head[64];
 	json_t *e = json_pack("{s:s}", "action", "x");
@@ -661,10 +661,10 @@ test_push(void **state)
 	(void)state;
 	vault_new(&v, 2);
 	snprintf(mirror, sizeof(mirror), "%s/mirror.git", v.dir);
-	assert_int_equal(cv_audit_push(v.dir, mirror), 0);
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
-	assert_int_equal(cv_audit_append(a, e, 0, NULL), 0);
-	assert_int_equal(cv_audit_push(v.dir, mirror), 0);
+	assert_int_equal(cv_auditlog_push(v.dir, mirror), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(cv_auditlog_append(a, e, 0, NULL), 0);
+	assert_int_equal(cv_auditlog_push(v.dir, mirror), 0);
 	assert_int_equal(run(head, sizeof(head),
 	                     "git --git-dir=%s/audit.git "
 	                     "rev-parse main",
@@ -685,11 +685,11 @@ test_push(void **state)
 	        "main^{tree})",
 	        mirror, mirror),
 	    0);
-	assert_int_equal(cv_audit_append(a, e, 0, NULL), 0);
-	assert_int_equal(cv_audit_push(v.dir, mirror), CV_EAUDIT);
+	assert_int_equal(cv_auditlog_append(a, e, 0, NULL), 0);
+	assert_int_equal(cv_auditlog_push(v.dir, mirror), CV_EAUDIT);
 	assert_int_equal(
-	    cv_audit_push(v.dir, "https://example.invalid/x"), CV_EINVAL);
-	cv_audit_close(a);
+	    cv_auditlog_push(v.dir, "https://example.invalid/x"), CV_EINVAL);
+	cv_auditlog_close(a);
 	json_decref(e);
 	vault_free(&v);
 }
@@ -857,8 +857,8 @@ test_pack_writer_matches_git(void **state)
 static void
 test_packs_stock_git(void **state)
 {
-	struct cv_audit_report rep;
-	struct cv_audit *a;
+	struct cv_auditlog_report rep;
+	struct cv_auditlog *a;
 	struct vault v;
 	char out[256];
 	uint64_t seq, size;
@@ -866,30 +866,30 @@ test_packs_stock_git(void **state)
 
 	(void)state;
 	vault_new(&v, 0);
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
 	for (i = 0; i < 3 * AUDIT_PACKS_MIN + 5; i++) {
 		json_t *e = json_pack("{s:s, s:i}", "action", "x", "i", i);
-		assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+		assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 		assert_int_equal(seq, (uint64_t)i + 1);
 		json_decref(e);
 	}
 	/* Another writer appends; ours reads its pack. */
 	{
-		struct cv_audit *b;
+		struct cv_auditlog *b;
 		json_t *e = json_pack("{s:s}", "action", "y");
-		assert_int_equal(cv_audit_open(v.dir, v.sk, &b), 0);
+		assert_int_equal(cv_auditlog_open(v.dir, v.sk, &b), 0);
 		assert_int_equal(
-		    cv_audit_append(b, e, CV_AUDIT_WRITE, &seq), 0);
-		cv_audit_close(b);
-		assert_int_equal(cv_audit_size(a, &size), 0);
+		    cv_auditlog_append(b, e, CV_AUDIT_WRITE, &seq), 0);
+		cv_auditlog_close(b);
+		assert_int_equal(cv_auditlog_size(a, &size), 0);
 		assert_int_equal(size, seq);
-		assert_int_equal(cv_audit_last_write(a, &size), 0);
+		assert_int_equal(cv_auditlog_last_write(a, &size), 0);
 		assert_int_equal(size, seq);
-		assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+		assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 		assert_int_equal(seq, size + 1);
 		json_decref(e);
 	}
-	cv_audit_close(a);
+	cv_auditlog_close(a);
 	assert_int_equal(
 	    run(NULL, 0, "git --git-dir=%s/audit.git fsck --full --strict",
 	        v.dir),
@@ -911,7 +911,7 @@ test_packs_stock_git(void **state)
 	        v.dir),
 	    1);
 	assert_string_equal(out, "0\n");
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 3 * AUDIT_PACKS_MIN + 7);
 	assert_int_equal(rep.commits, 3 * AUDIT_PACKS_MIN + 7);
 	vault_free(&v);
@@ -993,8 +993,8 @@ test_merge_checks(void **state)
 static void
 test_ref_in_place(void **state)
 {
-	struct cv_audit_report rep;
-	struct cv_audit *a;
+	struct cv_auditlog_report rep;
+	struct cv_auditlog *a;
 	struct vault v;
 	struct stat before, after;
 	char p[128], q[160], keep[64];
@@ -1005,9 +1005,9 @@ test_ref_in_place(void **state)
 	(void)state;
 	vault_new(&v, 2);
 	snprintf(p, sizeof(p), "%s/audit.git/refs/heads/main", v.dir);
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
 	assert_int_equal(stat(p, &before), 0);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 	assert_int_equal(stat(p, &after), 0);
 	assert_true(before.st_ino == after.st_ino);
 	assert_int_equal(after.st_size, 41);
@@ -1017,9 +1017,9 @@ test_ref_in_place(void **state)
 	    run(NULL, 0, "git --git-dir=%s/audit.git pack-refs --all", v.dir),
 	    0);
 	assert_int_equal(access(p, F_OK), -1);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 	assert_int_equal(seq, 4);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 4);
 
 	/* An extra byte after the id: refused, the file untouched. */
@@ -1028,7 +1028,7 @@ test_ref_in_place(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "\n", 1), 1);
 	close(fd);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
 	assert_int_equal(run(q, sizeof(q), "cat %s", p), 0);
 	assert_int_equal(strlen(q), 42);
 	assert_memory_equal(q, keep, 41);
@@ -1038,15 +1038,15 @@ test_ref_in_place(void **state)
 	snprintf(q, sizeof(q), "%s.real", p);
 	assert_int_equal(rename(p, q), 0);
 	assert_int_equal(symlink(q, p), 0);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EAUDIT);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
 	assert_int_equal(unlink(p), 0);
 	assert_int_equal(rename(q, p), 0);
 
 	/* Restored, the log goes on without a gap. */
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 	assert_int_equal(seq, 5);
-	cv_audit_close(a);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	cv_auditlog_close(a);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 5);
 	json_decref(e);
 	vault_free(&v);
@@ -1061,8 +1061,8 @@ test_ref_in_place(void **state)
 static void
 test_event_splice(void **state)
 {
-	struct cv_audit_report rep;
-	struct cv_audit *a;
+	struct cv_auditlog_report rep;
+	struct cv_auditlog *a;
 	struct vault v;
 	char out[512], want[512], tm[25], *big, *t;
 	json_t *e;
@@ -1071,18 +1071,18 @@ test_event_splice(void **state)
 
 	(void)state;
 	vault_new(&v, 0);
-	assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
 	e = json_pack("{s:i, s:s, s:b, s:i, s:i, s:i, s:{s:i}, s:s}", "a", 1,
 	    "sep", "x", "seq0", 1, "sz", 2, "ti", 3, "timez", 4, "z", "seq", 1,
 	    "st", "y");
-	assert_int_equal(cv_audit_append(a, e, CV_AUDIT_WRITE, &seq), 0);
+	assert_int_equal(cv_auditlog_append(a, e, CV_AUDIT_WRITE, &seq), 0);
 	json_decref(e);
 	e = json_object();
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 	assert_int_equal(seq, 2);
 	/* Reserved keys, at the top level only. */
 	json_object_set_new(e, "time", json_string("x"));
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_EINVAL);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EINVAL);
 	json_decref(e);
 
 	/* The size limit: the widest event that fits, and one byte more. */
@@ -1096,17 +1096,17 @@ test_event_splice(void **state)
 	memset(big, 'q', len + 1);
 	big[len] = '\0';
 	e = json_pack("{s:s}", "x", big);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
 	json_decref(e);
 	big[len] = 'q';
 	big[len + 1] = '\0';
 	e = json_pack("{s:s}", "x", big);
-	assert_int_equal(cv_audit_append(a, e, 0, &seq), CV_ETOOBIG);
+	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_ETOOBIG);
 	json_decref(e);
 	free(big);
-	cv_audit_close(a);
+	cv_auditlog_close(a);
 
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 3);
 	assert_int_equal(run(out, sizeof(out),
 	                     "git --git-dir=%s/audit.git show "
@@ -1152,8 +1152,8 @@ count_packs(const char *dir)
 static void
 test_packs_merged_across_opens(void **state)
 {
-	struct cv_audit_report rep;
-	struct cv_audit *a;
+	struct cv_auditlog_report rep;
+	struct cv_auditlog *a;
 	struct vault v;
 	json_t *e = json_pack("{s:s}", "action", "record.read");
 	uint64_t seq;
@@ -1162,13 +1162,13 @@ test_packs_merged_across_opens(void **state)
 	(void)state;
 	vault_new(&v, 0);
 	for (i = 0; i < 2 * AUDIT_PACKS_MIN; i++) {
-		assert_int_equal(cv_audit_open(v.dir, v.sk, &a), 0);
-		assert_int_equal(cv_audit_append(a, e, 0, &seq), 0);
-		cv_audit_close(a);
+		assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
+		assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
+		cv_auditlog_close(a);
 		assert_true(count_packs(v.dir) < AUDIT_PACKS_MIN + 1);
 	}
 	assert_true(count_packs(v.dir) < AUDIT_PACKS_MIN);
-	assert_int_equal(cv_audit_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 2 * AUDIT_PACKS_MIN);
 	json_decref(e);
 	vault_free(&v);

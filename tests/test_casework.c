@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "case.h"
+#include "ops/case.h"
 #include "casevault.h"
-#include "casework.h"
-#include "report.h"
-#include "store.h"
-#include "util.h"
-#include "vault.h"
+#include "ops/casework.h"
+#include "ops/report.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"
@@ -211,7 +211,7 @@ trail_has(const struct fx *f, const char *action, const char *decision,
 	size_t i;
 	int found = 0;
 
-	assert_int_equal(cv_trail_log(s, f->cid, actor_name, 0, 0, &log), 0);
+	assert_int_equal(cv_audit_log(s, f->cid, actor_name, 0, 0, &log), 0);
 	json_array_foreach (log, i, ev)
 		if (strcmp(json_string_value(json_object_get(ev, "action")),
 		        action) == 0 &&

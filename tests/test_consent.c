@@ -9,10 +9,10 @@
 #include <cmocka.h>
 
 #include "casevault.h"
-#include "classes.h"
-#include "consent.h"
-#include "policy.h"
-#include "util.h"
+#include "base/classes.h"
+#include "rules/consent.h"
+#include "rules/policy.h"
+#include "base/util.h"
 
 /* Worked out by hand: 2024-01-01T00:00:00Z and 2024-06-01T00:00:00Z. */
 #define T_JAN1 ((uint64_t)1704067200 * 1000)

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "casevault.h"
-#include "util.h"
-#include "flow.h"
+#include "base/util.h"
+#include "rules/flow.h"
 
 static const char *const path[] = {
     "referral_received",

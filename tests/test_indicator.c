@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "casevault.h"
-#include "util.h"
-#include "indicator.h"
+#include "base/util.h"
+#include "rules/indicator.h"
 
 /*
  * Year 2023.

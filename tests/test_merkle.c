@@ -17,7 +17,7 @@
 #include <sodium.h>
 
 #include "casevault.h"
-#include "merkle.h"
+#include "base/merkle.h"
 
 static const char *inputs[8] = {"", "00", "10", "2021", "3031", "40414243",
     "5051525354555657", "606162636465666768696a6b6c6d6e6f"};

@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "casevault.h"
-#include "classes.h"
-#include "policy.h"
-#include "util.h"
+#include "base/classes.h"
+#include "rules/policy.h"
+#include "base/util.h"
 
 static const char *const shipped[] = {
     "admin",        "auditor",       "counselor",  "legal_aid",

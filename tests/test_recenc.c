@@ -19,14 +19,14 @@
 
 #include <sodium.h>
 
-#include "case.h"
+#include "ops/case.h"
 #include "casevault.h"
-#include "crypto.h"
-#include "recenc.h"
-#include "recfmt.h"
-#include "store.h"
-#include "util.h"
-#include "vault.h"
+#include "base/crypto.h"
+#include "base/cbor.h"
+#include "model/recstore.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"

@@ -16,9 +16,9 @@
 #include <cmocka.h>
 
 #include "casevault.h"
-#include "classes.h"
-#include "schema.h"
-#include "util.h"
+#include "base/classes.h"
+#include "rules/schema.h"
+#include "base/util.h"
 
 /* 2025-06-01T00:00:00Z, worked out with date -u -d @1748736000. */
 #define NOW      1748736000000ULL

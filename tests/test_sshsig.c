@@ -19,8 +19,8 @@
 #include <sodium.h>
 
 #include "casevault.h"
-#include "sshsig.h"
-#include "util.h"
+#include "base/sshsig.h"
+#include "base/util.h"
 
 #define FX "tests/fixtures/sshsig/"
 

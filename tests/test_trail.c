@@ -17,12 +17,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit.h"
+#include "audit/auditlog.h"
 #include "casevault.h"
-#include "recfmt.h"
-#include "store.h"
-#include "util.h"
-#include "vault.h"
+#include "model/recstore.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"
@@ -182,7 +182,7 @@ refusals_recorded(void **state)
 	    CV_EDENIED);
 	assert_null(out);
 	cv_session_close(s);
-	assert_int_equal(cv_audit_foreach(f->dir, find_event, &fd), 0);
+	assert_int_equal(cv_auditlog_foreach(f->dir, find_event, &fd), 0);
 	assert_int_equal(fd.found, 1);
 	assert_non_null(json_object_get(fd.last, "rule"));
 	assert_non_null(json_object_get(fd.last, "reason"));
@@ -199,7 +199,7 @@ refusals_recorded(void **state)
 	memset(&fd, 0, sizeof(fd));
 	fd.action = "session.open";
 	fd.decision = "deny";
-	assert_int_equal(cv_audit_foreach(f->dir, find_event, &fd), 0);
+	assert_int_equal(cv_auditlog_foreach(f->dir, find_event, &fd), 0);
 	assert_int_equal(fd.found, 1);
 	assert_string_equal(json_string_value(json_object_get(fd.last,
 	    "rule")), "wrong-passphrase");
@@ -219,7 +219,7 @@ unapplied_write_closed_at_next_open(void **state)
 	 * never committed: what a crash between the two leaves. */
 	ev = cv_event_new(s, "record.add");
 	json_object_set_new(ev, "decision", json_string("allow"));
-	assert_int_equal(cv_audit_append(s->audit, ev, CV_AUDIT_WRITE, &seq),
+	assert_int_equal(cv_auditlog_append(s->audit, ev, CV_AUDIT_WRITE, &seq),
 	    0);
 	json_decref(ev);
 	assert_true(seq > 0);
@@ -228,7 +228,7 @@ unapplied_write_closed_at_next_open(void **state)
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	cv_session_close(s);
 	fd.ref = seq;
-	assert_int_equal(cv_audit_foreach(f->dir, find_event, &fd), 0);
+	assert_int_equal(cv_auditlog_foreach(f->dir, find_event, &fd), 0);
 	assert_int_equal(fd.found, 1);
 	assert_string_equal(json_string_value(json_object_get(fd.last,
 	    "outcome")), "not_applied");
@@ -238,7 +238,7 @@ unapplied_write_closed_at_next_open(void **state)
 	cv_session_close(s);
 	fd.found = 0;
 	fd.last = NULL;
-	assert_int_equal(cv_audit_foreach(f->dir, find_event, &fd), 0);
+	assert_int_equal(cv_auditlog_foreach(f->dir, find_event, &fd), 0);
 	assert_int_equal(fd.found, 1);
 	json_decref(fd.last);
 }
@@ -255,7 +255,7 @@ verify_matches_versions_to_events(void **state)
 	json_t *rep = NULL;
 
 	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
-	assert_int_equal(cv_trail_verify(s, NULL, &rep), 0);
+	assert_int_equal(cv_audit_verify(s, NULL, &rep), 0);
 	assert_true(json_is_true(json_object_get(rep, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(rep,
 	    "record_versions")), 1);
@@ -279,7 +279,7 @@ verify_matches_versions_to_events(void **state)
 
 	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
 	rep = NULL;
-	assert_int_equal(cv_trail_verify(s, NULL, &rep), CV_EVERIFY);
+	assert_int_equal(cv_audit_verify(s, NULL, &rep), CV_EVERIFY);
 	assert_false(json_is_true(json_object_get(rep, "ok")));
 	assert_non_null(strstr(json_string_value(json_object_get(rep,
 	    "reason")), "no matching audit event"));
@@ -287,7 +287,7 @@ verify_matches_versions_to_events(void **state)
 	/* Only auditors verify. */
 	cv_session_close(s);
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	assert_int_equal(cv_trail_verify(s, NULL, &rep), CV_EDENIED);
+	assert_int_equal(cv_audit_verify(s, NULL, &rep), CV_EDENIED);
 	cv_session_close(s);
 }
 
@@ -319,10 +319,10 @@ pseudonyms_are_keyed_and_stable(void **state)
 	char p1[33], p2[33], hex[65];
 	uint8_t h[32];
 
-	assert_int_equal(cv_trail_pseudonym(s, f->cid, p1), 0);
+	assert_int_equal(cv_audit_pseudonym(s, f->cid, p1), 0);
 	cv_session_close(s);
 	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
-	assert_int_equal(cv_trail_pseudonym(s, f->cid, p2), 0);
+	assert_int_equal(cv_audit_pseudonym(s, f->cid, p2), 0);
 	assert_string_equal(p1, p2);
 	/* Not an unkeyed hash of the id. */
 	crypto_generichash(h, 16, (const uint8_t *)f->cid, strlen(f->cid),

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 #include "casevault.h"
-#include "recfmt.h"
-#include "store.h"
-#include "util.h"
+#include "model/recstore.h"
+#include "store/store.h"
+#include "base/util.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"

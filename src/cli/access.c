@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static int
 done(struct cli *c, json_t *j, const char *human)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static void
 verify_human(struct cli *c, const json_t *j)
@@ -54,9 +54,9 @@ cmd_audit_verify(struct cli *c, int argc, char **argv)
 		    "casevault %s: verifying without logging in "
 		    "(no store cross-check)\n",
 		    c->name);
-		r = cv_trail_verify_offline(c->vault, from, &out);
+		r = cv_audit_verify_offline(c->vault, from, &out);
 	} else {
-		r = cv_trail_verify(s, from, &out);
+		r = cv_audit_verify(s, from, &out);
 		cv_session_close(s);
 	}
 	if (r == CV_EVERIFY && out != NULL) {
@@ -129,7 +129,7 @@ cmd_audit_log(struct cli *c, int argc, char **argv)
 		    "YYYY-MM-DDTHH:MM[:SS]Z");
 	if ((r = cli_session(c, &s)) != 0)
 		return r;
-	r = cv_trail_log(s, cas, actor, ms, bg, &out);
+	r = cv_audit_log(s, cas, actor, ms, bg, &out);
 	cv_session_close(s);
 	if (r != 0)
 		return cli_fail(c, r);
@@ -148,7 +148,7 @@ cmd_audit_pseudonym(struct cli *c, int argc, char **argv)
 		return r;
 	if ((r = cli_session(c, &s)) != 0)
 		return r;
-	r = cv_trail_pseudonym(s, pos[0], p);
+	r = cv_audit_pseudonym(s, pos[0], p);
 	cv_session_close(s);
 	if (r != 0)
 		return cli_fail(c, r);
@@ -171,7 +171,7 @@ cmd_audit_push(struct cli *c, int argc, char **argv)
 		return r;
 	if ((r = cli_session(c, &s)) != 0)
 		return r;
-	r = cv_trail_push(s, pos[0]);
+	r = cv_audit_push(s, pos[0]);
 	cv_session_close(s);
 	if (r != 0)
 		return cli_fail(c, r);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 
 /* One session, one call, one close: the shape of most case commands. */
 static int

@@ -11,8 +11,8 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "indicator.h"
-#include "util.h"
+#include "rules/indicator.h"
+#include "base/util.h"
 
 /* A note: a bit more than the schema's 20000 characters of 4 bytes. */
 #define NOTE_FILE_MAX (96 * 1024)

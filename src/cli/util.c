@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "util.h"
+#include "base/util.h"
 
 static const struct cli_opt global_opts[] = {
     {"vault", 'V', NULL, NULL},

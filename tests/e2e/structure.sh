@@ -6,23 +6,23 @@
 . tests/e2e/lib.sh
 
 # Files other than the format and the gate that name cv_rec_decrypt.
-grep -l 'cv_rec_decrypt' src/*.c src/cli/*.c | grep -v -e '^src/recfmt.c$' \
-	-e '^src/gate.c$' >"$T/decrypters" || true
+grep -l 'cv_rec_decrypt' src/*/*.c | grep -v -e '^src/model/recstore.c$' \
+	-e '^src/gate/gate.c$' >"$T/decrypters" || true
 if [ -s "$T/decrypters" ]; then
-	not_ok "only src/gate.c opens records (also: $(cat "$T/decrypters"))"
+	not_ok "only src/gate/gate.c opens records (also: $(cat "$T/decrypters"))"
 else
-	ok "only src/gate.c opens records"
+	ok "only src/gate/gate.c opens records"
 fi
-grep -c 'cv_rec_decrypt(' src/gate.c >"$T/n"
+grep -c 'cv_rec_decrypt(' src/gate/gate.c >"$T/n"
 has "and the gate does call it" "$T/n" '^[1-9]'
 
 # The library does not print: only the command does (src/cli/). The two
 # exceptions, one call each, warn on stderr about the test-only KDF
 # setting (passphrase.c) and a broken built-in definition (forms.c).
 P='\b(printf|fprintf|puts|fputs|perror|putchar|fwrite)\('
-grep -l -E "$P" src/*.c | grep -v -e '^src/passphrase.c$' \
-	-e '^src/forms.c$' >"$T/prints" || true
-for f in src/passphrase.c src/forms.c; do
+grep -l -E "$P" src/*/*.c | grep -v '^src/cli/' | grep -v -e '^src/base/passphrase.c$' \
+	-e '^src/rules/forms.c$' >"$T/prints" || true
+for f in src/base/passphrase.c src/rules/forms.c; do
 	[ "$(grep -c -E "$P" "$f")" -le 1 ] || echo "$f" >>"$T/prints"
 done
 if [ -s "$T/prints" ]; then
@@ -33,7 +33,7 @@ else
 fi
 
 # getenv: the test-only KDF switch and the vault and user names, no more.
-grep -n 'getenv(' src/*.c src/cli/*.c |
+grep -n 'getenv(' src/*/*.c |
 	grep -v -e 'CASEVAULT_TEST_KDF' -e 'CASEVAULT_DIR' -e 'CASEVAULT_USER' \
 	-e 'EDITOR' -e 'TMPDIR' >"$T/env" || true
 if [ -s "$T/env" ]; then

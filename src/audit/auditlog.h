@@ -1,0 +1,122 @@
+/*
+ * The audit trail: a bare git repository DIR/audit.git with one branch,
+ * refs/heads/main, of SSHSIG-signed commits, each holding one or more
+ * events as canonical JSON blobs under e/AAA/BBB/AAABBBCCC.json, an RFC 6962
+ * Merkle tree over all events and a state blob. The format is in
+ * docs/audit-format.md; stock git and ssh-keygen verify the signatures.
+ *
+ * Every function returns 0 or a negative CV_E* code. Strings and JSON
+ * passed in are borrowed for the duration of the call.
+ */
+#ifndef CV_AUDIT_H
+#define CV_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* Largest canonical event, "seq" and "time" included. */
+#define CV_AUDIT_EVENT_MAX 8192
+
+/* cv_auditlog_append flag: the event precedes a change to the store. */
+#define CV_AUDIT_WRITE 0x1u
+
+struct cv_auditlog; /* an open audit repository, with or without the key */
+
+/*
+ * Create VAULTDIR/audit.git (bare; HEAD -> refs/heads/main, which is
+ * unborn: the first append makes the root commit), and write
+ * VAULTDIR/audit_signer.pub ("ssh-ed25519 AAAA... casevault-audit") and
+ * VAULTDIR/allowed_signers ("PRINCIPAL namespaces="git" ssh-ed25519
+ * AAAA..."), both created exclusively and fsynced. PK is the Ed25519
+ * public key. PRINCIPAL is 1..64 bytes of [A-Za-z0-9@._-].
+ * Returns 0, CV_EINVAL, CV_EEXIST (any of the three exists), CV_EIO,
+ * CV_EAUDIT (libgit2 failed).
+ */
+int cv_auditlog_create(
+    const char *vaultdir, const uint8_t pk[static 32], const char *principal);
+
+/*
+ * Open VAULTDIR/audit.git. SK is the 64-byte libsodium Ed25519 secret key
+ * (copied into guarded memory; the caller keeps and wipes its own copy) for
+ * appending, or NULL for a read-only handle. On success *out is owned by
+ * the caller (cv_auditlog_close). Returns 0, CV_EINVAL, CV_ENOMEM,
+ * CV_EAUDIT (no repository, or its head cannot be read).
+ */
+int cv_auditlog_open(
+    const char *vaultdir, const uint8_t *sk, struct cv_auditlog **out);
+
+/* Close A and wipe its key. NULL is allowed. No append may be running. */
+void cv_auditlog_close(struct cv_auditlog *a);
+
+/*
+ * Append EVENT, a JSON object that must not contain "seq", "time" or
+ * "store_write". The trail adds "seq" (1, 2, 3 ... no gaps), "time" (UTC
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ", never before the previous event's) and, with
+ * FLAGS & CV_AUDIT_WRITE, "store_write": true, and stores the canonical
+ * JSON. Returns only once the commit holding the event is signed, written
+ * as a pack, fsynced and refs/heads/main moved to it by compare-and-swap.
+ * Thread-safe: callers waiting at the same moment share one commit. Across
+ * processes a lock file serialises appends (waits up to 5 s).
+ * *seq (may be NULL) receives the event's sequence number.
+ * Returns 0; CV_EINVAL (not an object, reserved key, unknown flag);
+ * CV_ETOOBIG (over CV_AUDIT_EVENT_MAX); CV_ESTATE (read-only handle);
+ * CV_EAUDIT (the event could not be made durable for any reason:
+ * repository missing or corrupt, lock held, disk full, ref moved): the
+ * caller must refuse the operation.
+ */
+int cv_auditlog_append(
+    struct cv_auditlog *a, const json_t *event, unsigned flags, uint64_t *seq);
+
+/*
+ * cv_auditlog_last_write: *seq = the seq of the latest CV_AUDIT_WRITE event
+ * (0 if none). cv_auditlog_size: *size = the number of events. Both read the
+ * current head (another process may have appended). Returns 0, CV_EINVAL,
+ * CV_ENOMEM or CV_EAUDIT.
+ */
+int cv_auditlog_last_write(struct cv_auditlog *a, uint64_t *seq);
+int cv_auditlog_size(struct cv_auditlog *a, uint64_t *size);
+
+/* What cv_auditlog_verify found. HEAD is the verified head (hex, "" for an
+ * empty log); on failure BAD_COMMIT names the first bad commit (or is "")
+ * and REASON says what is wrong, without any event content. */
+struct cv_auditlog_report {
+	uint64_t commits, events;
+	char head[41];
+	char bad_commit[41];
+	char reason[160];
+};
+
+/*
+ * Verify the whole trail in VAULTDIR against the Ed25519 public key PK:
+ * every commit's SSHSIG signature (namespace "git"), no merges, Audit-Seq
+ * ranges contiguous from 1, each commit's tree exactly its parent's plus
+ * its new events and state blob, each event's "seq" matching its path,
+ * times never decreasing, canonical JSON, Log-Size and Log-Root recomputed.
+ * FROM_COMMIT (NULL or 40 hex digits), a head saved earlier, must be on the
+ * chain (the log only grew). Stops at the first failure.
+ * Returns 0 (REP filled), CV_EVERIFY (REP says where and why), CV_EINVAL,
+ * CV_ENOMEM.
+ */
+int cv_auditlog_verify(const char *vaultdir, const uint8_t pk[static 32],
+    const char *from_commit, struct cv_auditlog_report *rep);
+
+/*
+ * Call CB with every event in sequence order (the event is borrowed for
+ * the call). Stops when CB returns nonzero and returns that value.
+ * Does not check signatures (use cv_auditlog_verify). Returns 0, the value
+ * of CB, CV_EAUDIT (no repository), CV_ECORRUPT (malformed trail).
+ */
+int cv_auditlog_foreach(
+    const char *vaultdir, int (*cb)(const json_t *event, void *arg), void *arg);
+
+/*
+ * Push refs/heads/main to REMOTE: a filesystem path (a bare repository is
+ * created there if missing) or a file:// URL. Only fast-forwards: a mirror
+ * whose branch is not an ancestor of ours is refused.
+ * Returns 0, CV_EINVAL, CV_EAUDIT (push failed or refused).
+ */
+int cv_auditlog_push(const char *vaultdir, const char *remote);
+
+#endif

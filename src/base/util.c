@@ -1,0 +1,314 @@
+/* Small helpers shared by every module. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "casevault.h"
+#include "base/util.h"
+
+uint64_t
+cv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+cv_format_time(uint64_t ms, char buf[static 25])
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	/* Years past 9999 do not fit the format: clamp, never truncate. */
+	if (tm.tm_year > 9999 - 1900)
+		tm.tm_year = 9999 - 1900;
+	snprintf(buf, 25, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)(ms % 1000));
+}
+
+static int
+digits(const char *s, int n, int *v)
+{
+	int i, x = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+int
+cv_parse_time(const char *s, uint64_t *ms)
+{
+	static const int mdays[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h = 0, mi = 0, sec = 0, milli = 0, leap;
+	size_t n = strlen(s);
+	struct tm tm;
+	time_t t;
+
+	if (n < 10 || digits(s, 4, &y) || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
+		return CV_EINVAL;
+	if (n > 10) {
+		if (s[10] != 'T' || n < 17 || digits(s + 11, 2, &h) ||
+		    s[13] != ':' || digits(s + 14, 2, &mi))
+			return CV_EINVAL;
+		s += 16;
+		if (*s == ':') {
+			if (digits(s + 1, 2, &sec))
+				return CV_EINVAL;
+			s += 3;
+			if (*s == '.') {
+				if (digits(s + 1, 3, &milli))
+					return CV_EINVAL;
+				s += 4;
+			}
+		}
+		if (strcmp(s, "Z") != 0)
+			return CV_EINVAL;
+	}
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] + (mo == 2 && leap) || h > 23 || mi > 59 ||
+	    sec > 59)
+		return CV_EINVAL;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	if (t < 0)
+		return CV_EINVAL;
+	*ms = (uint64_t)t * 1000 + (uint64_t)milli;
+	return 0;
+}
+
+int
+cv_read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	int fd, r = CV_EIO;
+	size_t cap = 4096, n = 0;
+	char *b = NULL, *nb;
+	ssize_t got;
+
+	*buf = NULL;
+	*len = 0;
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return CV_EIO;
+	if ((b = malloc(cap + 1)) == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (n == cap) {
+			if (cap > max) {
+				r = CV_ETOOBIG;
+				goto out;
+			}
+			cap *= 2;
+			if ((nb = realloc(b, cap + 1)) == NULL) {
+				r = CV_ENOMEM;
+				goto out;
+			}
+			b = nb;
+		}
+		got = read(fd, b + n, cap - n);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got < 0)
+			goto out;
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n > max) {
+			r = CV_ETOOBIG;
+			goto out;
+		}
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+	r = 0;
+out:
+	free(b);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return r;
+}
+
+int
+cv_fsync_dir(const char *dir)
+{
+	int fd, r;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return CV_EIO;
+	r = fsync(fd) == 0 ? 0 : CV_EIO;
+	close(fd);
+	return r;
+}
+
+int
+cv_write_file_excl(const char *path, const void *buf, size_t len, int mode)
+{
+	char dir[4096];
+	const char *slash;
+	size_t off = 0;
+	ssize_t w;
+	int fd, r = CV_EIO;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd == -1)
+		return errno == EEXIST ? CV_EEXIST : CV_EIO;
+	while (off < len) {
+		w = write(fd, (const char *)buf + off, len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto out;
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		goto out;
+	r = 0;
+out:
+	close(fd);
+	if (r != 0) {
+		unlink(path);
+		return r;
+	}
+	if ((slash = strrchr(path, '/')) == NULL)
+		return cv_fsync_dir(".");
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return CV_ETOOBIG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return cv_fsync_dir(slash == path ? "/" : dir);
+}
+
+int
+cv_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return CV_ETOOBIG;
+	return 0;
+}
+
+int
+cv_json_parse_object(const char *text, size_t len, size_t max, json_t **out)
+{
+	json_error_t err;
+	json_t *j;
+
+	*out = NULL;
+	if (len > max)
+		return CV_ETOOBIG;
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (j == NULL)
+		return CV_EJSON;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return CV_EJSON;
+	}
+	*out = j;
+	return 0;
+}
+
+char *
+cv_json_canonical(const json_t *j)
+{
+	return json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+int
+cv_name_valid(const char *name)
+{
+	size_t i, n = strlen(name);
+
+	if (n == 0 || n > CV_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		        c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+void
+cv_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int
+cv_json_only_keys(const json_t *obj, const char *const *keys, size_t nkeys)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach ((json_t *)obj, k, v) {
+		for (i = 0; i < nkeys; i++)
+			if (strcmp(k, keys[i]) == 0)
+				break;
+		if (i == nkeys)
+			return -1;
+	}
+	return 0;
+}
+
+int
+cv_json_text(
+    const json_t *obj, const char *key, int required, size_t max, char *dst)
+{
+	json_t *v = json_object_get(obj, key);
+	size_t n;
+
+	if (v == NULL)
+		return required ? -1 : 0;
+	if (!json_is_string(v))
+		return -1;
+	n = json_string_length(v);
+	if (n == 0 || n > max || strlen(json_string_value(v)) != n)
+		return -1;
+	if (dst != NULL)
+		memcpy(dst, json_string_value(v), n + 1);
+	return 0;
+}

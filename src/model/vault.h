@@ -1,0 +1,83 @@
+/*
+ * An open, authenticated vault: the store, the audit trail, the unlocked
+ * keys and who is acting. Private to the library.
+ */
+#ifndef CV_VAULT_H
+#define CV_VAULT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "casevault.h"
+#include "base/crypto.h"
+#include "store/store.h"
+
+struct cv_auditlog;
+struct cv_policy_set;
+
+struct cv_session {
+	struct cv_store *st;
+	struct cv_auditlog *audit;
+	struct cv_keys *keys; /* sodium_malloc'd */
+	struct cv_policy_set *policy;
+	char policy_hash[65];
+	uint8_t vault_id[CV_VAULTIDBYTES];
+	char dir[4096];
+	char user[CV_NAME_MAX + 1];
+	char role[CV_NAME_MAX + 1];
+	char actor[16]; /* "u<id>": the staff id the audit trail names */
+	uint32_t uid;
+	int trained;
+	char session_id[17];
+};
+
+/* An account, as stored (JSON in CV_DB_USERS). */
+struct cv_user {
+	uint32_t id;
+	char name[CV_NAME_MAX + 1];
+	char role[CV_NAME_MAX + 1];
+	int trained;
+	int disabled;
+	uint32_t failures;
+	uint64_t last_failure;
+	uint64_t created;
+	char hash[192];
+};
+
+int cv_user_get(
+    MDB_txn *txn, struct cv_store *st, const char *name, struct cv_user *u);
+int cv_user_put(MDB_txn *txn, struct cv_store *st, const struct cv_user *u);
+/* Find the account with id UID (by a scan). */
+int cv_user_by_id(
+    MDB_txn *txn, struct cv_store *st, uint32_t uid, struct cv_user *u);
+
+/* Wrap s->keys->root for NAME under PASS, replacing any slot of NAME. */
+int cv_slot_write(MDB_txn *txn, struct cv_session *s, const char *name,
+    const char *pass, size_t passlen);
+
+/*
+ * A new audit event for the session: actor, role, session and policy hash
+ * filled in, then ACTION. The caller adds the rest and passes it to
+ * cv_event_commit. Returns NULL on allocation failure.
+ */
+json_t *cv_event_new(const struct cv_session *s, const char *action);
+
+/* Add the keyed pseudonym of CASE_ID to EV as "case". */
+void cv_event_case(const struct cv_session *s, json_t *ev, const char *case_id);
+
+/*
+ * Make EV durable in the audit trail (consumes EV). WRITE marks an event
+ * that precedes a change to the store. CV_EAUDIT when it cannot be written;
+ * the caller then refuses the operation.
+ */
+int cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq);
+
+/*
+ * Record that the write audited as SEQ took effect, inside the write
+ * transaction that makes the change, so recovery can tell a change that
+ * was audited but never applied.
+ */
+int cv_event_applied(MDB_txn *txn, struct cv_session *s, uint64_t seq);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * The audit commands: verification (the trail's own checks plus the
+ * cross-check against the store), the filtered log, pseudonyms, mirroring.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit/auditlog.h"
+#include "casevault.h"
+#include "gate/gate.h"
+#include "model/recstore.h"
+#include "ops/record.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
+
+static int
+audit_gate(struct cv_session *s, const char *op, const json_t *extra)
+{
+	struct cv_gate_req q = {.op = op, .access = "audit.read"};
+	struct cv_gate_res res;
+	MDB_txn *txn;
+	int r;
+
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	r = cv_gate_check(s, txn, &q, extra, &res);
+	mdb_txn_abort(txn);
+	return r;
+}
+
+/* The set of (pseudonym, record, version) the trail says were written. */
+struct written {
+	json_t *set; /* "pseudonym/record/version" -> seq */
+};
+
+static int
+collect_writes(const json_t *ev, void *arg)
+{
+	struct written *w = arg;
+	const char *action = json_string_value(json_object_get(ev, "action"));
+	const char *cas = json_string_value(json_object_get(ev, "case"));
+	const char *dec = json_string_value(json_object_get(ev, "decision"));
+	char key[96];
+
+	if (action == NULL || cas == NULL || dec == NULL ||
+	    strcmp(dec, "allow") != 0 ||
+	    (strcmp(action, "record.add") != 0 &&
+	        strcmp(action, "record.amend") != 0 &&
+	        strcmp(action, "note.add") != 0 &&
+	        strcmp(action, "assess") != 0))
+		return 0;
+	snprintf(key, sizeof(key), "%s/%lld/%lld", cas,
+	    (long long)json_integer_value(json_object_get(ev, "record")),
+	    (long long)json_integer_value(json_object_get(ev, "version")));
+	json_object_set_new(
+	    w->set, key, json_incref(json_object_get(ev, "seq")));
+	return 0;
+}
+
+/*
+ * Every record version in the store must name, in its sealed header, an
+ * audit event that recorded writing exactly that version.
+ */
+static int
+check_versions(struct cv_session *s, struct written *w, uint64_t *count,
+    char *why, size_t whylen)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct cv_rec_hdr h;
+	char id[CV_CASE_ID_LEN + 1], p[CV_PSEUDONYM_LEN + 1], key[96];
+	const json_t *seq;
+	int rc, r = 0;
+
+	*count = 0;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_RECORDS], &c) != 0) {
+		mdb_txn_abort(txn);
+		return CV_ESTORE;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		uint32_t rec, ver;
+		if (k.mv_size != CV_REC_KEYLEN)
+			continue;
+		memcpy(id, kb, CV_CASE_ID_LEN);
+		id[CV_CASE_ID_LEN] = '\0';
+		rec = cv_get_be32(kb + CV_CASE_ID_LEN);
+		ver = cv_get_be32(kb + CV_CASE_ID_LEN + 4);
+		if ((r = cv_rec_header(txn, s, id, rec, ver, &h)) != 0)
+			break;
+		cv_pseudonym(s->keys->pseudo, id, p);
+		snprintf(key, sizeof(key), "%s/%u/%u", p, (unsigned)rec,
+		    (unsigned)ver);
+		seq = json_object_get(w->set, key);
+		if (seq == NULL || (uint64_t)json_integer_value(seq) != h.seq) {
+			snprintf(why, whylen,
+			    "a record version in the store "
+			    "(case %s, record %u, version %u) has no matching "
+			    "audit event",
+			    p, (unsigned)rec, (unsigned)ver);
+			r = CV_EVERIFY;
+			break;
+		}
+		(*count)++;
+	}
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	return r;
+}
+
+int
+cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
+{
+	struct cv_auditlog_report rep;
+	struct written w = {NULL};
+	uint8_t pk[32];
+	uint64_t versions = 0;
+	char why[200] = "";
+	MDB_txn *txn;
+	MDB_val v;
+	json_t *o;
+	int r, vr;
+
+	*out = NULL;
+	if ((r = audit_gate(s, "audit.verify", NULL)) != 0)
+		return r;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	r = cv_get(txn, s->st, CV_DB_META, "audit_pk", 8, &v);
+	if (r == 0 && v.mv_size == sizeof(pk))
+		memcpy(pk, v.mv_data, sizeof(pk));
+	else
+		r = CV_ECORRUPT;
+	mdb_txn_abort(txn);
+	if (r != 0)
+		return r;
+	memset(&rep, 0, sizeof(rep));
+	vr = cv_auditlog_verify(s->dir, pk, from, &rep);
+	if (vr == 0) {
+		if ((w.set = json_object()) == NULL)
+			return CV_ENOMEM;
+		if ((r = cv_auditlog_foreach(s->dir, collect_writes, &w)) != 0)
+			vr = r == CV_ENOMEM ? r : CV_EVERIFY;
+		else
+			vr = check_versions(s, &w, &versions, why, sizeof(why));
+		json_decref(w.set);
+		if (vr != 0 && vr != CV_EVERIFY)
+			return vr;
+	}
+	if (vr != 0 && vr != CV_EVERIFY)
+		return vr;
+	o = json_pack("{s:b, s:I, s:I, s:s, s:I}", "ok", vr == 0, "commits",
+	    (json_int_t)rep.commits, "events", (json_int_t)rep.events, "head",
+	    rep.head, "record_versions", (json_int_t)versions);
+	if (o == NULL)
+		return CV_ENOMEM;
+	if (vr != 0) {
+		json_object_set_new(
+		    o, "bad_commit", json_string(rep.bad_commit));
+		json_object_set_new(
+		    o, "reason", json_string(why[0] ? why : rep.reason));
+		cv_error_set("%s%s%s", why[0] ? why : rep.reason,
+		    rep.bad_commit[0] ? " at commit " : "", rep.bad_commit);
+	}
+	*out = o;
+	return vr;
+}
+
+int
+cv_audit_verify_offline(const char *dir, const char *from, json_t **out)
+{
+	struct cv_auditlog_report rep;
+	struct cv_store *st;
+	uint8_t pk[32];
+	MDB_txn *txn;
+	MDB_val v;
+	int r, vr;
+
+	*out = NULL;
+	if ((r = cv_store_open(dir, &st)) != 0)
+		return r;
+	if ((r = cv_txn_begin(st, 1, &txn)) == 0) {
+		r = cv_get(txn, st, CV_DB_META, "audit_pk", 8, &v);
+		if (r == 0 && v.mv_size == sizeof(pk))
+			memcpy(pk, v.mv_data, sizeof(pk));
+		else
+			r = CV_ECORRUPT;
+		mdb_txn_abort(txn);
+	}
+	cv_store_close(st);
+	if (r != 0)
+		return r;
+	memset(&rep, 0, sizeof(rep));
+	vr = cv_auditlog_verify(dir, pk, from, &rep);
+	if (vr != 0 && vr != CV_EVERIFY)
+		return vr;
+	*out = json_pack("{s:b, s:b, s:I, s:I, s:s}", "ok", vr == 0, "offline",
+	    1, "commits", (json_int_t)rep.commits, "events",
+	    (json_int_t)rep.events, "head", rep.head);
+	if (*out == NULL)
+		return CV_ENOMEM;
+	if (vr != 0) {
+		json_object_set_new(
+		    *out, "bad_commit", json_string(rep.bad_commit));
+		json_object_set_new(*out, "reason", json_string(rep.reason));
+		cv_error_set("%s%s%s", rep.reason,
+		    rep.bad_commit[0] ? " at commit " : "", rep.bad_commit);
+	}
+	return vr;
+}
+
+struct log_filter {
+	const char *pseudonym;
+	const char *actor;
+	uint64_t since;
+	int breakglass;
+	json_t *out;
+};
+
+static int
+filter_event(const json_t *ev, void *arg)
+{
+	struct log_filter *f = arg;
+	const char *t = json_string_value(json_object_get(ev, "time"));
+	const char *v;
+	uint64_t ms;
+
+	if (f->pseudonym != NULL &&
+	    ((v = json_string_value(json_object_get(ev, "case"))) == NULL ||
+	        strcmp(v, f->pseudonym) != 0))
+		return 0;
+	if (f->actor != NULL &&
+	    ((v = json_string_value(json_object_get(ev, "actor"))) == NULL ||
+	        strcmp(v, f->actor) != 0))
+		return 0;
+	if (f->since != 0 &&
+	    (t == NULL || cv_parse_time(t, &ms) != 0 || ms < f->since))
+		return 0;
+	if (f->breakglass && json_object_get(ev, "breakglass") == NULL &&
+	    strncmp(json_string_value(json_object_get(ev, "action"))
+	            ? json_string_value(json_object_get(ev, "action"))
+	            : "",
+	        "breakglass.", 11) != 0)
+		return 0;
+	json_array_append(f->out, (json_t *)ev);
+	return 0;
+}
+
+int
+cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
+    uint64_t since, int breakglass, json_t **out)
+{
+	struct log_filter f = {NULL, NULL, since, breakglass, NULL};
+	char p[CV_PSEUDONYM_LEN + 1], a[16];
+	struct cv_user u;
+	MDB_txn *txn;
+	int r;
+
+	*out = NULL;
+	if ((r = audit_gate(s, "audit.log", NULL)) != 0)
+		return r;
+	if (case_id != NULL) {
+		cv_pseudonym(s->keys->pseudo, case_id, p);
+		f.pseudonym = p;
+	}
+	if (actor != NULL) {
+		if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+			return r;
+		r = cv_user_get(txn, s->st, actor, &u);
+		mdb_txn_abort(txn);
+		if (r != 0)
+			return r;
+		snprintf(a, sizeof(a), "u%u", (unsigned)u.id);
+		f.actor = a;
+	}
+	if ((f.out = json_array()) == NULL)
+		return CV_ENOMEM;
+	if ((r = cv_auditlog_foreach(s->dir, filter_event, &f)) != 0) {
+		json_decref(f.out);
+		return r == CV_ECORRUPT ? CV_EVERIFY : r;
+	}
+	*out = f.out;
+	return 0;
+}
+
+int
+cv_audit_pseudonym(
+    struct cv_session *s, const char *case_id, char out[static 33])
+{
+	int r;
+
+	if (!cv_case_id_valid(case_id))
+		return CV_EINVAL;
+	if ((r = audit_gate(s, "audit.pseudonym", NULL)) != 0)
+		return r;
+	cv_pseudonym(s->keys->pseudo, case_id, out);
+	return 0;
+}
+
+int
+cv_audit_push(struct cv_session *s, const char *remote)
+{
+	int r;
+
+	if ((r = audit_gate(s, "audit.push", NULL)) != 0)
+		return r;
+	return cv_auditlog_push(s->dir, remote) == 0 ? 0 : CV_EAUDIT;
+}

@@ -1,0 +1,259 @@
+/*
+ * Erasure, backup and key rotation: the operations that rewrite the store
+ * as a whole. Erasure and rotation end with a compaction, so neither the
+ * shredded bytes nor the keys wrapped under a retired KEK survive in any
+ * file of the vault.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "audit/auditlog.h"
+#include "ops/case.h"
+#include "model/caseobj.h"
+#include "casevault.h"
+#include "gate/gate.h"
+#include "model/recstore.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
+
+struct keys_ctx {
+	uint8_t (*keys)[CV_REC_KEYLEN];
+	size_t n, cap;
+};
+
+static int
+collect_key(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
+{
+	struct keys_ctx *k = arg;
+	void *nk;
+
+	(void)h;
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 16;
+		if ((nk = realloc(k->keys, k->cap * CV_REC_KEYLEN)) == NULL)
+			return CV_ENOMEM;
+		k->keys = nk;
+	}
+	/* The case id is filled in by the caller's memcpy below. */
+	cv_put_be32(k->keys[k->n] + CV_CASE_ID_LEN, record);
+	cv_put_be32(k->keys[k->n] + CV_CASE_ID_LEN + 4, version);
+	k->n++;
+	return 0;
+}
+
+int
+cv_case_erase(struct cv_session *s, const char *case_id)
+{
+	struct cv_gate_req q = {.op = "case.erase",
+	    .access = "erase",
+	    .case_id = case_id,
+	    .write = 1};
+	struct keys_ctx k = {NULL, 0, 0};
+	struct cv_gate_res res;
+	MDB_txn *txn = NULL;
+	json_t *meta = NULL, *tomb = NULL;
+	size_t i;
+	int r;
+
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		return r;
+	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
+		goto out;
+	if (json_is_true(json_object_get(meta, "erased"))) {
+		r = CV_ENOTFOUND;
+		goto out;
+	}
+	q.meta = meta;
+	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+		goto out;
+	if ((r = cv_rec_foreach(txn, s, case_id, collect_key, &k)) != 0)
+		goto out;
+	for (i = 0; i < k.n; i++) {
+		memcpy(k.keys[i], case_id, CV_CASE_ID_LEN);
+		if ((r = cv_shred(txn, s->st, CV_DB_RECORDS, k.keys[i],
+		         CV_REC_KEYLEN)) != 0)
+			goto out;
+	}
+	if ((r = cv_casedata_shred(txn, s, case_id)) != 0)
+		goto out;
+	if ((r = cv_shred(
+	         txn, s->st, CV_DB_CASEKEYS, case_id, CV_CASE_ID_LEN)) != 0 &&
+	    r != CV_ENOTFOUND)
+		goto out;
+	/* A tombstone keeps the id from being reused and says what happened. */
+	tomb = json_pack("{s:s, s:s, s:b, s:I, s:[]}", "id", case_id, "status",
+	    "erased", "erased", 1, "erased_at", (json_int_t)cv_now_ms(),
+	    "team");
+	if (tomb == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	if ((r = cv_shred(txn, s->st, CV_DB_CASES, case_id, CV_CASE_ID_LEN)) !=
+	        0 ||
+	    (r = cv_case_save(txn, s, case_id, tomb)) != 0 ||
+	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+	if (r == 0)
+		r = cv_store_compact(s->st);
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(k.keys);
+	json_decref(meta);
+	json_decref(tomb);
+	return r;
+}
+
+static int
+copy_file(const char *from, const char *to)
+{
+	char *buf;
+	size_t len;
+	int r;
+
+	if ((r = cv_read_file(from, 1 << 20, &buf, &len)) != 0)
+		return r;
+	r = cv_write_file_excl(to, buf, len, 0644);
+	free(buf);
+	return r;
+}
+
+int
+cv_vault_backup(struct cv_session *s, const char *dest)
+{
+	struct cv_gate_req q = {.op = "vault.backup", .access = "backup"};
+	static const char *const pub[] = {
+	    "audit_signer.pub", "allowed_signers"};
+	struct cv_gate_res res;
+	MDB_txn *txn = NULL;
+	char from[4200], to[4200];
+	size_t i;
+	int r;
+
+	if (access(dest, F_OK) == 0)
+		return CV_EEXIST;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	r = cv_gate_check(s, txn, &q, NULL, &res);
+	mdb_txn_abort(txn);
+	if (r != 0)
+		return r;
+	if (mkdir(dest, 0700) != 0)
+		return CV_EIO;
+	/* The store first, then the trail: the copy's trail then holds an
+	 * event for every version in the copy's store. */
+	if ((r = cv_store_backup(s->st, dest)) != 0)
+		return r;
+	for (i = 0; i < CV_ARRAY_LEN(pub); i++) {
+		if ((r = cv_path(
+		         from, sizeof(from), "%s/%s", s->dir, pub[i])) != 0 ||
+		    (r = cv_path(to, sizeof(to), "%s/%s", dest, pub[i])) != 0 ||
+		    (r = copy_file(from, to)) != 0)
+			return r;
+	}
+	if ((r = cv_path(to, sizeof(to), "%s/audit.git", dest)) != 0)
+		return r;
+	if (cv_auditlog_push(s->dir, to) != 0)
+		return CV_EAUDIT;
+	/* A mirror is not a vault's trail until it has the writer's lock
+	 * file: the writer takes a missing one for a missing repository. */
+	if ((r = cv_path(
+	         to, sizeof(to), "%s/audit.git/casevault.lock", dest)) != 0)
+		return r;
+	return cv_write_file_excl(to, "", 0, 0600);
+}
+
+struct rotate_ctx {
+	char (*ids)[CV_CASE_ID_LEN + 1];
+	size_t n, cap;
+};
+
+int
+cv_key_rotate(struct cv_session *s)
+{
+	struct cv_gate_req q = {
+	    .op = "key.rotate", .access = "key.rotate", .write = 1};
+	struct rotate_ctx c = {NULL, 0, 0};
+	struct cv_gate_res res;
+	uint8_t key[CV_KEYBYTES];
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	uint64_t gen = s->keys->kek_gen;
+	void *nid;
+	json_t *ev;
+	size_t i;
+	int rc, r;
+
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		return r;
+	ev = json_pack("{s:I}", "kek_generation", (json_int_t)(gen + 1));
+	r = cv_gate_check(s, txn, &q, ev, &res);
+	json_decref(ev);
+	if (r != 0)
+		goto out;
+	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASEKEYS], &cur) != 0) {
+		r = CV_ESTORE;
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != CV_CASE_ID_LEN)
+			continue;
+		if (c.n == c.cap) {
+			c.cap = c.cap ? c.cap * 2 : 64;
+			if ((nid = realloc(c.ids, c.cap * sizeof(*c.ids))) ==
+			    NULL) {
+				r = CV_ENOMEM;
+				goto out;
+			}
+			c.ids = nid;
+		}
+		memcpy(c.ids[c.n], k.mv_data, CV_CASE_ID_LEN);
+		c.ids[c.n][CV_CASE_ID_LEN] = '\0';
+		c.n++;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	/* Unwrap under the old generation, wrap under the new one. The
+	 * same-size put rewrites each value in place. */
+	for (i = 0; i < c.n; i++) {
+		if ((r = cv_casekey_get(txn, s, c.ids[i], key)) != 0)
+			goto fail;
+		cv_keys_derive(s->keys, gen + 1);
+		r = cv_casekey_put(txn, s, c.ids[i], key);
+		cv_keys_derive(s->keys, gen);
+		if (r != 0)
+			goto fail;
+	}
+	if ((r = cv_meta_put_u64(txn, s->st, "kek_gen", gen + 1)) != 0 ||
+	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto fail;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+	if (r != 0)
+		goto fail;
+	cv_keys_derive(s->keys, gen + 1);
+	r = cv_store_compact(s->st);
+	goto out;
+fail:
+	cv_keys_derive(s->keys, gen);
+out:
+	sodium_memzero(key, sizeof(key));
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(c.ids);
+	return r;
+}

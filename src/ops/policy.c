@@ -1,0 +1,144 @@
+/*
+ * policy check, explain and deploy. Deployment replaces the sealed set in
+ * the store in one transaction, after the new set has loaded in full, so
+ * a bad file leaves the vault with the policy it had.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "casevault.h"
+#include "base/classes.h"
+#include "gate/gate.h"
+#include "rules/policy.h"
+#include "model/policyset.h"
+#include "ops/case.h"
+#include "ops/record.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
+
+int
+cv_policy_check(const char *dir, json_t **out)
+{
+	struct cv_policy_set *set = NULL;
+	char err[256], hex[65];
+	uint8_t h[32];
+	json_t *findings;
+	int r;
+
+	*out = NULL;
+	if ((r = cv_policy_load_dir(dir, &set, err, sizeof(err))) != 0) {
+		cv_error_set("%s", err);
+		return r;
+	}
+	if ((findings = json_array()) == NULL) {
+		cv_policy_set_free(set);
+		return CV_ENOMEM;
+	}
+	r = cv_policy_lint(set, findings);
+	cv_policy_set_hash(set, h);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if (r >= 0) {
+		*out = json_pack("{s:I, s:s, s:o}", "files",
+		    (json_int_t)cv_policy_set_count(set), "hash", hex,
+		    "findings", findings);
+		findings = NULL;
+		r = *out == NULL ? CV_ENOMEM : 0;
+	}
+	json_decref(findings);
+	cv_policy_set_free(set);
+	return r;
+}
+
+int
+cv_policy_explain(struct cv_session *s, const char *user, const char *action,
+    const char *case_id, const char *cls, const char *purpose, json_t **out)
+{
+	struct cv_gate_req q = {.op = "policy.explain", .access = "audit.read"};
+	struct cv_gate_res res;
+	struct cv_session as;
+	struct cv_user u;
+	MDB_txn *txn = NULL;
+	json_t *meta = NULL;
+	int r, c = -1;
+
+	*out = NULL;
+	if (cv_action_parse(action) < 0) {
+		cv_error_set("unknown action; see docs/policy.md");
+		return CV_EINVAL;
+	}
+	if (cls != NULL && (c = cv_class_parse(cls)) < 0) {
+		cv_error_set("unknown class");
+		return CV_EINVAL;
+	}
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	if ((r = cv_user_get(txn, s->st, user, &u)) != 0)
+		goto out;
+	/* Anyone may ask about themselves; about others, auditors. */
+	if (u.id != s->uid && (r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+		goto out;
+	if (case_id != NULL && (r = cv_case_load(txn, s, case_id, &meta)) != 0)
+		goto out;
+	/* The same gate, asked on behalf of U: a copy of the session with
+	 * U's identity, sharing the store, keys and trail. */
+	as = *s;
+	snprintf(as.user, sizeof(as.user), "%s", u.name);
+	snprintf(as.role, sizeof(as.role), "%s", u.role);
+	as.uid = u.id;
+	r = cv_gate_explain(&as, txn, action, case_id, meta, c, purpose, out);
+	if (r == 0) {
+		json_object_set_new(*out, "user", json_string(u.name));
+		if (case_id != NULL)
+			json_object_set_new(*out, "case", json_string(case_id));
+		if (purpose != NULL)
+			json_object_set_new(
+			    *out, "purpose", json_string(purpose));
+	}
+out:
+	mdb_txn_abort(txn);
+	json_decref(meta);
+	return r;
+}
+
+int
+cv_policy_deploy(struct cv_session *s, const char *dir)
+{
+	struct cv_gate_req q = {
+	    .op = "policy.deploy", .access = "policy.deploy", .write = 1};
+	struct cv_policy_set *set = NULL;
+	struct cv_gate_res res;
+	MDB_txn *txn = NULL;
+	char err[256], hex[65];
+	uint8_t h[32];
+	json_t *ev = NULL;
+	int r;
+
+	if ((r = cv_policy_load_dir(dir, &set, err, sizeof(err))) != 0) {
+		cv_error_set("%s (the vault keeps its policy)", err);
+		return r;
+	}
+	cv_policy_set_hash(set, h);
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		goto out;
+	ev = json_pack(
+	    "{s:s, s:s}", "old_policy", s->policy_hash, "new_policy", hex);
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+		goto out;
+	if ((r = cv_policy_store_put(txn, s, set)) != 0 ||
+	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+	if (r == 0)
+		r = cv_policy_store_load(s);
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	cv_policy_set_free(set);
+	json_decref(ev);
+	return r;
+}

@@ -1,0 +1,456 @@
+/*
+ * Record commands: add, amend, show, list, history. Every version is a new
+ * sealed value (append-only); reading goes through the gate, which alone
+ * opens a sealed record.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ops/case.h"
+#include "casevault.h"
+#include "rules/forms.h"
+#include "gate/gate.h"
+#include "base/cbor.h"
+#include "model/recstore.h"
+#include "ops/record.h"
+#include "rules/schema.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
+
+static _Thread_local char detail[256];
+
+const char *
+cv_error_detail(void)
+{
+	return detail;
+}
+
+void
+cv_error_set(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+}
+
+int
+cv_record_validate(const char *type, const json_t *data, cv_classmask *classes,
+    char *err, size_t errlen)
+{
+	const struct cv_schema *sc;
+	char *text;
+	size_t n;
+	int r;
+
+	*classes = 0;
+	err[0] = '\0';
+	if (!json_is_object(data)) {
+		snprintf(err, errlen, "record: must be a JSON object");
+		return CV_ESCHEMA;
+	}
+	if ((sc = cv_forms_schema(type)) == NULL) {
+		snprintf(err, errlen, "unknown record type");
+		return CV_EINVAL;
+	}
+	if ((text = cv_json_canonical(data)) == NULL)
+		return CV_ENOMEM;
+	n = strlen(text);
+	sodium_memzero(text, n);
+	free(text);
+	if (n > CV_RECORD_MAX) {
+		snprintf(
+		    err, errlen, "record: larger than %d bytes", CV_RECORD_MAX);
+		return CV_ETOOBIG;
+	}
+	if ((r = cv_schema_validate(sc, data, cv_now_ms(), err, errlen)) != 0)
+		return r;
+	*classes = cv_schema_classes(sc, data);
+	return 0;
+}
+
+/* Write version VERSION of RECORD: gate, audit, seal, commit. */
+static int
+write_version(struct cv_session *s, const char *case_id, uint32_t record,
+    uint32_t version, const char *type, const json_t *data, int amend)
+{
+	struct cv_gate_req q = {.op = amend ? "record.amend" : "record.add",
+	    .access = amend ? "amend" : "write",
+	    .case_id = case_id,
+	    .record = record,
+	    .version = version,
+	    .write = 1};
+	struct cv_gate_res res;
+	struct cv_rec_hdr h;
+	uint8_t key[CV_KEYBYTES];
+	MDB_txn *txn = NULL;
+	json_t *meta = NULL;
+	uint8_t *payload = NULL;
+	size_t plen = 0;
+	char err[256];
+	uint32_t latest;
+	int r;
+
+	if ((r = cv_record_validate(
+	         type, data, &q.classes, err, sizeof(err))) != 0) {
+		cv_error_set("%s", err);
+		return r;
+	}
+	/* Encoded before the gate, so a record that cannot be stored leaves
+	 * no audit event behind. */
+	if ((r = cv_rec_encode(data, &payload, &plen)) != 0) {
+		if (r == CV_EINVAL)
+			cv_error_set("record: nested too deep or holds a NUL");
+		return r;
+	}
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		goto out;
+	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
+		goto out;
+	if (json_is_true(json_object_get(meta, "erased"))) {
+		r = CV_ENOTFOUND;
+		goto out;
+	}
+	if (strcmp(json_string_value(json_object_get(meta, "status")),
+	        "closed") == 0) {
+		cv_error_set("the case is closed");
+		r = CV_ESTATE;
+		goto out;
+	}
+	if (amend) {
+		if ((r = cv_rec_latest(txn, s, case_id, record, &latest)) != 0)
+			goto out;
+		if ((r = cv_rec_header(txn, s, case_id, record, latest, &h)) !=
+		    0)
+			goto out;
+		if (strcmp(h.type, type) != 0) {
+			cv_error_set("an amendment keeps the record's type");
+			r = CV_EINVAL;
+			goto out;
+		}
+		q.version = version = latest + 1;
+	}
+	q.meta = meta;
+	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+		goto out;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.type, sizeof(h.type), "%s", type);
+	h.author = s->uid;
+	h.time = cv_now_ms();
+	h.classes = q.classes;
+	h.seq = res.seq;
+	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0)
+		goto out;
+	if ((r = cv_rec_put(txn, s, case_id, record, version, &h, key, payload,
+	         plen)) != 0)
+		goto out;
+	if (!amend) {
+		json_object_set_new(
+		    meta, "next_record", json_integer(record + 1));
+		if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
+			goto out;
+	}
+	if ((r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	sodium_memzero(key, sizeof(key));
+	if (payload != NULL) {
+		sodium_memzero(payload, plen);
+		free(payload);
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	json_decref(meta);
+	return r;
+}
+
+int
+cv_record_add(struct cv_session *s, const char *case_id, const char *type,
+    const json_t *data, uint32_t *record_id)
+{
+	MDB_txn *txn;
+	json_t *meta;
+	uint32_t next;
+	int r;
+
+	*record_id = 0;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	r = cv_case_load(txn, s, case_id, &meta);
+	mdb_txn_abort(txn);
+	if (r != 0)
+		return r;
+	next =
+	    (uint32_t)json_integer_value(json_object_get(meta, "next_record"));
+	json_decref(meta);
+	/*
+	 * The id is read outside the write transaction; the sealed put uses
+	 * MDB_NOOVERWRITE, so a racing writer makes this fail, never clobber.
+	 */
+	if ((r = write_version(s, case_id, next, 1, type, data, 0)) == 0)
+		*record_id = next;
+	return r;
+}
+
+int
+cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
+    const json_t *data, uint32_t *version)
+{
+	struct cv_rec_hdr h;
+	MDB_txn *txn;
+	uint32_t latest;
+	int r;
+
+	*version = 0;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	if ((r = cv_rec_latest(txn, s, case_id, record_id, &latest)) == 0)
+		r = cv_rec_header(txn, s, case_id, record_id, latest, &h);
+	mdb_txn_abort(txn);
+	if (r != 0)
+		return r;
+	if ((r = write_version(
+	         s, case_id, record_id, latest + 1, h.type, data, 1)) == 0)
+		*version = latest + 1;
+	return r;
+}
+
+int
+cv_record_show(struct cv_session *s, const char *case_id, uint32_t record_id,
+    uint32_t version, const char *purpose, json_t **out)
+{
+	MDB_txn *txn;
+	json_t *meta = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	if ((r = cv_case_load(txn, s, case_id, &meta)) == 0) {
+		if (json_is_true(json_object_get(meta, "erased")))
+			r = CV_ENOTFOUND;
+		else
+			r = cv_gate_read_record(s, txn, case_id, meta,
+			    record_id, version, "record.show", purpose, NULL,
+			    out);
+	}
+	mdb_txn_abort(txn);
+	json_decref(meta);
+	return r;
+}
+
+struct list_ctx {
+	json_t *ids;
+};
+
+static int
+collect_record(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
+{
+	struct list_ctx *l = arg;
+	size_t n = json_array_size(l->ids);
+
+	(void)version;
+	(void)h;
+	if (n == 0 ||
+	    json_integer_value(json_array_get(l->ids, n - 1)) != record)
+		json_array_append_new(l->ids, json_integer(record));
+	return 0;
+}
+
+int
+cv_record_list(struct cv_session *s, const char *case_id, const char *purpose,
+    json_t **out)
+{
+	struct list_ctx l = {NULL};
+	MDB_txn *txn;
+	json_t *meta = NULL, *arr = NULL, *rec, *id;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
+		goto out;
+	if (json_is_true(json_object_get(meta, "erased"))) {
+		r = CV_ENOTFOUND;
+		goto out;
+	}
+	if ((l.ids = json_array()) == NULL || (arr = json_array()) == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	if ((r = cv_rec_foreach(txn, s, case_id, collect_record, &l)) != 0)
+		goto out;
+	/* Each record is its own decision and event; refused ones are left
+	 * out, and the refusal is on the trail. */
+	json_array_foreach (l.ids, i, id) {
+		r = cv_gate_read_record(s, txn, case_id, meta,
+		    (uint32_t)json_integer_value(id), 0, "record.show", purpose,
+		    NULL, &rec);
+		if (r == CV_EDENIED)
+			continue;
+		if (r != 0)
+			goto out;
+		json_array_append_new(arr, rec);
+	}
+	r = 0;
+	*out = arr;
+	arr = NULL;
+out:
+	mdb_txn_abort(txn);
+	json_decref(meta);
+	json_decref(l.ids);
+	json_decref(arr);
+	return r;
+}
+
+struct hist_ctx {
+	uint32_t record;
+	json_t *arr;
+};
+
+static int
+collect_version(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
+{
+	struct hist_ctx *hc = arg;
+	char t[25];
+
+	if (record != hc->record)
+		return 0;
+	cv_format_time(h->time, t);
+	json_array_append_new(hc->arr,
+	    json_pack("{s:I, s:s, s:I, s:s, s:I}", "version",
+	        (json_int_t)version, "type", h->type, "author",
+	        (json_int_t)h->author, "time", t, "audit_seq",
+	        (json_int_t)h->seq));
+	return 0;
+}
+
+int
+cv_record_history(
+    struct cv_session *s, const char *case_id, uint32_t record_id, json_t **out)
+{
+	struct cv_gate_req q = {.op = "record.history",
+	    .access = "read",
+	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
+	    .case_id = case_id,
+	    .record = record_id};
+	struct hist_ctx hc = {record_id, NULL};
+	struct cv_gate_res res;
+	MDB_txn *txn;
+	json_t *meta = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
+		goto out;
+	if (json_is_true(json_object_get(meta, "erased"))) {
+		r = CV_ENOTFOUND;
+		goto out;
+	}
+	if ((hc.arr = json_array()) == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	if ((r = cv_rec_foreach(txn, s, case_id, collect_version, &hc)) != 0)
+		goto out;
+	if (json_array_size(hc.arr) == 0) {
+		r = CV_ENOTFOUND;
+		goto out;
+	}
+	q.meta = meta;
+	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+		goto out;
+	*out = hc.arr;
+	hc.arr = NULL;
+out:
+	mdb_txn_abort(txn);
+	json_decref(meta);
+	json_decref(hc.arr);
+	return r;
+}
+
+/* "key (label)" for enum value V of the field at PATH, or NULL. */
+static json_t *
+labelled(const struct cv_schema *sc, const char *path, const json_t *v,
+    const char *lang)
+{
+	const char *label;
+
+	if (!json_is_string(v) ||
+	    (label = cv_schema_label(sc, path, json_string_value(v), lang)) ==
+	        NULL)
+		return NULL;
+	return json_sprintf("%s (%s)", json_string_value(v), label);
+}
+
+/*
+ * Label, in place, every enum value in J, the value of the field at PATH
+ * (LEN bytes of a CAP-byte buffer). Array levels are transparent, as in
+ * the schema's paths.
+ */
+static void
+localize(const struct cv_schema *sc, json_t *j, char *path, size_t len,
+    size_t cap, const char *lang)
+{
+	const char *k;
+	json_t *v, *l;
+	size_t i, n;
+
+	if (json_is_array(j)) {
+		json_array_foreach (j, i, v) {
+			if ((l = labelled(sc, path, v, lang)) != NULL)
+				json_array_set_new(j, i, l);
+			else
+				localize(sc, v, path, len, cap, lang);
+		}
+		return;
+	}
+	json_object_foreach (j, k, v) {
+		n = strlen(k);
+		if (len + n + 2 > cap)
+			continue;
+		if (len > 0)
+			path[len] = '.';
+		memcpy(path + len + (len > 0), k, n + 1);
+		if ((l = labelled(sc, path, v, lang)) != NULL)
+			json_object_set_new(j, k, l);
+		else
+			localize(sc, v, path, len + (len > 0) + n, cap, lang);
+		path[len] = '\0';
+	}
+}
+
+int
+cv_record_localize(
+    const char *type, const json_t *data, const char *lang, json_t **out)
+{
+	const struct cv_schema *sc;
+	char path[512] = "";
+	json_t *copy;
+
+	*out = NULL;
+	if (lang == NULL ||
+	    (strcmp(lang, "id") != 0 && strcmp(lang, "en") != 0))
+		return CV_EINVAL;
+	if ((sc = cv_forms_schema(type)) == NULL)
+		return CV_EINVAL;
+	if ((copy = json_deep_copy(data)) == NULL)
+		return CV_ENOMEM;
+	localize(sc, copy, path, 0, sizeof(path), lang);
+	*out = copy;
+	return 0;
+}

@@ -1,0 +1,225 @@
+/*
+ * Accounts: add, list, change passphrase, disable. Managing accounts is the
+ * admin's (policy action user.manage); changing one's own passphrase is
+ * everyone's. A disabled account keeps its id, so the audit trail still
+ * names it, but loses its keyslot: its passphrase unwraps nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "casevault.h"
+#include "gate/gate.h"
+#include "base/passphrase.h"
+#include "ops/record.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
+
+static int
+manage_check(struct cv_session *s, MDB_txn *txn, const char *op,
+    const struct cv_user *target, int write, struct cv_gate_res *res)
+{
+	struct cv_gate_req q = {
+	    .op = op, .access = "user.manage", .write = write};
+	json_t *ev = NULL;
+	int r;
+
+	if (target != NULL && target->id != 0)
+		ev = json_pack("{s:o}", "subject",
+		    json_sprintf("u%u", (unsigned)target->id));
+	r = cv_gate_check(s, txn, &q, ev, res);
+	json_decref(ev);
+	return r;
+}
+
+int
+cv_user_add(struct cv_session *s, const char *name, const char *role,
+    int trained, const char *pass, size_t passlen)
+{
+	struct cv_gate_res res;
+	struct cv_user u, old;
+	MDB_txn *txn = NULL;
+	uint64_t next;
+	int r;
+
+	if (!cv_name_valid(name)) {
+		cv_error_set(
+		    "a user name is 1 to %d of a-z 0-9 _ . -", CV_NAME_MAX);
+		return CV_EINVAL;
+	}
+	if (!cv_role_valid(role)) {
+		cv_error_set(
+		    "unknown role; roles are counselor, social_worker, "
+		    "psychologist, legal_aid, supervisor, auditor, "
+		    "admin");
+		return CV_EINVAL;
+	}
+	if (passlen < CV_PASSPHRASE_MIN || passlen > CV_PASSPHRASE_MAX ||
+	    memchr(pass, '\0', passlen) != NULL) {
+		cv_error_set("a passphrase has %d to %d characters",
+		    CV_PASSPHRASE_MIN, CV_PASSPHRASE_MAX);
+		return CV_EINVAL;
+	}
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	snprintf(u.role, sizeof(u.role), "%s", role);
+	u.trained = trained != 0;
+	u.created = cv_now_ms();
+	/* Hash before the write transaction: Argon2id takes a while. */
+	if ((r = cv_passphrase_hash(pass, passlen, u.hash)) != 0)
+		return r;
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		return r;
+	if ((r = cv_user_get(txn, s->st, name, &old)) != CV_ENOTFOUND) {
+		r = r == 0 ? CV_EEXIST : r;
+		goto out;
+	}
+	if ((r = cv_meta_get_u64(txn, s->st, "next_uid", &next)) != 0)
+		goto out;
+	u.id = (uint32_t)next;
+	if ((r = manage_check(s, txn, "user.add", &u, 1, &res)) != 0)
+		goto out;
+	if ((r = cv_user_put(txn, s->st, &u)) != 0 ||
+	    (r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
+	    (r = cv_meta_put_u64(txn, s->st, "next_uid", next + 1)) != 0 ||
+	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return r;
+}
+
+int
+cv_user_list(struct cv_session *s, json_t **out)
+{
+	struct cv_gate_res res;
+	struct cv_user u;
+	MDB_txn *txn = NULL;
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	char name[CV_NAME_MAX + 1];
+	json_t *arr = NULL;
+	int rc, r;
+
+	*out = NULL;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		return r;
+	if ((r = manage_check(s, txn, "user.list", NULL, 0, &res)) != 0)
+		goto out;
+	if ((arr = json_array()) == NULL ||
+	    mdb_cursor_open(txn, s->st->dbi[CV_DB_USERS], &c) != 0) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size == 0 || k.mv_size > CV_NAME_MAX)
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		if (cv_user_get(txn, s->st, name, &u) != 0)
+			continue;
+		json_array_append_new(arr,
+		    json_pack("{s:I, s:s, s:s, s:b, "
+		              "s:b, s:I}",
+		        "id", (json_int_t)u.id, "name", u.name, "role", u.role,
+		        "trained", u.trained, "disabled", u.disabled,
+		        "failures", (json_int_t)u.failures));
+	}
+	*out = arr;
+	arr = NULL;
+out:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+	json_decref(arr);
+	return r;
+}
+
+int
+cv_user_passwd(
+    struct cv_session *s, const char *name, const char *pass, size_t passlen)
+{
+	struct cv_gate_req q = {.op = "user.passwd", .write = 1};
+	struct cv_gate_res res;
+	struct cv_user u;
+	MDB_txn *txn = NULL;
+	char hash[CV_ENCODED_MAX];
+	json_t *ev;
+	int r;
+
+	if (passlen < CV_PASSPHRASE_MIN || passlen > CV_PASSPHRASE_MAX ||
+	    memchr(pass, '\0', passlen) != NULL)
+		return CV_EINVAL;
+	if ((r = cv_passphrase_hash(pass, passlen, hash)) != 0)
+		return r;
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		goto out;
+	if ((r = cv_user_get(txn, s->st, name, &u)) != 0)
+		goto out;
+	if (u.disabled) {
+		r = CV_EDISABLED;
+		goto out;
+	}
+	/* One's own passphrase needs no policy; anyone else's does. */
+	q.access = u.id == s->uid ? "self.passwd" : "user.manage";
+	ev = json_pack("{s:o}", "subject", json_sprintf("u%u", (unsigned)u.id));
+	r = cv_gate_check(s, txn, &q, ev, &res);
+	json_decref(ev);
+	if (r != 0)
+		goto out;
+	memcpy(u.hash, hash, sizeof(u.hash));
+	u.failures = 0;
+	u.last_failure = 0;
+	if ((r = cv_user_put(txn, s->st, &u)) != 0 ||
+	    (r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
+	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	sodium_memzero(hash, sizeof(hash));
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return r;
+}
+
+int
+cv_user_disable(struct cv_session *s, const char *name)
+{
+	struct cv_gate_res res;
+	struct cv_user u;
+	MDB_txn *txn = NULL;
+	int r;
+
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		return r;
+	if ((r = cv_user_get(txn, s->st, name, &u)) != 0)
+		goto out;
+	if (u.disabled || u.id == s->uid) {
+		/* Disabling oneself could leave no admin at all. */
+		r = CV_ESTATE;
+		goto out;
+	}
+	if ((r = manage_check(s, txn, "user.disable", &u, 1, &res)) != 0)
+		goto out;
+	u.disabled = 1;
+	if ((r = cv_user_put(txn, s->st, &u)) != 0)
+		goto out;
+	r = cv_shred(txn, s->st, CV_DB_SLOTS, name, strlen(name));
+	if (r != 0 && r != CV_ENOTFOUND)
+		goto out;
+	if ((r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	return r;
+}

@@ -1,0 +1,782 @@
+/*
+ * Creating and opening a vault; sessions, keyslots and the audit plumbing
+ * every operation shares.
+ *
+ * A session is one user, authenticated by their Argon2id hash, whose
+ * passphrase also unwraps their keyslot and so the root key. Every login,
+ * failed or not, is recorded: a failure cannot sign (no key is unlocked),
+ * so it waits in the store's pending queue and enters the signed trail at
+ * the next successful unlock.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <sodium.h>
+
+#include "audit/auditlog.h"
+#include "casevault.h"
+#include "base/crypto.h"
+#include "base/passphrase.h"
+#include "rules/policy.h"
+#include "model/policyset.h"
+#include "store/store.h"
+#include "base/util.h"
+#include "model/vault.h"
+
+#define SLOT_VERSION    1
+#define SLOT_BYTES      (1 + 12 + CV_SALTBYTES + CV_SEALOVERHEAD + CV_KEYBYTES)
+#define SK_SEALED       (CV_SEALOVERHEAD + crypto_sign_SECRETKEYBYTES)
+#define AUDIT_PRINCIPAL "audit@casevault"
+#define BACKOFF_FREE    2   /* failures before the back-off starts */
+#define BACKOFF_MAX     900 /* seconds */
+
+int
+cv_role_valid(const char *role)
+{
+	return cv_role_parse(role) >= 0;
+}
+
+int
+cv_library_init(void)
+{
+	if (cv_crypto_init() != 0)
+		return CV_ECRYPTO;
+	if (git_libgit2_init() < 0)
+		return CV_EAUDIT;
+	return 0;
+}
+
+const char *
+cv_strerror(int err)
+{
+	switch (err) {
+	case CV_OK:
+		return "success";
+	case CV_EINVAL:
+		return "invalid argument or input";
+	case CV_ENOMEM:
+		return "out of memory";
+	case CV_EIO:
+		return "input/output error";
+	case CV_ECRYPTO:
+		return "integrity check failed: the data was altered or moved";
+	case CV_EAUTH:
+		return "wrong user name or passphrase";
+	case CV_EDENIED:
+		return "access refused";
+	case CV_ENOTFOUND:
+		return "not found";
+	case CV_EEXIST:
+		return "already exists";
+	case CV_EAUDIT:
+		return "the audit trail cannot be written; refused";
+	case CV_ECORRUPT:
+		return "the vault is damaged or malformed";
+	case CV_ELOCKED:
+		return "too many failed logins; wait and try again";
+	case CV_ESTORE:
+		return "the store failed";
+	case CV_ETOOBIG:
+		return "input too large";
+	case CV_EJSON:
+		return "malformed JSON";
+	case CV_ESCHEMA:
+		return "the record does not match its schema";
+	case CV_EPOLICY:
+		return "malformed policy";
+	case CV_EVERSION:
+		return "unsupported format version";
+	case CV_EDISABLED:
+		return "the account is disabled";
+	case CV_EVERIFY:
+		return "audit trail verification failed";
+	case CV_ESTATE:
+		return "not allowed in the current state";
+	case CV_EBUSY:
+		return "the vault is in use by another process";
+	case CV_ESEALED:
+		return "the vault is sealed";
+	default:
+		return "unknown error";
+	}
+}
+
+/* ---- accounts ---- */
+
+int
+cv_user_get(
+    MDB_txn *txn, struct cv_store *st, const char *name, struct cv_user *u)
+{
+	json_t *j = NULL;
+	MDB_val v;
+	const char *role, *hash;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	if (!cv_name_valid(name))
+		return CV_ENOTFOUND;
+	if ((r = cv_get(txn, st, CV_DB_USERS, name, strlen(name), &v)) != 0)
+		return r;
+	if (cv_json_parse_object(v.mv_data, v.mv_size, 4096, &j) != 0)
+		return CV_ECORRUPT;
+	r = CV_ECORRUPT;
+	role = json_string_value(json_object_get(j, "role"));
+	hash = json_string_value(json_object_get(j, "hash"));
+	if (role == NULL || hash == NULL || !cv_role_valid(role) ||
+	    strlen(hash) >= sizeof(u->hash) ||
+	    !json_is_integer(json_object_get(j, "id")))
+		goto out;
+	u->id = (uint32_t)json_integer_value(json_object_get(j, "id"));
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	snprintf(u->role, sizeof(u->role), "%s", role);
+	snprintf(u->hash, sizeof(u->hash), "%s", hash);
+	u->trained = json_is_true(json_object_get(j, "trained"));
+	u->disabled = json_is_true(json_object_get(j, "disabled"));
+	u->failures =
+	    (uint32_t)json_integer_value(json_object_get(j, "failures"));
+	u->last_failure =
+	    (uint64_t)json_integer_value(json_object_get(j, "last_failure"));
+	u->created =
+	    (uint64_t)json_integer_value(json_object_get(j, "created"));
+	r = 0;
+out:
+	json_decref(j);
+	return r;
+}
+
+int
+cv_user_put(MDB_txn *txn, struct cv_store *st, const struct cv_user *u)
+{
+	json_t *j;
+	char *text;
+	int r;
+
+	j = json_pack("{s:I, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:s}", "id",
+	    (json_int_t)u->id, "name", u->name, "role", u->role, "trained",
+	    u->trained, "disabled", u->disabled, "failures",
+	    (json_int_t)u->failures, "last_failure",
+	    (json_int_t)u->last_failure, "created", (json_int_t)u->created,
+	    "hash", u->hash);
+	if (j == NULL)
+		return CV_ENOMEM;
+	text = cv_json_canonical(j);
+	json_decref(j);
+	if (text == NULL)
+		return CV_ENOMEM;
+	r = cv_put(txn, st, CV_DB_USERS, u->name, strlen(u->name), text,
+	    strlen(text), 0);
+	free(text);
+	return r;
+}
+
+int
+cv_user_by_id(
+    MDB_txn *txn, struct cv_store *st, uint32_t uid, struct cv_user *u)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	char name[CV_NAME_MAX + 1];
+	int rc, r = CV_ENOTFOUND;
+
+	if (mdb_cursor_open(txn, st->dbi[CV_DB_USERS], &c) != 0)
+		return CV_ESTORE;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size > CV_NAME_MAX)
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		if (cv_user_get(txn, st, name, u) == 0 && u->id == uid) {
+			r = 0;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return r;
+}
+
+/* ---- keyslots ---- */
+
+static void
+slot_ad(
+    const struct cv_session *s, const char *name, uint8_t *ad, size_t *adlen)
+{
+	static const char tag[] = "casevault-slot-v1";
+	size_t n = strlen(name);
+
+	memcpy(ad, tag, sizeof(tag));
+	memcpy(ad + sizeof(tag), s->vault_id, CV_VAULTIDBYTES);
+	memcpy(ad + sizeof(tag) + CV_VAULTIDBYTES, name, n);
+	*adlen = sizeof(tag) + CV_VAULTIDBYTES + n;
+}
+
+int
+cv_slot_write(MDB_txn *txn, struct cv_session *s, const char *name,
+    const char *pass, size_t passlen)
+{
+	uint8_t slot[SLOT_BYTES], ad[128], wrap[32];
+	struct cv_kdf_params p;
+	size_t adlen;
+	int r;
+
+	cv_kdf_params_new(&p);
+	slot[0] = SLOT_VERSION;
+	cv_put_be32(slot + 1, p.m_kib);
+	cv_put_be32(slot + 5, p.t);
+	cv_put_be32(slot + 9, p.p);
+	cv_random(slot + 13, CV_SALTBYTES);
+	if ((r = cv_passphrase_derive(&p, slot + 13, pass, passlen, wrap)) != 0)
+		goto out;
+	slot_ad(s, name, ad, &adlen);
+	cv_seal(wrap, ad, adlen, s->keys->root, CV_KEYBYTES,
+	    slot + 13 + CV_SALTBYTES);
+	r = cv_put(
+	    txn, s->st, CV_DB_SLOTS, name, strlen(name), slot, sizeof(slot), 0);
+out:
+	sodium_memzero(wrap, sizeof(wrap));
+	return r;
+}
+
+static int
+slot_open(MDB_txn *txn, struct cv_session *s, const char *name,
+    const char *pass, size_t passlen)
+{
+	uint8_t ad[128], wrap[32];
+	struct cv_kdf_params p;
+	const uint8_t *slot;
+	size_t adlen;
+	MDB_val v;
+	int r;
+
+	if ((r = cv_get(txn, s->st, CV_DB_SLOTS, name, strlen(name), &v)) != 0)
+		return r == CV_ENOTFOUND ? CV_EDISABLED : r;
+	slot = v.mv_data;
+	if (v.mv_size != SLOT_BYTES || slot[0] != SLOT_VERSION)
+		return CV_ECORRUPT;
+	p.m_kib = cv_get_be32(slot + 1);
+	p.t = cv_get_be32(slot + 5);
+	p.p = cv_get_be32(slot + 9);
+	if ((r = cv_passphrase_derive(&p, slot + 13, pass, passlen, wrap)) != 0)
+		goto out;
+	slot_ad(s, name, ad, &adlen);
+	r = cv_open(wrap, ad, adlen, slot + 13 + CV_SALTBYTES,
+	    SLOT_BYTES - 13 - CV_SALTBYTES, s->keys->root);
+out:
+	sodium_memzero(wrap, sizeof(wrap));
+	return r;
+}
+
+/* ---- the audit signing key ---- */
+
+static void
+sk_ad(const struct cv_session *s, uint8_t ad[static 40], size_t *adlen)
+{
+	static const char tag[] = "casevault-auditsk-v1";
+
+	memcpy(ad, tag, sizeof(tag));
+	memcpy(ad + sizeof(tag), s->vault_id, CV_VAULTIDBYTES);
+	*adlen = sizeof(tag) + CV_VAULTIDBYTES;
+}
+
+static int
+audit_attach(MDB_txn *txn, struct cv_session *s)
+{
+	uint8_t ad[40], *sk;
+	size_t adlen;
+	MDB_val v;
+	int r;
+
+	if ((r = cv_get(txn, s->st, CV_DB_META, "audit_sk", 8, &v)) != 0)
+		return r == CV_ENOTFOUND ? CV_ECORRUPT : r;
+	if (v.mv_size != SK_SEALED)
+		return CV_ECORRUPT;
+	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
+		return CV_ENOMEM;
+	sk_ad(s, ad, &adlen);
+	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size, sk)) !=
+	    0)
+		goto out;
+	if (cv_auditlog_open(s->dir, sk, &s->audit) != 0)
+		r = CV_EAUDIT;
+out:
+	sodium_free(sk);
+	return r;
+}
+
+/* ---- events ---- */
+
+json_t *
+cv_event_new(const struct cv_session *s, const char *action)
+{
+	json_t *ev;
+
+	ev = json_pack("{s:s, s:s, s:s, s:s}", "action", action, "actor",
+	    s->actor, "role", s->role, "session", s->session_id);
+	if (ev != NULL && s->policy_hash[0] != '\0')
+		json_object_set_new(ev, "policy", json_string(s->policy_hash));
+	return ev;
+}
+
+void
+cv_event_case(const struct cv_session *s, json_t *ev, const char *case_id)
+{
+	char p[CV_PSEUDONYM_LEN + 1];
+
+	cv_pseudonym(s->keys->pseudo, case_id, p);
+	json_object_set_new(ev, "case", json_string(p));
+}
+
+int
+cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq)
+{
+	int r;
+
+	if (ev == NULL)
+		return CV_ENOMEM;
+	r = cv_auditlog_append(s->audit, ev, write ? CV_AUDIT_WRITE : 0, seq);
+	json_decref(ev);
+	return r == 0 ? 0 : (r == CV_ETOOBIG || r == CV_ENOMEM ? r : CV_EAUDIT);
+}
+
+int
+cv_event_applied(MDB_txn *txn, struct cv_session *s, uint64_t seq)
+{
+	return cv_meta_put_u64(txn, s->st, "applied", seq);
+}
+
+/*
+ * Queue an event in the store for the next unlocked writer (login
+ * failures happen before any key is available).
+ */
+static int
+pending_put(struct cv_store *st, json_t *ev)
+{
+	MDB_txn *txn = NULL;
+	uint64_t n = 0;
+	uint8_t k[8];
+	char *text = NULL;
+	int r;
+
+	json_object_set_new(
+	    ev, "observed", json_integer((json_int_t)cv_now_ms()));
+	if ((text = cv_json_canonical(ev)) == NULL)
+		return CV_ENOMEM;
+	if ((r = cv_txn_begin(st, 0, &txn)) != 0)
+		goto out;
+	if ((r = cv_meta_get_u64(txn, st, "pending_next", &n)) != 0 &&
+	    r != CV_ENOTFOUND)
+		goto out;
+	n++;
+	cv_put_be64(k, n);
+	if ((r = cv_put(txn, st, CV_DB_PENDING, k, 8, text, strlen(text), 0)) !=
+	        0 ||
+	    (r = cv_meta_put_u64(txn, st, "pending_next", n)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(text);
+	return r;
+}
+
+/* Flush queued events into the signed trail, oldest first. */
+static int
+pending_flush(MDB_txn *txn, struct cv_session *s, int *changed)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	json_t *ev;
+	int rc, r = 0;
+
+	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_PENDING], &c) != 0)
+		return CV_ESTORE;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
+		if (cv_json_parse_object(v.mv_data, v.mv_size, 8192, &ev) ==
+		    0) {
+			/* Queued before any key was unlocked: it carries the
+			 * policy in force when it enters the trail. */
+			if (json_object_get(ev, "policy") == NULL &&
+			    s->policy_hash[0] != '\0')
+				json_object_set_new(
+				    ev, "policy", json_string(s->policy_hash));
+			if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+				break;
+		}
+		if ((rc = mdb_cursor_del(c, 0)) != 0) {
+			r = cv_store_err(rc);
+			break;
+		}
+		*changed = 1;
+	}
+	mdb_cursor_close(c);
+	return r;
+}
+
+/*
+ * A write is audited before its store transaction commits. If the process
+ * died in between, the trail names a change that never happened: close it
+ * with a recorded follow-up. Writers hold the LMDB write lock from before
+ * their audit event until their commit, so holding it here means no write
+ * is in flight, and only the latest write event can be open.
+ */
+static int
+recover_outcome(MDB_txn *txn, struct cv_session *s, int *changed)
+{
+	uint64_t last = 0, applied = 0;
+	json_t *ev;
+	int r;
+
+	if ((r = cv_auditlog_last_write(s->audit, &last)) != 0)
+		return CV_EAUDIT;
+	r = cv_meta_get_u64(txn, s->st, "applied", &applied);
+	if (r != 0 && r != CV_ENOTFOUND)
+		return r;
+	if (last <= applied)
+		return 0;
+	ev = cv_event_new(s, "audit.outcome");
+	if (ev == NULL)
+		return CV_ENOMEM;
+	json_object_set_new(ev, "ref_seq", json_integer((json_int_t)last));
+	json_object_set_new(ev, "outcome", json_string("not_applied"));
+	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+		return r;
+	*changed = 1;
+	return cv_event_applied(txn, s, last);
+}
+
+/* ---- sessions ---- */
+
+static int
+session_new(const char *dir, struct cv_session **out)
+{
+	struct cv_session *s;
+	uint8_t sid[8];
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CV_ENOMEM;
+	if ((s->keys = cv_keys_new()) == NULL) {
+		free(s);
+		return CV_ENOMEM;
+	}
+	if (cv_path(s->dir, sizeof(s->dir), "%s", dir) != 0) {
+		cv_keys_free(s->keys);
+		free(s);
+		return CV_ETOOBIG;
+	}
+	cv_random(sid, sizeof(sid));
+	sodium_bin2hex(s->session_id, sizeof(s->session_id), sid, sizeof(sid));
+	*out = s;
+	return 0;
+}
+
+static void
+session_actor(struct cv_session *s, const struct cv_user *u)
+{
+	snprintf(s->user, sizeof(s->user), "%s", u->name);
+	snprintf(s->role, sizeof(s->role), "%s", u->role);
+	snprintf(s->actor, sizeof(s->actor), "u%u", (unsigned)u->id);
+	s->uid = u->id;
+	s->trained = u->trained;
+}
+
+void
+cv_session_close(struct cv_session *s)
+{
+	if (s == NULL)
+		return;
+	cv_auditlog_close(s->audit);
+	cv_policy_store_free(s->policy);
+	cv_store_close(s->st);
+	cv_keys_free(s->keys);
+	free(s);
+}
+
+const char *
+cv_session_user(const struct cv_session *s)
+{
+	return s->user;
+}
+
+const char *
+cv_session_role(const struct cv_session *s)
+{
+	return s->role;
+}
+
+static int
+passphrase_ok(const char *pass, size_t len)
+{
+	return len >= CV_PASSPHRASE_MIN && len <= CV_PASSPHRASE_MAX &&
+	    memchr(pass, '\0', len) == NULL;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int
+cv_vault_create(const char *dir, const char *admin, const char *pass,
+    size_t passlen, struct cv_session **out)
+{
+	struct cv_session *s = NULL;
+	struct cv_user u;
+	MDB_txn *txn = NULL;
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL;
+	uint8_t sealed[SK_SEALED], ad[40];
+	size_t adlen;
+	int r, made = 0;
+	json_t *ev;
+
+	*out = NULL;
+	if (!cv_name_valid(admin) || !passphrase_ok(pass, passlen))
+		return CV_EINVAL;
+	if (mkdir(dir, 0700) == 0)
+		made = 1;
+	else if (errno != EEXIST)
+		return CV_EIO;
+	if ((r = session_new(dir, &s)) != 0)
+		goto out;
+	if ((r = cv_store_create(dir, &s->st)) != 0)
+		goto out;
+	made |= 2;
+	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	cv_random(s->vault_id, sizeof(s->vault_id));
+	cv_random(s->keys->root, CV_KEYBYTES);
+	cv_keys_derive(s->keys, 1);
+	crypto_sign_keypair(pk, sk);
+	sk_ad(s, ad, &adlen);
+	cv_seal(
+	    s->keys->meta, ad, adlen, sk, crypto_sign_SECRETKEYBYTES, sealed);
+
+	memset(&u, 0, sizeof(u));
+	u.id = 1;
+	snprintf(u.name, sizeof(u.name), "%s", admin);
+	snprintf(u.role, sizeof(u.role), "admin");
+	u.created = cv_now_ms();
+	if ((r = cv_passphrase_hash(pass, passlen, u.hash)) != 0)
+		goto out;
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		goto out;
+	if ((r = cv_put(txn, s->st, CV_DB_META, "vault_id", 8, s->vault_id,
+	         CV_VAULTIDBYTES, 0)) != 0 ||
+	    (r = cv_put(txn, s->st, CV_DB_META, "audit_sk", 8, sealed,
+	         sizeof(sealed), 0)) != 0 ||
+	    (r = cv_put(txn, s->st, CV_DB_META, "audit_pk", 8, pk, sizeof(pk),
+	         0)) != 0 ||
+	    (r = cv_meta_put_u64(txn, s->st, "kek_gen", 1)) != 0 ||
+	    (r = cv_meta_put_u64(txn, s->st, "next_uid", 2)) != 0 ||
+	    (r = cv_user_put(txn, s->st, &u)) != 0 ||
+	    (r = cv_slot_write(txn, s, admin, pass, passlen)) != 0 ||
+	    (r = cv_policy_store_init(txn, s)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+	if (r != 0)
+		goto out;
+	session_actor(s, &u);
+	if (cv_auditlog_create(dir, pk, AUDIT_PRINCIPAL) != 0 ||
+	    cv_auditlog_open(dir, sk, &s->audit) != 0) {
+		r = CV_EAUDIT;
+		goto out;
+	}
+	made |= 4;
+	if ((r = cv_policy_store_load(s)) != 0)
+		goto out;
+	ev = cv_event_new(s, "vault.init");
+	json_object_set_new(ev, "decision", json_string("allow"));
+	json_object_set_new(ev, "outcome", json_string("success"));
+	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (sk != NULL)
+		sodium_free(sk);
+	sodium_memzero(sealed, sizeof(sealed));
+	if (s != NULL) {
+		cv_session_close(s);
+		/* Leave nothing half-made behind. */
+		if (made & 1) {
+			nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		} else if (made & 2) {
+			char p[4200];
+			if (cv_path(
+			        p, sizeof(p), "%s/%s", dir, CV_STORE_FILE) == 0)
+				unlink(p);
+			if (cv_path(p, sizeof(p), "%s/%s-lock", dir,
+			        CV_STORE_FILE) == 0)
+				unlink(p);
+		}
+	}
+	return r;
+}
+
+/* Seconds a user must wait after FAILURES failed logins. */
+static uint64_t
+backoff_seconds(uint32_t failures)
+{
+	if (failures <= BACKOFF_FREE)
+		return 0;
+	if (failures - BACKOFF_FREE >= 10)
+		return BACKOFF_MAX;
+	return (uint64_t)1 << (failures - BACKOFF_FREE);
+}
+
+static int
+login_refused(struct cv_store *st, const struct cv_user *u, const char *why)
+{
+	json_t *ev;
+	char actor[16];
+
+	snprintf(actor, sizeof(actor), "u%u", (unsigned)u->id);
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", "session.open",
+	    "actor", u->id ? actor : "unknown", "decision", "deny", "rule", why,
+	    "outcome", "failure");
+	if (ev == NULL)
+		return CV_ENOMEM;
+	if (u->id)
+		json_object_set_new(ev, "role", json_string(u->role));
+	pending_put(st, ev);
+	json_decref(ev);
+	return 0;
+}
+
+int
+cv_session_open(const char *dir, const char *user, const char *pass,
+    size_t passlen, struct cv_session **out)
+{
+	struct cv_session *s = NULL;
+	struct cv_user u;
+	MDB_txn *txn = NULL;
+	MDB_val v;
+	uint64_t gen, now = cv_now_ms(), wait;
+	int r, changed = 0, reset = 0;
+	char dummy[CV_ENCODED_MAX];
+	json_t *ev;
+
+	*out = NULL;
+	if (passlen > CV_PASSPHRASE_MAX)
+		return CV_EAUTH;
+	if ((r = session_new(dir, &s)) != 0)
+		return r;
+	if ((r = cv_store_open(dir, &s->st)) != 0)
+		goto out;
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		goto out;
+	if ((r = cv_get(txn, s->st, CV_DB_META, "vault_id", 8, &v)) != 0 ||
+	    v.mv_size != CV_VAULTIDBYTES) {
+		r = CV_ECORRUPT;
+		goto out;
+	}
+	memcpy(s->vault_id, v.mv_data, CV_VAULTIDBYTES);
+	if ((r = cv_meta_get_u64(txn, s->st, "kek_gen", &gen)) != 0)
+		goto out;
+	r = cv_user_get(txn, s->st, user, &u);
+	mdb_txn_abort(txn);
+	txn = NULL;
+	if (r == CV_ENOTFOUND) {
+		/* Cost the same as a real check; name no one. */
+		cv_passphrase_hash(pass, passlen, dummy);
+		login_refused(s->st, &u, "unknown-user");
+		r = CV_EAUTH;
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	wait = backoff_seconds(u.failures) * 1000;
+	if (wait > 0 && now < u.last_failure + wait) {
+		login_refused(s->st, &u, "backoff");
+		r = CV_ELOCKED;
+		goto out;
+	}
+	if ((r = cv_passphrase_verify(u.hash, pass, passlen)) != 0) {
+		if (r == CV_EAUTH) {
+			u.failures++;
+			u.last_failure = now;
+			if (cv_txn_begin(s->st, 0, &txn) == 0) {
+				if (cv_user_put(txn, s->st, &u) == 0)
+					cv_txn_commit(txn);
+				else
+					mdb_txn_abort(txn);
+				txn = NULL;
+			}
+			login_refused(s->st, &u, "wrong-passphrase");
+		}
+		goto out;
+	}
+	if (u.disabled) {
+		login_refused(s->st, &u, "account-disabled");
+		r = CV_EDISABLED;
+		goto out;
+	}
+	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		goto out;
+	if ((r = slot_open(txn, s, user, pass, passlen)) != 0) {
+		r = r == CV_ECRYPTO ? CV_ECORRUPT : r;
+		goto out;
+	}
+	cv_keys_derive(s->keys, gen);
+	session_actor(s, &u);
+	r = audit_attach(txn, s);
+	mdb_txn_abort(txn);
+	txn = NULL;
+	if (r != 0)
+		goto out;
+	if ((r = cv_policy_store_load(s)) != 0)
+		goto out;
+
+	/* Unlocked: settle what waits for a writer, then record the login. */
+	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+		goto out;
+	if ((r = pending_flush(txn, s, &changed)) != 0 ||
+	    (r = recover_outcome(txn, s, &changed)) != 0)
+		goto out;
+	if (u.failures > 0) {
+		reset = 1;
+		u.failures = 0;
+		u.last_failure = 0;
+		if ((r = cv_user_put(txn, s->st, &u)) != 0)
+			goto out;
+	}
+	ev = cv_event_new(s, "session.open");
+	if (ev != NULL) {
+		json_object_set_new(ev, "decision", json_string("allow"));
+		json_object_set_new(ev, "outcome", json_string("success"));
+	}
+	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+		goto out;
+	if (changed || reset)
+		r = cv_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	txn = NULL;
+	if (r != 0)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	cv_session_close(s);
+	return r;
+}

@@ -1,0 +1,160 @@
+/*
+ * Role policies: the lint of a policy set. It reports rules that can never
+ * apply or are partly shadowed by a deny rule, conditions that never hold,
+ * files that do not match their role, and roles that read every class
+ * without the case team or a consent. The parser and the decision are in
+ * policy.c; the types both share are in policy_int.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "casevault.h"
+#include "base/classes.h"
+#include "rules/policy.h"
+#include "rules/policy_int.h"
+
+/* The first deny rule of ROLE that holds whenever CONDS hold, or NULL. */
+static const struct rule *
+shadowing_deny(const struct cv_policy_set *set, int role, int action, int cls,
+    unsigned conds)
+{
+	size_t i, j;
+
+	for (i = 0; i < set->n; i++) {
+		const struct policy *p = set->files[i];
+		if (p->role != role)
+			continue;
+		for (j = 0; j < p->nrules; j++) {
+			const struct rule *r = &p->rules[j];
+			if (r->deny && policy_rule_covers(r, action, cls) &&
+			    (r->conds & ~conds) == 0)
+				return r;
+		}
+	}
+	return NULL;
+}
+
+static int finding(json_t *findings, int *count, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+finding(json_t *findings, int *count, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (json_array_append_new(findings, json_string(msg)) != 0)
+		return CV_ENOMEM;
+	(*count)++;
+	return 0;
+}
+
+/* Shadowing and impossible conditions of one allow or deny rule. */
+static int
+lint_rule(const struct cv_policy_set *set, const struct policy *p,
+    const struct rule *r, cv_classmask *reads, json_t *findings, int *count)
+{
+	const struct rule *first = NULL, *d;
+	int a, c, cls, total = 0, shadowed = 0, rv;
+
+	if (!(r->actions & ((1u << CV_ACTION_CLASSED_COUNT) - 1)) &&
+	    (r->conds & (COND_CONSENT | COND_REQUEST)) &&
+	    (rv = finding(findings, count,
+	         "%s:%d: rule %s: 'consent' and 'request' never hold for "
+	         "actions without a class",
+	         p->name, r->line, r->id)) != 0)
+		return rv;
+	if (r->deny)
+		return 0;
+	if ((r->classes & CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE)) &&
+	    !(r->conds & (COND_TEAM | COND_CONSENT)) &&
+	    (rv = finding(findings, count,
+	         "%s:%d: rule %s allows counseling_note without the case "
+	         "team or a consent",
+	         p->name, r->line, r->id)) != 0)
+		return rv;
+	for (a = 0; a < CV_ACTION_COUNT; a++) {
+		if (!(r->actions & (1u << a)))
+			continue;
+		for (c = cv_action_has_class(a) ? 0 : -1;
+		     c < (cv_action_has_class(a) ? CV_CLASS_COUNT : 0); c++) {
+			cls = c;
+			if (cls >= 0 && !(r->classes & CV_CLASS_BIT(cls)))
+				continue;
+			total++;
+			d = shadowing_deny(set, p->role, a, cls, r->conds);
+			if (d != NULL) {
+				shadowed++;
+				if (first == NULL)
+					first = d;
+			} else if (a == CV_ACTION_READ &&
+			    !(r->conds & (COND_TEAM | COND_CONSENT)))
+				*reads |= CV_CLASS_BIT(cls);
+		}
+	}
+	if (shadowed == total)
+		return finding(findings, count,
+		    "%s:%d: rule %s can never apply: denied by rule %s",
+		    p->name, r->line, r->id, first->id);
+	if (shadowed > 0)
+		return finding(findings, count,
+		    "%s:%d: rule %s is partly shadowed by deny rule %s",
+		    p->name, r->line, r->id, first->id);
+	return 0;
+}
+
+int
+cv_policy_lint(const struct cv_policy_set *set, json_t *findings)
+{
+	cv_classmask reads;
+	char want[CV_POLICY_NAME_MAX];
+	size_t i, j, nfiles, nrules;
+	int role, count = 0, rv;
+
+	if (set == NULL || !json_is_array(findings))
+		return CV_EINVAL;
+	for (role = 0; role < CV_ROLE_COUNT; role++) {
+		reads = 0;
+		nfiles = nrules = 0;
+		for (i = 0; i < set->n; i++) {
+			const struct policy *p = set->files[i];
+			if (p->role != role)
+				continue;
+			nfiles++;
+			nrules += p->nrules;
+			snprintf(want, sizeof(want), "%s.policy",
+			    cv_role_name(role));
+			if (strcmp(p->name, want) != 0 &&
+			    (rv = finding(findings, &count,
+			         "%s: declares role %s; expected in %s",
+			         p->name, cv_role_name(role), want)) != 0)
+				return rv;
+			for (j = 0; j < p->nrules; j++)
+				if ((rv = lint_rule(set, p, &p->rules[j],
+				         &reads, findings, &count)) != 0)
+					return rv;
+		}
+		if (nfiles > 1 &&
+		    (rv = finding(findings, &count,
+		         "role %s has %zu policy files", cv_role_name(role),
+		         nfiles)) != 0)
+			return rv;
+		if (nrules == 0 &&
+		    (rv = finding(findings, &count, "role %s has no rules",
+		         cv_role_name(role))) != 0)
+			return rv;
+		if (reads == CV_CLASS_ALL &&
+		    (rv = finding(findings, &count,
+		         "role %s can read every class without the case team "
+		         "or a consent",
+		         cv_role_name(role))) != 0)
+			return rv;
+	}
+	return count;
+}

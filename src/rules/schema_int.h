@@ -1,0 +1,91 @@
+/*
+ * Internals of the schema module shared by the loader and validator
+ * (schema.c) and the views (schema_view.c). Not part of the API: only those
+ * two files include it.
+ */
+#ifndef CV_SCHEMA_INT_H
+#define CV_SCHEMA_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/classes.h"
+#include "rules/schema.h"
+
+enum ftype {
+	T_STRING,
+	T_INTEGER,
+	T_BOOLEAN,
+	T_DATE,
+	T_ENUM,
+	T_ARRAY,
+	T_OBJECT
+};
+enum fformat { F_NONE, F_NIK, F_PHONE };
+enum fderived { D_NONE, D_AGE, D_CHILD };
+
+#define NAME_MAX_LEN 64
+
+struct enumval {
+	const char *key, *en, *id;
+	const char *only_field; /* sibling that must equal only_value */
+	const json_t *only_value;
+};
+
+struct field {
+	const char *name; /* NULL for array items */
+	enum ftype type;
+	int cls;           /* own or inherited class; -1 for none */
+	cv_classmask mask; /* classes of the subtree */
+	int required, multiline, unique, not_future;
+	json_int_t min, max; /* characters, value or items by type */
+	enum fformat format;
+	enum fderived derived;
+	const char *from;        /* derived: sibling date */
+	const char *not_before;  /* date: sibling date */
+	const char *req_field;   /* required_if: sibling ... */
+	const json_t *req_value; /* ... equal to this */
+	struct enumval *vals;
+	size_t nvals;
+	struct field *items;
+	struct field *fields;
+	size_t nfields;
+};
+
+struct cv_schema {
+	json_t *def;
+	const char *type;
+	unsigned version;
+	struct field root;
+};
+
+struct ctx {
+	char *err;
+	size_t errlen;
+	char path[512];
+	size_t plen;
+	size_t count;
+	uint64_t now;
+};
+
+/* The field NAME of object OBJ, or NULL. */
+const struct field *schema_find_field(
+    const struct field *obj, const char *name);
+/* The same for a key of KEYLEN bytes, not NUL-terminated. */
+const struct field *schema_find_fieldn(
+    const struct field *obj, const char *key, size_t keylen);
+
+/* Append ".NAME" (or NAME at the root) to the context's path; returns the
+ * old length for schema_path_pop. The path is truncated, never overrun. */
+size_t schema_path_push(struct ctx *c, const char *name);
+
+/* Cut the context's path back to length OLD. */
+void schema_path_pop(struct ctx *c, size_t old);
+
+/* Parse "YYYY-MM-DD" exactly, a real calendar date, into its parts and its
+ * start in ms since the epoch; 0 or -1. */
+int schema_date_parse(const char *s, int *y, int *m, int *d, uint64_t *ms);
+
+#endif

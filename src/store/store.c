@@ -1,0 +1,368 @@
+/*
+ * The LMDB store. Transactions are the unit of atomicity: a change to a
+ * vault is one write transaction, committed durably (no MDB_NOSYNC), so a
+ * crash leaves either all of it or none of it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "casevault.h"
+#include "store/store.h"
+#include "base/util.h"
+
+#define MAP_SIZE ((size_t)1 << 34) /* 16 GiB of address space, sparse */
+
+static const char *const db_names[CV_DB_COUNT] = {
+    "meta",
+    "slots",
+    "users",
+    "cases",
+    "casekeys",
+    "records",
+    "casedata",
+    "pending",
+};
+
+int
+cv_store_err(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_NOTFOUND:
+		return CV_ENOTFOUND;
+	case MDB_KEYEXIST:
+		return CV_EEXIST;
+	case MDB_MAP_FULL:
+	case ENOSPC:
+		return CV_EIO;
+	case ENOMEM:
+		return CV_ENOMEM;
+	case MDB_VERSION_MISMATCH:
+		return CV_EVERSION;
+	case MDB_CORRUPTED:
+	case MDB_INVALID:
+	case MDB_PAGE_NOTFOUND:
+		return CV_ECORRUPT;
+	default:
+		return CV_ESTORE;
+	}
+}
+
+/* Take the vault lock: shared for use, exclusive for compaction. */
+static int
+lock_open(struct cv_store *st)
+{
+	char path[4200];
+	int fd;
+
+	if (cv_path(path, sizeof(path), "%s/%s", st->dir, CV_LOCK_FILE) != 0)
+		return CV_ETOOBIG;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return CV_EIO;
+	if (flock(fd, LOCK_SH) != 0) {
+		close(fd);
+		return CV_EIO;
+	}
+	st->lockfd = fd;
+	return 0;
+}
+
+static int
+env_open(struct cv_store *st, int create)
+{
+	char path[4200];
+	MDB_txn *txn = NULL;
+	int i, rc;
+
+	if (cv_path(path, sizeof(path), "%s/%s", st->dir, CV_STORE_FILE) != 0)
+		return CV_ETOOBIG;
+	if (!create && access(path, F_OK) != 0)
+		return CV_ENOTFOUND;
+	if ((rc = mdb_env_create(&st->env)) != 0)
+		return cv_store_err(rc);
+	mdb_env_set_maxdbs(st->env, CV_DB_COUNT + 2);
+	mdb_env_set_mapsize(st->env, MAP_SIZE);
+	mdb_env_set_maxreaders(st->env, 256);
+	rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600);
+	if (rc != 0)
+		goto fail;
+	if ((rc = mdb_txn_begin(
+	         st->env, NULL, create ? 0 : MDB_RDONLY, &txn)) != 0)
+		goto fail;
+	for (i = 0; i < CV_DB_COUNT; i++)
+		if ((rc = mdb_dbi_open(txn, db_names[i],
+		         create ? MDB_CREATE : 0, &st->dbi[i])) != 0)
+			goto fail;
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		txn = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	mdb_env_close(st->env);
+	st->env = NULL;
+	return rc == MDB_NOTFOUND ? CV_ECORRUPT : cv_store_err(rc);
+}
+
+static int
+store_new(const char *dir, struct cv_store **out)
+{
+	struct cv_store *st;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return CV_ENOMEM;
+	st->lockfd = -1;
+	if (cv_path(st->dir, sizeof(st->dir), "%s", dir) != 0) {
+		free(st);
+		return CV_ETOOBIG;
+	}
+	*out = st;
+	return 0;
+}
+
+int
+cv_store_create(const char *dir, struct cv_store **out)
+{
+	struct cv_store *st = NULL;
+	MDB_txn *txn = NULL;
+	char path[4200];
+	int r;
+
+	*out = NULL;
+	if ((r = store_new(dir, &st)) != 0)
+		return r;
+	if ((r = cv_path(path, sizeof(path), "%s/%s", dir, CV_STORE_FILE)) != 0)
+		goto out;
+	if (access(path, F_OK) == 0) {
+		r = CV_EEXIST;
+		goto out;
+	}
+	if ((r = lock_open(st)) != 0 || (r = env_open(st, 1)) != 0)
+		goto out;
+	if ((r = cv_txn_begin(st, 0, &txn)) != 0)
+		goto out;
+	if ((r = cv_meta_put_u64(txn, st, "schema", CV_SCHEMA_VERSION)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+	if (r != 0)
+		goto out;
+	*out = st;
+	st = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	cv_store_close(st);
+	return r;
+}
+
+int
+cv_store_open(const char *dir, struct cv_store **out)
+{
+	struct cv_store *st = NULL;
+	MDB_txn *txn = NULL;
+	uint64_t v;
+	int r;
+
+	*out = NULL;
+	if ((r = store_new(dir, &st)) != 0)
+		return r;
+	if ((r = lock_open(st)) != 0 || (r = env_open(st, 0)) != 0)
+		goto out;
+	if ((r = cv_txn_begin(st, 1, &txn)) != 0)
+		goto out;
+	if ((r = cv_meta_get_u64(txn, st, "schema", &v)) != 0) {
+		r = CV_ECORRUPT;
+		goto out;
+	}
+	if (v != CV_SCHEMA_VERSION) {
+		r = CV_EVERSION;
+		goto out;
+	}
+	*out = st;
+	st = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	cv_store_close(st);
+	return r;
+}
+
+void
+cv_store_close(struct cv_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	if (st->lockfd != -1)
+		close(st->lockfd);
+	free(st);
+}
+
+int
+cv_txn_begin(struct cv_store *st, int rdonly, MDB_txn **txn)
+{
+	return cv_store_err(
+	    mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn));
+}
+
+int
+cv_txn_commit(MDB_txn *txn)
+{
+	return cv_store_err(mdb_txn_commit(txn));
+}
+
+int
+cv_get(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
+    size_t klen, MDB_val *v)
+{
+	MDB_val key = {klen, (void *)k};
+
+	return cv_store_err(mdb_get(txn, st->dbi[db], &key, v));
+}
+
+int
+cv_put(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
+    size_t klen, const void *v, size_t vlen, unsigned flags)
+{
+	MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+
+	return cv_store_err(mdb_put(txn, st->dbi[db], &key, &val, flags));
+}
+
+int
+cv_del(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
+    size_t klen)
+{
+	MDB_val key = {klen, (void *)k};
+
+	return cv_store_err(mdb_del(txn, st->dbi[db], &key, NULL));
+}
+
+int
+cv_shred(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
+    size_t klen)
+{
+	MDB_val key = {klen, (void *)k}, val;
+	int rc;
+
+	if ((rc = mdb_get(txn, st->dbi[db], &key, &val)) != 0)
+		return cv_store_err(rc);
+	/*
+	 * A same-size put overwrites the value in its (copied) page; the
+	 * delete then leaves only zeros behind in that page's free gap.
+	 * The page that held the old bytes goes to the free list, which
+	 * compaction does not copy.
+	 */
+	val.mv_data = NULL;
+	if ((rc = mdb_put(txn, st->dbi[db], &key, &val, MDB_RESERVE)) != 0)
+		return cv_store_err(rc);
+	memset(val.mv_data, 0, val.mv_size);
+	return cv_store_err(mdb_del(txn, st->dbi[db], &key, NULL));
+}
+
+int
+cv_meta_get_u64(MDB_txn *txn, struct cv_store *st, const char *key, uint64_t *v)
+{
+	MDB_val val;
+	int r;
+
+	if ((r = cv_get(txn, st, CV_DB_META, key, strlen(key), &val)) != 0)
+		return r;
+	if (val.mv_size != 8)
+		return CV_ECORRUPT;
+	*v = cv_get_be64(val.mv_data);
+	return 0;
+}
+
+int
+cv_meta_put_u64(MDB_txn *txn, struct cv_store *st, const char *key, uint64_t v)
+{
+	uint8_t b[8];
+
+	cv_put_be64(b, v);
+	return cv_put(txn, st, CV_DB_META, key, strlen(key), b, sizeof(b), 0);
+}
+
+static int
+copy_compact(MDB_env *env, const char *path)
+{
+	int fd, rc;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return errno == EEXIST ? CV_EEXIST : CV_EIO;
+	rc = mdb_env_copyfd2(env, fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = EIO;
+	close(fd);
+	if (rc != 0) {
+		unlink(path);
+		return cv_store_err(rc);
+	}
+	return 0;
+}
+
+int
+cv_store_compact(struct cv_store *st)
+{
+	char path[4200], tmp[4200];
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	int r, i;
+
+	if ((r = cv_path(
+	         path, sizeof(path), "%s/%s", st->dir, CV_STORE_FILE)) != 0 ||
+	    (r = cv_path(tmp, sizeof(tmp), "%s/%s.compact", st->dir,
+	         CV_STORE_FILE)) != 0)
+		return r;
+	/* Other users of the vault map the old file: wait for them. */
+	for (i = 0; flock(st->lockfd, LOCK_EX | LOCK_NB) != 0; i++) {
+		if (errno != EWOULDBLOCK || i >= 100)
+			return CV_EBUSY;
+		nanosleep(&ts, NULL);
+	}
+	unlink(tmp);
+	if ((r = copy_compact(st->env, tmp)) != 0)
+		goto out;
+	mdb_env_close(st->env);
+	st->env = NULL;
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		r = CV_EIO;
+	} else {
+		r = cv_fsync_dir(st->dir);
+	}
+	i = env_open(st, 0);
+	if (r == 0)
+		r = i;
+out:
+	flock(st->lockfd, LOCK_SH);
+	return r;
+}
+
+int
+cv_store_backup(struct cv_store *st, const char *dest)
+{
+	char path[4200];
+	int r;
+
+	if ((r = cv_path(path, sizeof(path), "%s/%s", dest, CV_STORE_FILE)) !=
+	    0)
+		return r;
+	if ((r = copy_compact(st->env, path)) != 0)
+		return r;
+	return cv_fsync_dir(dest);
+}
