@@ -58,8 +58,11 @@ struct cv_vault;   /* an open vault directory */
 struct cv_session; /* an authenticated user on an open vault */
 
 /*
- * Initialise the library (libsodium, libgit2). Call once before anything
- * else. Returns 0, or CV_ECRYPTO when libsodium cannot start.
+ * Initialise the library (libsodium, libgit2) and install jansson
+ * allocation functions that wipe every block they free, so decrypted data
+ * held as json_t does not outlive its value. Call once before anything
+ * else. Returns 0,
+ * CV_ECRYPTO when libsodium cannot start, CV_EAUDIT when libgit2 cannot.
  */
 int cv_library_init(void);
 

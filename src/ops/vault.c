@@ -27,6 +27,7 @@
 #include "rules/policy.h"
 #include "model/policyset.h"
 #include "store/store.h"
+#include "base/memory.h"
 #include "base/util.h"
 #include "model/vault.h"
 
@@ -48,6 +49,7 @@ cv_library_init(void)
 {
 	if (cv_crypto_init() != 0)
 		return CV_ECRYPTO;
+	cv_memory_init();
 	if (git_libgit2_init() < 0)
 		return CV_EAUDIT;
 	return 0;
