@@ -10,9 +10,9 @@
 
 #include "audit/auditlog.h"
 #include "casevault.h"
+#include "base/error.h"
 #include "gate/gate.h"
 #include "model/recstore.h"
-#include "ops/record.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"

@@ -12,6 +12,7 @@
 #include "model/caseobj.h"
 #include "ops/casework.h"
 #include "casevault.h"
+#include "base/error.h"
 #include "base/crypto.h"
 #include "gate/gate.h"
 #include "rules/policy.h"

@@ -14,12 +14,12 @@
 #include "rules/instrument.h"
 #include "ops/case.h"
 #include "casevault.h"
+#include "base/error.h"
 #include "ops/casework.h"
 #include "rules/flow.h"
 #include "rules/forms.h"
 #include "gate/gate.h"
 #include "model/recstore.h"
-#include "ops/record.h"
 #include "base/util.h"
 #include "model/vault.h"
 

@@ -9,12 +9,12 @@
 #include <sodium.h>
 
 #include "casevault.h"
+#include "base/error.h"
 #include "base/classes.h"
 #include "gate/gate.h"
 #include "rules/policy.h"
 #include "model/policyset.h"
 #include "ops/case.h"
-#include "ops/record.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"

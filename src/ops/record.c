@@ -12,6 +12,7 @@
 
 #include "ops/case.h"
 #include "casevault.h"
+#include "base/error.h"
 #include "rules/forms.h"
 #include "gate/gate.h"
 #include "base/cbor.h"
@@ -21,24 +22,6 @@
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"
-
-static _Thread_local char detail[256];
-
-const char *
-cv_error_detail(void)
-{
-	return detail;
-}
-
-void
-cv_error_set(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-}
 
 int
 cv_record_validate(const char *type, const json_t *data, cv_classmask *classes,

@@ -14,7 +14,4 @@
 int cv_record_validate(const char *type, const json_t *data,
     cv_classmask *classes, char *err, size_t errlen);
 
-/* Set this thread's error detail (printf-style; never put data in it). */
-void cv_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 #endif

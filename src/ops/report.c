@@ -13,10 +13,10 @@
 #include <time.h>
 
 #include "casevault.h"
+#include "base/error.h"
 #include "gate/gate.h"
 #include "rules/indicator.h"
 #include "model/recstore.h"
-#include "ops/record.h"
 #include "ops/report.h"
 #include "store/store.h"
 #include "base/util.h"

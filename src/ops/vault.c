@@ -55,61 +55,6 @@ cv_library_init(void)
 	return 0;
 }
 
-const char *
-cv_strerror(int err)
-{
-	switch (err) {
-	case CV_OK:
-		return "success";
-	case CV_EINVAL:
-		return "invalid argument or input";
-	case CV_ENOMEM:
-		return "out of memory";
-	case CV_EIO:
-		return "input/output error";
-	case CV_ECRYPTO:
-		return "integrity check failed: the data was altered or moved";
-	case CV_EAUTH:
-		return "wrong user name or passphrase";
-	case CV_EDENIED:
-		return "access refused";
-	case CV_ENOTFOUND:
-		return "not found";
-	case CV_EEXIST:
-		return "already exists";
-	case CV_EAUDIT:
-		return "the audit trail cannot be written; refused";
-	case CV_ECORRUPT:
-		return "the vault is damaged or malformed";
-	case CV_ELOCKED:
-		return "too many failed logins; wait and try again";
-	case CV_ESTORE:
-		return "the store failed";
-	case CV_ETOOBIG:
-		return "input too large";
-	case CV_EJSON:
-		return "malformed JSON";
-	case CV_ESCHEMA:
-		return "the record does not match its schema";
-	case CV_EPOLICY:
-		return "malformed policy";
-	case CV_EVERSION:
-		return "unsupported format version";
-	case CV_EDISABLED:
-		return "the account is disabled";
-	case CV_EVERIFY:
-		return "audit trail verification failed";
-	case CV_ESTATE:
-		return "not allowed in the current state";
-	case CV_EBUSY:
-		return "the vault is in use by another process";
-	case CV_ESEALED:
-		return "the vault is sealed";
-	default:
-		return "unknown error";
-	}
-}
-
 /* ---- accounts ---- */
 
 int
