@@ -1,7 +1,7 @@
 /*
- * Arbitrary bytes as an instrument definition, as a flow definition, and
- * as an answer set scored by the shipped HAM-D (read from the repository
- * root, where the fuzzers run).
+ * Arbitrary bytes as an instrument definition and as an answer set scored
+ * by the shipped HAM-D (read from the repository root, where the fuzzers
+ * run). The service flow has its own target, fuzz_flow.c.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,7 +11,6 @@
 #include "casevault.h"
 #include "base/util.h"
 #include "rules/instrument.h"
-#include "rules/flow.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,7 +33,6 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cv_instrument *in = NULL;
-	struct cv_flow *f = NULL;
 	json_t *answers = NULL, *a = NULL, *b = NULL;
 	const char *text = (const char *)data;
 	char err[200];
@@ -46,13 +44,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cv_instrument_name(in)[0] == '\0')
 			abort();
 		cv_instrument_free(in);
-	}
-
-	if (cv_flow_load(text, size, &f, err, sizeof(err)) == 0) {
-		(void)cv_flow_check(f, NULL, cv_flow_first(f), NULL, err,
-		                    sizeof(err));
-		(void)cv_flow_label(f, cv_flow_first(f), "id");
-		cv_flow_free(f);
 	}
 
 	if (cv_json_parse_object(text, size, CV_ANSWERS_TEXT_MAX, &answers) !=

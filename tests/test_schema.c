@@ -897,6 +897,212 @@ test_labels_and_perpetrators(void **state)
 	cv_schema_free(s);
 }
 
+/* --- what the vault knows of a type: timeline and service ---------------- */
+
+/* A definition with the keys in USES before its fields. */
+#define USES_DEF(uses)                                                        \
+	"{\"type\":\"t\",\"version\":1," uses "\"fields\":{"                    \
+	"\"d\":{\"type\":\"date\",\"class\":\"services\"},"                     \
+	"\"s\":{\"type\":\"string\",\"class\":\"services\"},"                   \
+	"\"l\":{\"type\":\"array\",\"class\":\"legal\",\"items\":{\"type\":"    \
+	"\"object\",\"fields\":{\"on\":{\"type\":\"date\"}}}}}}"
+
+static void
+test_uses_errors(void **state)
+{
+	static const struct {
+		const char *def;
+		const char *err;
+	} cases[] = {
+	    {USES_DEF("\"service\":\"yes\","),
+	     "service: attribute must be true or false"},
+	    {USES_DEF("\"service\":null,"),
+	     "service: attribute must be true or false"},
+	    {USES_DEF("\"timeline\":\"d\","),
+	     "timeline: must be {\"date\", \"label\"}"},
+	    {USES_DEF("\"title\":{\"en\":\"T\",\"id\":\"T\"},"
+	              "\"timeline\":{\"date\":\"d\",\"when\":\"x\"},"),
+	     "timeline: unknown attribute"},
+	    {USES_DEF("\"timeline\":{},"), "timeline.date: must name a date "
+	                                   "field"},
+	    {USES_DEF("\"timeline\":{\"date\":7},"),
+	     "timeline.date: must name a date field"},
+	    {USES_DEF("\"timeline\":{\"date\":\"s\"},"),
+	     "timeline.date: must name a date field"},
+	    {USES_DEF("\"timeline\":{\"date\":\"nothing\"},"),
+	     "timeline.date: must name a date field"},
+	    {USES_DEF("\"timeline\":{\"date\":\"d.\"},"),
+	     "timeline.date: must name a date field"},
+	    {USES_DEF("\"timeline\":{\"date\":\"\"},"),
+	     "timeline.date: must name a date field"},
+	    {USES_DEF("\"timeline\":{\"date\":\"l\"},"),
+	     "timeline.date: must name a date field"},
+	    {USES_DEF("\"timeline\":{\"date\":\"l.on.x\"},"),
+	     "timeline.date: must name a date field"},
+	    {USES_DEF("\"timeline\":{\"date\":\"d\"},"),
+	     "timeline.label: needed when there is no title"},
+	    {USES_DEF("\"timeline\":{\"date\":\"d\",\"label\":{\"en\":\"D\"}},"),
+	     "timeline.label: must be {\"en\", \"id\"}"},
+	    {USES_DEF("\"timeline\":{\"date\":\"d\",\"label\":{\"en\":\"D\","
+	              "\"id\":\"\"}},"),
+	     "timeline.label: must be {\"en\", \"id\"}"},
+	};
+	char err[CV_SCHEMA_ERR_MAX];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < CV_ARRAY_LEN(cases); i++) {
+		assert_int_equal(load_def(cases[i].def, err, sizeof(err)),
+		                 CV_ESCHEMA);
+		if (strcmp(err, cases[i].err) != 0)
+			fail_msg("case %zu: got \"%s\"", i, err);
+	}
+	/* Positive controls: the same definitions, well formed. */
+	assert_int_equal(load_def(USES_DEF("\"service\":false,"), err,
+	                          sizeof(err)),
+	                 0);
+	assert_int_equal(
+	    load_def(USES_DEF("\"title\":{\"en\":\"T\",\"id\":\"T\"},"
+	                      "\"timeline\":{\"date\":\"d\"},"),
+	             err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    load_def(USES_DEF("\"timeline\":{\"date\":\"l[].on\","
+	                      "\"label\":{\"en\":\"D\",\"id\":\"T\"}},"),
+	             err, sizeof(err)),
+	    0);
+}
+
+static struct cv_schema *
+load_uses(const char *def)
+{
+	char err[CV_SCHEMA_ERR_MAX];
+	struct cv_schema *s = NULL;
+
+	if (cv_schema_load(def, strlen(def), &s, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	return s;
+}
+
+static const char *
+date_of(const struct cv_schema *s, const char *record, json_t **keep)
+{
+	json_decref(*keep);
+	assert_non_null(*keep = json_loads(record, 0, NULL));
+	return cv_schema_record_date(s, *keep);
+}
+
+/* The answers come from the definition alone: unset, set, set otherwise. */
+static void
+test_uses_from_data(void **state)
+{
+	struct cv_schema *s;
+	json_t *rec = NULL;
+
+	(void)state;
+	s = load_uses(USES_DEF(""));
+	assert_int_equal(cv_schema_service(s), 0);
+	assert_null(cv_schema_timeline_date(s));
+	assert_int_equal(cv_schema_timeline_class(s), -1);
+	assert_null(cv_schema_timeline_label(s, "en"));
+	assert_null(date_of(s, "{\"d\":\"2024-05-01\"}", &rec));
+	cv_schema_free(s);
+
+	s = load_uses(USES_DEF("\"title\":{\"en\":\"Visit\",\"id\":\"Kunjungan\"},"
+	                       "\"service\":true,\"timeline\":{\"date\":\"d\"},"));
+	assert_int_equal(cv_schema_service(s), 1);
+	assert_string_equal(cv_schema_timeline_date(s), "d");
+	assert_int_equal(cv_schema_timeline_class(s), CV_CLASS_SERVICES);
+	assert_string_equal(cv_schema_timeline_label(s, "en"), "Visit");
+	assert_string_equal(cv_schema_timeline_label(s, "id"), "Kunjungan");
+	assert_null(cv_schema_timeline_label(s, "fr"));
+	assert_null(cv_schema_timeline_label(s, NULL));
+	assert_string_equal(date_of(s, "{\"d\":\"2024-05-01\"}", &rec),
+	                    "2024-05-01");
+	assert_null(date_of(s, "{\"s\":\"x\"}", &rec)); /* withheld */
+	assert_null(date_of(s, "{\"d\":\"2024-02-30\"}", &rec));
+	assert_null(date_of(s, "{\"d\":20240501}", &rec));
+	assert_null(cv_schema_record_date(s, NULL));
+	cv_schema_free(s);
+
+	/* Through an array: the earliest valid date; the label its own. */
+	s = load_uses(USES_DEF("\"service\":false,\"timeline\":{\"date\":"
+	                       "\"l.on\",\"label\":{\"en\":\"Hearing\","
+	                       "\"id\":\"Sidang\"}},"));
+	assert_int_equal(cv_schema_service(s), 0);
+	assert_int_equal(cv_schema_timeline_class(s), CV_CLASS_LEGAL);
+	assert_string_equal(cv_schema_timeline_label(s, "id"), "Sidang");
+	assert_string_equal(
+	    date_of(s,
+	            "{\"l\":[{\"on\":\"2024-03-02\"},{\"on\":\"2023-12-31\"},"
+	            "{\"on\":\"2023-02-29\"},{},\"x\",[{\"on\":\"1999-01-01\"}],"
+	            "{\"on\":\"2024-01-15\"}]}",
+	            &rec),
+	    "2023-12-31");
+	assert_null(date_of(s, "{\"l\":[]}", &rec));
+	assert_null(date_of(s, "{\"l\":{\"on\":\"2024-03-02\"}}", &rec));
+	assert_null(date_of(s, "{\"d\":\"2024-03-02\"}", &rec));
+	json_decref(rec);
+	cv_schema_free(s);
+	assert_int_equal(cv_schema_service(NULL), 0);
+	assert_null(cv_schema_timeline_date(NULL));
+	assert_int_equal(cv_schema_timeline_class(NULL), -1);
+}
+
+/*
+ * What the shipped definitions declare, as the case timeline and the
+ * indicator counted them when the lists were written in C.
+ */
+static void
+test_uses_of_forms(void **state)
+{
+	static const struct {
+		const char *type;
+		int service;
+		const char *date, *fixture, *at, *en, *id;
+	} forms[] = {
+	    {"intake", 0, NULL, NULL, NULL, NULL, NULL},
+	    {"note", 1, NULL, NULL, NULL, NULL, NULL},
+	    {"assessment", 1, NULL, NULL, NULL, NULL, NULL},
+	    {"legal", 0, NULL, NULL, NULL, NULL, NULL},
+	    {"health", 0, NULL, NULL, NULL, NULL, NULL},
+	    {"referral", 1, "date", "referral_valid.json", "2025-05-22",
+	     "Referral", "Rujukan"},
+	    {"shelter", 1, "start", "shelter_valid.json", "2025-05-21",
+	     "Shelter placement", "Penempatan rumah aman"},
+	    {"followup", 1, "date", "followup_valid.json", "2025-05-30",
+	     "Follow-up", "Tindak lanjut"},
+	    {"service_plan", 1, "plan.services[].start",
+	     "service_plan_valid.json", "2025-06-01", "ATENSI service plan",
+	     "Rencana layanan ATENSI"},
+	};
+	struct cv_schema *s;
+	json_t *rec;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < CV_ARRAY_LEN(forms); i++) {
+		s = load_form(forms[i].type);
+		assert_int_equal(cv_schema_service(s), forms[i].service);
+		if (forms[i].date == NULL) {
+			assert_null(cv_schema_timeline_date(s));
+			assert_int_equal(cv_schema_timeline_class(s), -1);
+			cv_schema_free(s);
+			continue;
+		}
+		assert_string_equal(cv_schema_timeline_date(s), forms[i].date);
+		assert_int_equal(cv_schema_timeline_class(s), CV_CLASS_SERVICES);
+		assert_string_equal(cv_schema_timeline_label(s, "en"),
+		                    forms[i].en);
+		assert_string_equal(cv_schema_timeline_label(s, "id"),
+		                    forms[i].id);
+		rec = load_record(forms[i].fixture);
+		assert_string_equal(cv_schema_record_date(s, rec), forms[i].at);
+		json_decref(rec);
+		cv_schema_free(s);
+	}
+}
+
 int
 main(void)
 {
@@ -916,6 +1122,9 @@ main(void)
 	    cmocka_unit_test(test_redact_mixed_classes),
 	    cmocka_unit_test(test_derived_age_at_18),
 	    cmocka_unit_test(test_labels_and_perpetrators),
+	    cmocka_unit_test(test_uses_errors),
+	    cmocka_unit_test(test_uses_from_data),
+	    cmocka_unit_test(test_uses_of_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include "ops/casework.h"
 #include "rules/flow.h"
 #include "rules/forms.h"
+#include "rules/schema.h"
 #include "gate/gate.h"
 #include "model/recstore.h"
 #include "base/util.h"
@@ -377,49 +378,6 @@ out:
 
 /* ---- the summary of `case show` ---- */
 
-/* Record types on the timeline, with their labels and date field. */
-static const struct {
-	const char *type, *en, *id;
-} kinds[] = {
-    {"referral", "Referral", "Rujukan"},
-    {"shelter", "Shelter placement", "Penempatan rumah aman"},
-    {"followup", "Follow-up", "Tindak lanjut"},
-    {"service_plan", "ATENSI service plan", "Rencana layanan ATENSI"},
-};
-
-static int
-timeline_kind(const char *type)
-{
-	size_t i;
-
-	for (i = 0; i < CV_ARRAY_LEN(kinds); i++)
-		if (strcmp(kinds[i].type, type) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* The date a record of the timeline took place, or NULL. */
-static const char *
-record_date(const char *type, const json_t *data)
-{
-	const json_t *svc, *x;
-	const char *best = NULL, *d;
-	size_t i;
-
-	if (strcmp(type, "referral") == 0 || strcmp(type, "followup") == 0)
-		return json_string_value(json_object_get(data, "date"));
-	if (strcmp(type, "shelter") == 0)
-		return json_string_value(json_object_get(data, "start"));
-	/* A plan starts with its first service. */
-	svc = json_object_get(json_object_get(data, "plan"), "services");
-	json_array_foreach (svc, i, x) {
-		d = json_string_value(json_object_get(x, "start"));
-		if (d != NULL && (best == NULL || strcmp(d, best) < 0))
-			best = d;
-	}
-	return best;
-}
-
 static json_t *
 labels(const char *en, const char *id)
 {
@@ -558,10 +516,11 @@ cv_casework_summary(struct cv_session *s, MDB_txn *txn, const char *case_id,
     const json_t *meta, json_t *show)
 {
 	const struct cv_flow *f = cv_forms_flow();
+	const struct cv_schema *sc;
 	json_t *tl = NULL, *sorted = NULL, *as = NULL, *ids = NULL, *id;
 	json_t *rec, *e;
 	const char *step, *type, *date, *en, *id_label;
-	int r, k, may_services, may_assessment;
+	int r, cls, on_timeline, may_assessment, may[CV_CLASS_COUNT];
 	size_t i;
 
 	/* SHOW may be META itself: take the labels before replacing "step". */
@@ -588,14 +547,20 @@ cv_casework_summary(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	 * gate with its own event; the rest are not attempted, so a social
 	 * worker's `case show` does not leave a refusal per assessment.
 	 */
-	may_services = cv_gate_decide_only(
-	    s, txn, "read", case_id, meta, CV_CLASS_SERVICES);
 	may_assessment = cv_gate_decide_only(
 	    s, txn, "read", case_id, meta, CV_CLASS_ASSESSMENT);
+	for (cls = 0; cls < CV_CLASS_COUNT; cls++)
+		may[cls] = -1; /* not asked yet */
 	json_array_foreach (ids, i, id) {
 		type = json_string_value(json_array_get(id, 1));
-		k = timeline_kind(type);
-		if (!((k >= 0 && may_services) ||
+		/* A type is on the timeline when its definition says so, and
+		 * shown to those who may read the class of its date. */
+		sc = cv_forms_schema(type);
+		if ((cls = cv_schema_timeline_class(sc)) >= 0 && may[cls] < 0)
+			may[cls] = cv_gate_decide_only(
+			    s, txn, "read", case_id, meta, cls);
+		on_timeline = cls >= 0 && may[cls] > 0;
+		if (!(on_timeline ||
 		        (strcmp(type, "assessment") == 0 && may_assessment)))
 			continue;
 		r = cv_gate_read_record(s, txn, case_id, meta,
@@ -605,14 +570,15 @@ cv_casework_summary(struct cv_session *s, MDB_txn *txn, const char *case_id,
 			continue;
 		if (r != 0)
 			goto out;
-		if (k < 0) {
+		if (!on_timeline) {
 			r = add_assessment(as, rec);
-		} else if ((date = record_date(
-		                type, json_object_get(rec, "data"))) != NULL) {
+		} else if ((date = cv_schema_record_date(
+		                sc, json_object_get(rec, "data"))) != NULL) {
 			e = json_pack("{s:s, s:s, s:s, s:O, s:o}", "at", date,
 			    "kind", "record", "type", type, "record",
 			    json_object_get(rec, "record"), "label",
-			    labels(kinds[k].en, kinds[k].id));
+			    labels(cv_schema_timeline_label(sc, "en"),
+			        cv_schema_timeline_label(sc, "id")));
 			r = e == NULL ? CV_ENOMEM
 			              : json_array_append_new(tl, e);
 		}

@@ -15,31 +15,20 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "gate/gate.h"
+#include "rules/forms.h"
 #include "rules/indicator.h"
+#include "rules/schema.h"
 #include "model/recstore.h"
 #include "ops/report.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"
 
-static const char *const service_types[] = {
-    "note",
-    "assessment",
-    "service_plan",
-    "referral",
-    "shelter",
-    "followup",
-};
-
+/* Whether a type counts is declared by its definition (forms/<type>.json). */
 int
 cv_report_service_type(const char *type)
 {
-	size_t i;
-
-	for (i = 0; i < CV_ARRAY_LEN(service_types); i++)
-		if (strcmp(type, service_types[i]) == 0)
-			return 1;
-	return 0;
+	return cv_schema_service(cv_forms_schema(type));
 }
 
 /* The UTC calendar date of MS. */

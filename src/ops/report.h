@@ -10,7 +10,10 @@
 
 #include <jansson.h>
 
-/* The record types that count as a social rehabilitation service. */
+/*
+ * 1 when records of TYPE count as a social rehabilitation service: the
+ * type's definition says "service": true. 0 for other or unknown types.
+ */
 int cv_report_service_type(const char *type);
 
 /*

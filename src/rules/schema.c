@@ -145,6 +145,28 @@ schema_find_fieldn(const struct field *obj, const char *key, size_t keylen)
 	return NULL;
 }
 
+const struct field *
+schema_field_at(const struct field *root, const char *path)
+{
+	const struct field *f = root;
+	const char *p, *dot;
+	size_t n;
+
+	for (p = path;; p = dot + 1) {
+		dot = strchr(p, '.');
+		n = dot != NULL ? (size_t)(dot - p) : strlen(p);
+		if (n >= 2 && p[n - 2] == '[' && p[n - 1] == ']')
+			n -= 2;
+		if (f->type == T_ARRAY)
+			f = f->items;
+		if (n == 0 || f->type != T_OBJECT ||
+		    (f = schema_find_fieldn(f, p, n)) == NULL)
+			return NULL;
+		if (dot == NULL)
+			return f->type == T_ARRAY ? f->items : f;
+	}
+}
+
 static void
 field_free(struct field *f)
 {
@@ -516,12 +538,62 @@ check_siblings(struct ctx *c, struct field *obj)
 	return r;
 }
 
+/*
+ * What the rest of the vault needs to know about a type, so that a new type
+ * is one data file: "service" (the indicator counts its records as
+ * services) and "timeline" (the case timeline shows its records, dated by
+ * the date field "date" names). Read after the fields, which "date" names.
+ */
+static int
+load_uses(struct ctx *c, struct cv_schema *s)
+{
+	static const char *const attrs[] = {"date", "label"};
+	const struct field *f;
+	const json_t *tl;
+	const char *k;
+	json_t *v;
+	size_t old;
+	int r;
+
+	old = schema_path_push(c, "service");
+	if ((r = get_bool(c, s->def, "service", &s->service)) != 0)
+		return r;
+	schema_path_pop(c, old);
+	s->tl_cls = -1;
+	if ((tl = json_object_get(s->def, "timeline")) == NULL)
+		return 0;
+	old = schema_path_push(c, "timeline");
+	if (!json_is_object(tl))
+		return fail(c, CV_ESCHEMA, "must be {\"date\", \"label\"}");
+	json_object_foreach ((json_t *)tl, k, v) {
+		if (!in_list(k, attrs, CV_ARRAY_LEN(attrs)))
+			return fail(c, CV_ESCHEMA, "unknown attribute");
+	}
+	schema_path_push(c, "date");
+	s->tl_date = json_string_value(json_object_get(tl, "date"));
+	if (s->tl_date == NULL ||
+	    (f = schema_field_at(&s->root, s->tl_date)) == NULL ||
+	    f->type != T_DATE)
+		return fail(c, CV_ESCHEMA, "must name a date field");
+	s->tl_cls = f->cls;
+	schema_path_pop(c, old);
+	schema_path_push(c, "timeline.label");
+	if ((s->tl_label = json_object_get(tl, "label")) != NULL &&
+	    !labels_ok(s->tl_label))
+		return fail(c, CV_ESCHEMA, "must be {\"en\", \"id\"}");
+	if (s->tl_label == NULL &&
+	    (s->tl_label = json_object_get(s->def, "title")) == NULL)
+		return fail(c, CV_ESCHEMA, "needed when there is no title");
+	schema_path_pop(c, old);
+	return 0;
+}
+
 int
 cv_schema_load(const char *text, size_t len, struct cv_schema **out, char *err,
     size_t errlen)
 {
-	static const char *const top[] = {
-	    "type", "version", "title", "description", "fields"};
+	static const char *const top[] = {"type", "version", "title",
+	    "description", "fields", "timeline", "service"};
 	struct ctx c = {.err = err, .errlen = errlen};
 	struct cv_schema *s = NULL;
 	const json_t *j;
@@ -570,8 +642,9 @@ cv_schema_load(const char *text, size_t len, struct cv_schema **out, char *err,
 	}
 	s->root.type = T_OBJECT;
 	s->root.cls = -1;
-	if ((r = load_object(
-	         &c, json_object_get(s->def, "fields"), -1, 0, &s->root)) != 0)
+	if ((r = load_object(&c, json_object_get(s->def, "fields"), -1, 0,
+	         &s->root)) != 0 ||
+	    (r = load_uses(&c, s)) != 0)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -601,6 +674,33 @@ unsigned
 cv_schema_version(const struct cv_schema *s)
 {
 	return s->version;
+}
+
+int
+cv_schema_service(const struct cv_schema *s)
+{
+	return s != NULL && s->service;
+}
+
+const char *
+cv_schema_timeline_date(const struct cv_schema *s)
+{
+	return s != NULL ? s->tl_date : NULL;
+}
+
+int
+cv_schema_timeline_class(const struct cv_schema *s)
+{
+	return s != NULL ? s->tl_cls : -1;
+}
+
+const char *
+cv_schema_timeline_label(const struct cv_schema *s, const char *lang)
+{
+	if (s == NULL || s->tl_label == NULL || lang == NULL ||
+	    (strcmp(lang, "en") != 0 && strcmp(lang, "id") != 0))
+		return NULL;
+	return json_string_value(json_object_get(s->tl_label, lang));
 }
 
 /* --- validation --------------------------------------------------------- */

@@ -53,6 +53,40 @@ const char *cv_schema_type(const struct cv_schema *s);
 unsigned cv_schema_version(const struct cv_schema *s);
 
 /*
+ * What the rest of the vault knows of a type, declared in its definition
+ * (docs/records.md), so that a new type needs no code.
+ *
+ * cv_schema_service: 1 when the definition says "service": true, i.e. the
+ * coverage indicator counts a record of the type as a social
+ * rehabilitation service; 0 when not, or for a NULL S.
+ *
+ * cv_schema_timeline_date: the path of the date field that places a record
+ * of the type on the case timeline ("timeline": {"date": PATH}), borrowed,
+ * valid until cv_schema_free; NULL when the type is not on the timeline.
+ * cv_schema_timeline_class: the class of that field (an enum cv_class),
+ * which a reader must be allowed for the entry to show; -1 when the type is
+ * not on the timeline. cv_schema_timeline_label: the entry's label in LANG,
+ * "en" or "id" (the timeline's "label", else the definition's "title"),
+ * borrowed; NULL off the timeline or for another language.
+ */
+int cv_schema_service(const struct cv_schema *s);
+const char *cv_schema_timeline_date(const struct cv_schema *s);
+int cv_schema_timeline_class(const struct cv_schema *s);
+const char *cv_schema_timeline_label(
+    const struct cv_schema *s, const char *lang);
+
+/*
+ * The date ("YYYY-MM-DD") of RECORD (borrowed) on the case timeline: the
+ * value at the timeline's date path, or, when the path crosses an array,
+ * the earliest of its values (a service plan starts with its first
+ * service). Values that are not a valid date are skipped. Borrowed from
+ * RECORD; NULL when the type is not on the timeline or RECORD holds no
+ * date there (it may have been withheld).
+ */
+const char *cv_schema_record_date(
+    const struct cv_schema *s, const json_t *record);
+
+/*
  * Validate RECORD (borrowed) against S at time NOW (ms since the epoch, used
  * by not_future and derived fields). Returns 0 when the record is valid,
  * CV_ESCHEMA when it is not, with ERR (when not NULL) set to "path: rule",

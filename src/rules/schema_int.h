@@ -59,6 +59,10 @@ struct cv_schema {
 	const char *type;
 	unsigned version;
 	struct field root;
+	const char *tl_date;    /* path of the field dating a timeline entry */
+	const json_t *tl_label; /* {"en", "id"} of the entry */
+	int tl_cls;  /* class of that field; -1: not on the timeline */
+	int service; /* counts as a service for the indicator */
 };
 
 struct ctx {
@@ -76,6 +80,14 @@ const struct field *schema_find_field(
 /* The same for a key of KEYLEN bytes, not NUL-terminated. */
 const struct field *schema_find_fieldn(
     const struct field *obj, const char *key, size_t keylen);
+
+/*
+ * The field at PATH below ROOT: dotted field names, where "[]" after a name
+ * is optional and array levels are transparent, so "plan.services.start"
+ * and "plan.services[].start" are the same field. For an array the field
+ * of its items. NULL when PATH names no field.
+ */
+const struct field *schema_field_at(const struct field *root, const char *path);
 
 /* Append ".NAME" (or NAME at the root) to the context's path; returns the
  * old length for schema_path_pop. The path is truncated, never overrun. */

@@ -292,9 +292,7 @@ cv_schema_label(const struct cv_schema *s, const char *path, const char *key,
     const char *lang)
 {
 	const struct field *f;
-	char seg[NAME_MAX_LEN + 3];
-	const char *p, *dot;
-	size_t n, i;
+	size_t i;
 	int id;
 
 	if (s == NULL || path == NULL || key == NULL || lang == NULL)
@@ -302,30 +300,58 @@ cv_schema_label(const struct cv_schema *s, const char *path, const char *key,
 	if (strcmp(lang, "id") != 0 && strcmp(lang, "en") != 0)
 		return NULL;
 	id = lang[0] == 'i';
-	f = &s->root;
-	for (p = path;; p = dot + 1) {
-		dot = strchr(p, '.');
-		n = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		if (n >= 2 && p[n - 2] == '[' && p[n - 1] == ']')
-			n -= 2;
-		if (n == 0 || n >= sizeof(seg))
-			return NULL;
-		memcpy(seg, p, n);
-		seg[n] = '\0';
-		if (f->type == T_ARRAY)
-			f = f->items;
-		if (f->type != T_OBJECT ||
-		    (f = schema_find_field(f, seg)) == NULL)
-			return NULL;
-		if (dot == NULL)
-			break;
-	}
-	if (f->type == T_ARRAY)
-		f = f->items;
+	if ((f = schema_field_at(&s->root, path)) == NULL)
+		return NULL;
 	for (i = 0; i < f->nvals; i++)
 		if (strcmp(f->vals[i].key, key) == 0)
 			return id ? f->vals[i].id : f->vals[i].en;
 	return NULL;
+}
+
+/*
+ * The earliest valid date at PATH in V, described by F, or BEST when none
+ * is earlier. The walk follows the definition, which has no arrays of
+ * arrays, so its depth is that of PATH whatever V holds.
+ */
+static const char *
+earliest(
+    const struct field *f, const json_t *v, const char *path, const char *best)
+{
+	const char *dot, *d;
+	const json_t *x;
+	uint64_t ms;
+	size_t i, n;
+	int y, m, day;
+
+	if (f->type == T_ARRAY) {
+		json_array_foreach (v, i, x)
+			best = earliest(f->items, x, path, best);
+		return best;
+	}
+	if (*path == '\0') {
+		d = json_string_value(v);
+		if (f->type == T_DATE && d != NULL &&
+		    schema_date_parse(d, &y, &m, &day, &ms) == 0 &&
+		    (best == NULL || strcmp(d, best) < 0))
+			best = d;
+		return best;
+	}
+	dot = strchr(path, '.');
+	n = dot != NULL ? (size_t)(dot - path) : strlen(path);
+	if (n >= 2 && path[n - 2] == '[' && path[n - 1] == ']')
+		n -= 2;
+	if (f->type != T_OBJECT || (f = schema_find_fieldn(f, path, n)) == NULL)
+		return best;
+	return earliest(
+	    f, json_object_getn(v, path, n), dot != NULL ? dot + 1 : "", best);
+}
+
+const char *
+cv_schema_record_date(const struct cv_schema *s, const json_t *record)
+{
+	if (s == NULL || s->tl_date == NULL || !json_is_object(record))
+		return NULL;
+	return earliest(&s->root, record, s->tl_date, NULL);
 }
 
 static int
