@@ -88,8 +88,8 @@ schema_path_pop(struct ctx *c, size_t old)
 	c->path[old] = '\0';
 }
 
-static int
-fail(struct ctx *c, int code, const char *rule)
+int
+schema_fail(struct ctx *c, int code, const char *rule)
 {
 	if (c->err != NULL && c->errlen > 0)
 		snprintf(c->err, c->errlen, "%s: %s",
@@ -194,7 +194,7 @@ get_int(struct ctx *c, const json_t *def, const char *key, json_int_t lo,
 		return 0;
 	if (!json_is_integer(j) || json_integer_value(j) < lo ||
 	    json_integer_value(j) > hi)
-		return fail(c, CV_ESCHEMA, "bound out of range");
+		return schema_fail(c, CV_ESCHEMA, "bound out of range");
 	*v = json_integer_value(j);
 	return 0;
 }
@@ -207,7 +207,8 @@ get_bool(struct ctx *c, const json_t *def, const char *key, int *v)
 	if (j == NULL)
 		return 0;
 	if (!json_is_boolean(j))
-		return fail(c, CV_ESCHEMA, "attribute must be true or false");
+		return schema_fail(
+		    c, CV_ESCHEMA, "attribute must be true or false");
 	*v = json_is_true(j);
 	return 0;
 }
@@ -236,7 +237,7 @@ get_cond(
 	json_t *v;
 
 	if (!json_is_object(j) || json_object_size(j) != 1)
-		return fail(
+		return schema_fail(
 		    c, CV_ESCHEMA, "condition must be {\"field\": value}");
 	json_object_foreach ((json_t *)j, k, v) {
 		*field = k;
@@ -258,7 +259,8 @@ load_values(struct ctx *c, const json_t *vals, struct field *f)
 
 	if (!json_is_array(vals) || (n = json_array_size(vals)) == 0 ||
 	    n > CV_SCHEMA_VALUES_MAX)
-		return fail(c, CV_ESCHEMA, "values must be 1 to 64 entries");
+		return schema_fail(
+		    c, CV_ESCHEMA, "values must be 1 to 64 entries");
 	if ((f->vals = calloc(n, sizeof(*f->vals))) == NULL)
 		return CV_ENOMEM;
 	f->nvals = n;
@@ -272,7 +274,7 @@ load_values(struct ctx *c, const json_t *vals, struct field *f)
 			goto bad;
 		json_object_foreach ((json_t *)v, k, a) {
 			if (!in_list(k, attrs, CV_ARRAY_LEN(attrs)))
-				return fail(c, CV_ESCHEMA,
+				return schema_fail(c, CV_ESCHEMA,
 				    "unknown attribute of an enum value");
 		}
 		f->vals[i].key = json_string_value(key);
@@ -284,12 +286,12 @@ load_values(struct ctx *c, const json_t *vals, struct field *f)
 			return r;
 		for (j = 0; j < i; j++)
 			if (strcmp(f->vals[j].key, f->vals[i].key) == 0)
-				return fail(
+				return schema_fail(
 				    c, CV_ESCHEMA, "enum value key repeated");
 	}
 	return 0;
 bad:
-	return fail(c, CV_ESCHEMA,
+	return schema_fail(c, CV_ESCHEMA,
 	    "enum value needs a key [a-z0-9_] and en and id labels");
 }
 
@@ -308,14 +310,15 @@ load_object(
 	int r;
 
 	if (!json_is_object(fields) || json_object_size(fields) == 0)
-		return fail(c, CV_ESCHEMA, "fields must be a non-empty object");
+		return schema_fail(
+		    c, CV_ESCHEMA, "fields must be a non-empty object");
 	f->fields = calloc(json_object_size(fields), sizeof(*f->fields));
 	if (f->fields == NULL)
 		return CV_ENOMEM;
 	json_object_foreach ((json_t *)fields, k, v) {
 		old = schema_path_push(c, k);
 		if (!name_ok(k))
-			return fail(c, CV_ESCHEMA,
+			return schema_fail(c, CV_ESCHEMA,
 			    "field names are [a-z][a-z0-9_]*, up to 64");
 		f->fields[i].name = k;
 		f->nfields = ++i;
@@ -339,17 +342,17 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 	int r;
 
 	if (++c->count > CV_SCHEMA_FIELDS_MAX)
-		return fail(c, CV_ESCHEMA, "too many fields");
+		return schema_fail(c, CV_ESCHEMA, "too many fields");
 	if (depth >= CV_SCHEMA_DEPTH_MAX)
-		return fail(c, CV_ESCHEMA, "nested too deeply");
+		return schema_fail(c, CV_ESCHEMA, "nested too deeply");
 	if (!json_is_object(def))
-		return fail(c, CV_ESCHEMA, "a field must be an object");
+		return schema_fail(c, CV_ESCHEMA, "a field must be an object");
 	s = json_string_value(json_object_get(def, "type"));
 	for (t = 0; s != NULL && t < CV_ARRAY_LEN(type_names); t++)
 		if (strcmp(s, type_names[t]) == 0)
 			break;
 	if (s == NULL || t == CV_ARRAY_LEN(type_names))
-		return fail(c, CV_ESCHEMA, "unknown type");
+		return schema_fail(c, CV_ESCHEMA, "unknown type");
 	f->type = (enum ftype)t;
 	json_object_foreach ((json_t *)def, k, v) {
 		if ((!in_list(k, common_attrs, CV_ARRAY_LEN(common_attrs)) &&
@@ -358,20 +361,22 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 		    (item &&
 		        (strcmp(k, "required") == 0 ||
 		            strcmp(k, "required_if") == 0)))
-			return fail(
+			return schema_fail(
 			    c, CV_ESCHEMA, "attribute not allowed here");
 	}
 	if ((j = json_object_get(def, "class")) != NULL) {
 		if (!json_is_string(j) ||
 		    (cls = cv_class_parse(json_string_value(j))) < 0)
-			return fail(c, CV_ESCHEMA, "unknown class");
+			return schema_fail(c, CV_ESCHEMA, "unknown class");
 	}
 	f->cls = cls;
 	if ((j = json_object_get(def, "label")) != NULL && !labels_ok(j))
-		return fail(c, CV_ESCHEMA, "label must be {\"en\", \"id\"}");
+		return schema_fail(
+		    c, CV_ESCHEMA, "label must be {\"en\", \"id\"}");
 	if ((j = json_object_get(def, "description")) != NULL &&
 	    !json_is_string(j))
-		return fail(c, CV_ESCHEMA, "description must be a string");
+		return schema_fail(
+		    c, CV_ESCHEMA, "description must be a string");
 	if ((r = get_bool(c, def, "required", &f->required)) != 0 ||
 	    (r = get_bool(c, def, "multiline", &f->multiline)) != 0 ||
 	    (r = get_bool(c, def, "unique", &f->unique)) != 0 ||
@@ -382,7 +387,8 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 		return r;
 	if ((j = json_object_get(def, "not_before")) != NULL &&
 	    (f->not_before = json_string_value(j)) == NULL)
-		return fail(c, CV_ESCHEMA, "not_before must name a field");
+		return schema_fail(
+		    c, CV_ESCHEMA, "not_before must name a field");
 
 	switch (f->type) {
 	case T_STRING:
@@ -393,7 +399,7 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 		         c, def, "max", 1, CV_SCHEMA_STRING_MAX, &f->max)) != 0)
 			return r;
 		if (f->min > f->max)
-			return fail(c, CV_ESCHEMA, "min above max");
+			return schema_fail(c, CV_ESCHEMA, "min above max");
 		if ((j = json_object_get(def, "format")) != NULL) {
 			s = json_string_value(j);
 			if (s != NULL && strcmp(s, "nik") == 0)
@@ -401,7 +407,8 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 			else if (s != NULL && strcmp(s, "phone") == 0)
 				f->format = F_PHONE;
 			else
-				return fail(c, CV_ESCHEMA, "unknown format");
+				return schema_fail(
+				    c, CV_ESCHEMA, "unknown format");
 		}
 		break;
 	case T_INTEGER:
@@ -413,7 +420,7 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 		         c, def, "max", LLONG_MIN, LLONG_MAX, &f->max)) != 0)
 			return r;
 		if (f->min > f->max)
-			return fail(c, CV_ESCHEMA, "min above max");
+			return schema_fail(c, CV_ESCHEMA, "min above max");
 		/* FALLTHROUGH */
 	case T_BOOLEAN:
 		if ((j = json_object_get(def, "derived")) == NULL)
@@ -425,11 +432,11 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 		    f->type == T_BOOLEAN)
 			f->derived = D_CHILD;
 		else
-			return fail(c, CV_ESCHEMA, "unknown derivation");
+			return schema_fail(c, CV_ESCHEMA, "unknown derivation");
 		if ((f->from = json_string_value(
 		         json_object_get(def, "from"))) == NULL ||
 		    f->required || f->req_field != NULL)
-			return fail(c, CV_ESCHEMA,
+			return schema_fail(c, CV_ESCHEMA,
 			    "a derived field needs from and is never required");
 		break;
 	case T_DATE:
@@ -447,16 +454,18 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 		         &f->max)) != 0)
 			return r;
 		if (f->min > f->max)
-			return fail(c, CV_ESCHEMA, "min_items above max_items");
+			return schema_fail(
+			    c, CV_ESCHEMA, "min_items above max_items");
 		j = json_object_get(def, "items");
 		if (!json_is_object(j))
-			return fail(c, CV_ESCHEMA, "an array needs items");
+			return schema_fail(
+			    c, CV_ESCHEMA, "an array needs items");
 		if ((f->items = calloc(1, sizeof(*f->items))) == NULL)
 			return CV_ENOMEM;
 		if ((r = load_field(c, j, cls, depth + 1, 1, f->items)) != 0)
 			return r;
 		if (f->items->type == T_ARRAY)
-			return fail(c, CV_ESCHEMA, "arrays of arrays");
+			return schema_fail(c, CV_ESCHEMA, "arrays of arrays");
 		f->mask = f->items->mask;
 		break;
 	case T_OBJECT:
@@ -469,7 +478,7 @@ load_field(struct ctx *c, const json_t *def, int cls, int depth, int item,
 	    !(f->type == T_ARRAY && f->items->type == T_OBJECT)) {
 		/* Classification and redaction rest on this. */
 		if (cls < 0)
-			return fail(c, CV_ESCHEMA,
+			return schema_fail(c, CV_ESCHEMA,
 			    "no class (set it here or on an enclosing object)");
 		f->mask = CV_CLASS_BIT(cls);
 	}
@@ -515,21 +524,22 @@ check_siblings(struct ctx *c, struct field *obj)
 		old = schema_path_push(c, f->name);
 		if (f->req_field != NULL &&
 		    !cond_ok(obj, f->req_field, f->req_value))
-			r = fail(c, CV_ESCHEMA,
+			r = schema_fail(c, CV_ESCHEMA,
 			    "required_if names no such "
 			    "enum or boolean sibling value");
 		else if (f->not_before != NULL &&
 		    !sibling_ok(obj, f->not_before, T_DATE))
-			r = fail(c, CV_ESCHEMA,
+			r = schema_fail(c, CV_ESCHEMA,
 			    "not_before names no date "
 			    "sibling");
 		else if (f->from != NULL && !sibling_ok(obj, f->from, T_DATE))
-			r = fail(c, CV_ESCHEMA, "from names no date sibling");
+			r = schema_fail(
+			    c, CV_ESCHEMA, "from names no date sibling");
 		for (j = 0; r == 0 && j < f->nvals; j++)
 			if (f->vals[j].only_field != NULL &&
 			    !cond_ok(obj, f->vals[j].only_field,
 			        f->vals[j].only_value))
-				r = fail(c, CV_ESCHEMA,
+				r = schema_fail(c, CV_ESCHEMA,
 				    "only_if names no "
 				    "such enum or boolean sibling value");
 		if (r == 0)
@@ -564,26 +574,28 @@ load_uses(struct ctx *c, struct cv_schema *s)
 		return 0;
 	old = schema_path_push(c, "timeline");
 	if (!json_is_object(tl))
-		return fail(c, CV_ESCHEMA, "must be {\"date\", \"label\"}");
+		return schema_fail(
+		    c, CV_ESCHEMA, "must be {\"date\", \"label\"}");
 	json_object_foreach ((json_t *)tl, k, v) {
 		if (!in_list(k, attrs, CV_ARRAY_LEN(attrs)))
-			return fail(c, CV_ESCHEMA, "unknown attribute");
+			return schema_fail(c, CV_ESCHEMA, "unknown attribute");
 	}
 	schema_path_push(c, "date");
 	s->tl_date = json_string_value(json_object_get(tl, "date"));
 	if (s->tl_date == NULL ||
 	    (f = schema_field_at(&s->root, s->tl_date)) == NULL ||
 	    f->type != T_DATE)
-		return fail(c, CV_ESCHEMA, "must name a date field");
+		return schema_fail(c, CV_ESCHEMA, "must name a date field");
 	s->tl_cls = f->cls;
 	schema_path_pop(c, old);
 	schema_path_push(c, "timeline.label");
 	if ((s->tl_label = json_object_get(tl, "label")) != NULL &&
 	    !labels_ok(s->tl_label))
-		return fail(c, CV_ESCHEMA, "must be {\"en\", \"id\"}");
+		return schema_fail(c, CV_ESCHEMA, "must be {\"en\", \"id\"}");
 	if (s->tl_label == NULL &&
 	    (s->tl_label = json_object_get(s->def, "title")) == NULL)
-		return fail(c, CV_ESCHEMA, "needed when there is no title");
+		return schema_fail(
+		    c, CV_ESCHEMA, "needed when there is no title");
 	schema_path_pop(c, old);
 	return 0;
 }
@@ -609,35 +621,35 @@ cv_schema_load(const char *text, size_t len, struct cv_schema **out, char *err,
 	if (text == NULL)
 		return CV_EINVAL;
 	if (len > CV_SCHEMA_TEXT_MAX)
-		return fail(&c, CV_ETOOBIG, "definition too large");
+		return schema_fail(&c, CV_ETOOBIG, "definition too large");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CV_ENOMEM;
 	if ((r = cv_json_parse_object(
 	         text, len, CV_SCHEMA_TEXT_MAX, &s->def)) != 0) {
-		fail(&c, r, "not a JSON object");
+		schema_fail(&c, r, "not a JSON object");
 		goto out;
 	}
 	r = CV_ESCHEMA;
 	json_object_foreach (s->def, k, v) {
 		if (!in_list(k, top, CV_ARRAY_LEN(top))) {
-			fail(&c, r, "unknown attribute of a definition");
+			schema_fail(&c, r, "unknown attribute of a definition");
 			goto out;
 		}
 	}
 	s->type = json_string_value(json_object_get(s->def, "type"));
 	if (s->type == NULL || !name_ok(s->type)) {
-		fail(&c, r, "type must be a name [a-z][a-z0-9_]*");
+		schema_fail(&c, r, "type must be a name [a-z][a-z0-9_]*");
 		goto out;
 	}
 	j = json_object_get(s->def, "version");
 	if (!json_is_integer(j) || json_integer_value(j) < 1 ||
 	    json_integer_value(j) > 65535) {
-		fail(&c, r, "version must be an integer 1..65535");
+		schema_fail(&c, r, "version must be an integer 1..65535");
 		goto out;
 	}
 	s->version = (unsigned)json_integer_value(j);
 	if ((j = json_object_get(s->def, "title")) != NULL && !labels_ok(j)) {
-		fail(&c, r, "title must be {\"en\", \"id\"}");
+		schema_fail(&c, r, "title must be {\"en\", \"id\"}");
 		goto out;
 	}
 	s->root.type = T_OBJECT;
@@ -712,7 +724,7 @@ fail_bound(struct ctx *c, const char *pre, long long n, const char *post)
 	char rule[96];
 
 	snprintf(rule, sizeof(rule), "%s %lld%s", pre, n, post);
-	return fail(c, CV_ESCHEMA, rule);
+	return schema_fail(c, CV_ESCHEMA, rule);
 }
 
 static int
@@ -750,17 +762,17 @@ nik_check(struct ctx *c, const char *s, size_t n)
 	size_t i;
 
 	if (n != 16)
-		return fail(c, CV_ESCHEMA, "must be 16 digits");
+		return schema_fail(c, CV_ESCHEMA, "must be 16 digits");
 	for (i = 0; i < n; i++)
 		if (s[i] < '0' || s[i] > '9')
-			return fail(c, CV_ESCHEMA, "must be 16 digits");
+			return schema_fail(c, CV_ESCHEMA, "must be 16 digits");
 	dd = (s[6] - '0') * 10 + (s[7] - '0');
 	mm = (s[8] - '0') * 10 + (s[9] - '0');
 	yy = (s[10] - '0') * 10 + (s[11] - '0');
 	if (dd > 40)
 		dd -= 40;
 	if (mm < 1 || mm > 12 || dd < 1 || dd > days_in(mm, 2000 + yy))
-		return fail(c, CV_ESCHEMA,
+		return schema_fail(c, CV_ESCHEMA,
 		    "digits 7-12 must be a real date "
 		    "DDMMYY (DD plus 40 for women)");
 	return 0;
@@ -782,7 +794,7 @@ phone_check(struct ctx *c, const char *s, size_t n)
 	}
 	if (i != n || digits < 8 || digits > 15 || s[n - 1] < '0' ||
 	    s[n - 1] > '9')
-		return fail(c, CV_ESCHEMA,
+		return schema_fail(c, CV_ESCHEMA,
 		    "must be a phone number: an "
 		    "optional +, then 8 to 15 digits with spaces or dashes");
 	return 0;
@@ -804,17 +816,17 @@ string_check(struct ctx *c, const struct field *f, const json_t *v)
 			chars++;
 		if ((s[i] < 0x20 || s[i] == 0x7f) &&
 		    !(f->multiline && (s[i] == '\n' || s[i] == '\t')))
-			return fail(c, CV_ESCHEMA,
+			return schema_fail(c, CV_ESCHEMA,
 			    "must not contain control characters");
 		if (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 &&
 		    s[i + 1] <= 0x9f)
-			return fail(c, CV_ESCHEMA,
+			return schema_fail(c, CV_ESCHEMA,
 			    "must not contain control characters");
 		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t')
 			blank = 0;
 	}
 	if ((f->required || f->req_field != NULL) && blank)
-		return fail(c, CV_ESCHEMA, "must not be blank");
+		return schema_fail(c, CV_ESCHEMA, "must not be blank");
 	if (f->format == F_NIK)
 		return nik_check(c, (const char *)s, n);
 	if (f->format == F_PHONE)
@@ -839,11 +851,11 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 	switch (f->type) {
 	case T_STRING:
 		if (!json_is_string(v))
-			return fail(c, CV_ESCHEMA, "must be a string");
+			return schema_fail(c, CV_ESCHEMA, "must be a string");
 		return string_check(c, f, v);
 	case T_INTEGER:
 		if (!json_is_integer(v))
-			return fail(c, CV_ESCHEMA, "must be an integer");
+			return schema_fail(c, CV_ESCHEMA, "must be an integer");
 		if (json_integer_value(v) < f->min)
 			return fail_bound(c, "must be at least", f->min, "");
 		if (json_integer_value(v) > f->max)
@@ -851,15 +863,18 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 		return 0;
 	case T_BOOLEAN:
 		if (!json_is_boolean(v))
-			return fail(c, CV_ESCHEMA, "must be true or false");
+			return schema_fail(
+			    c, CV_ESCHEMA, "must be true or false");
 		return 0;
 	case T_DATE:
 		if (!json_is_string(v) ||
 		    schema_date_parse(json_string_value(v), &y, &m, &d, &ms) !=
 		        0)
-			return fail(c, CV_ESCHEMA, "must be a date YYYY-MM-DD");
+			return schema_fail(
+			    c, CV_ESCHEMA, "must be a date YYYY-MM-DD");
 		if (f->not_future && ms > c->now + LATEST_ZONE_MS)
-			return fail(c, CV_ESCHEMA, "must not be in the future");
+			return schema_fail(
+			    c, CV_ESCHEMA, "must not be in the future");
 		return 0;
 	case T_ENUM:
 		if (json_is_string(v))
@@ -867,10 +882,11 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 				if (strcmp(f->vals[i].key,
 				        json_string_value(v)) == 0)
 					return 0;
-		return fail(c, CV_ESCHEMA, "not one of the allowed values");
+		return schema_fail(
+		    c, CV_ESCHEMA, "not one of the allowed values");
 	case T_ARRAY:
 		if (!json_is_array(v))
-			return fail(c, CV_ESCHEMA, "must be an array");
+			return schema_fail(c, CV_ESCHEMA, "must be an array");
 		n = json_array_size(v);
 		if ((json_int_t)n < f->min)
 			return fail_bound(
@@ -886,17 +902,17 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 			for (j = 0; f->unique && j < i; j++)
 				if (json_equal(json_array_get(v, j),
 				        json_array_get(v, i)))
-					return fail(c, CV_ESCHEMA,
+					return schema_fail(c, CV_ESCHEMA,
 					    "repeats an earlier item");
 			schema_path_pop(c, old);
 		}
 		return 0;
 	case T_OBJECT:
 		if (!json_is_object(v))
-			return fail(c, CV_ESCHEMA, "must be an object");
+			return schema_fail(c, CV_ESCHEMA, "must be an object");
 		return validate_object(c, f, v);
 	}
-	return fail(c, CV_ESCHEMA, "unknown type");
+	return schema_fail(c, CV_ESCHEMA, "unknown type");
 }
 
 /* Rules that compare a field with its siblings. */
@@ -918,7 +934,7 @@ validate_cross(
 
 		snprintf(
 		    rule, sizeof(rule), "must not be before %s", f->not_before);
-		return fail(c, CV_ESCHEMA, rule);
+		return schema_fail(c, CV_ESCHEMA, rule);
 	}
 	if (f->type != T_ENUM)
 		return 0;
@@ -934,7 +950,7 @@ validate_cross(
 			    "not allowed for the "
 			    "chosen %s",
 			    f->vals[i].only_field);
-			return fail(c, CV_ESCHEMA, rule);
+			return schema_fail(c, CV_ESCHEMA, rule);
 		}
 	}
 	return 0;
@@ -953,10 +969,10 @@ validate_object(struct ctx *c, const struct field *obj, const json_t *v)
 	json_object_foreach ((json_t *)v, k, x) {
 		f = schema_find_field(obj, k);
 		if (f == NULL)
-			return fail(c, CV_ESCHEMA, "unknown field");
+			return schema_fail(c, CV_ESCHEMA, "unknown field");
 		if (f->derived != D_NONE) {
 			old = schema_path_push(c, k);
-			return fail(c, CV_ESCHEMA,
+			return schema_fail(c, CV_ESCHEMA,
 			    "derived from other fields, not entered");
 		}
 	}
@@ -965,7 +981,7 @@ validate_object(struct ctx *c, const struct field *obj, const json_t *v)
 		old = schema_path_push(c, f->name);
 		if ((val = json_object_get(v, f->name)) == NULL) {
 			if (f->required)
-				return fail(c, CV_ESCHEMA, "required");
+				return schema_fail(c, CV_ESCHEMA, "required");
 			sib = f->req_field != NULL
 			    ? json_object_get(v, f->req_field)
 			    : NULL;
@@ -978,7 +994,7 @@ validate_object(struct ctx *c, const struct field *obj, const json_t *v)
 				        ? json_string_value(f->req_value)
 				        : json_is_true(f->req_value) ? "true"
 				                                     : "false");
-				return fail(c, CV_ESCHEMA, rule);
+				return schema_fail(c, CV_ESCHEMA, rule);
 			}
 		} else if ((r = validate_value(c, f, val)) != 0 ||
 		    (r = validate_cross(c, f, v, val)) != 0)
@@ -999,6 +1015,6 @@ cv_schema_validate(const struct cv_schema *s, const json_t *record,
 	if (s == NULL || record == NULL)
 		return CV_EINVAL;
 	if (!json_is_object(record))
-		return fail(&c, CV_ESCHEMA, "must be an object");
+		return schema_fail(&c, CV_ESCHEMA, "must be an object");
 	return validate_object(&c, &s->root, record);
 }

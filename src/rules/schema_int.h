@@ -96,6 +96,11 @@ size_t schema_path_push(struct ctx *c, const char *name);
 /* Cut the context's path back to length OLD. */
 void schema_path_pop(struct ctx *c, size_t old);
 
+/* Write "path: RULE" into the context's error buffer ("record: RULE" at the
+ * root) and return CODE. RULE names the rule broken, never a value or an
+ * unknown key of the record. */
+int schema_fail(struct ctx *c, int code, const char *rule);
+
 /* Parse "YYYY-MM-DD" exactly, a real calendar date, into its parts and its
  * start in ms since the epoch; 0 or -1. */
 int schema_date_parse(const char *s, int *y, int *m, int *d, uint64_t *ms);
