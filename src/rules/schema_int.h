@@ -1,7 +1,7 @@
 /*
- * Internals of the schema module shared by the loader and validator
- * (schema.c) and the views (schema_view.c). Not part of the API: only those
- * two files include it.
+ * Internals of the schema module shared by the loader (schema.c), the
+ * validator (schema_check.c) and the views (schema_view.c). Not part of the
+ * API: only those three files include it.
  */
 #ifndef CV_SCHEMA_INT_H
 #define CV_SCHEMA_INT_H
