@@ -1,7 +1,7 @@
 /*
  * Record schemas: the validator, which checks a record against a definition
- * compiled by the loader (schema.c): types, bounds, formats, dates and the
- * rules that compare a field with its siblings.
+ * compiled by the loader (schema_load.c): types, bounds, formats, dates and
+ * the rules that compare a field with its siblings.
  *
  * The walk follows the compiled definition, never the record alone, and
  * every bound of a record comes from it, so validating is bounded by the

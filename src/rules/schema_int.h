@@ -1,5 +1,5 @@
 /*
- * Internals of the schema module shared by the loader (schema.c), the
+ * Internals of the schema module shared by the loader (schema_load.c), the
  * validator (schema_check.c) and the views (schema_view.c). Not part of the
  * API: only those three files include it.
  */

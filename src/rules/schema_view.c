@@ -1,7 +1,7 @@
 /*
  * Record schemas: the class-driven views of a record (classification,
  * redaction, derived fields, labels, the list of leaf fields) and the intake
- * helpers. The loader is in schema.c, the validator in schema_check.c.
+ * helpers. The loader is in schema_load.c, the validator in schema_check.c.
  *
  * Every walk here follows the compiled definition, never the record alone,
  * so it is bounded by the definition whatever the record holds.
