@@ -92,6 +92,12 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/driver.o $(LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) $(HARDLD) -o $@ $^ $(LDLIBS)
 
+# The command-line parser's target links the command, all but its main().
+CLI_PARSER_OBJ = $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
+$(BUILD)/fuzz/fuzz_cli: $(BUILD)/fuzz/fuzz_cli.o $(BUILD)/fuzz/driver.o \
+    $(CLI_PARSER_OBJ) $(LIB)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HARDLD) -o $@ $^ $(LDLIBS)
+
 # Installs the Debian packages the build and the tests need, when missing.
 DEB_PKGS = build-essential pkg-config libsodium-dev liblmdb-dev libgit2-dev \
 	   libargon2-dev libjansson-dev libcmocka-dev git openssh-client \
@@ -135,6 +141,7 @@ fuzz: $(BUILD)/gen/embedded.c
 	@mkdir -p $(BUILD)/libfuzzer
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
 	  $(PKG_CFLAGS) -o $(BUILD)/libfuzzer/$(FUZZ) fuzz/$(FUZZ).c \
+	  $(if $(filter fuzz_cli,$(FUZZ)),$(filter-out src/cli/main.c,$(CLI_SRC))) \
 	  $(LIB_SRC) $(BUILD)/gen/embedded.c $(LDLIBS)
 	$(BUILD)/libfuzzer/$(FUZZ) -max_total_time=60 fuzz/corpus/$(FUZZ)
 
