@@ -59,6 +59,12 @@ $(BUILD)/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# The command sees the public header only.
+$(BUILD)/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(filter-out -Isrc,$(CPPFLAGS)) $(ALL_CFLAGS) -c -o $@ $<
+
 $(BUILD)/gen/embedded.c: $(DATA) tools/embed.sh
 	@mkdir -p $(dir $@)
 	$(Q)sh tools/embed.sh $@ $(DATA)
@@ -84,6 +90,12 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 # Each fuzz target also builds against a plain driver that replays the
 # seed corpus, so `make test` keeps the targets compiling and running.
 $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/driver.o $(LIB)
+	$(Q)$(CC) $(ALL_CFLAGS) $(HARDLD) -o $@ $^ $(LDLIBS)
+
+# The command-line parser's target links the command, all but its main().
+CLI_PARSER_OBJ = $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ))
+$(BUILD)/fuzz/fuzz_cli: $(BUILD)/fuzz/fuzz_cli.o $(BUILD)/fuzz/driver.o \
+    $(CLI_PARSER_OBJ) $(LIB)
 	$(Q)$(CC) $(ALL_CFLAGS) $(HARDLD) -o $@ $^ $(LDLIBS)
 
 # Installs the Debian packages the build and the tests need, when missing.
@@ -129,6 +141,7 @@ fuzz: $(BUILD)/gen/embedded.c
 	@mkdir -p $(BUILD)/libfuzzer
 	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
 	  $(PKG_CFLAGS) -o $(BUILD)/libfuzzer/$(FUZZ) fuzz/$(FUZZ).c \
+	  $(if $(filter fuzz_cli,$(FUZZ)),$(filter-out src/cli/main.c,$(CLI_SRC))) \
 	  $(LIB_SRC) $(BUILD)/gen/embedded.c $(LDLIBS)
 	$(BUILD)/libfuzzer/$(FUZZ) -max_total_time=60 fuzz/corpus/$(FUZZ)
 

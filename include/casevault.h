@@ -77,6 +77,21 @@ const char *cv_strerror(int err);
 const char *cv_error_detail(void);
 
 /*
+ * Times. The vault keeps times as milliseconds since the Unix epoch, UTC,
+ * and shows them as "YYYY-MM-DDTHH:MM:SS.mmmZ" (CV_TIME_LEN characters).
+ *
+ * cv_time_format writes MS in that form into BUF, NUL-terminated; a year
+ * past 9999 is shown as 9999. It cannot fail.
+ *
+ * cv_time_parse reads TEXT, "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS[.mmm]]Z",
+ * as UTC into *MS. A date must exist and lie in the years 1900-9999.
+ * Returns 0, or CV_EINVAL for anything else (*MS is then unchanged).
+ */
+#define CV_TIME_LEN 24
+void cv_time_format(uint64_t ms, char buf[static CV_TIME_LEN + 1]);
+int cv_time_parse(const char *text, uint64_t *ms);
+
+/*
  * Create a vault in DIR (which must not exist or be empty): the LMDB store,
  * the root key wrapped for ADMIN under PASS, the audit repository and its
  * signing key. PASS is borrowed and never stored. On success *out is an
@@ -170,8 +185,10 @@ int cv_key_rotate(struct cv_session *s);
  * "assent"?: bool, "form_ref": REF}; the vault adds the id, the time and
  * who recorded it. The survivor's age (from the intake) decides who may
  * grant; a guardian recorded as the alleged perpetrator is refused.
+ * A consent covers at most CV_CONSENT_DAYS_MAX days from its start.
  * Withdrawal takes effect for every later access at once.
  */
+#define CV_CONSENT_DAYS_MAX 366
 int cv_case_consent_grant(struct cv_session *s, const char *case_id,
     const json_t *grant, char id[static 12]);
 int cv_case_consent_withdraw(
@@ -183,9 +200,12 @@ int cv_case_consent_list(
  * Legal-aid requests. A request names classes ("incident,legal") and a
  * purpose; a supervisor or the case counsellor approves it only when a
  * valid consent covers those classes, the purpose and the requester, for
- * HOURS (0: 72); the requester then fetches, within that window, only the
- * approved classes, each fetch recorded as a disclosure.
+ * HOURS (0: CV_REQUEST_HOURS_DEFAULT, at most CV_REQUEST_HOURS_MAX); the
+ * requester then fetches, within that window, only the approved classes,
+ * each fetch recorded as a disclosure.
  */
+#define CV_REQUEST_HOURS_DEFAULT 72
+#define CV_REQUEST_HOURS_MAX     720
 int cv_request_create(struct cv_session *s, const char *case_id,
     const char *classes, const char *purpose, char id[static 12]);
 int cv_request_decide(
@@ -195,12 +215,15 @@ int cv_request_fetch(
     struct cv_session *s, const char *request_id, json_t **out);
 
 /*
- * Break-glass: a time-boxed window (MINUTES, 0: 60, at most 240) on a case
- * the user is not assigned to, for the roles the policies allow. REASON is
+ * Break-glass: a time-boxed window (MINUTES, 0: CV_BREAKGLASS_MINUTES_DEFAULT,
+ * at most CV_BREAKGLASS_MINUTES_MAX) on a case the user is not assigned to,
+ * for the roles the policies allow. REASON is
  * stored encrypted, readable by supervisors and auditors; every access
  * inside the window is flagged in the trail; every window waits in the
  * review queue until a supervisor or auditor marks it reviewed.
  */
+#define CV_BREAKGLASS_MINUTES_DEFAULT 60
+#define CV_BREAKGLASS_MINUTES_MAX     240
 int cv_breakglass_open(struct cv_session *s, const char *case_id,
     const char *reason, unsigned minutes, char id[static 12]);
 int cv_breakglass_list(struct cv_session *s, int all, json_t **out);
@@ -253,9 +276,11 @@ int cv_assess(struct cv_session *s, const char *case_id, const char *instrument,
 
 /*
  * Move the case to STEP of the service flow (docs/service-flow.md);
- * REASON may be NULL where the flow needs none. A step that skips a
- * required one is CV_ESTATE with the reason in cv_error_detail().
+ * REASON (at most CV_STEP_REASON_MAX bytes) may be NULL where the flow
+ * needs none. A step that skips a required one is CV_ESTATE with the
+ * reason in cv_error_detail().
  */
+#define CV_STEP_REASON_MAX 500
 int cv_case_step(struct cv_session *s, const char *case_id, const char *step,
     const char *reason);
 
@@ -264,6 +289,19 @@ int cv_case_step(struct cv_session *s, const char *case_id, const char *step,
  * de-identified counts only. The production of the report is audited.
  */
 int cv_report_indicator(struct cv_session *s, int year, json_t **out);
+
+/*
+ * REPORT, as cv_report_indicator returned it (borrowed), as CSV for
+ * publication: the header "year,breakdown,group,numerator,denominator,
+ * percent" and one row for the total, each age group and each violence
+ * type; a suppressed value reads "suppressed". Needs no session: the
+ * report holds counts only. On success *CSV is a NUL-terminated string
+ * owned by the caller (free it); on failure *CSV is NULL. Returns 0,
+ * CV_EINVAL when REPORT is not shaped like such a report, or CV_ENOMEM
+ * when memory runs out (also reported for a report whose cells were
+ * altered).
+ */
+int cv_report_indicator_csv(const json_t *report, char **csv);
 
 /*
  * The audit trail, for auditors (policy action audit.read).

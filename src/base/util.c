@@ -103,6 +103,20 @@ cv_parse_time(const char *s, uint64_t *ms)
 	return 0;
 }
 
+_Static_assert(CV_TIME_LEN + 1 == 25, "cv_format_time writes 25 bytes");
+
+void
+cv_time_format(uint64_t ms, char buf[static CV_TIME_LEN + 1])
+{
+	cv_format_time(ms, buf);
+}
+
+int
+cv_time_parse(const char *text, uint64_t *ms)
+{
+	return text == NULL || ms == NULL ? CV_EINVAL : cv_parse_time(text, ms);
+}
+
 int
 cv_read_file(const char *path, size_t max, char **buf, size_t *len)
 {

@@ -1,13 +1,12 @@
-/* The audit group. */
+/* The audit group: verify the trail, list its events, mirror it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "base/util.h"
 
 static void
-verify_human(struct cli *c, const json_t *j)
+verify_print(const struct cli *c, const json_t *j)
 {
 	(void)c;
 	if (json_is_true(json_object_get(j, "offline"))) {
@@ -31,17 +30,15 @@ verify_human(struct cli *c, const json_t *j)
 	        json_object_get(j, "record_versions")));
 }
 
+/* Not cli_call: a failed login can still lead to a verification. */
 int
-cmd_audit_verify(struct cli *c, int argc, char **argv)
+cmd_audit_verify(struct cli *c)
 {
-	const char *from = NULL, *pos[1];
-	struct cli_opt o[] = {{"from", 0, &from, NULL}, {0}};
+	const char *from = c->opt[OPT_FROM];
 	struct cv_session *s;
 	json_t *out = NULL;
-	int n, r;
+	int r;
 
-	if ((r = cli_parse(c, argc, argv, o, pos, 0, 0, &n)) != 0)
-		return r;
 	if ((r = cli_session(c, &s)) != 0) {
 		/*
 		 * A trail that cannot be written refuses every login, the
@@ -54,25 +51,27 @@ cmd_audit_verify(struct cli *c, int argc, char **argv)
 		    "casevault %s: verifying without logging in "
 		    "(no store cross-check)\n",
 		    c->name);
-		r = cv_audit_verify_offline(c->vault, from, &out);
+		r = cv_audit_verify_offline(c->opt[OPT_VAULT], from, &out);
 	} else {
 		r = cv_audit_verify(s, from, &out);
 		cv_session_close(s);
 	}
-	if (r == CV_EVERIFY && out != NULL) {
-		if (c->json)
-			cli_out(c, out, NULL);
-		else
-			json_decref(out);
-		return cli_fail(c, r);
-	}
-	if (r != 0)
-		return cli_fail(c, r);
-	return cli_out(c, out, verify_human);
+	return cli_result(c, r, out, verify_print);
+}
+
+static int
+log_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	uint64_t ms = 0;
+
+	if (c->opt[OPT_SINCE] != NULL)
+		(void)cv_time_parse(c->opt[OPT_SINCE], &ms); /* checked */
+	return cv_audit_log(s, c->opt[OPT_CASE], c->opt[OPT_ACTOR], ms,
+	    c->opt[OPT_BREAKGLASS] != NULL, out);
 }
 
 static void
-log_human(struct cli *c, const json_t *j)
+log_print(const struct cli *c, const json_t *j)
 {
 	const json_t *ev, *v;
 	const char *k;
@@ -110,73 +109,62 @@ log_human(struct cli *c, const json_t *j)
 }
 
 int
-cmd_audit_log(struct cli *c, int argc, char **argv)
+cmd_audit_log(struct cli *c)
 {
-	const char *cas = NULL, *actor = NULL, *since = NULL, *pos[1];
-	int bg = 0, n, r;
-	struct cli_opt o[] = {{"case", 0, &cas, NULL},
-	    {"actor", 0, &actor, NULL}, {"since", 0, &since, NULL},
-	    {"breakglass", 0, NULL, &bg}, {0}};
-	struct cv_session *s;
-	uint64_t ms = 0;
-	json_t *out;
+	uint64_t ms;
 
-	if ((r = cli_parse(c, argc, argv, o, pos, 0, 0, &n)) != 0)
-		return r;
-	if (since != NULL && cv_parse_time(since, &ms) != 0)
+	if (c->opt[OPT_SINCE] != NULL &&
+	    cv_time_parse(c->opt[OPT_SINCE], &ms) != 0)
 		return cli_usage(c,
 		    "--since takes YYYY-MM-DD or "
 		    "YYYY-MM-DDTHH:MM[:SS]Z");
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = cv_audit_log(s, cas, actor, ms, bg, &out);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	return cli_out(c, out, log_human);
+	return cli_call(c, log_call, log_print);
 }
 
-int
-cmd_audit_pseudonym(struct cli *c, int argc, char **argv)
+static int
+pseudonym_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	struct cv_session *s;
-	const char *pos[1];
 	char p[33];
-	int n, r;
+	int r;
 
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = cv_audit_pseudonym(s, pos[0], p);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	if (c->json)
-		return cli_out(c,
-		    json_pack("{s:s, s:s}", "case", pos[0], "pseudonym", p),
-		    NULL);
-	printf("%s\n", p);
-	return EXIT_OK;
+	if ((r = cv_audit_pseudonym(s, c->pos[0], p)) == 0)
+		*out =
+		    json_pack("{s:s, s:s}", "case", c->pos[0], "pseudonym", p);
+	return r;
+}
+
+static void
+pseudonym_print(const struct cli *c, const json_t *j)
+{
+	(void)c;
+	printf("%s\n", json_string_value(json_object_get(j, "pseudonym")));
 }
 
 int
-cmd_audit_push(struct cli *c, int argc, char **argv)
+cmd_audit_pseudonym(struct cli *c)
 {
-	struct cv_session *s;
-	const char *pos[1];
-	int n, r;
+	return cli_call(c, pseudonym_call, pseudonym_print);
+}
 
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = cv_audit_push(s, pos[0]);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	if (c->json)
-		return cli_out(c, json_pack("{s:s}", "pushed", pos[0]), NULL);
-	printf("audit trail pushed to %s\n", pos[0]);
-	return EXIT_OK;
+static int
+push_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	int r;
+
+	if ((r = cv_audit_push(s, c->pos[0])) == 0)
+		*out = json_pack("{s:s}", "pushed", c->pos[0]);
+	return r;
+}
+
+static void
+pushed_print(const struct cli *c, const json_t *j)
+{
+	(void)j;
+	printf("audit trail pushed to %s\n", c->pos[0]);
+}
+
+int
+cmd_audit_push(struct cli *c)
+{
+	return cli_call(c, push_call, pushed_print);
 }

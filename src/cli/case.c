@@ -1,62 +1,40 @@
-/* The case group. */
+/* The case group: opening, listing, showing, the team, the service flow. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-#include "base/util.h"
 
-/* One session, one call, one close: the shape of most case commands. */
 static int
-with_session(
-    struct cli *c, int (*fn)(struct cv_session *s, void *arg), void *arg)
+open_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	struct cv_session *s;
+	char id[CV_CASE_ID_LEN + 1];
 	int r;
 
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = fn(s, arg);
-	cv_session_close(s);
-	return r == 0 ? 0 : cli_fail(c, r);
-}
-
-struct open_arg {
-	json_t *intake;
-	char id[CV_CASE_ID_LEN + 1];
-};
-
-static int
-do_open(struct cv_session *s, void *arg)
-{
-	struct open_arg *a = arg;
-
-	return cv_case_open(s, a->intake, a->id);
-}
-
-int
-cmd_case_open(struct cli *c, int argc, char **argv)
-{
-	const char *file = NULL, *pos[1];
-	struct cli_opt o[] = {{"file", 'f', &file, NULL}, {0}};
-	struct open_arg a = {NULL, ""};
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, o, pos, 0, 0, &n)) != 0)
-		return r;
-	if (file != NULL && (r = cli_read_json(c, file, &a.intake)) != 0)
-		return r;
-	r = with_session(c, do_open, &a);
-	json_decref(a.intake);
-	if (r != 0)
-		return r;
-	if (c->json)
-		return cli_out(c, json_pack("{s:s}", "case", a.id), NULL);
-	printf("%s\n", a.id);
-	return EXIT_OK;
+	if ((r = cv_case_open(s, c->in, id)) == 0)
+		*out = json_pack("{s:s}", "case", id);
+	return r;
 }
 
 static void
-team_print(const json_t *team)
+opened_print(const struct cli *c, const json_t *j)
+{
+	(void)c;
+	printf("%s\n", json_string_value(json_object_get(j, "case")));
+}
+
+int
+cmd_case_open(struct cli *c)
+{
+	int r;
+
+	if (c->opt[OPT_FILE] != NULL &&
+	    (r = cli_read_json(c, c->opt[OPT_FILE], &c->in)) != 0)
+		return r;
+	return cli_call(c, open_call, opened_print);
+}
+
+static void
+members_print(const json_t *team)
 {
 	const json_t *m;
 	size_t i;
@@ -69,57 +47,56 @@ team_print(const json_t *team)
 static void
 time_print(const char *label, const json_t *ms)
 {
-	char t[25];
+	char t[CV_TIME_LEN + 1];
 
 	if (!json_is_integer(ms))
 		return;
-	cv_format_time((uint64_t)json_integer_value(ms), t);
+	cv_time_format((uint64_t)json_integer_value(ms), t);
 	printf("%-10s %s\n", label, t);
 }
 
+static int
+list_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	(void)c;
+	return cv_case_list(s, out);
+}
+
 static void
-cases_human(struct cli *c, const json_t *j)
+cases_print(const struct cli *c, const json_t *j)
 {
 	const json_t *k;
 	size_t i;
-	char t[25];
+	char t[CV_TIME_LEN + 1];
 
 	(void)c;
 	printf("%-12s %-8s %-25s %s\n", "CASE", "STATUS", "OPENED", "TEAM");
 	json_array_foreach (j, i, k) {
-		cv_format_time(
+		cv_time_format(
 		    (uint64_t)json_integer_value(json_object_get(k, "opened")),
 		    t);
 		printf("%-12s %-8s %-25s ",
 		    json_string_value(json_object_get(k, "id")),
 		    json_string_value(json_object_get(k, "status")), t);
-		team_print(json_object_get(k, "team"));
+		members_print(json_object_get(k, "team"));
 		printf("\n");
 	}
 }
 
-static int
-do_list(struct cv_session *s, void *arg)
+int
+cmd_case_list(struct cli *c)
 {
-	return cv_case_list(s, (json_t **)arg);
+	return cli_call(c, list_call, cases_print);
 }
 
-int
-cmd_case_list(struct cli *c, int argc, char **argv)
+static int
+show_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	const char *pos[1];
-	json_t *out = NULL;
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 0, 0, &n)) != 0)
-		return r;
-	if ((r = with_session(c, do_list, &out)) != 0)
-		return r;
-	return cli_out(c, out, cases_human);
+	return cv_case_show(s, c->pos[0], out);
 }
 
 static void
-case_human(struct cli *c, const json_t *j)
+case_print(const struct cli *c, const json_t *j)
 {
 	const json_t *r;
 	size_t i;
@@ -131,7 +108,7 @@ case_human(struct cli *c, const json_t *j)
 	time_print("opened", json_object_get(j, "opened"));
 	time_print("closed", json_object_get(j, "closed"));
 	printf("%-10s ", "team");
-	team_print(json_object_get(j, "team"));
+	members_print(json_object_get(j, "team"));
 	printf("\nrecords:\n");
 	json_array_foreach (json_object_get(j, "records"), i, r)
 		printf("  %lld  %-14s %lld version(s)\n",
@@ -139,149 +116,164 @@ case_human(struct cli *c, const json_t *j)
 		    json_string_value(json_object_get(r, "type")),
 		    (long long)json_integer_value(
 		        json_object_get(r, "versions")));
-	cli_casework_print(c, j);
+	cli_print_casework(c, j);
 }
 
 int
-cmd_case_show(struct cli *c, int argc, char **argv)
+cmd_case_show(struct cli *c)
 {
-	return cli_case_query(c, argc, argv, cv_case_show, case_human);
+	return cli_call(c, show_call, case_print);
 }
 
-struct assign_arg {
-	const char *id, *user;
-	int remove;
-};
-
-static int
-do_assign(struct cv_session *s, void *arg)
+/* A label of the case summary in the language of --lang. */
+static const char *
+label_in(const struct cli *c, const json_t *label, const char *fallback)
 {
-	struct assign_arg *a = arg;
+	const char *l = json_string_value(
+	    json_object_get(label, cli_lang_id(c) ? "id" : "en"));
 
-	return cv_case_assign(s, a->id, a->user, a->remove);
+	return l != NULL ? l : fallback != NULL ? fallback : "-";
+}
+
+void
+cli_print_casework(const struct cli *c, const json_t *show)
+{
+	const int id = cli_lang_id(c);
+	const json_t *e, *series, *res;
+	const char *k, *reason;
+	size_t i;
+
+	if (json_is_string(json_object_get(show, "step")))
+		printf("%-10s %s\n", id ? "tahap" : "step",
+		    label_in(c, json_object_get(show, "step_label"),
+		        json_string_value(json_object_get(show, "step"))));
+	if (json_array_size(json_object_get(show, "timeline")) > 0)
+		printf("%s:\n", id ? "riwayat" : "timeline");
+	json_array_foreach (json_object_get(show, "timeline"), i, e) {
+		printf("  %-24.24s %s",
+		    json_string_value(json_object_get(e, "at")),
+		    label_in(c, json_object_get(e, "label"), NULL));
+		if (json_is_integer(json_object_get(e, "record")))
+			printf(" (record %lld)",
+			    (long long)json_integer_value(
+			        json_object_get(e, "record")));
+		if (json_is_string(json_object_get(e, "by")))
+			printf(
+			    " %s", json_string_value(json_object_get(e, "by")));
+		if ((reason = json_string_value(
+		         json_object_get(e, "reason"))) != NULL)
+			printf(": %s", reason);
+		printf("\n");
+	}
+	if (json_object_size(json_object_get(show, "assessments")) > 0)
+		printf("%s:\n", id ? "asesmen" : "assessments");
+	json_object_foreach (
+	    (json_t *)json_object_get(show, "assessments"), k, series) {
+		printf("  %s:", k);
+		json_array_foreach (json_object_get(series, "results"), i, res)
+			printf("%s %lld (%s)", i ? "," : "",
+			    (long long)json_integer_value(
+			        json_object_get(res, "total")),
+			    json_string_value(json_object_get(
+			        res, id ? "severity_id" : "severity"))
+			        ? json_string_value(json_object_get(
+			              res, id ? "severity_id" : "severity"))
+			        : "-");
+		if (json_is_true(json_object_get(series, "worsened")))
+			printf("  %s", id ? "MEMBURUK" : "WORSENED");
+		printf("\n");
+	}
+}
+
+/* case assign and case unassign. */
+static int
+team(struct cli *c, struct cv_session *s, json_t **out, int remove)
+{
+	int r;
+
+	if ((r = cv_case_assign(s, c->pos[0], c->pos[1], remove)) == 0)
+		*out = json_pack("{s:s, s:s}", "case", c->pos[0],
+		    remove ? "removed" : "added", c->pos[1]);
+	return r;
 }
 
 static int
-assign(struct cli *c, int argc, char **argv, int remove)
+assign_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	struct assign_arg a;
-	const char *pos[2];
-	int n, r;
+	return team(c, s, out, 0);
+}
 
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 2, 2, &n)) != 0)
-		return r;
-	a.id = pos[0];
-	a.user = pos[1];
-	a.remove = remove;
-	if ((r = with_session(c, do_assign, &a)) != 0)
-		return r;
-	if (c->json)
-		return cli_out(c,
-		    json_pack("{s:s, s:s, s:s}", "case", a.id,
-		        remove ? "removed" : "added", a.user),
-		    NULL);
+static int
+unassign_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	return team(c, s, out, 1);
+}
+
+static void
+team_print(const struct cli *c, const json_t *j)
+{
+	int remove = json_object_get(j, "removed") != NULL;
+
 	printf("%s %s %s the team of %s\n", remove ? "removed" : "added",
-	    a.user, remove ? "from" : "to", a.id);
-	return EXIT_OK;
+	    c->pos[1], remove ? "from" : "to", c->pos[0]);
 }
 
 int
-cmd_case_assign(struct cli *c, int argc, char **argv)
+cmd_case_assign(struct cli *c)
 {
-	return assign(c, argc, argv, 0);
+	return cli_call(c, assign_call, team_print);
 }
 
 int
-cmd_case_unassign(struct cli *c, int argc, char **argv)
+cmd_case_unassign(struct cli *c)
 {
-	return assign(c, argc, argv, 1);
+	return cli_call(c, unassign_call, team_print);
 }
 
 static int
-do_close(struct cv_session *s, void *arg)
+step_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	return cv_case_close(s, arg);
+	int r;
+
+	if ((r = cv_case_step(s, c->pos[0], c->pos[1], c->opt[OPT_REASON])) ==
+	    0)
+		*out = json_pack(
+		    "{s:s, s:s}", "case", c->pos[0], "step", c->pos[1]);
+	return r;
+}
+
+static void
+stepped_print(const struct cli *c, const json_t *j)
+{
+	(void)j;
+	printf("%s is now at %s\n", c->pos[0], c->pos[1]);
 }
 
 int
-cmd_case_close(struct cli *c, int argc, char **argv)
+cmd_case_step(struct cli *c)
 {
-	const char *pos[1];
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	if ((r = with_session(c, do_close, (void *)pos[0])) != 0)
-		return r;
-	if (c->json)
-		return cli_out(c, json_pack("{s:s}", "closed", pos[0]), NULL);
-	printf("closed %s\n", pos[0]);
-	return EXIT_OK;
+	return cli_call(c, step_call, stepped_print);
 }
 
 static int
-do_erase(struct cv_session *s, void *arg)
+close_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	return cv_case_erase(s, arg);
+	int r;
+
+	if ((r = cv_case_close(s, c->pos[0])) == 0)
+		*out = json_pack("{s:s}", "closed", c->pos[0]);
+	return r;
+}
+
+static void
+closed_print(const struct cli *c, const json_t *j)
+{
+	(void)j;
+	printf("closed %s\n", c->pos[0]);
 }
 
 int
-cmd_erase(struct cli *c, int argc, char **argv)
+cmd_case_close(struct cli *c)
 {
-	const char *pos[1];
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	if ((r = with_session(c, do_erase, (void *)pos[0])) != 0)
-		return r;
-	if (c->json)
-		return cli_out(c, json_pack("{s:s}", "erased", pos[0]), NULL);
-	printf("erased %s: its key and records are destroyed\n", pos[0]);
-	return EXIT_OK;
-}
-
-static int
-do_backup(struct cv_session *s, void *arg)
-{
-	return cv_vault_backup(s, arg);
-}
-
-int
-cmd_backup(struct cli *c, int argc, char **argv)
-{
-	const char *pos[1];
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	if ((r = with_session(c, do_backup, (void *)pos[0])) != 0)
-		return r;
-	if (c->json)
-		return cli_out(c, json_pack("{s:s}", "backup", pos[0]), NULL);
-	printf("backed up to %s\n", pos[0]);
-	return EXIT_OK;
-}
-
-static int
-do_rotate(struct cv_session *s, void *arg)
-{
-	(void)arg;
-	return cv_key_rotate(s);
-}
-
-int
-cmd_key_rotate(struct cli *c, int argc, char **argv)
-{
-	const char *pos[1];
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 0, 0, &n)) != 0)
-		return r;
-	if ((r = with_session(c, do_rotate, NULL)) != 0)
-		return r;
-	if (c->json)
-		return cli_out(c, json_pack("{s:b}", "rotated", 1), NULL);
-	printf("key-encryption key rotated; every case key re-wrapped\n");
-	return EXIT_OK;
+	return cli_call(c, close_call, closed_print);
 }

@@ -1,8 +1,21 @@
-/* The casevault command: shared state and helpers of the command files. */
+/*
+ * The casevault command: what its files share.
+ *
+ * The command line is described by one table, cli_cmds in commands.c:
+ * every command with its group, verb, function, options, operands and
+ * help. The parser (parse.c) reads the words of a command line against
+ * that table into a struct cli without opening a file, a vault or a
+ * terminal, so that it can be fuzzed alone; cli_main (commands.c) then
+ * runs the command's function. Each group of commands has its file
+ * (case.c, record.c, ...), and most commands end in cli_call: log in,
+ * call the library, close, print. The library decides; the command only
+ * parses, asks for passphrases, calls and prints.
+ */
 #ifndef CV_CLI_H
 #define CV_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -12,120 +25,285 @@
 #define EXIT_REFUSED 1
 #define EXIT_USAGE   2
 
-/* Options every command accepts, before or after the verb. */
-struct cli {
-	const char *vault;       /* -V, --vault, or CASEVAULT_DIR */
-	const char *user;        /* -u, --user, or CASEVAULT_USER */
-	const char *passfile;    /* --passphrase-file */
-	const char *newpassfile; /* --new-passphrase-file */
-	const char *lang;        /* --lang en|id */
-	int json;                /* --json */
-	const char *name;        /* "record show", for messages */
-	int session_err;         /* why cli_session failed: a CV_E* code */
+/* What cli_parse returns besides 0 and EXIT_USAGE. */
+#define CLI_HELP    (-1) /* --help: show the help asked for */
+#define CLI_VERSION (-2) /* --version */
+
+/*
+ * Every option of the command line, one entry per spelling: --file or
+ * --classes is written the same way by every command that takes it, and
+ * each command's help says what it means there. The global ones come
+ * first: every command takes them, before or after its name.
+ */
+enum cli_optkey {
+	OPT_VAULT,       /* -V, --vault DIR (else CASEVAULT_DIR) */
+	OPT_USER,        /* -u, --user NAME (else CASEVAULT_USER) */
+	OPT_PASSFILE,    /* --passphrase-file FILE (else a prompt) */
+	OPT_NEWPASSFILE, /* --new-passphrase-file FILE */
+	OPT_LANG,        /* --lang en|id */
+	OPT_JSON,        /* --json */
+	OPT_GLOBALS,     /* the number of global options */
+	OPT_ACTION = OPT_GLOBALS,
+	OPT_ACTOR,
+	OPT_ADMIN,
+	OPT_ALL,
+	OPT_ASSENT,
+	OPT_BREAKGLASS,
+	OPT_BY,
+	OPT_CASE,
+	OPT_CLASS,
+	OPT_CLASSES,
+	OPT_CSV,
+	OPT_DATE,
+	OPT_EDIT,
+	OPT_FILE,
+	OPT_FORM,
+	OPT_FROM,
+	OPT_HOURS,
+	OPT_KIND,
+	OPT_LEGAL_BASIS,
+	OPT_MINUTES,
+	OPT_NOTE,
+	OPT_PURPOSE,
+	OPT_REASON,
+	OPT_RELATIONSHIP,
+	OPT_ROLE,
+	OPT_SINCE,
+	OPT_TO,
+	OPT_TRAINED,
+	OPT_TYPE,
+	OPT_UNTIL,
+	OPT_VERSION,
+	OPT_WHO, /* policy explain --user: whom to explain */
+	OPT_YEAR,
+	OPT_COUNT
 };
 
+/* The option set of a command: CLI_O(OPT_FILE) | CLI_O(OPT_TYPE). */
+#define CLI_O(k) ((uint64_t)1 << (k))
+_Static_assert(OPT_COUNT <= 64, "an option set is a 64-bit mask");
+
+/* How an option is written. */
+struct cli_opt {
+	const char *name; /* "--NAME"; "--NAME=VALUE" for one with a value */
+	char shortname;   /* "-X", or 0 for none */
+	int arg;          /* 1: takes a value; 0: a flag */
+};
+
+/* The options, indexed by enum cli_optkey. */
+extern const struct cli_opt cli_opts[OPT_COUNT];
+
+#define CLI_POS_MAX 2   /* operands of any command */
+#define CLI_WHY_MAX 200 /* a usage error message */
+
+struct cli;
+
+/*
+ * A command: "casevault GROUP VERB [options] [operands]". FN runs it
+ * once the parser has filled the struct cli: it validates what the
+ * parser cannot (required options, numbers), and returns the exit status.
+ */
 struct cli_cmd {
 	const char *group;
-	const char *verb; /* NULL: the group is the whole command */
-	int (*fn)(struct cli *c, int argc, char **argv);
-	const char *synopsis;
-	const char *summary;
-	const char *help; /* the body of --help */
+	const char *verb; /* NULL: the group alone is the command */
+	int (*fn)(struct cli *c);
+	uint64_t opts;        /* its own options, CLI_O() bits */
+	int minpos, maxpos;   /* how many operands */
+	const char *synopsis; /* after "usage: casevault " */
+	const char *summary;  /* one line, for the list of commands */
+	const char *help;     /* the description in --help */
+};
+
+/* The table of every command, ended by an entry whose group is NULL. */
+extern const struct cli_cmd cli_cmds[];
+
+/* One run of the command. */
+struct cli {
+	const struct cli_cmd *cmd;    /* the command, once found */
+	char name[32];                /* "record show", for messages */
+	const char *opt[OPT_COUNT];   /* values; a flag given is non-NULL */
+	const char *pos[CLI_POS_MAX]; /* the operands */
+	int npos;
+	int json;              /* --json */
+	char why[CLI_WHY_MAX]; /* the usage error cli_parse found */
+	int session_err;       /* why cli_session failed: a CV_E* code */
+	json_t *in;            /* input read before logging in */
+	char *text;            /* input text, in sodium_malloc memory */
+	size_t textlen;
 };
 
 /*
- * The command tables, one per command file, each ended by an entry whose
- * group is NULL; cli_tables lists them, ended by NULL. Dispatch, usage
- * and --help all come from them.
+ * Parse the command line ARGV (ARGC words, ARGV[0] the program name) into
+ * C, which the caller has zeroed: the global options before the command,
+ * the command from cli_cmds, its options and operands. Opens no file,
+ * vault or terminal and prints nothing; the values in C point into ARGV.
+ * Returns 0 when C->cmd is ready to run; CLI_HELP for --help (C->cmd is
+ * the command whose help is asked for, or NULL for the list of commands);
+ * CLI_VERSION; or EXIT_USAGE with the reason in C->why (empty when there
+ * is no command at all), C->cmd being set when the command was found.
  */
-extern const struct cli_cmd cli_cmds_core[];
-extern const struct cli_cmd cli_cmds_access[];
-extern const struct cli_cmd cli_cmds_casework[];
-extern const struct cli_cmd *const cli_tables[];
+int cli_parse(struct cli *c, int argc, char **argv);
 
-/* The command named NAME ("record show"), or NULL. */
-const struct cli_cmd *cli_cmd_find(const char *name);
-
-/* One option of a command. */
-struct cli_opt {
-	const char *name; /* long name without "--" */
-	char shortname;   /* 0 for none */
-	const char **val; /* set for an option with an argument */
-	int *flag;        /* set to 1 for a flag */
-};
+/* Parse and run a command line; returns the exit status. */
+int cli_main(int argc, char **argv);
 
 /*
- * Parse ARGV (after the verb): options from OPTS or the global ones, and at
- * most MAXPOS positional arguments into POS. Returns 0, or EXIT_USAGE after
- * printing why. "--help" prints the command's help and returns -1.
+ * Check the table against itself: commands unique, operand counts in
+ * range, every option of a command named in its synopsis and no short
+ * option taken twice. Returns 0, or -1 with the first fault in WHY.
  */
-int cli_parse(struct cli *c, int argc, char **argv, const struct cli_opt *o,
-    const char **pos, int minpos, int maxpos, int *npos);
+int cli_table_check(char *why, size_t whylen);
 
-/* Open a session as c->user on c->vault, reading the passphrase. */
+/* Print usage of c's command with WHY (may be NULL); returns EXIT_USAGE. */
+int cli_usage(const struct cli *c, const char *why);
+
+/* Report error R (a CV_E* code) of c's command; returns the exit status. */
+int cli_fail(const struct cli *c, int r);
+
+/* Prints the result of a command in human form. */
+typedef void cli_print_fn(const struct cli *c, const json_t *out);
+
+/* The library call of a command, made inside a session; see cli_call. */
+typedef int cli_call_fn(struct cli *c, struct cv_session *s, json_t **out);
+
+/*
+ * The shape of most commands: log in as the -u user (asking for the
+ * passphrase), run CALL, close the session, and end with cli_result.
+ * CALL returns 0, a CV_E* code, or an exit status it has already
+ * reported, and may set *out to the result. Returns the exit status.
+ */
+int cli_call(struct cli *c, cli_call_fn *call, cli_print_fn *print);
+
+/*
+ * End a command whose call returned R and OUT (consumed; may be NULL).
+ * A CV_E* code is reported, after printing OUT with --json only; else OUT
+ * is printed with PRINT, or as JSON with --json or when PRINT is NULL,
+ * and the exit status is R when R is one, else 0.
+ */
+int cli_result(struct cli *c, int r, json_t *out, cli_print_fn *print);
+
+/*
+ * Open a session as the -u user on the -V vault (or CASEVAULT_USER and
+ * CASEVAULT_DIR), reading the passphrase from --passphrase-file or the
+ * terminal. Returns 0 with *s owned by the caller, or the exit status
+ * after reporting why, with the CV_E* code in c->session_err.
+ */
 int cli_session(struct cli *c, struct cv_session **s);
 
 /*
  * Read a passphrase from FILE (its first line) or, when FILE is NULL, from
  * the terminal with echo off (asking twice when CONFIRM). The result is in
- * sodium_malloc memory: release it with cli_pass_free.
+ * sodium_malloc memory: release it with cli_secret_free.
  */
 int cli_pass_read(const char *file, const char *prompt, int confirm,
     char **pass, size_t *len);
-void cli_pass_free(char *pass);
-
-/* Report error R of the current command; returns its exit code. */
-int cli_fail(struct cli *c, int r);
-
-/* Print usage of the command and return EXIT_USAGE. */
-int cli_usage(struct cli *c, const char *why);
 
 /*
- * The whole of a command that takes one CASE and shows what FN returns
- * for it: parse, log in, call, close, print with HUMAN (or as JSON).
+ * Ask for WHO's new passphrase (twice on a terminal, or from
+ * --new-passphrase-file), at least CV_PASSPHRASE_MIN characters.
+ * Returns 0 with *pass to release with cli_secret_free, or the exit
+ * status after reporting why.
  */
-int cli_case_query(struct cli *c, int argc, char **argv,
-    int (*fn)(struct cv_session *s, const char *case_id, json_t **out),
-    void (*human)(struct cli *c, const json_t *j));
+int cli_new_pass(
+    const struct cli *c, const char *who, char **pass, size_t *len);
 
-/* Print J (consumed) as JSON when --json, else call HUMAN on it. */
-int cli_out(
-    struct cli *c, json_t *j, void (*human)(struct cli *c, const json_t *j));
+/*
+ * Read at most MAX bytes of PATH ("-": standard input) into new
+ * sodium_malloc memory, NUL-terminated: records, notes and passphrases
+ * never pass through memory that is not wiped. Returns 0, CV_ETOOBIG
+ * when there is more, CV_EIO or CV_ENOMEM.
+ */
+int cli_read_secret(const char *path, size_t max, char **buf, size_t *len);
 
-/* Read a JSON object from FILE (NULL or "-": standard input). */
-int cli_read_json(struct cli *c, const char *file, json_t **out);
+/* Wipe and free memory from cli_pass_read or cli_read_secret; NULL ok. */
+void cli_secret_free(char *p);
+
+/*
+ * Read a JSON object of at most CV_RECORD_MAX bytes from FILE (NULL or
+ * "-": standard input) into *out. Returns 0, or the exit status after
+ * reporting why, without echoing the text.
+ */
+int cli_read_json(const struct cli *c, const char *file, json_t **out);
 
 /* Parse a positive 32-bit number; 0 when S is not one. */
 unsigned cli_number(const char *s);
 
+/* 1 when --lang id asks for Indonesian. */
+int cli_lang_id(const struct cli *c);
+
+/* Print R as JSON (--json, or PRINT NULL) or with PRINT; consumes R. */
+int cli_out(const struct cli *c, json_t *r, cli_print_fn *print);
+
 /* Print "key: value" lines of a flat JSON object, nested ones as JSON. */
 void cli_print_object(const json_t *j, int indent);
 
-/* Print the step, timeline and assessments of `case show` (in c->lang). */
-void cli_casework_print(struct cli *c, const json_t *show);
+/* Print each object of an array, a blank line after each; "(none)". */
+void cli_print_list(const struct cli *c, const json_t *j);
 
-/* The commands, one file per group. */
-int cmd_init(struct cli *c, int argc, char **argv);
-int cmd_user_add(struct cli *c, int argc, char **argv);
-int cmd_user_list(struct cli *c, int argc, char **argv);
-int cmd_user_passwd(struct cli *c, int argc, char **argv);
-int cmd_user_disable(struct cli *c, int argc, char **argv);
-int cmd_case_open(struct cli *c, int argc, char **argv);
-int cmd_case_list(struct cli *c, int argc, char **argv);
-int cmd_case_show(struct cli *c, int argc, char **argv);
-int cmd_case_assign(struct cli *c, int argc, char **argv);
-int cmd_case_unassign(struct cli *c, int argc, char **argv);
-int cmd_case_close(struct cli *c, int argc, char **argv);
-int cmd_record_add(struct cli *c, int argc, char **argv);
-int cmd_record_show(struct cli *c, int argc, char **argv);
-int cmd_record_amend(struct cli *c, int argc, char **argv);
-int cmd_record_history(struct cli *c, int argc, char **argv);
-int cmd_erase(struct cli *c, int argc, char **argv);
-int cmd_backup(struct cli *c, int argc, char **argv);
-int cmd_key_rotate(struct cli *c, int argc, char **argv);
-int cmd_audit_verify(struct cli *c, int argc, char **argv);
-int cmd_audit_log(struct cli *c, int argc, char **argv);
-int cmd_audit_pseudonym(struct cli *c, int argc, char **argv);
-int cmd_audit_push(struct cli *c, int argc, char **argv);
+/* Print the "record" of J: the id of a new record. */
+void cli_print_record_id(const struct cli *c, const json_t *j);
+
+/* Print records released by a request or a disclosure, and what was not. */
+void cli_print_released(const struct cli *c, const json_t *j);
+
+/* Print the step, timeline and assessments of `case show`. */
+void cli_print_casework(const struct cli *c, const json_t *show);
+
+/* The commands: one file per group. */
+int cmd_init(struct cli *c); /* init.c */
+
+int cmd_user_add(struct cli *c); /* user.c */
+int cmd_user_list(struct cli *c);
+int cmd_user_passwd(struct cli *c);
+int cmd_user_disable(struct cli *c);
+
+int cmd_case_open(struct cli *c); /* case.c */
+int cmd_case_list(struct cli *c);
+int cmd_case_show(struct cli *c);
+int cmd_case_assign(struct cli *c);
+int cmd_case_unassign(struct cli *c);
+int cmd_case_step(struct cli *c);
+int cmd_case_close(struct cli *c);
+
+int cmd_record_add(struct cli *c); /* record.c */
+int cmd_record_show(struct cli *c);
+int cmd_record_amend(struct cli *c);
+int cmd_record_history(struct cli *c);
+
+int cmd_note_add(struct cli *c); /* note.c */
+int cmd_note_show(struct cli *c);
+
+int cmd_assess(struct cli *c); /* assess.c */
+
+int cmd_consent_grant(struct cli *c); /* consent.c */
+int cmd_consent_withdraw(struct cli *c);
+int cmd_consent_list(struct cli *c);
+
+int cmd_request_create(struct cli *c); /* request.c */
+int cmd_request_approve(struct cli *c);
+int cmd_request_deny(struct cli *c);
+int cmd_request_list(struct cli *c);
+int cmd_request_fetch(struct cli *c);
+
+int cmd_breakglass(struct cli *c); /* breakglass.c */
+int cmd_breakglass_list(struct cli *c);
+int cmd_breakglass_review(struct cli *c);
+
+int cmd_disclose(struct cli *c); /* disclose.c */
+
+int cmd_policy_check(struct cli *c); /* policy.c */
+int cmd_policy_explain(struct cli *c);
+int cmd_policy_deploy(struct cli *c);
+
+int cmd_report_indicator(struct cli *c); /* report.c */
+
+int cmd_audit_verify(struct cli *c); /* audit.c */
+int cmd_audit_log(struct cli *c);
+int cmd_audit_pseudonym(struct cli *c);
+int cmd_audit_push(struct cli *c);
+
+int cmd_erase(struct cli *c); /* maintenance.c */
+int cmd_backup(struct cli *c);
+int cmd_key_rotate(struct cli *c);
 
 #endif

@@ -1,43 +1,32 @@
-/* The record group. */
+/* The record group: add, show, amend and the history of a record. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cli.h"
 
-int
-cmd_record_add(struct cli *c, int argc, char **argv)
+static int
+add_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	const char *type = NULL, *file = NULL, *pos[1];
-	struct cli_opt o[] = {
-	    {"type", 't', &type, NULL}, {"file", 'f', &file, NULL}, {0}};
-	struct cv_session *s;
-	json_t *data;
 	uint32_t id;
-	int n, r;
+	int r;
 
-	if ((r = cli_parse(c, argc, argv, o, pos, 1, 1, &n)) != 0)
-		return r;
-	if (type == NULL)
+	if ((r = cv_record_add(s, c->pos[0], c->opt[OPT_TYPE], c->in, &id)) ==
+	    0)
+		*out = json_pack("{s:s, s:I, s:I}", "case", c->pos[0], "record",
+		    (json_int_t)id, "version", (json_int_t)1);
+	return r;
+}
+
+int
+cmd_record_add(struct cli *c)
+{
+	int r;
+
+	if (c->opt[OPT_TYPE] == NULL)
 		return cli_usage(c, "--type TYPE is required");
-	if ((r = cli_read_json(c, file, &data)) != 0)
+	if ((r = cli_read_json(c, c->opt[OPT_FILE], &c->in)) != 0)
 		return r;
-	if ((r = cli_session(c, &s)) != 0) {
-		json_decref(data);
-		return r;
-	}
-	r = cv_record_add(s, pos[0], type, data, &id);
-	json_decref(data);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	if (c->json)
-		return cli_out(c,
-		    json_pack("{s:s, s:I, s:I}", "case", pos[0], "record",
-		        (json_int_t)id, "version", (json_int_t)1),
-		    NULL);
-	printf("%u\n", (unsigned)id);
-	return EXIT_OK;
+	return cli_call(c, add_call, cli_print_record_id);
 }
 
 static void
@@ -70,7 +59,7 @@ record_print(const json_t *rec)
 }
 
 static void
-records_human(struct cli *c, const json_t *j)
+records_print(const struct cli *c, const json_t *j)
 {
 	const json_t *rec;
 	size_t i;
@@ -89,96 +78,90 @@ records_human(struct cli *c, const json_t *j)
 
 /* With --lang, show each enumeration value with its label. */
 static void
-localize_one(struct cli *c, json_t *rec)
+localize(const struct cli *c, json_t *rec)
 {
 	json_t *l;
 
 	if (cv_record_localize(json_string_value(json_object_get(rec, "type")),
-	        json_object_get(rec, "data"), c->lang, &l) == 0)
+	        json_object_get(rec, "data"), c->opt[OPT_LANG], &l) == 0)
 		json_object_set_new(rec, "data", l);
 }
 
-static void
-localize_all(struct cli *c, json_t *out)
+static int
+show_call(struct cli *c, struct cv_session *s, json_t **out)
 {
 	json_t *rec;
 	size_t i;
+	int r;
 
-	if (json_is_object(out))
-		localize_one(c, out);
-	json_array_foreach (out, i, rec)
-		localize_one(c, rec);
-}
-
-int
-cmd_record_show(struct cli *c, int argc, char **argv)
-{
-	const char *purpose = NULL, *version = NULL, *pos[2];
-	struct cli_opt o[] = {{"purpose", 0, &purpose, NULL},
-	    {"version", 0, &version, NULL}, {0}};
-	struct cv_session *s;
-	unsigned rid = 0, ver = 0;
-	json_t *out;
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, o, pos, 1, 2, &n)) != 0)
-		return r;
-	if (n == 2 && (rid = cli_number(pos[1])) == 0)
-		return cli_usage(c, "RECORD is a record number");
-	if (version != NULL && ((ver = cli_number(version)) == 0 || n < 2))
-		return cli_usage(c, "--version takes a number and a RECORD");
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	if (n == 2)
-		r = cv_record_show(s, pos[0], rid, ver, purpose, &out);
+	if (c->npos == 2)
+		r = cv_record_show(s, c->pos[0], cli_number(c->pos[1]),
+		    cli_number(c->opt[OPT_VERSION]), c->opt[OPT_PURPOSE], out);
 	else
-		r = cv_record_list(s, pos[0], purpose, &out);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	if (c->lang != NULL)
-		localize_all(c, out);
-	return cli_out(c, out, records_human);
+		r = cv_record_list(s, c->pos[0], c->opt[OPT_PURPOSE], out);
+	if (r != 0 || c->opt[OPT_LANG] == NULL)
+		return r;
+	if (json_is_object(*out))
+		localize(c, *out);
+	json_array_foreach (*out, i, rec)
+		localize(c, rec);
+	return 0;
 }
 
 int
-cmd_record_amend(struct cli *c, int argc, char **argv)
+cmd_record_show(struct cli *c)
 {
-	const char *file = NULL, *pos[2];
-	struct cli_opt o[] = {{"file", 'f', &file, NULL}, {0}};
-	struct cv_session *s;
-	uint32_t ver;
-	unsigned rid;
-	json_t *data;
-	int n, r;
+	const char *version = c->opt[OPT_VERSION];
 
-	if ((r = cli_parse(c, argc, argv, o, pos, 2, 2, &n)) != 0)
-		return r;
-	if ((rid = cli_number(pos[1])) == 0)
+	if (c->npos == 2 && cli_number(c->pos[1]) == 0)
 		return cli_usage(c, "RECORD is a record number");
-	if ((r = cli_read_json(c, file, &data)) != 0)
-		return r;
-	if ((r = cli_session(c, &s)) != 0) {
-		json_decref(data);
-		return r;
-	}
-	r = cv_record_amend(s, pos[0], rid, data, &ver);
-	json_decref(data);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	if (c->json)
-		return cli_out(c,
-		    json_pack("{s:s, s:I, s:I}", "case", pos[0], "record",
-		        (json_int_t)rid, "version", (json_int_t)ver),
-		    NULL);
-	printf("record %u of %s is now at version %u\n", rid, pos[0],
-	    (unsigned)ver);
-	return EXIT_OK;
+	if (version != NULL && (cli_number(version) == 0 || c->npos < 2))
+		return cli_usage(c, "--version takes a number and a RECORD");
+	return cli_call(c, show_call, records_print);
+}
+
+static int
+amend_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	unsigned rid = cli_number(c->pos[1]);
+	uint32_t ver;
+	int r;
+
+	if ((r = cv_record_amend(s, c->pos[0], rid, c->in, &ver)) == 0)
+		*out = json_pack("{s:s, s:I, s:I}", "case", c->pos[0], "record",
+		    (json_int_t)rid, "version", (json_int_t)ver);
+	return r;
 }
 
 static void
-history_human(struct cli *c, const json_t *j)
+amended_print(const struct cli *c, const json_t *j)
+{
+	printf("record %lld of %s is now at version %lld\n",
+	    (long long)json_integer_value(json_object_get(j, "record")),
+	    c->pos[0],
+	    (long long)json_integer_value(json_object_get(j, "version")));
+}
+
+int
+cmd_record_amend(struct cli *c)
+{
+	int r;
+
+	if (cli_number(c->pos[1]) == 0)
+		return cli_usage(c, "RECORD is a record number");
+	if ((r = cli_read_json(c, c->opt[OPT_FILE], &c->in)) != 0)
+		return r;
+	return cli_call(c, amend_call, amended_print);
+}
+
+static int
+history_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	return cv_record_history(s, c->pos[0], cli_number(c->pos[1]), out);
+}
+
+static void
+history_print(const struct cli *c, const json_t *j)
 {
 	const json_t *v;
 	size_t i;
@@ -197,23 +180,9 @@ history_human(struct cli *c, const json_t *j)
 }
 
 int
-cmd_record_history(struct cli *c, int argc, char **argv)
+cmd_record_history(struct cli *c)
 {
-	struct cv_session *s;
-	const char *pos[2];
-	unsigned rid;
-	json_t *out;
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 2, 2, &n)) != 0)
-		return r;
-	if ((rid = cli_number(pos[1])) == 0)
+	if (cli_number(c->pos[1]) == 0)
 		return cli_usage(c, "RECORD is a record number");
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = cv_record_history(s, pos[0], rid, &out);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	return cli_out(c, out, history_human);
+	return cli_call(c, history_call, history_print);
 }

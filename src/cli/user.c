@@ -1,96 +1,53 @@
-/* casevault init, and the user group. */
+/* The user group: staff accounts. */
 #include <stdio.h>
-#include <string.h>
 
 #include "cli.h"
 
 static int
-new_pass(struct cli *c, const char *who, char **pass, size_t *len)
+add_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	char prompt[128];
-	int r;
-
-	snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", who);
-	if ((r = cli_pass_read(c->newpassfile, prompt, 1, pass, len)) != 0)
-		return cli_fail(c, r);
-	if (*len < CV_PASSPHRASE_MIN) {
-		fprintf(stderr,
-		    "casevault %s: a passphrase needs at least %d "
-		    "characters\n",
-		    c->name, CV_PASSPHRASE_MIN);
-		cli_pass_free(*pass);
-		*pass = NULL;
-		return EXIT_REFUSED;
-	}
-	return 0;
-}
-
-int
-cmd_init(struct cli *c, int argc, char **argv)
-{
-	const char *admin = NULL, *pos[1];
-	struct cli_opt o[] = {{"admin", 0, &admin, NULL}, {0}};
-	struct cv_session *s;
-	char *pass;
-	size_t len;
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, o, pos, 1, 1, &n)) != 0)
-		return r;
-	if (admin == NULL)
-		return cli_usage(c, "--admin NAME is required");
-	if ((r = new_pass(c, admin, &pass, &len)) != 0)
-		return r;
-	r = cv_vault_create(pos[0], admin, pass, len, &s);
-	cli_pass_free(pass);
-	if (r != 0)
-		return cli_fail(c, r);
-	cv_session_close(s);
-	if (c->json)
-		return cli_out(c,
-		    json_pack("{s:s, s:s}", "vault", pos[0], "admin", admin),
-		    NULL);
-	printf("initialised vault %s, administrator %s\n", pos[0], admin);
-	return EXIT_OK;
-}
-
-int
-cmd_user_add(struct cli *c, int argc, char **argv)
-{
-	const char *role = NULL, *pos[1];
-	int trained = 0, n, r;
-	struct cli_opt o[] = {
-	    {"role", 0, &role, NULL}, {"trained", 0, NULL, &trained}, {0}};
-	struct cv_session *s;
+	int trained = c->opt[OPT_TRAINED] != NULL, r;
 	char *pass;
 	size_t len;
 
-	if ((r = cli_parse(c, argc, argv, o, pos, 1, 1, &n)) != 0)
+	/* Logged in first: a refused administrator types no new passphrase. */
+	if ((r = cli_new_pass(c, c->pos[0], &pass, &len)) != 0)
 		return r;
-	if (role == NULL)
-		return cli_usage(c, "--role ROLE is required");
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	if ((r = new_pass(c, pos[0], &pass, &len)) != 0) {
-		cv_session_close(s);
-		return r;
-	}
-	r = cv_user_add(s, pos[0], role, trained, pass, len);
-	cli_pass_free(pass);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	if (c->json)
-		return cli_out(c,
-		    json_pack("{s:s, s:s, s:b}", "name", pos[0], "role", role,
-		        "trained", trained),
-		    NULL);
-	printf("added %s (%s%s)\n", pos[0], role, trained ? ", trained" : "");
-	return EXIT_OK;
+	r = cv_user_add(s, c->pos[0], c->opt[OPT_ROLE], trained, pass, len);
+	cli_secret_free(pass);
+	if (r == 0)
+		*out = json_pack("{s:s, s:s, s:b}", "name", c->pos[0], "role",
+		    c->opt[OPT_ROLE], "trained", trained);
+	return r;
 }
 
 static void
-users_human(struct cli *c, const json_t *j)
+added_print(const struct cli *c, const json_t *j)
+{
+	(void)c;
+	printf("added %s (%s%s)\n",
+	    json_string_value(json_object_get(j, "name")),
+	    json_string_value(json_object_get(j, "role")),
+	    json_is_true(json_object_get(j, "trained")) ? ", trained" : "");
+}
+
+int
+cmd_user_add(struct cli *c)
+{
+	if (c->opt[OPT_ROLE] == NULL)
+		return cli_usage(c, "--role ROLE is required");
+	return cli_call(c, add_call, added_print);
+}
+
+static int
+list_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	(void)c;
+	return cv_user_list(s, out);
+}
+
+static void
+users_print(const struct cli *c, const json_t *j)
 {
 	const json_t *u;
 	size_t i;
@@ -109,70 +66,59 @@ users_human(struct cli *c, const json_t *j)
 }
 
 int
-cmd_user_list(struct cli *c, int argc, char **argv)
+cmd_user_list(struct cli *c)
 {
-	struct cv_session *s;
-	const char *pos[1];
-	json_t *out;
-	int n, r;
-
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 0, 0, &n)) != 0)
-		return r;
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = cv_user_list(s, &out);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	return cli_out(c, out, users_human);
+	return cli_call(c, list_call, users_print);
 }
 
-int
-cmd_user_passwd(struct cli *c, int argc, char **argv)
+static int
+passwd_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	struct cv_session *s;
-	const char *pos[1];
 	char *pass;
 	size_t len;
-	int n, r;
+	int r;
 
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
+	if ((r = cli_new_pass(c, c->pos[0], &pass, &len)) != 0)
 		return r;
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	if ((r = new_pass(c, pos[0], &pass, &len)) != 0) {
-		cv_session_close(s);
-		return r;
-	}
-	r = cv_user_passwd(s, pos[0], pass, len);
-	cli_pass_free(pass);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	if (!c->json)
-		printf("passphrase of %s changed\n", pos[0]);
-	else
-		return cli_out(c, json_pack("{s:s}", "changed", pos[0]), NULL);
-	return EXIT_OK;
+	r = cv_user_passwd(s, c->pos[0], pass, len);
+	cli_secret_free(pass);
+	if (r == 0)
+		*out = json_pack("{s:s}", "changed", c->pos[0]);
+	return r;
+}
+
+static void
+changed_print(const struct cli *c, const json_t *j)
+{
+	(void)j;
+	printf("passphrase of %s changed\n", c->pos[0]);
 }
 
 int
-cmd_user_disable(struct cli *c, int argc, char **argv)
+cmd_user_passwd(struct cli *c)
 {
-	struct cv_session *s;
-	const char *pos[1];
-	int n, r;
+	return cli_call(c, passwd_call, changed_print);
+}
 
-	if ((r = cli_parse(c, argc, argv, NULL, pos, 1, 1, &n)) != 0)
-		return r;
-	if ((r = cli_session(c, &s)) != 0)
-		return r;
-	r = cv_user_disable(s, pos[0]);
-	cv_session_close(s);
-	if (r != 0)
-		return cli_fail(c, r);
-	if (c->json)
-		return cli_out(c, json_pack("{s:s}", "disabled", pos[0]), NULL);
-	printf("disabled %s\n", pos[0]);
-	return EXIT_OK;
+static int
+disable_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	int r;
+
+	if ((r = cv_user_disable(s, c->pos[0])) == 0)
+		*out = json_pack("{s:s}", "disabled", c->pos[0]);
+	return r;
+}
+
+static void
+disabled_print(const struct cli *c, const json_t *j)
+{
+	(void)j;
+	printf("disabled %s\n", c->pos[0]);
+}
+
+int
+cmd_user_disable(struct cli *c)
+{
+	return cli_call(c, disable_call, disabled_print);
 }

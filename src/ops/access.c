@@ -23,13 +23,9 @@
 #include "base/util.h"
 #include "model/vault.h"
 
-#define REQUEST_HOURS_DEFAULT 72
-#define REQUEST_HOURS_MAX     720
-#define BG_MINUTES_DEFAULT    60
-#define BG_MINUTES_MAX        240
-#define REASON_MIN            10
-#define REASON_MAX            500
-#define HOUR_MS               ((uint64_t)3600 * 1000)
+#define REASON_MIN 10
+#define REASON_MAX 500
+#define HOUR_MS    ((uint64_t)3600 * 1000)
 
 static const char *const bases[] = {
     "tpks_police_report", /* UU 12/2022 (TPKS) art. 41: police, 3x24 h */
@@ -419,10 +415,10 @@ cv_request_decide(
 	int r, cls;
 
 	if (hours == 0)
-		hours = REQUEST_HOURS_DEFAULT;
-	if (hours > REQUEST_HOURS_MAX) {
-		cv_error_set(
-		    "a request window is at most %d hours", REQUEST_HOURS_MAX);
+		hours = CV_REQUEST_HOURS_DEFAULT;
+	if (hours > CV_REQUEST_HOURS_MAX) {
+		cv_error_set("a request window is at most %d hours",
+		    CV_REQUEST_HOURS_MAX);
 		return CV_EINVAL;
 	}
 	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
@@ -763,11 +759,12 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 
 	id[0] = '\0';
 	if (minutes == 0)
-		minutes = BG_MINUTES_DEFAULT;
-	if (minutes > BG_MINUTES_MAX || n < REASON_MIN || n > REASON_MAX) {
+		minutes = CV_BREAKGLASS_MINUTES_DEFAULT;
+	if (minutes > CV_BREAKGLASS_MINUTES_MAX || n < REASON_MIN ||
+	    n > REASON_MAX) {
 		cv_error_set("a break-glass window needs a reason of %d to %d "
 		             "characters and lasts at most %d minutes",
-		    REASON_MIN, REASON_MAX, BG_MINUTES_MAX);
+		    REASON_MIN, REASON_MAX, CV_BREAKGLASS_MINUTES_MAX);
 		return CV_EINVAL;
 	}
 	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)

@@ -13,8 +13,6 @@
 
 struct cv_session;
 
-/* Longest reason accepted by cv_case_step, in bytes. */
-#define CV_STEP_REASON_MAX 500
 /* Most step changes kept in a case's history. */
 #define CV_STEPS_MAX 100
 

@@ -275,3 +275,17 @@ out:
 	json_decref(rows);
 	return r;
 }
+
+int
+cv_report_indicator_csv(const json_t *report, char **csv)
+{
+	if (csv == NULL)
+		return CV_EINVAL;
+	*csv = NULL;
+	if (!json_is_object(report) ||
+	    !json_is_integer(json_object_get(report, "year")) ||
+	    !json_is_object(json_object_get(report, "by_age_group")) ||
+	    !json_is_object(json_object_get(report, "by_violence")))
+		return CV_EINVAL;
+	return (*csv = cv_indicator_csv(report)) != NULL ? 0 : CV_ENOMEM;
+}

@@ -12,10 +12,11 @@
 
 #include <jansson.h>
 
+#include "casevault.h"
 #include "rules/policy.h"
 
-/* The longest period of one consent: 366 days, in milliseconds. */
-#define CV_CONSENT_PERIOD_MAX ((uint64_t)366 * 24 * 3600 * 1000)
+/* The longest period of one consent, in milliseconds. */
+#define CV_CONSENT_PERIOD_MAX ((uint64_t)CV_CONSENT_DAYS_MAX * 24 * 3600 * 1000)
 /* Bounds of the free-text fields (bytes) and of the perpetrator list. */
 #define CV_CONSENT_TEXT_MAX  200
 #define CV_CONSENT_ID_MAX    64

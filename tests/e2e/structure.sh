@@ -51,4 +51,18 @@ else
 fi
 refuse "a passphrase-looking option is refused" 2 \
 	"$CV" -V "$T/x" -u admin --passphrase hunter2 case list
+
+# The command uses the public header only: it includes no header of the
+# library's, and the Makefile compiles it without -Isrc.
+grep -n '#include "' src/cli/*.c src/cli/*.h |
+	grep -v -e '"cli\.h"$' -e '"casevault\.h"$' >"$T/cli_inc" || true
+if [ -s "$T/cli_inc" ]; then
+	not_ok "src/cli includes only cli.h and casevault.h"
+	sed 's/^/    /' "$T/cli_inc"
+else
+	ok "src/cli includes only cli.h and casevault.h"
+fi
+MAKEFLAGS= make -n -B BUILD="$T/b" "$T/b/src/cli/main.o" 2>/dev/null | grep -e ' -c ' >"$T/cli_cc"
+has "src/cli is compiled with -Iinclude" "$T/cli_cc" ' -Iinclude '
+lacks "and without -Isrc" "$T/cli_cc" ' -Isrc( |$)'
 finish

@@ -1,0 +1,20 @@
+/* casevault disclose: release on a legal basis other than consent. */
+#include "cli.h"
+
+static int
+disclose_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	return cv_disclose(s, c->pos[0], c->opt[OPT_CLASSES],
+	    c->opt[OPT_LEGAL_BASIS], c->opt[OPT_TO], c->opt[OPT_NOTE], out);
+}
+
+int
+cmd_disclose(struct cli *c)
+{
+	if (c->opt[OPT_CLASSES] == NULL || c->opt[OPT_LEGAL_BASIS] == NULL ||
+	    c->opt[OPT_TO] == NULL)
+		return cli_usage(c,
+		    "--classes, --legal-basis and --to are "
+		    "required");
+	return cli_call(c, disclose_call, cli_print_released);
+}
