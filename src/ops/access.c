@@ -140,8 +140,9 @@ int
 cv_case_consent_grant(struct cv_session *s, const char *case_id,
     const json_t *grant, char id[static 12])
 {
-	struct cv_gate_req q = {.op = "consent.grant",
-	    .access = "consent.grant",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_CONSENT_GRANT,
+	    .op = "consent.grant",
 	    .case_id = case_id,
 	    .write = 1};
 	struct intake_find f = {0};
@@ -244,8 +245,9 @@ int
 cv_case_consent_withdraw(
     struct cv_session *s, const char *case_id, const char *consent_id)
 {
-	struct cv_gate_req q = {.op = "consent.withdraw",
-	    .access = "consent.withdraw",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_CONSENT_WITHDRAW,
+	    .op = "consent.withdraw",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -287,8 +289,9 @@ out:
 int
 cv_case_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 {
-	struct cv_gate_req q = {.op = "consent.list",
-	    .access = "read",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_READ,
+	    .op = "consent.list",
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
@@ -327,8 +330,9 @@ int
 cv_request_create(struct cv_session *s, const char *case_id,
     const char *classes, const char *purpose, char id[static 12])
 {
-	struct cv_gate_req q = {.op = "request.create",
-	    .access = "request.create",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_REQUEST_CREATE,
+	    .op = "request.create",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -406,7 +410,8 @@ cv_request_decide(
 {
 	struct cv_gate_req q = {
 	    .op = approve ? "request.approve" : "request.deny",
-	    .access = "approve",
+	    .who = cv_gate_subject(s),
+	    .action = CV_ACTION_APPROVE,
 	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_user requester;
@@ -532,7 +537,7 @@ list_request(struct cv_session *s, MDB_txn *txn, const char *case_id,
 
 	if ((uint32_t)json_integer_value(json_object_get(req, "requester")) !=
 	        s->uid &&
-	    !cv_gate_decide_only(s, txn, "approve", case_id, meta, -1))
+	    !cv_gate_decide_only(s, txn, CV_ACTION_APPROVE, case_id, meta, -1))
 		return 0;
 	if ((o = json_deep_copy(req)) == NULL)
 		return CV_ENOMEM;
@@ -616,14 +621,15 @@ collect_latest(
 }
 
 /*
- * Open every record of the case through the gate with ACCESS, keep what
+ * Open every record of the case through the gate for ACTION, keep what
  * it allows, and record one disclosure event that lists the versions and
  * their keyed hashes.
  */
 static int
 release(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, const char *op, const char *access, cv_classmask only,
-    const char *purpose, const char *request, json_t *extra, json_t **out)
+    const json_t *meta, const char *op, enum cv_action action,
+    cv_classmask only, const char *purpose, const char *request, json_t *extra,
+    json_t **out)
 {
 	struct latest l = {NULL, 0, 0};
 	json_t *recs = NULL, *hashes = NULL, *rec, *ev = NULL;
@@ -641,7 +647,7 @@ release(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	}
 	for (i = 0; i < l.n; i++) {
 		r = cv_gate_read_record_as(s, txn, case_id, meta, l.ids[i], 0,
-		    op, access, only, purpose, request, &rec);
+		    op, action, only, purpose, request, &rec);
 		if (r == CV_ENOTFOUND)
 			continue;
 		if (r == CV_EDENIED) {
@@ -722,7 +728,7 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 	/* The gate sees only this user's requests: someone else's id, a
 	 * pending, denied or expired request all end in a recorded refusal. */
 	ev = json_pack("{s:s}", "request", request_id);
-	r = release(s, txn, cid, meta, "request.fetch", "read", m,
+	r = release(s, txn, cid, meta, "request.fetch", CV_ACTION_READ, m,
 	    json_string_value(json_object_get(req, "purpose")), request_id, ev,
 	    out);
 	json_decref(ev);
@@ -750,8 +756,9 @@ int
 cv_breakglass_open(struct cv_session *s, const char *case_id,
     const char *reason, unsigned minutes, char id[static 12])
 {
-	struct cv_gate_req q = {.op = "breakglass.open",
-	    .access = "breakglass.open",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_BREAKGLASS_OPEN,
+	    .op = "breakglass.open",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -833,8 +840,9 @@ list_window(struct cv_session *s, MDB_txn *txn, const char *case_id,
 int
 cv_breakglass_list(struct cv_session *s, int all, json_t **out)
 {
-	struct cv_gate_req q = {
-	    .op = "breakglass.list", .access = "breakglass.review"};
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_BREAKGLASS_REVIEW,
+	    .op = "breakglass.list"};
 	struct cv_gate_res res;
 	struct bg_list l = {NULL, all};
 	MDB_txn *txn;
@@ -863,8 +871,9 @@ out:
 int
 cv_breakglass_review(struct cv_session *s, const char *id)
 {
-	struct cv_gate_req q = {.op = "breakglass.review",
-	    .access = "breakglass.review",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_BREAKGLASS_REVIEW,
+	    .op = "breakglass.review",
 	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
@@ -913,8 +922,9 @@ int
 cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
     const char *basis, const char *recipient, const char *note, json_t **out)
 {
-	struct cv_gate_req q = {.op = "disclose.decide",
-	    .access = "disclose",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_DISCLOSE,
+	    .op = "disclose.decide",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -955,8 +965,8 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	q.classes = m;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = release(s, txn, case_id, meta, "disclose", "disclose", m, NULL,
-	         NULL, ev, &rel)) != 0)
+	if ((r = release(s, txn, case_id, meta, "disclose", CV_ACTION_DISCLOSE,
+	         m, NULL, NULL, ev, &rel)) != 0)
 		goto out;
 	d = json_pack("{s:s, s:I, s:I, s:s, s:s, s:O, s:b}", "id", id, "user",
 	    (json_int_t)s->uid, "opened", (json_int_t)cv_now_ms(),
