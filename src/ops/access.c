@@ -535,6 +535,7 @@ list_request(struct cv_session *s, MDB_txn *txn, const char *case_id,
 {
 	json_t *out = arg, *o;
 
+	/* One's own requests, and those one's policy lets one decide. */
 	if ((uint32_t)json_integer_value(json_object_get(req, "requester")) !=
 	        s->uid &&
 	    !cv_gate_decide_only(s, txn, CV_ACTION_APPROVE, case_id, meta, -1))
@@ -549,8 +550,12 @@ list_request(struct cv_session *s, MDB_txn *txn, const char *case_id,
 int
 cv_request_list(struct cv_session *s, json_t **out)
 {
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_REQUEST_LIST,
+	    .op = "request.list"};
+	struct cv_gate_res res;
 	MDB_txn *txn;
-	json_t *arr, *ev;
+	json_t *arr, *ev = NULL;
 	int r;
 
 	*out = NULL;
@@ -560,15 +565,15 @@ cv_request_list(struct cv_session *s, json_t **out)
 		json_decref(arr);
 		return r;
 	}
-	r = each_indexed(s, txn, 'R', list_request, arr);
-	mdb_txn_abort(txn);
-	if (r == 0 && (ev = cv_event_new(s, "request.list")) != NULL) {
-		json_object_set_new(ev, "count",
-		    json_integer((json_int_t)json_array_size(arr)));
-		json_object_set_new(ev, "decision", json_string("allow"));
-		json_object_set_new(ev, "rule", json_string("own-or-approver"));
-		r = cv_event_commit(s, ev, 0, NULL);
+	/* The listing is recorded as one decision, by its built-in rule. */
+	if ((r = each_indexed(s, txn, 'R', list_request, arr)) == 0) {
+		ev = json_pack(
+		    "{s:I}", "count", (json_int_t)json_array_size(arr));
+		r = ev == NULL ? CV_ENOMEM
+		               : cv_gate_check(s, txn, &q, ev, &res);
 	}
+	mdb_txn_abort(txn);
+	json_decref(ev);
 	if (r != 0) {
 		json_decref(arr);
 		return r;
@@ -621,18 +626,29 @@ collect_latest(
 }
 
 /*
- * Open every record of the case through the gate for ACTION, keep what
- * it allows, and record one disclosure event that lists the versions and
- * their keyed hashes.
+ * Open every record of the case through the gate for ACTION (each read is
+ * its own decision and event), keep what it allows, and have the gate
+ * decide and record the release as a whole: one "disclosure" event for the
+ * classes in ONLY, listing the versions released and their keyed hashes.
  */
 static int
 release(struct cv_session *s, MDB_txn *txn, const char *case_id,
     const json_t *meta, const char *op, enum cv_action action,
-    cv_classmask only, const char *purpose, const char *request, json_t *extra,
-    json_t **out)
+    cv_classmask only, const char *purpose, const char *request,
+    const json_t *extra, json_t **out)
 {
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = action,
+	    .op = "disclosure",
+	    .case_id = case_id,
+	    .meta = meta,
+	    .classes = only,
+	    .purpose = purpose,
+	    .partial = 1,
+	    .request = request};
 	struct latest l = {NULL, 0, 0};
-	json_t *recs = NULL, *hashes = NULL, *rec, *ev = NULL;
+	struct cv_gate_res res;
+	json_t *recs = NULL, *hashes = NULL, *rec, *ev = NULL, *w;
 	cv_classmask withheld = 0;
 	char hex[65];
 	size_t i, j;
@@ -656,10 +672,9 @@ release(struct cv_session *s, MDB_txn *txn, const char *case_id,
 		}
 		if (r != 0)
 			goto out;
-		json_array_foreach (json_object_get(rec, "withheld"), j, ev)
+		json_array_foreach (json_object_get(rec, "withheld"), j, w)
 			withheld |=
-			    CV_CLASS_BIT(cv_class_parse(json_string_value(ev)));
-		ev = NULL;
+			    CV_CLASS_BIT(cv_class_parse(json_string_value(w)));
 		disclosed_hash(s, rec, hex);
 		json_array_append_new(hashes,
 		    json_pack("{s:I, s:I, s:s}", "record",
@@ -675,25 +690,17 @@ release(struct cv_session *s, MDB_txn *txn, const char *case_id,
 		r = CV_EDENIED;
 		goto out;
 	}
-	if ((ev = cv_event_new(s, "disclosure")) == NULL) {
+	/* The gate adds the classes, purpose, rule and request it relied
+	 * on; the caller's EXTRA what it knows of the release. */
+	if ((ev = extra != NULL ? json_deep_copy(extra) : json_object()) ==
+	    NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
-	cv_event_case(s, ev, case_id);
 	json_object_set_new(ev, "via", json_string(op));
 	json_object_set_new(ev, "records", hashes);
 	hashes = NULL;
-	if (purpose != NULL)
-		json_object_set_new(ev, "purpose", json_string(purpose));
-	if (request != NULL)
-		json_object_set_new(ev, "request", json_string(request));
-	if (withheld != 0)
-		json_object_set_new(ev, "withheld", class_array(withheld));
-	json_object_set_new(ev, "decision", json_string("allow"));
-	json_object_set_new(ev, "outcome", json_string("success"));
-	if (extra != NULL)
-		json_object_update_missing(ev, extra);
-	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	*out = json_pack("{s:s, s:o, s:o}", "case", case_id, "records", recs,
 	    "withheld", class_array(withheld));
@@ -704,6 +711,7 @@ out:
 	free(l.ids);
 	json_decref(recs);
 	json_decref(hashes);
+	json_decref(ev);
 	return r;
 }
 
