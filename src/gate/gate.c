@@ -1,8 +1,9 @@
 /*
  * The reference monitor; see gate.h. The order in every path is fixed:
- * gather the facts, decide, make the event durable, and only then open or
- * change anything. A refusal is recorded like an allowance. If the event
- * cannot be recorded the answer is CV_EAUDIT and nothing is shown.
+ * gather the facts, decide (cv_gate_decide, decide.c), make the event
+ * durable, and only then open or change anything. A refusal is recorded
+ * like an allowance. If the event cannot be recorded the answer is
+ * CV_EAUDIT and nothing is shown.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,8 @@
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "base/error.h"
-#include "rules/consent.h"
 #include "rules/forms.h"
 #include "gate/gate.h"
-#include "rules/policy.h"
 #include "model/recstore.h"
 #include "rules/schema.h"
 #include "base/util.h"

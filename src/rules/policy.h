@@ -2,10 +2,11 @@
  * Role policies and the access decision core.
  *
  * A policy set holds one parsed policy file per role (policies/ROLE.policy,
- * language in docs/policy.md). The gate (src/gate.c) gathers the facts of one
- * access into a struct cv_access and asks cv_policy_decide() for the verdict;
- * the functions here do no I/O beyond cv_policy_load_dir() and keep no state
- * between calls, so the verdict depends on the set and the facts alone.
+ * language in docs/policy.md). The gate's decision (src/gate/decide.c) puts
+ * the facts of one access into a struct cv_access and asks cv_policy_decide()
+ * for the verdict; the functions here do no I/O beyond cv_policy_load_dir()
+ * and keep no state between calls, so the verdict depends on the set and the
+ * facts alone.
  */
 #ifndef CV_POLICY_H
 #define CV_POLICY_H
