@@ -693,7 +693,10 @@ events_name_rule_actor_role(void **state)
 	via_check(f, &bg);
 }
 
-/* The gate records the session's own decisions, nobody else's. */
+/*
+ * The gate records the session's own decisions, nobody else's, and refuses
+ * a question it cannot decide, recording nothing.
+ */
 static void
 subject_must_be_the_session(void **state)
 {
@@ -721,6 +724,10 @@ subject_must_be_the_session(void **state)
 	assert_int_equal(cv_gate_check(s, txn, &q, NULL, &res), CV_EINVAL);
 	q.who = cv_gate_subject(s);
 	q.who.role = "supervisor";
+	assert_int_equal(cv_gate_check(s, txn, &q, NULL, &res), CV_EINVAL);
+	/* Nor is a class that does not exist (it used to count as allowed). */
+	q.who = cv_gate_subject(s);
+	q.classes = CV_CLASS_BIT(CV_CLASS_COUNT);
 	assert_int_equal(cv_gate_check(s, txn, &q, NULL, &res), CV_EINVAL);
 	mdb_txn_abort(txn);
 	json_decref(meta);

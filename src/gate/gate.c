@@ -123,7 +123,8 @@ cv_gate_check(struct cv_session *s, MDB_txn *txn, const struct cv_gate_req *q,
 	json_t *ev;
 
 	memset(res, 0, sizeof(*res));
-	if (!is_session(s, &q->who) || name == NULL || q->op == NULL)
+	if (!is_session(s, &q->who) || name == NULL || q->op == NULL ||
+	    (q->classes & ~(cv_classmask)CV_CLASS_ALL) != 0)
 		return CV_EINVAL;
 	if ((r = facts_load(s, txn, &q->who, q->case_id, q->meta, &f)) != 0)
 		return r;

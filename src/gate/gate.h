@@ -58,8 +58,8 @@ struct cv_gate_res {
  * Returns 0 when allowed, CV_EDENIED when refused (cv_error_detail() names
  * the reason and the rule), CV_EAUDIT when the decision could not be
  * recorded (then nothing may proceed either way), CV_EINVAL for a subject
- * other than the session's or an action out of range, or an error loading
- * the facts. TXN is the caller's transaction: a write transaction for
+ * other than the session's, an action or a class out of range, or an error
+ * loading the facts. TXN is the caller's transaction: a write transaction for
  * writes, so no other write can slip between the decision and the change.
  */
 int cv_gate_check(struct cv_session *s, MDB_txn *txn,
