@@ -1,8 +1,9 @@
 /*
  * The reference monitor; see gate.h. The order in every path is fixed:
- * gather the facts, decide, make the event durable, and only then open or
- * change anything. A refusal is recorded like an allowance. If the event
- * cannot be recorded the answer is CV_EAUDIT and nothing is shown.
+ * gather the facts, decide (cv_gate_decide, decide.c), make the event
+ * durable, and only then open or change anything. A refusal is recorded
+ * like an allowance. If the event cannot be recorded the answer is
+ * CV_EAUDIT and nothing is shown.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,23 +15,37 @@
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "base/error.h"
-#include "rules/consent.h"
 #include "rules/forms.h"
 #include "gate/gate.h"
-#include "rules/policy.h"
 #include "model/recstore.h"
 #include "rules/schema.h"
 #include "base/util.h"
 #include "model/vault.h"
 
-/* What the gate knows of one case for one session. */
+struct cv_subject
+cv_gate_subject(const struct cv_session *s)
+{
+	struct cv_subject who = {
+	    .uid = s->uid, .user = s->user, .role = s->role, .actor = s->actor};
+
+	return who;
+}
+
+/* 1 when WHO is the session's own subject. */
+static int
+is_session(const struct cv_session *s, const struct cv_subject *who)
+{
+	return who->uid == s->uid && who->role != NULL &&
+	    strcmp(who->role, s->role) == 0 && who->user != NULL &&
+	    strcmp(who->user, s->user) == 0;
+}
+
+/* The facts of one case as read from the store; they own their arrays. */
 struct facts {
-	int on_team;
-	json_t *consents;         /* all consents of the case */
-	json_t *requests;         /* this user's requests on the case */
-	json_t *windows;          /* this user's break-glass windows */
-	const char *request_only; /* consider only this request */
-	uint64_t now;
+	struct cv_gate_facts f;
+	json_t *consents;
+	json_t *requests;
+	json_t *windows;
 };
 
 static void
@@ -39,36 +54,21 @@ facts_free(struct facts *f)
 	json_decref(f->consents);
 	json_decref(f->requests);
 	json_decref(f->windows);
-}
-
-/* Keep only the objects of ARR whose FIELD is this user's id. */
-static void
-mine(json_t *arr, const char *field, uint32_t uid)
-{
-	size_t i = 0;
-
-	while (i < json_array_size(arr)) {
-		json_t *o = json_array_get(arr, i);
-		if (json_integer_value(json_object_get(o, field)) != uid)
-			json_array_remove(arr, i);
-		else
-			i++;
-	}
+	memset(f, 0, sizeof(*f));
 }
 
 static int
-facts_load(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, const char *request, struct facts *f)
+facts_load(struct cv_session *s, MDB_txn *txn, const struct cv_subject *who,
+    const char *case_id, const json_t *meta, struct facts *f)
 {
 	uint8_t key[CV_KEYBYTES];
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	f->now = cv_now_ms();
-	f->request_only = request;
+	f->f.now = cv_now_ms();
 	if (case_id == NULL || meta == NULL)
 		return 0;
-	f->on_team = cv_case_on_team(meta, s->uid);
+	f->f.on_team = cv_case_on_team(meta, who->uid);
 	r = cv_casekey_get(txn, s, case_id, key);
 	if (r == CV_ENOTFOUND) /* a case being opened has no key yet */
 		return 0;
@@ -79,141 +79,13 @@ facts_load(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	    (r = cv_casedata_list(
 	         txn, s, case_id, CV_CD_REQUEST, key, &f->requests)) != 0 ||
 	    (r = cv_casedata_list(
-	         txn, s, case_id, CV_CD_BREAKGLASS, key, &f->windows)) != 0) {
+	         txn, s, case_id, CV_CD_BREAKGLASS, key, &f->windows)) != 0)
 		facts_free(f);
-		memset(f, 0, sizeof(*f));
-	}
 	sodium_memzero(key, sizeof(key));
-	if (r == 0) {
-		mine(f->requests, "requester", s->uid);
-		mine(f->windows, "user", s->uid);
-	}
+	f->f.consents = f->consents;
+	f->f.requests = f->requests;
+	f->f.windows = f->windows;
 	return r;
-}
-
-static int
-names_class(const json_t *classes, int cls)
-{
-	const json_t *c;
-	size_t i;
-
-	json_array_foreach (classes, i, c)
-		if (json_is_string(c) &&
-		    cv_class_parse(json_string_value(c)) == cls)
-			return 1;
-	return 0;
-}
-
-/* The state of this user's requests for CLS and PURPOSE. */
-static enum cv_request_state
-request_state(
-    const struct facts *f, int cls, const char *purpose, const char **id)
-{
-	enum cv_request_state best = CV_REQUEST_NONE;
-	const char *status, *rid, *rp;
-	const json_t *o;
-	size_t i;
-
-	*id = NULL;
-	json_array_foreach (f->requests, i, o) {
-		rid = json_string_value(json_object_get(o, "id"));
-		rp = json_string_value(json_object_get(o, "purpose"));
-		status = json_string_value(json_object_get(o, "status"));
-		if (rid == NULL || status == NULL || rp == NULL)
-			continue;
-		if (f->request_only && strcmp(rid, f->request_only) != 0)
-			continue;
-		if (!names_class(json_object_get(o, "classes"), cls) ||
-		    (purpose != NULL && strcmp(purpose, rp) != 0))
-			continue;
-		if (strcmp(status, "approved") == 0) {
-			if ((uint64_t)json_integer_value(
-			        json_object_get(o, "until")) > f->now) {
-				*id = rid;
-				return CV_REQUEST_APPROVED;
-			}
-			best = CV_REQUEST_EXPIRED;
-		} else if (strcmp(status, "pending") == 0 &&
-		    best == CV_REQUEST_NONE) {
-			best = CV_REQUEST_PENDING;
-		}
-	}
-	return best;
-}
-
-static int
-window_open(const struct facts *f, const char **id)
-{
-	const json_t *o;
-	size_t i;
-
-	*id = NULL;
-	json_array_foreach (f->windows, i, o) {
-		uint64_t from =
-		    (uint64_t)json_integer_value(json_object_get(o, "opened"));
-		uint64_t until =
-		    (uint64_t)json_integer_value(json_object_get(o, "until"));
-		if (from <= f->now && f->now < until) {
-			*id = json_string_value(json_object_get(o, "id"));
-			return 1;
-		}
-	}
-	return 0;
-}
-
-struct verdict {
-	struct cv_decision d;
-	const char *consent;
-	const char *request;
-	const char *window;
-	int used_window;
-};
-
-/* Decide ACTION on class CLS (-1: none) from the facts. */
-static int
-decide(const struct cv_session *s, const struct facts *f, const char *action,
-    int cls, const char *purpose, struct verdict *v)
-{
-	struct cv_access a;
-	struct cv_decision without;
-	int r;
-
-	memset(v, 0, sizeof(*v));
-	if (strcmp(action, "self.passwd") == 0) {
-		/* The one built-in rule: anyone may change their own
-		 * passphrase (their session already proved they know it). */
-		v->d.allow = 1;
-		snprintf(
-		    v->d.rule, sizeof(v->d.rule), "builtin-own-passphrase");
-		return 0;
-	}
-	memset(&a, 0, sizeof(a));
-	a.role = s->role;
-	a.action = action;
-	a.cls = cls;
-	a.on_team = f->on_team;
-	if (cls >= 0) {
-		a.consent = cv_consent_covers(f->consents, s->user, s->role,
-		    cls, purpose, f->now, &v->consent);
-		a.request = request_state(f, cls, purpose, &v->request);
-	}
-	a.breakglass = window_open(f, &v->window);
-	if ((r = cv_policy_decide(s->policy, &a, &v->d)) != 0)
-		return r;
-	if (v->d.allow && a.breakglass) {
-		/* Flag the access when the window is what allowed it. */
-		a.breakglass = 0;
-		if (cv_policy_decide(s->policy, &a, &without) == 0 &&
-		    !without.allow)
-			v->used_window = 1;
-	}
-	if (a.consent != CV_CONSENT_VALID)
-		v->consent = NULL;
-	if (a.request != CV_REQUEST_APPROVED)
-		v->request = NULL;
-	if (!v->used_window)
-		v->window = NULL;
-	return 0;
 }
 
 static json_t *
@@ -240,46 +112,53 @@ int
 cv_gate_check(struct cv_session *s, MDB_txn *txn, const struct cv_gate_req *q,
     const json_t *extra, struct cv_gate_res *res)
 {
+	struct cv_gate_ask ask = {.action = q->action,
+	    .purpose = q->purpose,
+	    .request = q->request,
+	    .account = q->account};
+	struct cv_gate_verdict v, first_allow, first_deny;
+	const char *name = cv_gate_action_name(q->action);
 	struct facts f;
-	struct verdict v, first_allow, first_deny;
-	int have_allow = 0, have_deny = 0, allow, i, r;
+	int have_allow = 0, allow, i, r;
 	json_t *ev;
 
 	memset(res, 0, sizeof(*res));
-	if ((r = facts_load(s, txn, q->case_id, q->meta, q->request, &f)) != 0)
+	if (!is_session(s, &q->who) || name == NULL || q->op == NULL ||
+	    (q->classes & ~(cv_classmask)CV_CLASS_ALL) != 0)
+		return CV_EINVAL;
+	if ((r = facts_load(s, txn, &q->who, q->case_id, q->meta, &f)) != 0)
 		return r;
 	if (q->classes == 0) {
-		if ((r = decide(s, &f, q->access, -1, q->purpose, &v)) != 0)
+		ask.cls = -1;
+		if ((r = cv_gate_decide(s->policy, &q->who, &f.f, &ask, &v)) !=
+		    0)
 			goto out;
 		allow = v.d.allow;
-		first_allow = first_deny = v;
-		have_allow = allow;
-		have_deny = !allow;
 	} else {
+		memset(&first_allow, 0, sizeof(first_allow));
+		memset(&first_deny, 0, sizeof(first_deny));
 		for (i = 0; i < CV_CLASS_COUNT; i++) {
 			if (!(q->classes & CV_CLASS_BIT(i)))
 				continue;
-			if ((r = decide(s, &f, q->access, i, q->purpose, &v)) !=
-			    0)
+			ask.cls = i;
+			if ((r = cv_gate_decide(
+			         s->policy, &q->who, &f.f, &ask, &v)) != 0)
 				goto out;
 			if (v.d.allow) {
 				res->allowed |= CV_CLASS_BIT(i);
 				if (!have_allow)
 					first_allow = v;
 				have_allow = 1;
-				res->breakglass |= v.used_window;
+				res->breakglass |= v.by_window;
 			} else {
-				res->withheld |= CV_CLASS_BIT(i);
-				if (!have_deny)
+				if (res->withheld == 0)
 					first_deny = v;
-				have_deny = 1;
+				res->withheld |= CV_CLASS_BIT(i);
 			}
 		}
 		allow = q->partial ? res->allowed != 0 : res->withheld == 0;
+		v = allow ? first_allow : first_deny;
 	}
-	v = allow ? first_allow : first_deny;
-	(void)have_allow;
-	(void)have_deny;
 	snprintf(res->rule, sizeof(res->rule), "%s", v.d.rule);
 	snprintf(res->reason, sizeof(res->reason), "%s", v.d.reason);
 	if (!allow) {
@@ -291,13 +170,16 @@ cv_gate_check(struct cv_session *s, MDB_txn *txn, const struct cv_gate_req *q,
 		r = CV_ENOMEM;
 		goto out;
 	}
-	json_object_set_new(ev, "access", json_string(q->access));
+	json_object_set_new(ev, "access", json_string(name));
 	if (q->case_id != NULL)
 		cv_event_case(s, ev, q->case_id);
 	if (q->record != 0)
 		json_object_set_new(ev, "record", json_integer(q->record));
 	if (q->version != 0)
 		json_object_set_new(ev, "version", json_integer(q->version));
+	if (q->account != 0)
+		json_object_set_new(
+		    ev, "subject", json_sprintf("u%u", (unsigned)q->account));
 	if (q->classes != 0) {
 		json_object_set_new(ev, "classes", class_list(res->allowed));
 		if (res->withheld != 0 && allow)
@@ -334,16 +216,18 @@ out:
 }
 
 int
-cv_gate_decide_only(struct cv_session *s, MDB_txn *txn, const char *action,
+cv_gate_decide_only(struct cv_session *s, MDB_txn *txn, enum cv_action action,
     const char *case_id, const json_t *meta, int cls)
 {
+	struct cv_subject who = cv_gate_subject(s);
+	struct cv_gate_ask ask = {.action = action, .cls = cls};
+	struct cv_gate_verdict v;
 	struct facts f;
-	struct verdict v;
 	int allow = 0;
 
-	if (facts_load(s, txn, case_id, meta, NULL, &f) != 0)
+	if (facts_load(s, txn, &who, case_id, meta, &f) != 0)
 		return 0;
-	if (decide(s, &f, action, cls, NULL, &v) == 0)
+	if (cv_gate_decide(s->policy, &who, &f.f, &ask, &v) == 0)
 		allow = v.d.allow;
 	facts_free(&f);
 	return allow;
@@ -355,17 +239,18 @@ cv_gate_read_record(struct cv_session *s, MDB_txn *txn, const char *case_id,
     const char *purpose, const char *request, json_t **out)
 {
 	return cv_gate_read_record_as(s, txn, case_id, meta, record, version,
-	    op, "read", 0, purpose, request, out);
+	    op, CV_ACTION_READ, 0, purpose, request, out);
 }
 
 int
 cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
     const json_t *meta, uint32_t record, uint32_t version, const char *op,
-    const char *access, cv_classmask only, const char *purpose,
+    enum cv_action action, cv_classmask only, const char *purpose,
     const char *request, json_t **out)
 {
-	struct cv_gate_req q = {.op = op,
-	    .access = access,
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = action,
+	    .op = op,
 	    .case_id = case_id,
 	    .meta = meta,
 	    .purpose = purpose,
@@ -437,62 +322,57 @@ out:
 }
 
 int
-cv_gate_explain(struct cv_session *s, MDB_txn *txn, const char *action,
-    const char *case_id, const json_t *meta, int cls, const char *purpose,
-    json_t **out)
+cv_gate_explain(struct cv_session *s, MDB_txn *txn,
+    const struct cv_subject *who, enum cv_action action, const char *case_id,
+    int cls, const char *purpose, json_t **out)
 {
+	static const char *const cs[] = {
+	    "none", "valid", "expired", "withdrawn", "wrong_purpose"};
+	static const char *const rs[] = {
+	    "none", "pending", "approved", "expired"};
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .op = "policy.explain",
+	    .case_id = case_id,
+	    .account = who->uid};
+	struct cv_gate_ask ask = {
+	    .action = action, .cls = cls, .purpose = purpose};
+	const char *name = cv_gate_action_name(action);
+	struct cv_gate_verdict v;
+	struct cv_gate_res res;
+	json_t *meta = NULL;
 	struct facts f;
-	struct verdict v;
-	struct cv_access a;
-	const char *cid = NULL, *rid = NULL, *wid = NULL;
-	json_t *o = NULL, *ev;
 	int r;
 
 	*out = NULL;
-	if ((r = facts_load(s, txn, case_id, meta, NULL, &f)) != 0)
+	memset(&f, 0, sizeof(f));
+	if (name == NULL || who->role == NULL)
+		return CV_EINVAL;
+	/*
+	 * The explainer's decision comes first and is the one recorded: it
+	 * is theirs to look, at someone else's access only as an auditor.
+	 * The case is looked up only once that is allowed.
+	 */
+	q.action = who->uid == s->uid ? CV_ACTION_POLICY_EXPLAIN
+	                              : CV_ACTION_AUDIT_READ;
+	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		return r;
-	if ((r = decide(s, &f, action, cls, purpose, &v)) != 0)
+	if (case_id != NULL && (r = cv_case_load(txn, s, case_id, &meta)) != 0)
+		return r;
+	if ((r = facts_load(s, txn, who, case_id, meta, &f)) != 0 ||
+	    (r = cv_gate_decide(s->policy, who, &f.f, &ask, &v)) != 0)
 		goto out;
-	memset(&a, 0, sizeof(a));
-	if (cls >= 0) {
-		a.consent = cv_consent_covers(
-		    f.consents, s->user, s->role, cls, purpose, f.now, &cid);
-		a.request = request_state(&f, cls, purpose, &rid);
-	}
-	a.breakglass = window_open(&f, &wid);
-	{
-		static const char *const cs[] = {
-		    "none", "valid", "expired", "withdrawn", "wrong_purpose"};
-		static const char *const rs[] = {
-		    "none", "pending", "approved", "expired"};
-		o = json_pack("{s:s, s:s, s:s?, s:b, s:s, s:s, s:b, s:s, s:s, "
-		              "s:s}",
-		    "action", action, "role", s->role, "class",
-		    cls >= 0 ? cv_class_name((enum cv_class)cls) : NULL, "team",
-		    f.on_team, "consent", cs[a.consent], "request",
-		    rs[a.request], "breakglass", a.breakglass, "decision",
-		    v.d.allow ? "allow" : "deny", "rule", v.d.rule, "reason",
-		    v.d.reason);
-	}
-	if (o == NULL) {
+	*out = json_pack("{s:s, s:s, s:s?, s:b, s:s, s:s, s:b, s:s, s:s, s:s}",
+	    "action", name, "role", who->role, "class",
+	    cls >= 0 ? cv_class_name((enum cv_class)cls) : NULL, "team",
+	    f.f.on_team, "consent", cs[v.consent_state], "request",
+	    rs[v.request_state], "breakglass", v.breakglass, "decision",
+	    v.d.allow ? "allow" : "deny", "rule", v.d.rule, "reason",
+	    v.d.reason);
+	if (*out == NULL)
 		r = CV_ENOMEM;
-		goto out;
-	}
-	if ((ev = cv_event_new(s, "policy.explain")) == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	if (case_id != NULL)
-		cv_event_case(s, ev, case_id);
-	json_object_set_new(ev, "decision", json_string("allow"));
-	json_object_set_new(ev, "outcome", json_string("success"));
-	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
-		goto out;
-	*out = o;
-	o = NULL;
 out:
-	json_decref(o);
 	facts_free(&f);
+	json_decref(meta);
 	return r;
 }
 
@@ -555,14 +435,15 @@ agg_version(
 }
 
 int
-cv_gate_aggregate(struct cv_session *s, const char *op, const char *access,
+cv_gate_aggregate(struct cv_session *s, const char *op, enum cv_action action,
     const char *type, const json_t *extra,
     int (*cb)(const char *case_id, const json_t *meta, uint32_t record,
         uint32_t version, const struct cv_rec_hdr *h, const json_t *data,
         void *arg),
     void *arg)
 {
-	struct cv_gate_req q = {.op = op, .access = access};
+	struct cv_gate_req q = {
+	    .who = cv_gate_subject(s), .action = action, .op = op};
 	struct cv_gate_res res;
 	struct agg_ctx a;
 	uint8_t key[CV_KEYBYTES];

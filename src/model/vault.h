@@ -67,11 +67,16 @@ json_t *cv_event_new(const struct cv_session *s, const char *action);
 void cv_event_case(const struct cv_session *s, json_t *ev, const char *case_id);
 
 /*
- * Make EV durable in the audit trail (consumes EV). WRITE marks an event
- * that precedes a change to the store. CV_EAUDIT when it cannot be written;
- * the caller then refuses the operation.
+ * Make EV durable in the audit trail (consumes EV, which may be NULL after
+ * a failed allocation: CV_ENOMEM). WRITE marks an event that precedes a
+ * change to the store; *SEQ (SEQ may be NULL) is its sequence number.
+ * Returns 0, CV_ENOMEM, CV_ETOOBIG (an event over the size limit), or
+ * CV_EAUDIT when it cannot be written: the caller then refuses the
+ * operation. Only the gate and the session code (login, vault creation,
+ * recovery) record events.
  */
-int cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq);
+int cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq)
+    __attribute__((warn_unused_result));
 
 /*
  * Record that the write audited as SEQ took effect, inside the write

@@ -136,8 +136,9 @@ int
 cv_case_consent_grant(struct cv_session *s, const char *case_id,
     const json_t *grant, char id[static 12])
 {
-	struct cv_gate_req q = {.op = "consent.grant",
-	    .access = "consent.grant",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_CONSENT_GRANT,
+	    .op = "consent.grant",
 	    .case_id = case_id,
 	    .write = 1};
 	struct intake_find f = {0};
@@ -240,8 +241,9 @@ int
 cv_case_consent_withdraw(
     struct cv_session *s, const char *case_id, const char *consent_id)
 {
-	struct cv_gate_req q = {.op = "consent.withdraw",
-	    .access = "consent.withdraw",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_CONSENT_WITHDRAW,
+	    .op = "consent.withdraw",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -283,8 +285,9 @@ out:
 int
 cv_case_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 {
-	struct cv_gate_req q = {.op = "consent.list",
-	    .access = "read",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_READ,
+	    .op = "consent.list",
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
@@ -323,8 +326,9 @@ int
 cv_request_create(struct cv_session *s, const char *case_id,
     const char *classes, const char *purpose, char id[static 12])
 {
-	struct cv_gate_req q = {.op = "request.create",
-	    .access = "request.create",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_REQUEST_CREATE,
+	    .op = "request.create",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -402,7 +406,8 @@ cv_request_decide(
 {
 	struct cv_gate_req q = {
 	    .op = approve ? "request.approve" : "request.deny",
-	    .access = "approve",
+	    .who = cv_gate_subject(s),
+	    .action = CV_ACTION_APPROVE,
 	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_user requester;
@@ -526,9 +531,10 @@ list_request(struct cv_session *s, MDB_txn *txn, const char *case_id,
 {
 	json_t *out = arg, *o;
 
+	/* One's own requests, and those one's policy lets one decide. */
 	if ((uint32_t)json_integer_value(json_object_get(req, "requester")) !=
 	        s->uid &&
-	    !cv_gate_decide_only(s, txn, "approve", case_id, meta, -1))
+	    !cv_gate_decide_only(s, txn, CV_ACTION_APPROVE, case_id, meta, -1))
 		return 0;
 	if ((o = json_deep_copy(req)) == NULL)
 		return CV_ENOMEM;
@@ -540,8 +546,12 @@ list_request(struct cv_session *s, MDB_txn *txn, const char *case_id,
 int
 cv_request_list(struct cv_session *s, json_t **out)
 {
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_REQUEST_LIST,
+	    .op = "request.list"};
+	struct cv_gate_res res;
 	MDB_txn *txn;
-	json_t *arr, *ev;
+	json_t *arr, *ev = NULL;
 	int r;
 
 	*out = NULL;
@@ -551,15 +561,15 @@ cv_request_list(struct cv_session *s, json_t **out)
 		json_decref(arr);
 		return r;
 	}
-	r = each_indexed(s, txn, 'R', list_request, arr);
-	mdb_txn_abort(txn);
-	if (r == 0 && (ev = cv_event_new(s, "request.list")) != NULL) {
-		json_object_set_new(ev, "count",
-		    json_integer((json_int_t)json_array_size(arr)));
-		json_object_set_new(ev, "decision", json_string("allow"));
-		json_object_set_new(ev, "rule", json_string("own-or-approver"));
-		r = cv_event_commit(s, ev, 0, NULL);
+	/* The listing is recorded as one decision, by its built-in rule. */
+	if ((r = each_indexed(s, txn, 'R', list_request, arr)) == 0) {
+		ev = json_pack(
+		    "{s:I}", "count", (json_int_t)json_array_size(arr));
+		r = ev == NULL ? CV_ENOMEM
+		               : cv_gate_check(s, txn, &q, ev, &res);
 	}
+	mdb_txn_abort(txn);
+	json_decref(ev);
 	if (r != 0) {
 		json_decref(arr);
 		return r;
@@ -612,17 +622,29 @@ collect_latest(
 }
 
 /*
- * Open every record of the case through the gate with ACCESS, keep what
- * it allows, and record one disclosure event that lists the versions and
- * their keyed hashes.
+ * Open every record of the case through the gate for ACTION (each read is
+ * its own decision and event), keep what it allows, and have the gate
+ * decide and record the release as a whole: one "disclosure" event for the
+ * classes in ONLY, listing the versions released and their keyed hashes.
  */
 static int
 release(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, const char *op, const char *access, cv_classmask only,
-    const char *purpose, const char *request, json_t *extra, json_t **out)
+    const json_t *meta, const char *op, enum cv_action action,
+    cv_classmask only, const char *purpose, const char *request,
+    const json_t *extra, json_t **out)
 {
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = action,
+	    .op = "disclosure",
+	    .case_id = case_id,
+	    .meta = meta,
+	    .classes = only,
+	    .purpose = purpose,
+	    .partial = 1,
+	    .request = request};
 	struct latest l = {NULL, 0, 0};
-	json_t *recs = NULL, *hashes = NULL, *rec, *ev = NULL;
+	struct cv_gate_res res;
+	json_t *recs = NULL, *hashes = NULL, *rec, *ev = NULL, *w;
 	cv_classmask withheld = 0;
 	char hex[65];
 	size_t i, j;
@@ -637,7 +659,7 @@ release(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	}
 	for (i = 0; i < l.n; i++) {
 		r = cv_gate_read_record_as(s, txn, case_id, meta, l.ids[i], 0,
-		    op, access, only, purpose, request, &rec);
+		    op, action, only, purpose, request, &rec);
 		if (r == CV_ENOTFOUND)
 			continue;
 		if (r == CV_EDENIED) {
@@ -646,10 +668,9 @@ release(struct cv_session *s, MDB_txn *txn, const char *case_id,
 		}
 		if (r != 0)
 			goto out;
-		json_array_foreach (json_object_get(rec, "withheld"), j, ev)
+		json_array_foreach (json_object_get(rec, "withheld"), j, w)
 			withheld |=
-			    CV_CLASS_BIT(cv_class_parse(json_string_value(ev)));
-		ev = NULL;
+			    CV_CLASS_BIT(cv_class_parse(json_string_value(w)));
 		disclosed_hash(s, rec, hex);
 		json_array_append_new(hashes,
 		    json_pack("{s:I, s:I, s:s}", "record",
@@ -665,25 +686,17 @@ release(struct cv_session *s, MDB_txn *txn, const char *case_id,
 		r = CV_EDENIED;
 		goto out;
 	}
-	if ((ev = cv_event_new(s, "disclosure")) == NULL) {
+	/* The gate adds the classes, purpose, rule and request it relied
+	 * on; the caller's EXTRA what it knows of the release. */
+	if ((ev = extra != NULL ? json_deep_copy(extra) : json_object()) ==
+	    NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
-	cv_event_case(s, ev, case_id);
 	json_object_set_new(ev, "via", json_string(op));
 	json_object_set_new(ev, "records", hashes);
 	hashes = NULL;
-	if (purpose != NULL)
-		json_object_set_new(ev, "purpose", json_string(purpose));
-	if (request != NULL)
-		json_object_set_new(ev, "request", json_string(request));
-	if (withheld != 0)
-		json_object_set_new(ev, "withheld", class_array(withheld));
-	json_object_set_new(ev, "decision", json_string("allow"));
-	json_object_set_new(ev, "outcome", json_string("success"));
-	if (extra != NULL)
-		json_object_update_missing(ev, extra);
-	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	*out = json_pack("{s:s, s:o, s:o}", "case", case_id, "records", recs,
 	    "withheld", class_array(withheld));
@@ -694,6 +707,7 @@ out:
 	free(l.ids);
 	json_decref(recs);
 	json_decref(hashes);
+	json_decref(ev);
 	return r;
 }
 
@@ -718,7 +732,7 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 	/* The gate sees only this user's requests: someone else's id, a
 	 * pending, denied or expired request all end in a recorded refusal. */
 	ev = json_pack("{s:s}", "request", request_id);
-	r = release(s, txn, cid, meta, "request.fetch", "read", m,
+	r = release(s, txn, cid, meta, "request.fetch", CV_ACTION_READ, m,
 	    json_string_value(json_object_get(req, "purpose")), request_id, ev,
 	    out);
 	json_decref(ev);
@@ -746,8 +760,9 @@ int
 cv_breakglass_open(struct cv_session *s, const char *case_id,
     const char *reason, unsigned minutes, char id[static 12])
 {
-	struct cv_gate_req q = {.op = "breakglass.open",
-	    .access = "breakglass.open",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_BREAKGLASS_OPEN,
+	    .op = "breakglass.open",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -830,8 +845,9 @@ list_window(struct cv_session *s, MDB_txn *txn, const char *case_id,
 int
 cv_breakglass_list(struct cv_session *s, int all, json_t **out)
 {
-	struct cv_gate_req q = {
-	    .op = "breakglass.list", .access = "breakglass.review"};
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_BREAKGLASS_REVIEW,
+	    .op = "breakglass.list"};
 	struct cv_gate_res res;
 	struct bg_list l = {NULL, all};
 	MDB_txn *txn;
@@ -860,8 +876,9 @@ out:
 int
 cv_breakglass_review(struct cv_session *s, const char *id)
 {
-	struct cv_gate_req q = {.op = "breakglass.review",
-	    .access = "breakglass.review",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_BREAKGLASS_REVIEW,
+	    .op = "breakglass.review",
 	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
@@ -910,8 +927,9 @@ int
 cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
     const char *basis, const char *recipient, const char *note, json_t **out)
 {
-	struct cv_gate_req q = {.op = "disclose.decide",
-	    .access = "disclose",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_DISCLOSE,
+	    .op = "disclose.decide",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -952,8 +970,8 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	q.classes = m;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = release(s, txn, case_id, meta, "disclose", "disclose", m, NULL,
-	         NULL, ev, &rel)) != 0)
+	if ((r = release(s, txn, case_id, meta, "disclose", CV_ACTION_DISCLOSE,
+	         m, NULL, NULL, ev, &rel)) != 0)
 		goto out;
 	d = json_pack("{s:s, s:I, s:I, s:s, s:s, s:O, s:b}", "id", id, "user",
 	    (json_int_t)s->uid, "opened", (json_int_t)cv_now_ms(),

@@ -20,7 +20,9 @@
 static int
 audit_gate(struct cv_session *s, const char *op, const json_t *extra)
 {
-	struct cv_gate_req q = {.op = op, .access = "audit.read"};
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_AUDIT_READ,
+	    .op = op};
 	struct cv_gate_res res;
 	MDB_txn *txn;
 	int r;

@@ -172,8 +172,10 @@ int
 cv_case_open(struct cv_session *s, const json_t *intake,
     char id[static CV_CASE_ID_LEN + 1])
 {
-	struct cv_gate_req q = {
-	    .op = "case.open", .access = "case.open", .write = 1};
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_CASE_OPEN,
+	    .op = "case.open",
+	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	MDB_txn *txn = NULL;
@@ -230,8 +232,9 @@ out:
 int
 cv_case_list(struct cv_session *s, json_t **out)
 {
-	struct cv_gate_req q = {.op = "case.list",
-	    .access = "read",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_READ,
+	    .op = "case.list",
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
 	MDB_txn *txn = NULL;
@@ -265,7 +268,7 @@ cv_case_list(struct cv_session *s, json_t **out)
 		if (cv_case_load_live(txn, s, id, &meta) != 0)
 			continue;
 		if (cv_gate_decide_only(
-		        s, txn, "read", id, meta, CV_CLASS_CASE_ADMIN))
+		        s, txn, CV_ACTION_READ, id, meta, CV_CLASS_CASE_ADMIN))
 			json_array_append(arr, meta);
 		json_decref(meta);
 	}
@@ -306,8 +309,9 @@ add_version(
 int
 cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 {
-	struct cv_gate_req q = {.op = "case.show",
-	    .access = "read",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_READ,
+	    .op = "case.show",
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
 	    .case_id = case_id};
 	struct cv_gate_res res;
@@ -350,8 +354,9 @@ int
 cv_case_assign(
     struct cv_session *s, const char *case_id, const char *user, int remove)
 {
-	struct cv_gate_req q = {.op = remove ? "case.unassign" : "case.assign",
-	    .access = "assign",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_ASSIGN,
+	    .op = remove ? "case.unassign" : "case.assign",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
@@ -406,8 +411,9 @@ out:
 int
 cv_case_close(struct cv_session *s, const char *case_id)
 {
-	struct cv_gate_req q = {.op = "case.close",
-	    .access = "case.close",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_CASE_CLOSE,
+	    .op = "case.close",
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;

@@ -118,8 +118,9 @@ cv_note_add(struct cv_session *s, const char *case_id, const char *text,
 int
 cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 {
-	struct cv_gate_req q = {.op = "note.show",
-	    .access = "read",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_READ,
+	    .op = "note.show",
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE)};
 	struct cv_gate_res res;
@@ -247,13 +248,15 @@ int
 cv_case_step(struct cv_session *s, const char *case_id, const char *step,
     const char *reason)
 {
-	struct cv_gate_req q = {.op = "case.step",
-	    .access = "write",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_WRITE,
+	    .op = "case.step",
 	    .case_id = case_id,
 	    .write = 1,
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
-	struct cv_gate_req peek = {.op = "case.step",
-	    .access = "read",
+	struct cv_gate_req peek = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_READ,
+	    .op = "case.step",
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	const struct cv_flow *f;
@@ -289,14 +292,14 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	 */
 	closing = strcmp(step, "closed") == 0;
 	if (closing) {
-		q.access = "case.close";
+		q.action = CV_ACTION_CASE_CLOSE;
 		q.classes = 0;
 	}
 	/*
 	 * Someone who may not change the case must not learn its step from
 	 * the flow's answer: that refusal comes first, and is recorded.
 	 */
-	if (!cv_gate_decide_only(s, txn, q.access, case_id, meta,
+	if (!cv_gate_decide_only(s, txn, q.action, case_id, meta,
 	        closing ? -1 : CV_CLASS_CASE_ADMIN)) {
 		if ((r = cv_gate_check(s, txn, &q, NULL, &res)) == 0)
 			r = CV_EDENIED; /* cannot happen: same verdict */
@@ -548,7 +551,7 @@ cv_casework_summary(struct cv_session *s, MDB_txn *txn, const char *case_id,
 	 * worker's `case show` does not leave a refusal per assessment.
 	 */
 	may_assessment = cv_gate_decide_only(
-	    s, txn, "read", case_id, meta, CV_CLASS_ASSESSMENT);
+	    s, txn, CV_ACTION_READ, case_id, meta, CV_CLASS_ASSESSMENT);
 	for (cls = 0; cls < CV_CLASS_COUNT; cls++)
 		may[cls] = -1; /* not asked yet */
 	json_array_foreach (ids, i, id) {
@@ -558,7 +561,7 @@ cv_casework_summary(struct cv_session *s, MDB_txn *txn, const char *case_id,
 		sc = cv_forms_schema(type);
 		if ((cls = cv_schema_timeline_class(sc)) >= 0 && may[cls] < 0)
 			may[cls] = cv_gate_decide_only(
-			    s, txn, "read", case_id, meta, cls);
+			    s, txn, CV_ACTION_READ, case_id, meta, cls);
 		on_timeline = cls >= 0 && may[cls] > 0;
 		if (!(on_timeline ||
 		        (strcmp(type, "assessment") == 0 && may_assessment)))

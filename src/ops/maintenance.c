@@ -52,8 +52,9 @@ collect_key(
 int
 cv_case_erase(struct cv_session *s, const char *case_id)
 {
-	struct cv_gate_req q = {.op = "case.erase",
-	    .access = "erase",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_ERASE,
+	    .op = "case.erase",
 	    .case_id = case_id,
 	    .write = 1};
 	struct keys_ctx k = {NULL, 0, 0};
@@ -131,7 +132,9 @@ copy_file(const char *from, const char *to)
 int
 cv_vault_backup(struct cv_session *s, const char *dest)
 {
-	struct cv_gate_req q = {.op = "vault.backup", .access = "backup"};
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_BACKUP,
+	    .op = "vault.backup"};
 	static const char *const pub[] = {
 	    "audit_signer.pub", "allowed_signers"};
 	struct cv_gate_res res;
@@ -181,8 +184,10 @@ struct rotate_ctx {
 int
 cv_key_rotate(struct cv_session *s)
 {
-	struct cv_gate_req q = {
-	    .op = "key.rotate", .access = "key.rotate", .write = 1};
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_KEY_ROTATE,
+	    .op = "key.rotate",
+	    .write = 1};
 	struct rotate_ctx c = {NULL, 0, 0};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];

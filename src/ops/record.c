@@ -63,8 +63,9 @@ static int
 write_version(struct cv_session *s, const char *case_id, uint32_t record,
     uint32_t version, const char *type, const json_t *data, int amend)
 {
-	struct cv_gate_req q = {.op = amend ? "record.amend" : "record.add",
-	    .access = amend ? "amend" : "write",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = amend ? CV_ACTION_AMEND : CV_ACTION_WRITE,
+	    .op = amend ? "record.amend" : "record.add",
 	    .case_id = case_id,
 	    .record = record,
 	    .version = version,
@@ -324,8 +325,9 @@ int
 cv_record_history(
     struct cv_session *s, const char *case_id, uint32_t record_id, json_t **out)
 {
-	struct cv_gate_req q = {.op = "record.history",
-	    .access = "read",
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_READ,
+	    .op = "record.history",
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
 	    .case_id = case_id,
 	    .record = record_id};

@@ -260,8 +260,8 @@ cv_report_indicator(struct cv_session *s, int year, json_t **out)
 		r = CV_ENOMEM;
 		goto out;
 	}
-	if ((r = cv_gate_aggregate(s, "report.indicator", "report.read", NULL,
-	         extra, walk_record, &w)) != 0)
+	if ((r = cv_gate_aggregate(s, "report.indicator", CV_ACTION_REPORT_READ,
+	         NULL, extra, walk_record, &w)) != 0)
 		goto out;
 	if ((r = resolve_authors(s, w.authors)) != 0)
 		goto out;

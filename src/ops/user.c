@@ -21,17 +21,13 @@ static int
 manage_check(struct cv_session *s, MDB_txn *txn, const char *op,
     const struct cv_user *target, int write, struct cv_gate_res *res)
 {
-	struct cv_gate_req q = {
-	    .op = op, .access = "user.manage", .write = write};
-	json_t *ev = NULL;
-	int r;
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_USER_MANAGE,
+	    .op = op,
+	    .account = target != NULL ? target->id : 0,
+	    .write = write};
 
-	if (target != NULL && target->id != 0)
-		ev = json_pack("{s:o}", "subject",
-		    json_sprintf("u%u", (unsigned)target->id));
-	r = cv_gate_check(s, txn, &q, ev, res);
-	json_decref(ev);
-	return r;
+	return cv_gate_check(s, txn, &q, NULL, res);
 }
 
 int
@@ -145,12 +141,12 @@ int
 cv_user_passwd(
     struct cv_session *s, const char *name, const char *pass, size_t passlen)
 {
-	struct cv_gate_req q = {.op = "user.passwd", .write = 1};
+	struct cv_gate_req q = {
+	    .who = cv_gate_subject(s), .op = "user.passwd", .write = 1};
 	struct cv_gate_res res;
 	struct cv_user u;
 	MDB_txn *txn = NULL;
 	char hash[CV_ENCODED_MAX];
-	json_t *ev;
 	int r;
 
 	if (passlen < CV_PASSPHRASE_MIN || passlen > CV_PASSPHRASE_MAX ||
@@ -167,11 +163,10 @@ cv_user_passwd(
 		goto out;
 	}
 	/* One's own passphrase needs no policy; anyone else's does. */
-	q.access = u.id == s->uid ? "self.passwd" : "user.manage";
-	ev = json_pack("{s:o}", "subject", json_sprintf("u%u", (unsigned)u.id));
-	r = cv_gate_check(s, txn, &q, ev, &res);
-	json_decref(ev);
-	if (r != 0)
+	q.action =
+	    u.id == s->uid ? CV_ACTION_SELF_PASSWD : CV_ACTION_USER_MANAGE;
+	q.account = u.id;
+	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
 	memcpy(u.hash, hash, sizeof(u.hash));
 	u.failures = 0;

@@ -92,11 +92,13 @@ cv_role_parse(const char *name)
 }
 
 const char *
-cv_action_name(int action)
+cv_action_name(enum cv_action action)
 {
-	if (action < 0 || action >= CV_ACTION_COUNT)
+	int a = (int)action;
+
+	if (a < 0 || a >= CV_ACTION_COUNT)
 		return NULL;
-	return action_names[action];
+	return action_names[a];
 }
 
 int
@@ -111,9 +113,11 @@ cv_action_parse(const char *name)
 }
 
 int
-cv_action_has_class(int action)
+cv_action_has_class(enum cv_action action)
 {
-	return action >= 0 && action < CV_ACTION_CLASSED_COUNT;
+	int a = (int)action;
+
+	return a >= 0 && a < CV_ACTION_CLASSED_COUNT;
 }
 
 static void

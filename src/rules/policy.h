@@ -2,10 +2,11 @@
  * Role policies and the access decision core.
  *
  * A policy set holds one parsed policy file per role (policies/ROLE.policy,
- * language in docs/policy.md). The gate (src/gate.c) gathers the facts of one
- * access into a struct cv_access and asks cv_policy_decide() for the verdict;
- * the functions here do no I/O beyond cv_policy_load_dir() and keep no state
- * between calls, so the verdict depends on the set and the facts alone.
+ * language in docs/policy.md). The gate's decision (src/gate/decide.c) puts
+ * the facts of one access into a struct cv_access and asks cv_policy_decide()
+ * for the verdict; the functions here do no I/O beyond cv_policy_load_dir()
+ * and keep no state between calls, so the verdict depends on the set and the
+ * facts alone.
  */
 #ifndef CV_POLICY_H
 #define CV_POLICY_H
@@ -70,15 +71,29 @@ enum cv_action {
 	CV_ACTION_POLICY_DEPLOY,
 	CV_ACTION_KEY_ROTATE,
 	CV_ACTION_BACKUP,
-	CV_ACTION_COUNT
+	CV_ACTION_COUNT, /* the number of policy actions: those above */
+
+	/*
+	 * Built-in actions. The gate decides each by one rule of its own
+	 * (docs/policy.md, "Built-in rules"), never by a policy file: no
+	 * policy names them, and cv_action_name() and cv_action_parse()
+	 * know only the policy actions above.
+	 */
+	CV_ACTION_SELF_PASSWD = CV_ACTION_COUNT, /* "self.passwd" */
+	CV_ACTION_POLICY_EXPLAIN,                /* "policy.explain" */
+	CV_ACTION_REQUEST_LIST,                  /* "request.list" */
+	CV_ACTION_BUILTIN_END
 };
 #define CV_ACTION_CLASSED_COUNT CV_ACTION_ERASE
 
-/* The action's name ("audit.read"), or NULL; the action named NAME, or -1. */
-const char *cv_action_name(int action);
+/*
+ * The policy action's name ("audit.read"), or NULL for a built-in action or
+ * a value out of range; the policy action named NAME, or -1.
+ */
+const char *cv_action_name(enum cv_action action);
 int cv_action_parse(const char *name);
 /* 1 when ACTION is decided per data class, 0 otherwise (or out of range). */
-int cv_action_has_class(int action);
+int cv_action_has_class(enum cv_action action);
 
 struct cv_policy_set;
 
