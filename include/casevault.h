@@ -54,7 +54,6 @@
 #define CV_PASSPHRASE_MIN 10
 #define CV_CASE_ID_LEN    11 /* "C" and 10 base32 characters */
 
-struct cv_vault;   /* an open vault directory */
 struct cv_session; /* an authenticated user on an open vault */
 
 /*

@@ -61,26 +61,3 @@ cv_classes_parse(const char *list, cv_classmask *mask)
 		p = comma + 1;
 	}
 }
-
-int
-cv_classes_format(cv_classmask mask, char *buf, size_t size)
-{
-	size_t off = 0, n;
-	int i;
-
-	if (size == 0)
-		return CV_ETOOBIG;
-	buf[0] = '\0';
-	for (i = 0; i < CV_CLASS_COUNT; i++) {
-		if (!(mask & CV_CLASS_BIT(i)))
-			continue;
-		n = strlen(names[i]);
-		if (off + n + 2 > size)
-			return CV_ETOOBIG;
-		if (off > 0)
-			buf[off++] = ',';
-		memcpy(buf + off, names[i], n + 1);
-		off += n;
-	}
-	return 0;
-}

@@ -38,7 +38,4 @@ int cv_class_parse(const char *name);
  */
 int cv_classes_parse(const char *list, cv_classmask *mask);
 
-/* Write MASK as a comma-separated list into BUF; CV_ETOOBIG if too small. */
-int cv_classes_format(cv_classmask mask, char *buf, size_t size);
-
 #endif

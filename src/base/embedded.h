@@ -17,7 +17,4 @@ struct cv_embedded {
 /* Terminated by an entry whose name is NULL. */
 extern const struct cv_embedded cv_embedded_files[];
 
-/* The file at NAME, or NULL. */
-const struct cv_embedded *cv_embedded_find(const char *name);
-
 #endif

@@ -105,12 +105,6 @@ audit_packw_count(const struct audit_packw *w)
 	return w->n;
 }
 
-size_t
-audit_packw_bytes(const struct audit_packw *w)
-{
-	return w->alen;
-}
-
 static size_t
 slot(const git_oid *id, size_t cap)
 {

@@ -57,9 +57,8 @@ int audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
 int audit_packw_add_raw(struct audit_packw *w, const git_oid *id,
     const uint8_t *entry, size_t len, uint32_t crc);
 
-/* Number of objects and bytes of deflated data gathered so far. */
+/* Number of objects gathered so far. */
 size_t audit_packw_count(const struct audit_packw *w);
-size_t audit_packw_bytes(const struct audit_packw *w);
 
 /*
  * Lay out the pack and its index in memory: *PACK (PLEN bytes) and *IDX
