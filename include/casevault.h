@@ -196,7 +196,8 @@ int cv_case_consent_list(
     struct cv_session *s, const char *case_id, json_t **out);
 
 /*
- * Legal-aid requests. A request names classes ("incident,legal") and a
+ * Legal-aid requests. A request names classes (a JSON array of class
+ * names, ["incident", "legal"], as everywhere in this API) and a
  * purpose; a supervisor or the case counsellor approves it only when a
  * valid consent covers those classes, the purpose and the requester, for
  * HOURS (0: CV_REQUEST_HOURS_DEFAULT, at most CV_REQUEST_HOURS_MAX); the
@@ -206,7 +207,7 @@ int cv_case_consent_list(
 #define CV_REQUEST_HOURS_DEFAULT 72
 #define CV_REQUEST_HOURS_MAX     720
 int cv_request_create(struct cv_session *s, const char *case_id,
-    const char *classes, const char *purpose, char id[static 12]);
+    const json_t *classes, const char *purpose, char id[static 12]);
 int cv_request_decide(
     struct cv_session *s, const char *request_id, int approve, unsigned hours);
 int cv_request_list(struct cv_session *s, json_t **out);
@@ -232,11 +233,12 @@ int cv_breakglass_review(struct cv_session *s, const char *id);
  * Disclosure on a legal basis other than consent (supervisors): BASIS from
  * the fixed list in docs/consent.md, RECIPIENT a kind (police, court,
  * prosecutor, health_service, social_service, other), NOTE free text kept
- * sealed (may be NULL). Returns the disclosed records, redacted to
- * CLASSES, and joins the review queue.
+ * sealed (may be NULL). CLASSES is a JSON array of class names. Returns
+ * the disclosed records, redacted to CLASSES, and joins the review queue.
  */
-int cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
-    const char *basis, const char *recipient, const char *note, json_t **out);
+int cv_disclose(struct cv_session *s, const char *case_id,
+    const json_t *classes, const char *basis, const char *recipient,
+    const char *note, json_t **out);
 
 /*
  * Policies. cv_policy_check lints the *.policy files of DIR (no vault

@@ -255,6 +255,7 @@ counseling_note_needs_named_consent(void **state)
 	struct cv_session *s;
 	char rid[12];
 	json_t *note = test_fixture("note_valid.json"), *out = NULL;
+	json_t *classes = json_pack("[s]", "counseling_note");
 	uint32_t nid;
 
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
@@ -265,9 +266,10 @@ counseling_note_needs_named_consent(void **state)
 	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
 	    consent("K0000000001", "2026-01-01", "2999-01-01"));
 	s = test_login(f->dir, "andi", TEST_PASS_STAFF);
-	assert_int_equal(cv_request_create(s, f->cid, "counseling_note",
+	assert_int_equal(cv_request_create(s, f->cid, classes,
 	    "legal_proceeding", rid), 0);
 	cv_session_close(s);
+	json_decref(classes);
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
 	assert_int_equal(cv_request_decide(s, rid, 1, 1), CV_ESTATE);
 	cv_session_close(s);
@@ -275,6 +277,60 @@ counseling_note_needs_named_consent(void **state)
 	assert_int_equal(cv_request_fetch(s, rid, &out), CV_EDENIED);
 	assert_null(out);
 	cv_session_close(s);
+}
+
+/*
+ * A list of classes is a JSON array of names, for a request as for a
+ * disclosure; anything else is refused before anything is stored.
+ */
+static void
+class_lists_are_arrays(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s = test_login(f->dir, "andi", TEST_PASS_STAFF);
+	json_t *bad[6], *good, *list, *out = NULL;
+	char rid[12];
+	size_t i;
+
+	bad[0] = json_string("incident,legal"); /* the old comma string */
+	bad[1] = json_array();
+	bad[2] = json_pack("[s, s]", "incident", "horoscope");
+	bad[3] = json_pack("[s, i]", "incident", 3);
+	bad[4] = json_pack("[s#]", "incident\0x", (int)10);
+	bad[5] = json_pack("[s]", "");
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(cv_request_create(s, f->cid, bad[i],
+		    "legal_proceeding", rid), CV_EINVAL);
+		assert_string_equal(rid, "");
+	}
+	assert_int_equal(cv_request_create(s, f->cid, NULL,
+	    "legal_proceeding", rid), CV_EINVAL);
+	assert_int_equal(cv_request_list(s, &list), 0);
+	assert_int_equal(json_array_size(list), 0);
+	json_decref(list);
+	/* The same classes in an array are taken, in class order. */
+	good = json_pack("[s, s, s]", "legal", "incident", "legal");
+	assert_int_equal(cv_request_create(s, f->cid, good,
+	    "legal_proceeding", rid), 0);
+	json_decref(good);
+	assert_int_equal(cv_request_list(s, &list), 0);
+	assert_int_equal(json_array_size(list), 1);
+	good = json_pack("[s, s]", "incident", "legal");
+	assert_true(json_equal(
+	    json_object_get(json_array_get(list, 0), "classes"), good));
+	json_decref(good);
+	json_decref(list);
+	cv_session_close(s);
+	/* A disclosure takes the same shape. */
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(cv_disclose(s, f->cid, bad[i], "court_order",
+		    "court", NULL, &out), CV_EINVAL);
+		assert_null(out);
+	}
+	cv_session_close(s);
+	for (i = 0; i < 6; i++)
+		json_decref(bad[i]);
 }
 
 int
@@ -293,6 +349,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    counseling_note_needs_named_consent, setup, teardown),
+		cmocka_unit_test_setup_teardown(class_lists_are_arrays, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,28 +36,26 @@ cv_class_parse(const char *name)
 }
 
 int
-cv_classes_parse(const char *list, cv_classmask *mask)
+cv_classes_parse(const json_t *list, cv_classmask *mask)
 {
-	char item[32];
-	const char *p = list, *comma;
-	size_t n;
+	const json_t *v;
+	const char *name;
+	size_t i;
 	int c;
 
 	*mask = 0;
-	if (*list == '\0')
+	if (!json_is_array(list) || json_array_size(list) == 0)
 		return CV_EINVAL;
-	for (;;) {
-		comma = strchr(p, ',');
-		n = comma ? (size_t)(comma - p) : strlen(p);
-		if (n == 0 || n >= sizeof(item))
+	json_array_foreach (list, i, v) {
+		/* A name with a NUL inside is no class, whatever precedes it.
+		 */
+		if ((name = json_string_value(v)) == NULL ||
+		    strlen(name) != json_string_length(v) ||
+		    (c = cv_class_parse(name)) < 0) {
+			*mask = 0;
 			return CV_EINVAL;
-		memcpy(item, p, n);
-		item[n] = '\0';
-		if ((c = cv_class_parse(item)) < 0)
-			return CV_EINVAL;
+		}
 		*mask |= CV_CLASS_BIT(c);
-		if (comma == NULL)
-			return 0;
-		p = comma + 1;
 	}
+	return 0;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 enum cv_class {
 	CV_CLASS_IDENTITY = 0,
 	CV_CLASS_CONTACT,
@@ -33,9 +35,11 @@ const char *cv_class_name(enum cv_class c);
 int cv_class_parse(const char *name);
 
 /*
- * Parse a comma-separated list ("incident,legal") into *mask. Returns 0, or
- * CV_EINVAL for an empty list, an empty item or an unknown class.
+ * Parse LIST, a JSON array of class names (["incident", "legal"]), the one
+ * shape in which the public API takes a list of classes, into *mask. A
+ * class named twice counts once. Returns 0, or CV_EINVAL (and *mask 0)
+ * when LIST is not an array, is empty, or holds anything but a class name.
  */
-int cv_classes_parse(const char *list, cv_classmask *mask);
+int cv_classes_parse(const json_t *list, cv_classmask *mask);
 
 #endif

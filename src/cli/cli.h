@@ -225,6 +225,13 @@ void cli_secret_free(char *p);
  */
 int cli_read_json(const struct cli *c, const char *file, json_t **out);
 
+/*
+ * --classes C1,C2 as the library takes a list of classes: a JSON array of
+ * names. Every item is kept, an empty one too, so that the library refuses
+ * "a,,b" or "a," as it refuses an unknown name. NULL when out of memory.
+ */
+json_t *cli_classes(const char *list);
+
 /* Parse a positive 32-bit number; 0 when S is not one. */
 unsigned cli_number(const char *s);
 

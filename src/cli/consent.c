@@ -8,16 +8,11 @@
 static json_t *
 grant_new(const struct cli *c)
 {
-	const char *by = c->opt[OPT_BY], *p, *q;
+	const char *by = c->opt[OPT_BY];
 	json_t *g, *cl;
 
-	if ((cl = json_array()) == NULL)
+	if ((cl = cli_classes(c->opt[OPT_CLASSES])) == NULL)
 		return NULL;
-	for (p = c->opt[OPT_CLASSES]; *p != '\0'; p = *q ? q + 1 : q) {
-		if ((q = strchr(p, ',')) == NULL)
-			q = p + strlen(p);
-		json_array_append_new(cl, json_stringn(p, (size_t)(q - p)));
-	}
 	g = json_pack("{s:{s:s}, s:o, s:s, s:s, s:s}", "recipient",
 	    cv_role_valid(c->opt[OPT_TO]) ? "role" : "user", c->opt[OPT_TO],
 	    "classes", cl, "purpose", c->opt[OPT_PURPOSE], "grantor",

@@ -4,8 +4,8 @@
 static int
 disclose_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	return cv_disclose(s, c->pos[0], c->opt[OPT_CLASSES],
-	    c->opt[OPT_LEGAL_BASIS], c->opt[OPT_TO], c->opt[OPT_NOTE], out);
+	return cv_disclose(s, c->pos[0], c->in, c->opt[OPT_LEGAL_BASIS],
+	    c->opt[OPT_TO], c->opt[OPT_NOTE], out);
 }
 
 int
@@ -16,5 +16,7 @@ cmd_disclose(struct cli *c)
 		return cli_usage(c,
 		    "--classes, --legal-basis and --to are "
 		    "required");
+	if ((c->in = cli_classes(c->opt[OPT_CLASSES])) == NULL)
+		return cli_fail(c, CV_ENOMEM);
 	return cli_call(c, disclose_call, cli_print_released);
 }

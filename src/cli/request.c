@@ -14,8 +14,8 @@ create_call(struct cli *c, struct cv_session *s, json_t **out)
 	char id[12];
 	int r;
 
-	if ((r = cv_request_create(s, c->pos[0], c->opt[OPT_CLASSES],
-	         c->opt[OPT_PURPOSE], id)) == 0)
+	if ((r = cv_request_create(
+	         s, c->pos[0], c->in, c->opt[OPT_PURPOSE], id)) == 0)
 		*out = json_pack("{s:s, s:s, s:s}", "case", c->pos[0],
 		    "request", id, "status", "pending");
 	return r;
@@ -33,6 +33,8 @@ cmd_request_create(struct cli *c)
 {
 	if (c->opt[OPT_CLASSES] == NULL || c->opt[OPT_PURPOSE] == NULL)
 		return cli_usage(c, "--classes and --purpose are required");
+	if ((c->in = cli_classes(c->opt[OPT_CLASSES])) == NULL)
+		return cli_fail(c, CV_ENOMEM);
 	return cli_call(c, create_call, created_print);
 }
 

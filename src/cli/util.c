@@ -153,6 +153,30 @@ cli_read_json(const struct cli *c, const char *file, json_t **out)
 	return 0;
 }
 
+json_t *
+cli_classes(const char *list)
+{
+	const char *p = list, *q;
+	json_t *a, *v;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	for (;;) {
+		if ((q = strchr(p, ',')) == NULL)
+			q = p + strlen(p);
+		/* Text that is not UTF-8 is kept as a null: no class either. */
+		if ((v = json_stringn(p, (size_t)(q - p))) == NULL)
+			v = json_null();
+		if (json_array_append_new(a, v) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+		if (*q == '\0')
+			return a;
+		p = q + 1;
+	}
+}
+
 unsigned
 cli_number(const char *s)
 {

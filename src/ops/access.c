@@ -324,7 +324,7 @@ out:
 
 int
 cv_request_create(struct cv_session *s, const char *case_id,
-    const char *classes, const char *purpose, char id[static 12])
+    const json_t *classes, const char *purpose, char id[static 12])
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_REQUEST_CREATE,
@@ -924,7 +924,7 @@ out:
 /* ---- disclosure on a legal basis ---- */
 
 int
-cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
+cv_disclose(struct cv_session *s, const char *case_id, const json_t *classes,
     const char *basis, const char *recipient, const char *note, json_t **out)
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
