@@ -135,8 +135,9 @@ int cv_case_open(struct cv_session *s, const json_t *intake,
     char id[static CV_CASE_ID_LEN + 1]);
 int cv_case_list(struct cv_session *s, json_t **out);
 int cv_case_show(struct cv_session *s, const char *case_id, json_t **out);
-int cv_case_assign(
-    struct cv_session *s, const char *case_id, const char *user, int remove);
+int cv_case_assign(struct cv_session *s, const char *case_id, const char *user);
+int cv_case_unassign(
+    struct cv_session *s, const char *case_id, const char *user);
 int cv_case_close(struct cv_session *s, const char *case_id);
 
 /*
@@ -208,8 +209,9 @@ int cv_case_consent_list(
 #define CV_REQUEST_HOURS_MAX     720
 int cv_request_create(struct cv_session *s, const char *case_id,
     const json_t *classes, const char *purpose, char id[static 12]);
-int cv_request_decide(
-    struct cv_session *s, const char *request_id, int approve, unsigned hours);
+int cv_request_approve(
+    struct cv_session *s, const char *request_id, unsigned hours);
+int cv_request_deny(struct cv_session *s, const char *request_id);
 int cv_request_list(struct cv_session *s, json_t **out);
 int cv_request_fetch(
     struct cv_session *s, const char *request_id, json_t **out);

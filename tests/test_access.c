@@ -271,7 +271,37 @@ counseling_note_needs_named_consent(void **state)
 	cv_session_close(s);
 	json_decref(classes);
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
-	assert_int_equal(cv_request_decide(s, rid, 1, 1), CV_ESTATE);
+	assert_int_equal(cv_request_approve(s, rid, 1), CV_ESTATE);
+	cv_session_close(s);
+	s = test_login(f->dir, "andi", TEST_PASS_STAFF);
+	assert_int_equal(cv_request_fetch(s, rid, &out), CV_EDENIED);
+	assert_null(out);
+	cv_session_close(s);
+}
+
+/* A denied request is decided: it can be neither decided again nor used. */
+static void
+denied_request_is_final(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	json_t *classes = json_pack("[s]", "incident"), *out = NULL;
+	char rid[12];
+
+	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
+	    consent("K0000000001", "2026-01-01", "2999-01-01"));
+	s = test_login(f->dir, "andi", TEST_PASS_STAFF);
+	assert_int_equal(cv_request_create(s, f->cid, classes,
+	    "legal_proceeding", rid), 0);
+	cv_session_close(s);
+	json_decref(classes);
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_request_approve(s, rid, CV_REQUEST_HOURS_MAX + 1),
+	    CV_EINVAL);
+	assert_int_equal(cv_request_deny(s, rid), 0);
+	assert_int_equal(cv_request_deny(s, rid), CV_ESTATE);
+	assert_int_equal(cv_request_approve(s, rid, 0), CV_ESTATE);
+	assert_int_equal(cv_request_deny(s, "R0000000000"), CV_ENOTFOUND);
 	cv_session_close(s);
 	s = test_login(f->dir, "andi", TEST_PASS_STAFF);
 	assert_int_equal(cv_request_fetch(s, rid, &out), CV_EDENIED);
@@ -350,6 +380,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    counseling_note_needs_named_consent, setup, teardown),
 		cmocka_unit_test_setup_teardown(class_lists_are_arrays, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(denied_request_is_final, setup,
 		    teardown),
 	};
 

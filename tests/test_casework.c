@@ -62,7 +62,7 @@ setup(void **state)
 	json_decref(in);
 	cv_session_close(s);
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
-	assert_int_equal(cv_case_assign(s, f->cid, "rina", 0), 0);
+	assert_int_equal(cv_case_assign(s, f->cid, "rina"), 0);
 	cv_session_close(s);
 	*state = f;
 	return 0;
@@ -557,7 +557,7 @@ test_indicator(void **state)
 	json_decref(in);
 	cv_session_close(s);
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
-	assert_int_equal(cv_case_assign(s, d, "rina", 0), 0);
+	assert_int_equal(cv_case_assign(s, d, "rina"), 0);
 	cv_session_close(s);
 	s = test_login(f->dir, "rina", TEST_PASS_STAFF);
 	ref = test_fixture("referral_valid.json");

@@ -385,11 +385,13 @@ team_gate(void **state)
 	assert_int_equal(show(f->dir, "inspektur", f->cid, 1, 0), CV_EDENIED);
 	/* Assigned by the supervisor: allowed; removed: refused at once. */
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
-	assert_int_equal(cv_case_assign(s, f->cid, "rina", 0), 0);
+	assert_int_equal(cv_case_assign(s, f->cid, "rina"), 0);
+	assert_int_equal(cv_case_assign(s, f->cid, "rina"), CV_EEXIST);
 	cv_session_close(s);
 	assert_int_equal(show(f->dir, "rina", f->cid, 1, 0), 0);
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
-	assert_int_equal(cv_case_assign(s, f->cid, "rina", 1), 0);
+	assert_int_equal(cv_case_unassign(s, f->cid, "rina"), 0);
+	assert_int_equal(cv_case_unassign(s, f->cid, "rina"), CV_ENOTFOUND);
 	cv_session_close(s);
 	assert_int_equal(show(f->dir, "rina", f->cid, 1, 0), CV_EDENIED);
 }

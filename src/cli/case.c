@@ -191,7 +191,9 @@ team(struct cli *c, struct cv_session *s, json_t **out, int remove)
 {
 	int r;
 
-	if ((r = cv_case_assign(s, c->pos[0], c->pos[1], remove)) == 0)
+	r = remove ? cv_case_unassign(s, c->pos[0], c->pos[1])
+	           : cv_case_assign(s, c->pos[0], c->pos[1]);
+	if (r == 0)
 		*out = json_pack("{s:s, s:s}", "case", c->pos[0],
 		    remove ? "removed" : "added", c->pos[1]);
 	return r;

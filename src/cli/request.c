@@ -43,8 +43,10 @@ decide(struct cli *c, struct cv_session *s, json_t **out, int approve)
 {
 	int r;
 
-	if ((r = cv_request_decide(
-	         s, c->pos[0], approve, cli_number(c->opt[OPT_HOURS]))) == 0)
+	r = approve
+	    ? cv_request_approve(s, c->pos[0], cli_number(c->opt[OPT_HOURS]))
+	    : cv_request_deny(s, c->pos[0]);
+	if (r == 0)
 		*out = json_pack("{s:s, s:s}", "request", c->pos[0], "status",
 		    approve ? "approved" : "denied");
 	return r;

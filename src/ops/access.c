@@ -400,8 +400,9 @@ indexed(struct cv_session *s, MDB_txn *txn, const char *id, char kind,
 	return r;
 }
 
-int
-cv_request_decide(
+/* Approve (for HOURS) or deny a pending request. */
+static int
+decide(
     struct cv_session *s, const char *request_id, int approve, unsigned hours)
 {
 	struct cv_gate_req q = {
@@ -487,6 +488,18 @@ out:
 	json_decref(consents);
 	json_decref(ev);
 	return r;
+}
+
+int
+cv_request_approve(struct cv_session *s, const char *request_id, unsigned hours)
+{
+	return decide(s, request_id, 1, hours);
+}
+
+int
+cv_request_deny(struct cv_session *s, const char *request_id)
+{
+	return decide(s, request_id, 0, 0);
 }
 
 /* Every indexed object of KIND, as (case id, object) pairs. */

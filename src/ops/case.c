@@ -350,8 +350,9 @@ out:
 	return r;
 }
 
-int
-cv_case_assign(
+/* Add USER to the team of CASE_ID, or with REMOVE take them off it. */
+static int
+team_change(
     struct cv_session *s, const char *case_id, const char *user, int remove)
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
@@ -406,6 +407,18 @@ out:
 	json_decref(meta);
 	json_decref(ev);
 	return r;
+}
+
+int
+cv_case_assign(struct cv_session *s, const char *case_id, const char *user)
+{
+	return team_change(s, case_id, user, 0);
+}
+
+int
+cv_case_unassign(struct cv_session *s, const char *case_id, const char *user)
+{
+	return team_change(s, case_id, user, 1);
 }
 
 int
