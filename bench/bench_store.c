@@ -144,7 +144,8 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/raw.lmdb", dir);
 	if (cv_vault_create(vdir, "admin", "bench-passphrase", 16, &s) != 0)
 		return 1;
-	cv_user_add(s, "siti", "counselor", 1, "bench-passphrase", 16);
+	cv_user_add(
+	    s, "siti", "counselor", CV_USER_TRAINED, "bench-passphrase", 16);
 	cv_session_close(s);
 	if (cv_session_open(vdir, "siti", "bench-passphrase", 16, &s) != 0 ||
 	    cv_case_open(s, NULL, cid) != 0 ||

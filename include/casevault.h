@@ -122,8 +122,9 @@ const char *cv_session_role(const struct cv_session *s);
 int cv_role_valid(const char *role);
 
 /* Users (admin only). Roles are the names in DESIGN.md. */
+#define CV_USER_TRAINED 0x1u /* cv_user_add: a trained officer */
 int cv_user_add(struct cv_session *s, const char *name, const char *role,
-    int trained, const char *pass, size_t passlen);
+    unsigned flags, const char *pass, size_t passlen);
 int cv_user_list(struct cv_session *s, json_t **out);
 /* Change NAME's passphrase: the user themselves, or an admin. */
 int cv_user_passwd(
@@ -228,7 +229,8 @@ int cv_request_fetch(
 #define CV_BREAKGLASS_MINUTES_MAX     240
 int cv_breakglass_open(struct cv_session *s, const char *case_id,
     const char *reason, unsigned minutes, char id[static 12]);
-int cv_breakglass_list(struct cv_session *s, int all, json_t **out);
+#define CV_BREAKGLASS_ALL 0x1u /* cv_breakglass_list: the reviewed ones too */
+int cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out);
 int cv_breakglass_review(struct cv_session *s, const char *id);
 
 /*
@@ -327,10 +329,12 @@ int cv_audit_verify_offline(const char *dir, const char *from, json_t **out);
 /*
  * The events, oldest first, filtered by case (turned into its pseudonym),
  * actor (a user name), time (SINCE in ms, 0 for all) and, with BREAKGLASS,
- * only accesses made under a break-glass window.
+ * with CV_AUDIT_BREAKGLASS in FLAGS, only accesses made under a
+ * break-glass window.
  */
+#define CV_AUDIT_BREAKGLASS 0x1u /* cv_audit_log: break-glass accesses only */
 int cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
-    uint64_t since, int breakglass, json_t **out);
+    uint64_t since, unsigned flags, json_t **out);
 
 /* The pseudonym the trail uses for CASE_ID. */
 int cv_audit_pseudonym(

@@ -279,6 +279,93 @@ counseling_note_needs_named_consent(void **state)
 	cv_session_close(s);
 }
 
+/* Count the events of LOG that are flagged break-glass accesses. */
+static size_t
+flagged(const json_t *log)
+{
+	const json_t *ev;
+	const char *a;
+	size_t i, n = 0;
+
+	json_array_foreach (log, i, ev) {
+		a = json_string_value(json_object_get(ev, "action"));
+		if (json_object_get(ev, "breakglass") != NULL ||
+		    (a != NULL && strncmp(a, "breakglass.", 11) == 0))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The mode of cv_user_add, cv_breakglass_list and cv_audit_log is a flag
+ * word: each flag does what it says, and an unknown bit is refused.
+ */
+static void
+flag_words(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	json_t *out = NULL, *u;
+	char id[12];
+	size_t i, all;
+
+	test_user(f->dir, "inspektur", "auditor", 0);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_user_add(s, "baru", "counselor", 0x2,
+	    TEST_PASS_STAFF, strlen(TEST_PASS_STAFF)), CV_EINVAL);
+	assert_int_equal(cv_user_list(s, &out), 0);
+	assert_int_equal(json_array_size(out), 6); /* no "baru" */
+	json_array_foreach (out, i, u) {
+		const char *name = json_string_value(json_object_get(u, "name"));
+		assert_int_equal(json_is_true(json_object_get(u, "trained")),
+		    strcmp(name, "siti") == 0);
+	}
+	json_decref(out);
+	cv_session_close(s);
+
+	/* A window, opened and used, then reviewed. */
+	s = test_login(f->dir, "dewi", TEST_PASS_STAFF);
+	assert_int_equal(cv_breakglass_open(s, f->cid, "hotline call at night",
+	    5, id), 0);
+	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out), 0);
+	json_decref(out);
+	cv_session_close(s);
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	out = NULL;
+	assert_int_equal(cv_breakglass_list(s, 0x2, &out), CV_EINVAL);
+	assert_null(out);
+	assert_int_equal(cv_breakglass_list(s, 0, &out), 0);
+	assert_int_equal(json_array_size(out), 1);
+	json_decref(out);
+	assert_int_equal(cv_breakglass_review(s, id), 0);
+	assert_int_equal(cv_breakglass_list(s, 0, &out), 0);
+	assert_int_equal(json_array_size(out), 0);
+	json_decref(out);
+	assert_int_equal(cv_breakglass_list(s, CV_BREAKGLASS_ALL, &out), 0);
+	assert_int_equal(json_array_size(out), 1);
+	assert_true(json_is_true(
+	    json_object_get(json_array_get(out, 0), "reviewed")));
+	json_decref(out);
+	cv_session_close(s);
+
+	/* The trail: everything, or the break-glass accesses alone. */
+	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
+	out = NULL;
+	assert_int_equal(cv_audit_log(s, NULL, NULL, 0, 0x2, &out), CV_EINVAL);
+	assert_null(out);
+	assert_int_equal(cv_audit_log(s, NULL, NULL, 0, 0, &out), 0);
+	all = json_array_size(out);
+	assert_true(flagged(out) >= 3); /* open, the read, the review */
+	assert_true(flagged(out) < all);
+	json_decref(out);
+	assert_int_equal(
+	    cv_audit_log(s, NULL, NULL, 0, CV_AUDIT_BREAKGLASS, &out), 0);
+	assert_int_equal(json_array_size(out), flagged(out));
+	assert_true(json_array_size(out) >= 3);
+	json_decref(out);
+	cv_session_close(s);
+}
+
 /* A denied request is decided: it can be neither decided again nor used. */
 static void
 denied_request_is_final(void **state)
@@ -383,6 +470,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(denied_request_is_final, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(flag_words, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -67,7 +67,7 @@ log_call(struct cli *c, struct cv_session *s, json_t **out)
 	if (c->opt[OPT_SINCE] != NULL)
 		(void)cv_time_parse(c->opt[OPT_SINCE], &ms); /* checked */
 	return cv_audit_log(s, c->opt[OPT_CASE], c->opt[OPT_ACTOR], ms,
-	    c->opt[OPT_BREAKGLASS] != NULL, out);
+	    c->opt[OPT_BREAKGLASS] != NULL ? CV_AUDIT_BREAKGLASS : 0, out);
 }
 
 static void

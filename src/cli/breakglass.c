@@ -41,7 +41,8 @@ cmd_breakglass(struct cli *c)
 static int
 list_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	return cv_breakglass_list(s, c->opt[OPT_ALL] != NULL, out);
+	return cv_breakglass_list(
+	    s, c->opt[OPT_ALL] != NULL ? CV_BREAKGLASS_ALL : 0, out);
 }
 
 int

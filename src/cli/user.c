@@ -13,7 +13,8 @@ add_call(struct cli *c, struct cv_session *s, json_t **out)
 	/* Logged in first: a refused administrator types no new passphrase. */
 	if ((r = cli_new_pass(c, c->pos[0], &pass, &len)) != 0)
 		return r;
-	r = cv_user_add(s, c->pos[0], c->opt[OPT_ROLE], trained, pass, len);
+	r = cv_user_add(s, c->pos[0], c->opt[OPT_ROLE],
+	    trained ? CV_USER_TRAINED : 0, pass, len);
 	cli_secret_free(pass);
 	if (r == 0)
 		*out = json_pack("{s:s, s:s, s:b}", "name", c->pos[0], "role",

@@ -856,8 +856,9 @@ list_window(struct cv_session *s, MDB_txn *txn, const char *case_id,
 }
 
 int
-cv_breakglass_list(struct cv_session *s, int all, json_t **out)
+cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out)
 {
+	int all = (flags & CV_BREAKGLASS_ALL) != 0;
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_BREAKGLASS_REVIEW,
 	    .op = "breakglass.list"};
@@ -867,6 +868,10 @@ cv_breakglass_list(struct cv_session *s, int all, json_t **out)
 	int r;
 
 	*out = NULL;
+	if ((flags & ~CV_BREAKGLASS_ALL) != 0) {
+		cv_error_set("unknown flag");
+		return CV_EINVAL;
+	}
 	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
 		return r;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)

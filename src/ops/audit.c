@@ -258,8 +258,9 @@ filter_event(const json_t *ev, void *arg)
 
 int
 cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
-    uint64_t since, int breakglass, json_t **out)
+    uint64_t since, unsigned flags, json_t **out)
 {
+	int breakglass = (flags & CV_AUDIT_BREAKGLASS) != 0;
 	struct log_filter f = {NULL, NULL, since, breakglass, NULL};
 	char p[CV_PSEUDONYM_LEN + 1], a[16];
 	struct cv_user u;
@@ -267,6 +268,10 @@ cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
 	int r;
 
 	*out = NULL;
+	if ((flags & ~CV_AUDIT_BREAKGLASS) != 0) {
+		cv_error_set("unknown flag");
+		return CV_EINVAL;
+	}
 	if ((r = audit_gate(s, "audit.log", NULL)) != 0)
 		return r;
 	if (case_id != NULL) {

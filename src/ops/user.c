@@ -32,14 +32,19 @@ manage_check(struct cv_session *s, MDB_txn *txn, const char *op,
 
 int
 cv_user_add(struct cv_session *s, const char *name, const char *role,
-    int trained, const char *pass, size_t passlen)
+    unsigned flags, const char *pass, size_t passlen)
 {
+	int trained = (flags & CV_USER_TRAINED) != 0;
 	struct cv_gate_res res;
 	struct cv_user u, old;
 	MDB_txn *txn = NULL;
 	uint64_t next;
 	int r;
 
+	if ((flags & ~CV_USER_TRAINED) != 0) {
+		cv_error_set("unknown flag");
+		return CV_EINVAL;
+	}
 	if (!cv_name_valid(name)) {
 		cv_error_set(
 		    "a user name is 1 to %d of a-z 0-9 _ . -", CV_NAME_MAX);
