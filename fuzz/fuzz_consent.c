@@ -170,8 +170,8 @@ check_coverage(const json_t *g)
 		abort();
 	withdrawn = json_deep_copy(c);
 	if (withdrawn == NULL ||
-	    cv_consent_withdraw(withdrawn, "sw.dewi", from) != 0 ||
-	    cv_consent_withdraw(withdrawn, "sw.dewi", from) != CV_ESTATE ||
+	    cv_consent_mark_withdrawn(withdrawn, "sw.dewi", from) != 0 ||
+	    cv_consent_mark_withdrawn(withdrawn, "sw.dewi", from) != CV_ESTATE ||
 	    cv_consent_validate(withdrawn, 0, NULL, NOW, NULL, 0) == 0 ||
 	    cv_consent_validate(withdrawn, 1, NULL, NOW, NULL, 0) == 0)
 		abort();

@@ -190,12 +190,11 @@ int cv_key_rotate(struct cv_session *s);
  * Withdrawal takes effect for every later access at once.
  */
 #define CV_CONSENT_DAYS_MAX 366
-int cv_case_consent_grant(struct cv_session *s, const char *case_id,
+int cv_consent_grant(struct cv_session *s, const char *case_id,
     const json_t *grant, char id[static 12]);
-int cv_case_consent_withdraw(
+int cv_consent_withdraw(
     struct cv_session *s, const char *case_id, const char *consent_id);
-int cv_case_consent_list(
-    struct cv_session *s, const char *case_id, json_t **out);
+int cv_consent_list(struct cv_session *s, const char *case_id, json_t **out);
 
 /*
  * Legal-aid requests. A request names classes (a JSON array of class
@@ -240,7 +239,7 @@ int cv_breakglass_review(struct cv_session *s, const char *id);
  * sealed (may be NULL). CLASSES is a JSON array of class names. Returns
  * the disclosed records, redacted to CLASSES, and joins the review queue.
  */
-int cv_disclose(struct cv_session *s, const char *case_id,
+int cv_case_disclose(struct cv_session *s, const char *case_id,
     const json_t *classes, const char *basis, const char *recipient,
     const char *note, json_t **out);
 
@@ -276,8 +275,9 @@ int cv_note_show(struct cv_session *s, const char *case_id, json_t **out);
  * and return {"instrument","version","total","severity",...} in *result
  * and its record id in *record_id. CV_ESCHEMA names the bad item.
  */
-int cv_assess(struct cv_session *s, const char *case_id, const char *instrument,
-    const json_t *answers, json_t **result, uint32_t *record_id);
+int cv_assessment_add(struct cv_session *s, const char *case_id,
+    const char *instrument, const json_t *answers, json_t **result,
+    uint32_t *record_id);
 
 /*
  * Move the case to STEP of the service flow (docs/service-flow.md);

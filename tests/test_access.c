@@ -216,30 +216,30 @@ child_consent_rules(void **state)
 	g = json_pack("{s:{s:s}, s:[s], s:s, s:s, s:s}", "recipient", "role",
 	    "legal_aid", "classes", "incident", "purpose", "legal_proceeding",
 	    "grantor", "survivor", "form_ref", "F-2");
-	assert_int_equal(cv_case_consent_grant(s, f->child, g, id),
+	assert_int_equal(cv_consent_grant(s, f->child, g, id),
 	    CV_EINVAL);
 	json_decref(g);
 	/* A guardian recorded as the alleged perpetrator (the recruiter). */
 	g = guardian_grant("recruiter", 1);
-	assert_int_equal(cv_case_consent_grant(s, f->child, g, id),
+	assert_int_equal(cv_consent_grant(s, f->child, g, id),
 	    CV_EINVAL);
 	assert_non_null(strstr(cv_error_detail(), "perpetrator"));
 	json_decref(g);
 	/* Without the child's assent. */
 	g = guardian_grant("parent", 0);
-	assert_int_equal(cv_case_consent_grant(s, f->child, g, id),
+	assert_int_equal(cv_consent_grant(s, f->child, g, id),
 	    CV_EINVAL);
 	json_decref(g);
 	/* Nothing was stored by the refusals. */
-	assert_int_equal(cv_case_consent_list(s, f->child, &list), 0);
+	assert_int_equal(cv_consent_list(s, f->child, &list), 0);
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	/* A guardian who is not the perpetrator, with assent. */
 	g = guardian_grant("parent", 1);
-	if (cv_case_consent_grant(s, f->child, g, id) != 0)
+	if (cv_consent_grant(s, f->child, g, id) != 0)
 		fail_msg("refused: %s", cv_error_detail());
 	json_decref(g);
-	assert_int_equal(cv_case_consent_list(s, f->child, &list), 0);
+	assert_int_equal(cv_consent_list(s, f->child, &list), 0);
 	assert_int_equal(json_array_size(list), 1);
 	/* The guardian's name is not in the list. */
 	assert_null(json_object_get(json_object_get(json_array_get(list, 0),
@@ -441,8 +441,8 @@ class_lists_are_arrays(void **state)
 	/* A disclosure takes the same shape. */
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
 	for (i = 0; i < 6; i++) {
-		assert_int_equal(cv_disclose(s, f->cid, bad[i], "court_order",
-		    "court", NULL, &out), CV_EINVAL);
+		assert_int_equal(cv_case_disclose(s, f->cid, bad[i],
+		    "court_order", "court", NULL, &out), CV_EINVAL);
 		assert_null(out);
 	}
 	cv_session_close(s);

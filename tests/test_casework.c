@@ -112,7 +112,7 @@ assess_ok(
 	json_t *a = answers(items);
 	uint32_t id = 0;
 
-	assert_int_equal(cv_assess(s, cid, "hamd", a, result, &id), 0);
+	assert_int_equal(cv_assessment_add(s, cid, "hamd", a, result, &id), 0);
 	json_decref(a);
 	assert_true(id > 0);
 	return id;
@@ -161,7 +161,7 @@ refused_nothing_written(struct fx *f, const char *items, const char *want)
 
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(
-	    cv_assess(s, f->cid, "hamd", a, &res, &id), CV_ESCHEMA);
+	    cv_assessment_add(s, f->cid, "hamd", a, &res, &id), CV_ESCHEMA);
 	assert_non_null(strstr(cv_error_detail(), want));
 	assert_null(res);
 	assert_int_equal(id, 0);
@@ -189,13 +189,13 @@ test_assess_bad_answers(void **state)
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	a = answers(HAMD_15);
 	assert_int_equal(
-	    cv_assess(s, f->cid, "horoscope", a, &res, &id), CV_EINVAL);
+	    cv_assessment_add(s, f->cid, "horoscope", a, &res, &id), CV_EINVAL);
 	cv_session_close(s);
 
 	/* A social worker may not write clinical data. */
 	s = test_login(f->dir, "rina", TEST_PASS_STAFF);
 	assert_int_equal(
-	    cv_assess(s, f->cid, "hamd", a, &res, &id), CV_EDENIED);
+	    cv_assessment_add(s, f->cid, "hamd", a, &res, &id), CV_EDENIED);
 	cv_session_close(s);
 	json_decref(a);
 }
@@ -552,7 +552,7 @@ test_indicator(void **state)
 	assert_int_equal(
 	    cv_note_add(s, c, "first session", 13, "initial", NULL, &id), 0);
 	in = answers(HAMD_15);
-	assert_int_equal(cv_assess(s, b, "hamd", in, &x, &id), 0);
+	assert_int_equal(cv_assessment_add(s, b, "hamd", in, &x, &id), 0);
 	json_decref(x);
 	json_decref(in);
 	cv_session_close(s);

@@ -389,8 +389,8 @@ test_withdrawal(void **state)
 	    cv_consent_covers(c, "lbh.rina", "legal_aid", CV_CLASS_INCIDENT,
 	                      "legal_proceeding", T_JAN1 + DAY, &id),
 	    CV_CONSENT_VALID);
-	assert_int_equal(cv_consent_withdraw(k1, "konselor.ani", T_JAN1 + DAY),
-	                 0);
+	assert_int_equal(
+	    cv_consent_mark_withdrawn(k1, "konselor.ani", T_JAN1 + DAY), 0);
 	assert_string_equal(json_string_value(json_object_get(k1, "withdrawn")),
 	                    "2024-01-02T00:00:00.000Z");
 	assert_string_equal(
@@ -407,10 +407,10 @@ test_withdrawal(void **state)
 	                                   T_JAN1 + 9 * DAY, &id),
 	                 CV_CONSENT_WITHDRAWN);
 	/* Twice is a state error; a bad user is refused. */
-	assert_int_equal(cv_consent_withdraw(k1, "konselor.ani", T_JAN1),
+	assert_int_equal(cv_consent_mark_withdrawn(k1, "konselor.ani", T_JAN1),
 	                 CV_ESTATE);
 	assert_int_equal(
-	    cv_consent_withdraw(json_array_get(c, 1), "Bad Name", T_JAN1),
+	    cv_consent_mark_withdrawn(json_array_get(c, 1), "Bad Name", T_JAN1),
 	    CV_EINVAL);
 	/* A withdrawal, even unparsable, ends the consent. */
 	json_object_set_new(json_array_get(c, 1), "withdrawn",

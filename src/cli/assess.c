@@ -9,7 +9,8 @@ assess_call(struct cli *c, struct cv_session *s, json_t **out)
 	uint32_t id;
 	int r;
 
-	if ((r = cv_assess(s, c->pos[0], c->pos[1], c->in, out, &id)) == 0) {
+	if ((r = cv_assessment_add(s, c->pos[0], c->pos[1], c->in, out, &id)) ==
+	    0) {
 		json_object_set_new(*out, "case", json_string(c->pos[0]));
 		json_object_set_new(*out, "record", json_integer(id));
 	}

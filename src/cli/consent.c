@@ -4,7 +4,7 @@
 
 #include "cli.h"
 
-/* The grant the options describe, as cv_case_consent_grant takes it. */
+/* The grant the options describe, as cv_consent_grant takes it. */
 static json_t *
 grant_new(const struct cli *c)
 {
@@ -41,7 +41,7 @@ grant_call(struct cli *c, struct cv_session *s, json_t **out)
 	char id[12];
 	int r;
 
-	if ((r = cv_case_consent_grant(s, c->pos[0], c->in, id)) == 0)
+	if ((r = cv_consent_grant(s, c->pos[0], c->in, id)) == 0)
 		*out =
 		    json_pack("{s:s, s:s}", "case", c->pos[0], "consent", id);
 	return r;
@@ -75,7 +75,7 @@ withdraw_call(struct cli *c, struct cv_session *s, json_t **out)
 {
 	int r;
 
-	if ((r = cv_case_consent_withdraw(s, c->pos[0], c->pos[1])) == 0)
+	if ((r = cv_consent_withdraw(s, c->pos[0], c->pos[1])) == 0)
 		*out = json_pack(
 		    "{s:s, s:s}", "case", c->pos[0], "withdrawn", c->pos[1]);
 	return r;
@@ -98,7 +98,7 @@ cmd_consent_withdraw(struct cli *c)
 static int
 list_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	return cv_case_consent_list(s, c->pos[0], out);
+	return cv_consent_list(s, c->pos[0], out);
 }
 
 int

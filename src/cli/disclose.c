@@ -4,7 +4,7 @@
 static int
 disclose_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	return cv_disclose(s, c->pos[0], c->in, c->opt[OPT_LEGAL_BASIS],
+	return cv_case_disclose(s, c->pos[0], c->in, c->opt[OPT_LEGAL_BASIS],
 	    c->opt[OPT_TO], c->opt[OPT_NOTE], out);
 }
 

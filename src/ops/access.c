@@ -133,8 +133,8 @@ find_intake(
 }
 
 int
-cv_case_consent_grant(struct cv_session *s, const char *case_id,
-    const json_t *grant, char id[static 12])
+cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
+    char id[static 12])
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_CONSENT_GRANT,
@@ -238,7 +238,7 @@ out:
 }
 
 int
-cv_case_consent_withdraw(
+cv_consent_withdraw(
     struct cv_session *s, const char *case_id, const char *consent_id)
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
@@ -267,7 +267,7 @@ cv_case_consent_withdraw(
 	ev = json_pack("{s:s}", "consent", consent_id);
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = cv_consent_withdraw(k, s->actor, cv_now_ms())) != 0 ||
+	if ((r = cv_consent_mark_withdrawn(k, s->actor, cv_now_ms())) != 0 ||
 	    (r = cv_casedata_put(
 	         txn, s, case_id, CV_CD_CONSENT, consent_id, key, k)) != 0)
 		goto out;
@@ -283,7 +283,7 @@ out:
 }
 
 int
-cv_case_consent_list(struct cv_session *s, const char *case_id, json_t **out)
+cv_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_READ,
@@ -942,8 +942,9 @@ out:
 /* ---- disclosure on a legal basis ---- */
 
 int
-cv_disclose(struct cv_session *s, const char *case_id, const json_t *classes,
-    const char *basis, const char *recipient, const char *note, json_t **out)
+cv_case_disclose(struct cv_session *s, const char *case_id,
+    const json_t *classes, const char *basis, const char *recipient,
+    const char *note, json_t **out)
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_DISCLOSE,

@@ -172,8 +172,9 @@ out:
 /* ---- assessments ---- */
 
 int
-cv_assess(struct cv_session *s, const char *case_id, const char *instrument,
-    const json_t *answers, json_t **result, uint32_t *record_id)
+cv_assessment_add(struct cv_session *s, const char *case_id,
+    const char *instrument, const json_t *answers, json_t **result,
+    uint32_t *record_id)
 {
 	const struct cv_instrument *in;
 	json_t *scored = NULL;

@@ -447,7 +447,7 @@ cv_consent_covers(const json_t *consents, const char *user, const char *role,
 }
 
 int
-cv_consent_withdraw(json_t *consent, const char *by, uint64_t now)
+cv_consent_mark_withdrawn(json_t *consent, const char *by, uint64_t now)
 {
 	char t[25];
 

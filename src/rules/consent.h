@@ -75,6 +75,6 @@ enum cv_consent_state cv_consent_covers(const json_t *consents,
  * "withdrawn" to NOW and "withdrawn_by" to BY (a staff user id). Returns 0,
  * CV_ESTATE when it is already withdrawn, CV_EINVAL for a bad argument.
  */
-int cv_consent_withdraw(json_t *consent, const char *by, uint64_t now);
+int cv_consent_mark_withdrawn(json_t *consent, const char *by, uint64_t now);
 
 #endif
