@@ -53,6 +53,8 @@
 #define CV_PASSPHRASE_MAX 1024
 #define CV_PASSPHRASE_MIN 10
 #define CV_CASE_ID_LEN    11 /* "C" and 10 base32 characters */
+#define CV_OBJECT_ID_LEN  11 /* K, R, B or D and 10 base32 characters */
+#define CV_PSEUDONYM_LEN  32 /* hex characters */
 
 struct cv_session; /* an authenticated user on an open vault */
 
@@ -191,7 +193,7 @@ int cv_key_rotate(struct cv_session *s);
  */
 #define CV_CONSENT_DAYS_MAX 366
 int cv_consent_grant(struct cv_session *s, const char *case_id,
-    const json_t *grant, char id[static 12]);
+    const json_t *grant, char id[static CV_OBJECT_ID_LEN + 1]);
 int cv_consent_withdraw(
     struct cv_session *s, const char *case_id, const char *consent_id);
 int cv_consent_list(struct cv_session *s, const char *case_id, json_t **out);
@@ -208,7 +210,8 @@ int cv_consent_list(struct cv_session *s, const char *case_id, json_t **out);
 #define CV_REQUEST_HOURS_DEFAULT 72
 #define CV_REQUEST_HOURS_MAX     720
 int cv_request_create(struct cv_session *s, const char *case_id,
-    const json_t *classes, const char *purpose, char id[static 12]);
+    const json_t *classes, const char *purpose,
+    char id[static CV_OBJECT_ID_LEN + 1]);
 int cv_request_approve(
     struct cv_session *s, const char *request_id, unsigned hours);
 int cv_request_deny(struct cv_session *s, const char *request_id);
@@ -227,7 +230,7 @@ int cv_request_fetch(
 #define CV_BREAKGLASS_MINUTES_DEFAULT 60
 #define CV_BREAKGLASS_MINUTES_MAX     240
 int cv_breakglass_open(struct cv_session *s, const char *case_id,
-    const char *reason, unsigned minutes, char id[static 12]);
+    const char *reason, unsigned minutes, char id[static CV_OBJECT_ID_LEN + 1]);
 #define CV_BREAKGLASS_ALL 0x1u /* cv_breakglass_list: the reviewed ones too */
 int cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out);
 int cv_breakglass_review(struct cv_session *s, const char *id);
@@ -337,8 +340,8 @@ int cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
     uint64_t since, unsigned flags, json_t **out);
 
 /* The pseudonym the trail uses for CASE_ID. */
-int cv_audit_pseudonym(
-    struct cv_session *s, const char *case_id, char out[static 33]);
+int cv_audit_pseudonym(struct cv_session *s, const char *case_id,
+    char out[static CV_PSEUDONYM_LEN + 1]);
 
 /* Push the trail to a mirror: a path or file:// URL (fast-forward only). */
 int cv_audit_push(struct cv_session *s, const char *remote);

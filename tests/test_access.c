@@ -184,7 +184,7 @@ closed_window_refused(void **state)
 	/* Opened now, it allows; the same read is then flagged. */
 	s = test_login(f->dir, "dewi", TEST_PASS_STAFF);
 	{
-		char id[12];
+		char id[CV_OBJECT_ID_LEN + 1];
 		assert_int_equal(cv_breakglass_open(s, f->cid, "hotline call "
 		    "at night", 5, id), 0);
 	}
@@ -210,7 +210,7 @@ child_consent_rules(void **state)
 	struct fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *g, *list;
-	char id[12];
+	char id[CV_OBJECT_ID_LEN + 1];
 
 	/* The survivor herself cannot grant on a child's case. */
 	g = json_pack("{s:{s:s}, s:[s], s:s, s:s, s:s}", "recipient", "role",
@@ -253,7 +253,7 @@ counseling_note_needs_named_consent(void **state)
 {
 	struct fx *f = *state;
 	struct cv_session *s;
-	char rid[12];
+	char rid[CV_OBJECT_ID_LEN + 1];
 	json_t *note = test_fixture("note_valid.json"), *out = NULL;
 	json_t *classes = json_pack("[s]", "counseling_note");
 	uint32_t nid;
@@ -306,7 +306,7 @@ flag_words(void **state)
 	struct fx *f = *state;
 	struct cv_session *s;
 	json_t *out = NULL, *u;
-	char id[12];
+	char id[CV_OBJECT_ID_LEN + 1];
 	size_t i, all;
 
 	test_user(f->dir, "inspektur", "auditor", 0);
@@ -373,7 +373,7 @@ denied_request_is_final(void **state)
 	struct fx *f = *state;
 	struct cv_session *s;
 	json_t *classes = json_pack("[s]", "incident"), *out = NULL;
-	char rid[12];
+	char rid[CV_OBJECT_ID_LEN + 1];
 
 	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
 	    consent("K0000000001", "2026-01-01", "2999-01-01"));
@@ -406,7 +406,7 @@ class_lists_are_arrays(void **state)
 	struct fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "andi", TEST_PASS_STAFF);
 	json_t *bad[6], *good, *list, *out = NULL;
-	char rid[12];
+	char rid[CV_OBJECT_ID_LEN + 1];
 	size_t i;
 
 	bad[0] = json_string("incident,legal"); /* the old comma string */

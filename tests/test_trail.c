@@ -316,7 +316,7 @@ pseudonyms_are_keyed_and_stable(void **state)
 	struct fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "inspektur",
 	    TEST_PASS_STAFF);
-	char p1[33], p2[33], hex[65];
+	char p1[CV_PSEUDONYM_LEN + 1], p2[CV_PSEUDONYM_LEN + 1], hex[65];
 	uint8_t h[32];
 
 	assert_int_equal(cv_audit_pseudonym(s, f->cid, p1), 0);

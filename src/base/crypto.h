@@ -13,12 +13,13 @@
 
 #include <sodium.h>
 
-#define CV_KEYBYTES      32
-#define CV_NONCEBYTES    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
-#define CV_TAGBYTES      crypto_aead_xchacha20poly1305_ietf_ABYTES
-#define CV_SEALOVERHEAD  (CV_NONCEBYTES + CV_TAGBYTES)
-#define CV_VAULTIDBYTES  16
-#define CV_PSEUDONYM_LEN 32 /* hex characters */
+#include "casevault.h" /* CV_PSEUDONYM_LEN, CV_CASE_ID_LEN */
+
+#define CV_KEYBYTES     32
+#define CV_NONCEBYTES   crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define CV_TAGBYTES     crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define CV_SEALOVERHEAD (CV_NONCEBYTES + CV_TAGBYTES)
+#define CV_VAULTIDBYTES 16
 
 /* The unlocked keys of a session, in one sodium_malloc allocation. */
 struct cv_keys {

@@ -124,7 +124,7 @@ cmd_audit_log(struct cli *c)
 static int
 pseudonym_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	char p[33];
+	char p[CV_PSEUDONYM_LEN + 1];
 	int r;
 
 	if ((r = cv_audit_pseudonym(s, c->pos[0], p)) == 0)

@@ -7,7 +7,7 @@ static int
 open_call(struct cli *c, struct cv_session *s, json_t **out)
 {
 	unsigned m = cli_number(c->opt[OPT_MINUTES]);
-	char id[12];
+	char id[CV_OBJECT_ID_LEN + 1];
 	int r;
 
 	if (m == 0)

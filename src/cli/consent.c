@@ -38,7 +38,7 @@ grant_new(const struct cli *c)
 static int
 grant_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	char id[12];
+	char id[CV_OBJECT_ID_LEN + 1];
 	int r;
 
 	if ((r = cv_consent_grant(s, c->pos[0], c->in, id)) == 0)

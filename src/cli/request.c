@@ -11,7 +11,7 @@
 static int
 create_call(struct cli *c, struct cv_session *s, json_t **out)
 {
-	char id[12];
+	char id[CV_OBJECT_ID_LEN + 1];
 	int r;
 
 	if ((r = cv_request_create(

@@ -134,7 +134,7 @@ find_intake(
 
 int
 cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
-    char id[static 12])
+    char id[static CV_OBJECT_ID_LEN + 1])
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_CONSENT_GRANT,
@@ -324,7 +324,8 @@ out:
 
 int
 cv_request_create(struct cv_session *s, const char *case_id,
-    const json_t *classes, const char *purpose, char id[static 12])
+    const json_t *classes, const char *purpose,
+    char id[static CV_OBJECT_ID_LEN + 1])
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_REQUEST_CREATE,
@@ -771,7 +772,7 @@ out:
 
 int
 cv_breakglass_open(struct cv_session *s, const char *case_id,
-    const char *reason, unsigned minutes, char id[static 12])
+    const char *reason, unsigned minutes, char id[static CV_OBJECT_ID_LEN + 1])
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_BREAKGLASS_OPEN,

@@ -299,8 +299,8 @@ cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
 }
 
 int
-cv_audit_pseudonym(
-    struct cv_session *s, const char *case_id, char out[static 33])
+cv_audit_pseudonym(struct cv_session *s, const char *case_id,
+    char out[static CV_PSEUDONYM_LEN + 1])
 {
 	int r;
 
