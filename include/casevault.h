@@ -2,15 +2,58 @@
  * casevault: an encrypted vault of case records for services that support
  * women and child survivors of violence and trafficking.
  *
- * The public C API. Every function returns 0 on success or a negative CV_E*
- * code; cv_strerror() names it. Types are opaque. Data going out of the
- * library is a jansson json_t owned by the caller (json_decref it); data going
- * in is borrowed for the duration of the call.
+ * The public C API. The one rule every caller relies on: a decrypted record
+ * is returned only by the functions below that take a session, and each of
+ * them decides access in the gate (src/gate/gate.c) and makes the audit
+ * event durable before returning anything.
  *
- * The one rule every caller relies on: a decrypted record is returned only by
- * the functions below that take a session, and each of them decides access in
- * the gate (src/gate.c) and makes the audit event durable before returning
- * anything.
+ * Conventions, which hold for every function unless its comment says
+ * otherwise:
+ *
+ *  - Names are cv_<object>_<verb>. The casevault command is built on this
+ *    header alone.
+ *  - Pointer arguments must not be NULL. Strings are NUL-terminated UTF-8.
+ *  - Everything passed in is borrowed for the duration of the call: the
+ *    library neither keeps nor changes it.
+ *  - JSON comes out as a new reference in *out, owned by the caller, who
+ *    releases it with json_decref(). On failure *out is NULL. Values that
+ *    hold decrypted data are wiped when freed (see cv_library_init).
+ *  - Ids come out in caller arrays of a fixed size (CV_CASE_ID_LEN + 1,
+ *    CV_OBJECT_ID_LEN + 1), NUL-terminated; "" on failure (cv_case_open
+ *    excepted). A record id or version comes out as a uint32_t, 0 on
+ *    failure.
+ *  - A list of data classes is a JSON array of class names, such as
+ *    ["incident", "legal"], in and out. The names are those of DESIGN.md:
+ *    identity, contact, incident, health, assessment, counseling_note,
+ *    services, legal, case_admin.
+ *  - In the shapes of JSON below, "key"? is a key that may be absent;
+ *    ms is a time in milliseconds since the Unix epoch (UTC), and a "time"
+ *    the text of cv_time_format(); <id> is an account's number and
+ *    "u<id>" the staff id by which the trail names it.
+ *  - A mode is a flag word of CV_<OBJECT>_* bits; an unknown bit is
+ *    CV_EINVAL.
+ *  - A live case is one that exists and was not erased (cv_case_erase).
+ *  - A session is used by one thread at a time.
+ *
+ * Return codes. Every function that returns int returns 0 or a negative
+ * CV_E* code (cv_strerror() names it, cv_error_detail() may say more), and
+ * its comment lists every code it returns. Three groups recur and are
+ * listed by name:
+ *
+ *  - the gate's answers, for a call decided by the gate under the policy
+ *    action its comment names: CV_EDENIED, refused (the refusal is recorded
+ *    in the audit trail and cv_error_detail() gives the reason and the
+ *    rule); CV_EAUDIT, the decision could not be made durable in the audit
+ *    trail, so the call did nothing and shows nothing;
+ *  - store errors: CV_ESTORE (LMDB failed) and CV_ENOMEM, and for a call
+ *    that changes the store CV_EIO (the disk or the store's map is full);
+ *  - integrity errors: CV_ECORRUPT (a value in the store is malformed) and
+ *    CV_ECRYPTO (a sealed value does not open: it was altered, or moved
+ *    from where it was sealed). Either means the vault's files were
+ *    damaged or tampered with.
+ *
+ * A call that fails changes nothing in the store (a refusal is still
+ * recorded in the trail), except where its comment says what stays done.
  */
 #ifndef CASEVAULT_H
 #define CASEVAULT_H
@@ -37,7 +80,7 @@
 #define CV_ELOCKED   (-1011) /* too many failed logins: wait and retry */
 #define CV_ESTORE    (-1012) /* the LMDB store failed */
 #define CV_ETOOBIG   (-1013) /* input larger than the limit */
-#define CV_EJSON     (-1014) /* malformed JSON */
+#define CV_EJSON     (-1014) /* malformed JSON (no function here returns it) */
 #define CV_ESCHEMA   (-1015) /* input does not match the record schema */
 #define CV_EPOLICY   (-1016) /* malformed policy */
 #define CV_EVERSION  (-1017) /* unsupported format or schema version */
@@ -45,9 +88,9 @@
 #define CV_EVERIFY   (-1019) /* audit trail verification failed */
 #define CV_ESTATE    (-1020) /* not allowed in the current state */
 #define CV_EBUSY     (-1021) /* the vault is in use by another process */
-#define CV_ESEALED   (-1022) /* the vault is sealed: no key is unlocked */
+#define CV_ESEALED   (-1022) /* sealed: no key unlocked (served mode; unused) */
 
-/* Limits. */
+/* Limits and sizes. */
 #define CV_NAME_MAX       64           /* user names, record types */
 #define CV_RECORD_MAX     (256 * 1024) /* plaintext JSON of one record */
 #define CV_PASSPHRASE_MAX 1024
@@ -58,22 +101,32 @@
 
 struct cv_session; /* an authenticated user on an open vault */
 
+/* ---- the library ---- */
+
 /*
  * Initialise the library (libsodium, libgit2) and install jansson
  * allocation functions that wipe every block they free, so decrypted data
- * held as json_t does not outlive its value. Call once before anything
- * else. Returns 0,
- * CV_ECRYPTO when libsodium cannot start, CV_EAUDIT when libgit2 cannot.
+ * held as json_t does not outlive its value. Call once, before anything
+ * else and before any json_t is made.
+ * Returns 0, CV_ECRYPTO when libsodium cannot start, CV_EAUDIT when
+ * libgit2 cannot.
  */
 int cv_library_init(void);
 
-/* A static English message for an error code. Never contains data. */
+/*
+ * A static English message for the code ERR ("unknown error" for a value
+ * that is no code). Never NULL; never holds data.
+ */
 const char *cv_strerror(int err);
 
 /*
- * More about the last error of this thread, when there is more to say:
- * the field and rule a record broke, the file and line of a bad policy, the
- * gate's reason for a refusal. Never a value from a record. "" when none.
+ * More about the calling thread's last failure, when the failing call had
+ * more to say: the field and rule a record broke, the file and line of a
+ * bad policy, the gate's reason and rule for a refusal. Never a value from
+ * a record or a secret. "" when none was ever set. A call that succeeds,
+ * or fails with nothing more to say, does not clear it, so it may still
+ * describe an earlier failure: read it right after a failure, as a hint.
+ * The string belongs to the thread and changes with its next failure.
  */
 const char *cv_error_detail(void);
 
@@ -86,264 +139,838 @@ const char *cv_error_detail(void);
  *
  * cv_time_parse reads TEXT, "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS[.mmm]]Z",
  * as UTC into *MS. A date must exist and lie in the years 1900-9999.
- * Returns 0, or CV_EINVAL for anything else (*MS is then unchanged).
+ * Returns 0, or CV_EINVAL for anything else, NULL arguments included (*MS
+ * is then unchanged).
  */
 #define CV_TIME_LEN 24
 void cv_time_format(uint64_t ms, char buf[static CV_TIME_LEN + 1]);
 int cv_time_parse(const char *text, uint64_t *ms);
 
+/* ---- vaults and sessions ---- */
+
 /*
- * Create a vault in DIR (which must not exist or be empty): the LMDB store,
- * the root key wrapped for ADMIN under PASS, the audit repository and its
- * signing key. PASS is borrowed and never stored. On success *out is an
- * authenticated session of ADMIN, owned by the caller (cv_session_close).
- * Returns CV_EEXIST when DIR holds a vault, CV_EINVAL for a bad name or a
- * passphrase shorter than CV_PASSPHRASE_MIN.
+ * Create a vault in DIR: the LMDB store, a random root key wrapped for
+ * ADMIN under PASS, the audit repository (DIR/audit.git) and its signing
+ * key, whose public half is written to DIR/audit_signer.pub and
+ * DIR/allowed_signers. The vault's creation is the trail's first event.
+ *   DIR      a directory that does not exist (it is made, mode 0700) or
+ *            holds no vault
+ *   ADMIN    the first account, role admin: 1 to CV_NAME_MAX characters
+ *            of a-z 0-9 _ . -
+ *   PASS     PASSLEN bytes, CV_PASSPHRASE_MIN to CV_PASSPHRASE_MAX, no
+ *            NUL; never stored (an Argon2id hash and the wrapped key are)
+ *   OUT      on success, a session of ADMIN, owned by the caller
+ *            (cv_session_close)
+ * On failure a DIR that the call made is removed again; in a DIR that
+ * existed, the store is.
+ * Returns 0, or:
+ *   CV_EINVAL    ADMIN or PASS is not acceptable
+ *   CV_EEXIST    DIR holds a vault's store already
+ *   CV_EAUDIT    the audit repository cannot be made (also when DIR holds
+ *                one already) or its first event written
+ *   CV_EIO       DIR cannot be made, or a file in it written
+ *   CV_ETOOBIG   the path DIR is too long
+ *   CV_ESTORE, CV_ENOMEM
  */
 int cv_vault_create(const char *dir, const char *admin, const char *pass,
     size_t passlen, struct cv_session **out);
 
 /*
- * Open the vault in DIR and authenticate USER with PASS. On success *out
- * owns the open vault and the unlocked key material. A wrong passphrase is
- * CV_EAUTH, recorded in the user's failure count and the audit trail; after
- * repeated failures the user is held off with CV_ELOCKED until the back-off
- * expires. A disabled account is CV_EDISABLED.
+ * Open the vault in DIR and authenticate USER with PASS (PASSLEN bytes,
+ * never stored): the passphrase is checked against the account's Argon2id
+ * hash, then unwraps the account's keyslot and so the keys. Events that
+ * waited for a writer (refused logins) enter the trail, a write that was
+ * audited but never applied is closed with a recorded outcome, and the
+ * login is recorded. A refused login is recorded too, when the next one
+ * succeeds; a wrong passphrase counts towards a back-off: after repeated
+ * failures USER is held off until it expires (up to 15 minutes). On
+ * success *OUT owns the open vault and the unlocked keys
+ * (cv_session_close).
+ * Returns 0, or:
+ *   CV_EAUTH      no account USER, or a wrong passphrase (the two are not
+ *                 told apart, and cost the same time), or PASSLEN over
+ *                 CV_PASSPHRASE_MAX
+ *   CV_ELOCKED    USER is held off after repeated failures: retry later
+ *   CV_EDISABLED  the account is disabled
+ *   CV_ENOTFOUND  DIR holds no vault
+ *   CV_EVERSION   the store is of another format version
+ *   CV_EAUDIT     the audit trail cannot be opened or written: while it
+ *                 refuses writes, every login is refused (see
+ *                 cv_audit_verify_offline)
+ *   CV_EIO        DIR does not exist, or the vault's lock file in it
+ *                 cannot be made or locked
+ *   CV_ETOOBIG    the path DIR is too long
+ *   integrity and store errors
  */
 int cv_session_open(const char *dir, const char *user, const char *pass,
     size_t passlen, struct cv_session **out);
 
-/* Close a session, wipe its keys and close the vault. NULL is allowed. */
+/* Close S, wipe its keys and close the vault. NULL is allowed. */
 void cv_session_close(struct cv_session *s);
 
-/* The session's user name and role (borrowed, valid until close). */
+/*
+ * The user name and the role of the session's account, as they were at
+ * login. Borrowed from S, valid until cv_session_close.
+ */
 const char *cv_session_user(const struct cv_session *s);
 const char *cv_session_role(const struct cv_session *s);
 
-/* 1 if ROLE is one of DESIGN.md's roles (counselor ... admin), else 0. */
+/*
+ * 1 if ROLE is one of the roles of DESIGN.md (counselor, social_worker,
+ * psychologist, legal_aid, supervisor, auditor, admin), else 0.
+ */
 int cv_role_valid(const char *role);
 
-/* Users (admin only). Roles are the names in DESIGN.md. */
-#define CV_USER_TRAINED 0x1u /* cv_user_add: a trained officer */
+/* ---- accounts ---- */
+
+/*
+ * Add the account NAME with role ROLE and passphrase PASS (PASSLEN bytes,
+ * never stored), with a keyslot of its own. Policy action user.manage
+ * (the shipped policies: administrators).
+ *   FLAGS  0, or CV_USER_TRAINED: a social rehabilitation officer who
+ *          completed the training the coverage indicator counts
+ * Returns 0, or:
+ *   CV_EINVAL   an unknown flag; NAME not 1 to CV_NAME_MAX characters of
+ *               a-z 0-9 _ . -; ROLE not a role (cv_role_valid); PASS not
+ *               CV_PASSPHRASE_MIN to CV_PASSPHRASE_MAX bytes without NUL
+ *   CV_EEXIST   an account NAME exists, disabled ones included
+ *   the gate's answers; store and integrity errors
+ */
+#define CV_USER_TRAINED 0x1u
 int cv_user_add(struct cv_session *s, const char *name, const char *role,
     unsigned flags, const char *pass, size_t passlen);
+
+/*
+ * Every account, in byte order of name, as an array of
+ *   {"id": <id>, "name", "role", "trained": bool, "disabled": bool,
+ *    "failures": <failed logins since the last success>}
+ * Policy action user.manage.
+ * Returns 0, the gate's answers, or a store error.
+ */
 int cv_user_list(struct cv_session *s, json_t **out);
-/* Change NAME's passphrase: the user themselves, or an admin. */
+
+/*
+ * Set the passphrase of account NAME to PASS (PASSLEN bytes, never
+ * stored) and re-wrap its keyslot; its failed-login count starts again.
+ * One's own passphrase needs no policy (the built-in rule
+ * builtin-own-passphrase); anyone else's needs user.manage.
+ * Returns 0, or:
+ *   CV_EINVAL     PASS not CV_PASSPHRASE_MIN to CV_PASSPHRASE_MAX bytes
+ *                 without NUL
+ *   CV_ENOTFOUND  no account NAME
+ *   CV_EDISABLED  the account is disabled
+ *   the gate's answers; store and integrity errors
+ */
 int cv_user_passwd(
     struct cv_session *s, const char *name, const char *pass, size_t passlen);
+
+/*
+ * Disable the account NAME: it keeps its id, so the trail still names it,
+ * and loses its keyslot, so its passphrase unwraps nothing from then on.
+ * Policy action user.manage.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no account NAME
+ *   CV_ESTATE     the account is disabled already, or it is the session's
+ *                 own (which could leave no administrator)
+ *   the gate's answers; store and integrity errors
+ */
 int cv_user_disable(struct cv_session *s, const char *name);
 
-/* Cases. *id receives a NUL-terminated case id (CV_CASE_ID_LEN + 1). */
+/* ---- cases ---- */
+
+/*
+ * A case, as cv_case_list returns it and cv_case_show begins: its
+ * metadata, which holds no identity and no record contents,
+ *   {"id", "status": "open"|"closed", "opener": <id>, "team": [<id>...],
+ *    "opened": ms, "closed": ms|null, "next_record": <the next record id>,
+ *    "erased": false,
+ *    "step": <the current step of the service flow> (absent before the
+ *      first), "steps": [{"step", "at": ms, "by": <id>, "reason"?}...]
+ *      (absent before the first; "reason" is the text given to
+ *      cv_case_step)}
+ */
+
+/*
+ * Open a case: a new case key, the session's user alone on the team, and
+ * with INTAKE (may be NULL) its intake record as record 1, as
+ * cv_record_add(S, ID, "intake", INTAKE) would write it. Policy action
+ * case.open, then write for the intake's classes.
+ *   ID  the new case id
+ * INTAKE is checked against the intake schema before anything is written.
+ * If the intake is not stored once the case exists (the gate may refuse
+ * the opener its classes), that error is returned, and ID names the new
+ * case, which stays open without an intake. After any other failure ID
+ * may hold an id chosen for the case that was not made: it names nothing.
+ * Returns 0, or:
+ *   CV_ESCHEMA   INTAKE does not match the schema (field and rule in
+ *                cv_error_detail)
+ *   CV_ETOOBIG   INTAKE is larger than CV_RECORD_MAX
+ *   CV_EINVAL    INTAKE cannot be encoded: nested too deep, or a NUL in
+ *                a string
+ *   the gate's answers; store and integrity errors
+ */
 int cv_case_open(struct cv_session *s, const json_t *intake,
     char id[static CV_CASE_ID_LEN + 1]);
+
+/*
+ * The cases whose case_admin the session may read (policy action read,
+ * class case_admin), as an array of cases (above) in id order; erased
+ * cases are left out. Each case is decided, and the listing is recorded
+ * as one event. None at all is an empty array, not a refusal.
+ * Returns 0, the gate's answers, or a store error.
+ */
 int cv_case_list(struct cv_session *s, json_t **out);
+
+/*
+ * The case CASE_ID (policy action read, class case_admin), as a case
+ * (above) with, added:
+ *   "records": [{"record", "type", "versions": <latest version>,
+ *     "author": <id of its latest version>}...] in record order;
+ *   "step": the current step, or null; "step_label": {"en", "id"} (absent
+ *     with no step);
+ *   "timeline": the step changes and the dated records (referral,
+ *     shelter, follow-up, service plan...) the session may read, oldest
+ *     first: {"at", "kind": "step", "step", "label": {"en", "id"},
+ *     "by": "u<id>", "reason"?} or {"at": "YYYY-MM-DD", "kind": "record",
+ *     "type", "record", "label": {"en", "id"}};
+ *   "assessments": {INSTRUMENT: {"results": [{"record", "date", "total",
+ *     "severity", "severity_id", "worsened": bool}...], "worsened": bool}}
+ *     for the assessments the session may read, oldest first; a result
+ *     "worsened" when it is worse than the one before, and an instrument
+ *     when its latest result did.
+ * Each record opened for the timeline and the assessments is its own read,
+ * decided and recorded; records of classes the session may not read are
+ * not opened.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no case CASE_ID, or it was erased
+ *   the gate's answers; store and integrity errors
+ */
 int cv_case_show(struct cv_session *s, const char *case_id, json_t **out);
+
+/*
+ * Add the account USER to the team of CASE_ID (need-to-know), or take it
+ * off. Team members read and write what their role's policy allows on
+ * the case; removal ends that at once. Policy action assign (the shipped
+ * policies: supervisors).
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID; no account USER; (unassign) USER
+ *                 is not on the team
+ *   CV_EEXIST     (assign) USER is on the team already
+ *   CV_EDISABLED  (assign) USER's account is disabled
+ *   CV_ETOOBIG    (assign) the team has 64 members already
+ *   the gate's answers; store and integrity errors
+ */
 int cv_case_assign(struct cv_session *s, const char *case_id, const char *user);
 int cv_case_unassign(
     struct cv_session *s, const char *case_id, const char *user);
+
+/*
+ * Move the case to STEP of the service flow (docs/service-flow.md), kept
+ * in its metadata with the time, the user and REASON. Policy action write,
+ * class case_admin; moving to "closed" closes the case, under case.close
+ * as cv_case_close. Who may not change the case is refused before the
+ * flow is consulted, so a refusal never reveals the current step.
+ *   STEP    a step of the flow
+ *   REASON  why (NULL or blanks: none); needed by the flow to close
+ *           before the follow-up recommendation; at most
+ *           CV_STEP_REASON_MAX bytes, no control characters. Kept in the
+ *           sealed metadata, never in the trail.
+ * Returns 0, or:
+ *   CV_EINVAL     STEP is not a step of the flow; REASON holds a control
+ *                 character or is not UTF-8
+ *   CV_ETOOBIG    REASON is longer than CV_STEP_REASON_MAX; the case has
+ *                 CV_STEPS_MAX step changes already, or its metadata would
+ *                 outgrow its limit
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   CV_ESTATE     the case is closed; or the flow does not allow the move
+ *                 (a required step skipped, no reason to close early):
+ *                 cv_error_detail() names the step that must come first,
+ *                 and telling it is recorded as a read of case_admin
+ *   the gate's answers; store and integrity errors (CV_ECORRUPT also for
+ *   a flow definition that did not load)
+ */
+#define CV_STEP_REASON_MAX 500
+#define CV_STEPS_MAX       100
+int cv_case_step(struct cv_session *s, const char *case_id, const char *step,
+    const char *reason);
+
+/*
+ * Close the case: no record is added or amended from then on; what is
+ * there stays readable to the team. Policy action case.close.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   CV_ESTATE     the case is closed already
+ *   the gate's answers; store and integrity errors
+ */
 int cv_case_close(struct cv_session *s, const char *case_id);
 
 /*
- * Records. A record is a JSON object of at most CV_RECORD_MAX bytes,
- * sealed under its case key. cv_record_add writes version 1 and sets
- * *record_id; cv_record_amend writes the next version. cv_record_show
- * returns version VERSION (0: the latest) as {"case","record","version",
- * "type","author","time","data"}; PURPOSE may be NULL.
+ * Crypto-shred the case: its key, records, consents, requests, windows
+ * and disclosures are overwritten and deleted, its metadata replaced by a
+ * tombstone that keeps the id from reuse, and the store is compacted so
+ * none of their bytes remain in any file of the vault. Irreversible; the
+ * trail keeps its pseudonymous events. Policy action erase.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   CV_EBUSY      the case is erased, but another process has the vault
+ *                 open, so the store could not be compacted: the bytes
+ *                 may survive in freed pages until the next compaction
+ *                 (another erasure or key rotation)
+ *   CV_EIO        as CV_EBUSY, the compacted copy could not be written
+ *   the gate's answers; store and integrity errors
+ */
+int cv_case_erase(struct cv_session *s, const char *case_id);
+
+/* ---- records ---- */
+
+/*
+ * A record, as cv_record_show returns it: one version, cut down to the
+ * classes the gate allowed,
+ *   {"case", "record", "version", "type", "author": <id>, "time",
+ *    "data": {...}, "withheld": [classes of the record not shown],
+ *    "breakglass": true (only when a break-glass window allowed it)}
+ */
+
+/*
+ * Add a record of TYPE (a record type of docs/records.md) to the case:
+ * DATA, a JSON object of at most CV_RECORD_MAX bytes as canonical JSON,
+ * is checked against the type's schema, sealed under the case key and
+ * stored as version 1 of the next record id, set in *RECORD_ID. Policy
+ * action write, for each class DATA holds.
+ * Returns 0, or:
+ *   CV_ESCHEMA    DATA is not an object or does not match the schema (the
+ *                 field and rule in cv_error_detail, never the value)
+ *   CV_EINVAL     TYPE is not a record type; DATA cannot be encoded
+ *                 (nested too deep, or a NUL in a string)
+ *   CV_ETOOBIG    DATA is larger than CV_RECORD_MAX
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   CV_ESTATE     the case is closed
+ *   CV_EEXIST     another writer took the same record id at that moment:
+ *                 nothing was written; try again
+ *   the gate's answers; store and integrity errors
  */
 int cv_record_add(struct cv_session *s, const char *case_id, const char *type,
     const json_t *data, uint32_t *record_id);
+
+/*
+ * Write DATA as the next version of RECORD_ID, of the record's own type,
+ * and set *VERSION to it. Every earlier version stays, with its author and
+ * audit event. Policy action amend, for each class DATA holds.
+ * Returns 0, or the codes of cv_record_add, where:
+ *   CV_ENOTFOUND  also: no record RECORD_ID in the case
+ *   CV_EEXIST     another writer amended the record at that moment
+ */
 int cv_record_amend(struct cv_session *s, const char *case_id,
     uint32_t record_id, const json_t *data, uint32_t *version);
+
+/*
+ * Version VERSION (0: the latest) of RECORD_ID, as a record (above).
+ * Policy action read, for each class of the record: the classes allowed
+ * are shown, the rest withheld; the read is recorded before anything is
+ * opened.
+ *   PURPOSE  the purpose of the access, which a consent must name for the
+ *            rules that need one; NULL for none
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID, record or version
+ *   CV_EDENIED    no class of the record may be read
+ *   CV_EAUDIT; store and integrity errors
+ */
 int cv_record_show(struct cv_session *s, const char *case_id,
     uint32_t record_id, uint32_t version, const char *purpose, json_t **out);
+
+/*
+ * The latest version of every record of the case the session may read,
+ * as an array of records (above) in record order. Each record is its own
+ * read, decided and recorded as cv_record_show; a record refused whole is
+ * left out, its refusal on the trail. PURPOSE as for cv_record_show.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   CV_EAUDIT; store and integrity errors
+ */
 int cv_record_list(struct cv_session *s, const char *case_id,
     const char *purpose, json_t **out);
+
+/*
+ * The versions of RECORD_ID, oldest first, without their data:
+ *   [{"version", "type", "author": <id>, "time", "audit_seq": <the
+ *     sequence number of the event that recorded writing it>}...]
+ * Policy action read, class case_admin.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID, or no record RECORD_ID in it
+ *   the gate's answers; store and integrity errors
+ */
 int cv_record_history(struct cv_session *s, const char *case_id,
     uint32_t record_id, json_t **out);
 
 /*
  * For display: a copy of DATA, a record of TYPE, in which every
  * enumeration value KEY is replaced by "KEY (label)" in LANG ("id" or
- * "en"), from the record schema. Nothing is stored.
+ * "en"), from the record schema. Needs no session; nothing is stored or
+ * recorded, and DATA is not checked.
+ * Returns 0, or:
+ *   CV_EINVAL  LANG is not "id" or "en"; TYPE is not a record type
+ *   CV_ENOMEM
  */
 int cv_record_localize(
     const char *type, const json_t *data, const char *lang, json_t **out);
 
-/*
- * Crypto-shred CASE: destroy its key and records and compact the store so
- * neither remains in any file of the vault.
- */
-int cv_case_erase(struct cv_session *s, const char *case_id);
-
-/* A compacted hot copy of the vault into DEST, which must not exist. */
-int cv_vault_backup(struct cv_session *s, const char *dest);
-
-/* A new key-encryption key; every case key is re-wrapped under it. */
-int cv_key_rotate(struct cv_session *s);
+/* ---- counselling notes and assessments ---- */
 
 /*
- * Consent (docs/consent.md). GRANT is {"recipient": {"role": R} or
- * {"user": U}, "classes": [...], "purpose": P, "from"?, "until"?,
- * "grantor": "survivor"|"guardian", "guardian"?: {"name", "relationship"},
- * "assent"?: bool, "form_ref": REF}; the vault adds the id, the time and
- * who recorded it. The survivor's age (from the intake) decides who may
- * grant; a guardian recorded as the alleged perpetrator is refused.
- * A consent covers at most CV_CONSENT_DAYS_MAX days from its start.
- * Withdrawal takes effect for every later access at once.
- */
-#define CV_CONSENT_DAYS_MAX 366
-int cv_consent_grant(struct cv_session *s, const char *case_id,
-    const json_t *grant, char id[static CV_OBJECT_ID_LEN + 1]);
-int cv_consent_withdraw(
-    struct cv_session *s, const char *case_id, const char *consent_id);
-int cv_consent_list(struct cv_session *s, const char *case_id, json_t **out);
-
-/*
- * Legal-aid requests. A request names classes (a JSON array of class
- * names, ["incident", "legal"], as everywhere in this API) and a
- * purpose; a supervisor or the case counsellor approves it only when a
- * valid consent covers those classes, the purpose and the requester, for
- * HOURS (0: CV_REQUEST_HOURS_DEFAULT, at most CV_REQUEST_HOURS_MAX); the
- * requester then fetches, within that window, only the approved classes,
- * each fetch recorded as a disclosure.
- */
-#define CV_REQUEST_HOURS_DEFAULT 72
-#define CV_REQUEST_HOURS_MAX     720
-int cv_request_create(struct cv_session *s, const char *case_id,
-    const json_t *classes, const char *purpose,
-    char id[static CV_OBJECT_ID_LEN + 1]);
-int cv_request_approve(
-    struct cv_session *s, const char *request_id, unsigned hours);
-int cv_request_deny(struct cv_session *s, const char *request_id);
-int cv_request_list(struct cv_session *s, json_t **out);
-int cv_request_fetch(
-    struct cv_session *s, const char *request_id, json_t **out);
-
-/*
- * Break-glass: a time-boxed window (MINUTES, 0: CV_BREAKGLASS_MINUTES_DEFAULT,
- * at most CV_BREAKGLASS_MINUTES_MAX) on a case the user is not assigned to,
- * for the roles the policies allow. REASON is
- * stored encrypted, readable by supervisors and auditors; every access
- * inside the window is flagged in the trail; every window waits in the
- * review queue until a supervisor or auditor marks it reviewed.
- */
-#define CV_BREAKGLASS_MINUTES_DEFAULT 60
-#define CV_BREAKGLASS_MINUTES_MAX     240
-int cv_breakglass_open(struct cv_session *s, const char *case_id,
-    const char *reason, unsigned minutes, char id[static CV_OBJECT_ID_LEN + 1]);
-#define CV_BREAKGLASS_ALL 0x1u /* cv_breakglass_list: the reviewed ones too */
-int cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out);
-int cv_breakglass_review(struct cv_session *s, const char *id);
-
-/*
- * Disclosure on a legal basis other than consent (supervisors): BASIS from
- * the fixed list in docs/consent.md, RECIPIENT a kind (police, court,
- * prosecutor, health_service, social_service, other), NOTE free text kept
- * sealed (may be NULL). CLASSES is a JSON array of class names. Returns
- * the disclosed records, redacted to CLASSES, and joins the review queue.
- */
-int cv_case_disclose(struct cv_session *s, const char *case_id,
-    const json_t *classes, const char *basis, const char *recipient,
-    const char *note, json_t **out);
-
-/*
- * Policies. cv_policy_check lints the *.policy files of DIR (no vault
- * needed; *out lists the findings; CV_EPOLICY with file:line in
- * cv_error_detail() for a file that does not parse). cv_policy_explain
- * shows each gate's verdict for USER (yourself, or anyone for an
- * auditor); cv_policy_deploy replaces the vault's policy set (admin),
- * keeping the old one when the new does not load.
- */
-int cv_policy_check(const char *dir, json_t **out);
-int cv_policy_explain(struct cv_session *s, const char *user,
-    const char *action, const char *case_id, const char *cls,
-    const char *purpose, json_t **out);
-int cv_policy_deploy(struct cv_session *s, const char *dir);
-
-/*
- * Case work (docs/records.md, docs/assessments.md, docs/service-flow.md).
- *
- * cv_note_add stores a counselling note (record type "note", class
- * counseling_note) of TEXT (LEN bytes, UTF-8) with KIND (NULL: "follow_up")
- * and DATE ("YYYY-MM-DD", NULL: today) and sets *record_id.
- * cv_note_show returns the notes of the case the gate lets the user read.
+ * Write a counselling note (docs/records.md): a record of type "note",
+ * whose text and kind are class counseling_note, added as cv_record_add
+ * adds it, its id in *RECORD_ID.
+ *   TEXT  LEN bytes of UTF-8 text, not blank, no NUL
+ *   KIND  initial, follow_up, crisis, family, group, spiritual or closing;
+ *         NULL: follow_up
+ *   DATE  the session date, "YYYY-MM-DD", not in the future; NULL: today
+ *         (UTC)
+ * Returns 0, or the codes of cv_record_add, where:
+ *   CV_EINVAL   also: TEXT is not UTF-8 or holds a NUL
+ *   CV_ETOOBIG  also: LEN is larger than CV_RECORD_MAX
+ *   CV_ESCHEMA  also: TEXT is blank, KIND or DATE is not acceptable
  */
 int cv_note_add(struct cv_session *s, const char *case_id, const char *text,
     size_t len, const char *kind, const char *date, uint32_t *record_id);
+
+/*
+ * The counselling notes of the case, as an array of records (above) in
+ * record order. Asking for them is asking for counseling_note as a whole
+ * (policy action read, class counseling_note): a user who may not read it
+ * is refused, and the refusal recorded; then each note is its own read.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   the gate's answers; store and integrity errors
+ */
 int cv_note_show(struct cv_session *s, const char *case_id, json_t **out);
 
 /*
- * Score ANSWERS ({"items": [...]}) with INSTRUMENT ("hamd", "hama",
- * "mmse"), store the scored assessment as a record of type "assessment"
- * and return {"instrument","version","total","severity",...} in *result
- * and its record id in *record_id. CV_ESCHEMA names the bad item.
+ * Score ANSWERS, {"items": [N...]} with one integer per item in the
+ * instrument's order (docs/assessments.md), with INSTRUMENT ("hamd",
+ * "hama" or "mmse"), and store the result, dated today (UTC), as a record
+ * of type "assessment", as cv_record_add does. On success *RESULT is the
+ * stored result,
+ *   {"instrument", "version", "items": [...], "total", "severity": <the
+ *    band's English key>, "severity_id": <its Indonesian label>, "date"}
+ * owned by the caller, and *RECORD_ID its record id. Bad answers are
+ * refused before anything is opened or written.
+ * Returns 0, or the codes of cv_record_add, where:
+ *   CV_EINVAL   also: INSTRUMENT is not an instrument
+ *   CV_ESCHEMA  also: ANSWERS is malformed: a wrong number of items, an
+ *               item out of its range (the item and the rule in
+ *               cv_error_detail, never the answer)
  */
 int cv_assessment_add(struct cv_session *s, const char *case_id,
     const char *instrument, const json_t *answers, json_t **result,
     uint32_t *record_id);
 
-/*
- * Move the case to STEP of the service flow (docs/service-flow.md);
- * REASON (at most CV_STEP_REASON_MAX bytes) may be NULL where the flow
- * needs none. A step that skips a required one is CV_ESTATE with the
- * reason in cv_error_detail().
- */
-#define CV_STEP_REASON_MAX 500
-int cv_case_step(struct cv_session *s, const char *case_id, const char *step,
-    const char *reason);
+/* ---- consent (docs/consent.md) ---- */
 
 /*
- * The coverage indicator for YEAR (docs/indicator.md), for supervisors:
- * de-identified counts only. The production of the report is audited.
+ * A consent, as stored and as cv_consent_list returns it:
+ *   {"id", "recipient": {"role": R} or {"user": U}, "classes": [...],
+ *    "purpose", "from", "until"? (as given, or "from" the time of the
+ *    grant), "grantor": "survivor"|"guardian",
+ *    "guardian"?: {"relationship"}, "assent"?: bool, "form_ref",
+ *    "recorded_by": "u<id>", "withdrawn"?: time, "withdrawn_by"?: "u<id>"}
+ * The guardian's name is stored, to be compared with the alleged
+ * perpetrators, but is identity data: no list shows it.
+ */
+
+/*
+ * Record a consent on the case, as GRANT describes it:
+ *   {"recipient": {"role": R} or {"user": U}, "classes": [...] (each named
+ *    once; no wildcard), "purpose": one of counselling, medical_referral,
+ *    legal_proceeding, police_report, social_service,
+ *    deidentified_statistics, "from"?, "until"? (as cv_time_parse reads
+ *    them; "from" defaults to now),
+ *    "grantor": "survivor"|"guardian", "guardian"?: {"name",
+ *    "relationship"}, "assent"?: bool, "form_ref": <the signed form>}
+ * The vault adds the id (in ID), "from" when absent, and "recorded_by".
+ * The survivor's age, read from the intake (itself a recorded read,
+ * "consent.check"), decides who grants: on a child's case a guardian,
+ * with the child's assent, who is not recorded as an alleged perpetrator;
+ * on an adult's the survivor. A consent covers at most
+ * CV_CONSENT_DAYS_MAX days from its start. Policy action consent.grant.
+ * Returns 0, or:
+ *   CV_EINVAL     GRANT is not an object, or breaks a rule of
+ *                 docs/consent.md (the field in cv_error_detail)
+ *   CV_ENOTFOUND  no live case CASE_ID; the recipient user U is no account
+ *   CV_ESTATE     the case has no intake record, or its birth date cannot
+ *                 be read
+ *   the gate's answers (also for the read of the intake); store and
+ *   integrity errors
+ */
+#define CV_CONSENT_DAYS_MAX 366
+int cv_consent_grant(struct cv_session *s, const char *case_id,
+    const json_t *grant, char id[static CV_OBJECT_ID_LEN + 1]);
+
+/*
+ * Withdraw the consent CONSENT_ID of the case: it covers nothing from
+ * that moment on, for every later decision; what was released before
+ * stays recorded as released. Policy action consent.withdraw.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID, or no consent CONSENT_ID in it
+ *   CV_ESTATE     the consent is withdrawn already
+ *   the gate's answers; store and integrity errors
+ */
+int cv_consent_withdraw(
+    struct cv_session *s, const char *case_id, const char *consent_id);
+
+/*
+ * Every consent of the case, withdrawn ones included, as an array of
+ * consents (above) in id order. Policy action read, class case_admin.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   the gate's answers; store and integrity errors
+ */
+int cv_consent_list(struct cv_session *s, const char *case_id, json_t **out);
+
+/* ---- legal-aid requests ---- */
+
+/*
+ * A request, as cv_request_list returns it:
+ *   {"id", "case", "requester": <id>, "requester_role", "classes": [...],
+ *    "purpose", "status": "pending"|"approved"|"denied", "created": ms,
+ *    "decided_by"?: "u<id>", "decided"?: ms, "until"?: ms (approved: the
+ *    end of the window in which it may be fetched)}
+ *
+ * A release, as cv_request_fetch and cv_case_disclose return it:
+ *   {"case", "records": [records (above), the latest version of each,
+ *    cut down to the classes released], "withheld": [classes held back
+ *    from some record], ...}
+ * Each record is its own read, decided and recorded; then the release as
+ * a whole is decided and recorded as one "disclosure" event naming every
+ * version released and a keyed hash of what left.
+ */
+
+/*
+ * Ask for CLASSES (a list of classes) of the case for PURPOSE (a purpose
+ * of cv_consent_grant); the request waits, pending, for a decision. Its
+ * id is set in ID. Policy action request.create.
+ * Returns 0, or:
+ *   CV_EINVAL     CLASSES is not a list of classes, or PURPOSE no purpose
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   the gate's answers; store and integrity errors
+ */
+int cv_request_create(struct cv_session *s, const char *case_id,
+    const json_t *classes, const char *purpose,
+    char id[static CV_OBJECT_ID_LEN + 1]);
+
+/*
+ * Decide the pending request REQUEST_ID. Policy action approve (the
+ * shipped policies: supervisors, and the case's counsellor).
+ * cv_request_approve lets the requester fetch for HOURS (0:
+ * CV_REQUEST_HOURS_DEFAULT, at most CV_REQUEST_HOURS_MAX), and only when,
+ * for every class of the request, a valid consent covers the requester
+ * (by account or role), the class and the purpose. cv_request_deny closes
+ * it.
+ * Returns 0, or:
+ *   CV_EINVAL     (approve) HOURS is over CV_REQUEST_HOURS_MAX
+ *   CV_ENOTFOUND  no request REQUEST_ID, or its case was erased
+ *   CV_ESTATE     the request is not pending; (approve) no valid consent
+ *                 covers one of its classes (named in cv_error_detail)
+ *   the gate's answers; store and integrity errors
+ */
+#define CV_REQUEST_HOURS_DEFAULT 72
+#define CV_REQUEST_HOURS_MAX     720
+int cv_request_approve(
+    struct cv_session *s, const char *request_id, unsigned hours);
+int cv_request_deny(struct cv_session *s, const char *request_id);
+
+/*
+ * The session's own requests and those it may decide (policy action
+ * approve on their case), as an array of requests (above). The listing
+ * is recorded as one event, under the built-in rule builtin-request-list.
+ * Returns 0, CV_EAUDIT or a store error.
+ */
+int cv_request_list(struct cv_session *s, json_t **out);
+
+/*
+ * Fetch what the approved request REQUEST_ID covers, as a release (above)
+ * with "request", "purpose" and "note" (why classes were withheld) added.
+ * Each record is read under the request's purpose and id (policy action
+ * read): only the approved classes that a valid consent still covers at
+ * that moment are released. Someone else's request, a pending, denied or
+ * expired one, or a withdrawn consent end in a recorded refusal.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no request REQUEST_ID, or its case was erased
+ *   CV_EDENIED    nothing may be released (recorded; cv_error_detail says
+ *                 why)
+ *   CV_ETOOBIG    the release names more versions than one audit event
+ *                 holds: nothing was released
+ *   CV_EAUDIT; store and integrity errors
+ */
+int cv_request_fetch(
+    struct cv_session *s, const char *request_id, json_t **out);
+
+/* ---- break-glass and the review queue ---- */
+
+/*
+ * Open a break-glass window on a case the user is not assigned to: for
+ * MINUTES (0: CV_BREAKGLASS_MINUTES_DEFAULT, at most
+ * CV_BREAKGLASS_MINUTES_MAX) the policies' "when breakglass" rules apply
+ * to the user on that case (they never reach counselling notes), and
+ * every access they allow is flagged in the trail. Policy action
+ * breakglass.open.
+ *   REASON  10 to 500 bytes of UTF-8 text, sealed in the case, readable
+ *           in the review queue; the event says only that there is one
+ *   ID      the window's id
+ * Returns 0, or:
+ *   CV_EINVAL     MINUTES over CV_BREAKGLASS_MINUTES_MAX, or REASON
+ *                 shorter or longer than allowed
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   the gate's answers; store and integrity errors
+ */
+#define CV_BREAKGLASS_MINUTES_DEFAULT 60
+#define CV_BREAKGLASS_MINUTES_MAX     240
+int cv_breakglass_open(struct cv_session *s, const char *case_id,
+    const char *reason, unsigned minutes, char id[static CV_OBJECT_ID_LEN + 1]);
+
+/*
+ * The review queue: the break-glass windows, then the disclosures of
+ * cv_case_disclose, not yet reviewed, each in id order, as an array of
+ *   {"kind": "breakglass", "id", "case", "user": <id>, "opened": ms,
+ *    "until": ms, "reason", "reviewed": bool, "reviewed_by"?: "u<id>",
+ *    "reviewed_at"?: ms} or
+ *   {"kind": "disclosure", "id", "case", "user": <id>, "opened": ms,
+ *    "legal_basis", "recipient", "classes": [...], "note"?,
+ *    "reviewed": bool, "reviewed_by"?, "reviewed_at"?}
+ * Policy action breakglass.review (the shipped policies: supervisors and
+ * auditors).
+ *   FLAGS  0, or CV_BREAKGLASS_ALL: the reviewed ones too
+ * Returns 0, or:
+ *   CV_EINVAL  an unknown flag
+ *   the gate's answers; a store error
+ */
+#define CV_BREAKGLASS_ALL 0x1u
+int cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out);
+
+/*
+ * Mark the window or disclosure ID reviewed, with who and when. Policy
+ * action breakglass.review.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no window or disclosure ID, or its case was erased
+ *   CV_ESTATE     it is reviewed already
+ *   the gate's answers; store and integrity errors
+ */
+int cv_breakglass_review(struct cv_session *s, const char *id);
+
+/* ---- disclosure on a legal basis ---- */
+
+/*
+ * Disclose CLASSES (a list of classes) of the case on a legal basis other
+ * than consent, and return what left as a release (above) with
+ * "disclosure" (its id) and "legal_basis" added. The disclosure joins the
+ * review queue; NOTE stays sealed in the case. Policy action disclose (the
+ * shipped policies: supervisors), for every class asked: a disclosure is
+ * all or nothing.
+ *   BASIS      tpks_police_report, court_order, child_protection,
+ *              medical_emergency or law_enforcement (docs/consent.md)
+ *   RECIPIENT  the kind of recipient: police, court, prosecutor,
+ *              health_service, social_service or other
+ *   NOTE       at most 500 bytes of text (a reference number, the
+ *              officer's unit), or NULL
+ * Returns 0, or:
+ *   CV_EINVAL     CLASSES is not a list of classes; BASIS, RECIPIENT or
+ *                 NOTE is not acceptable
+ *   CV_ENOTFOUND  no live case CASE_ID
+ *   CV_EDENIED    a class may not be disclosed, or the case holds nothing
+ *                 of CLASSES (recorded)
+ *   CV_ETOOBIG    as for cv_request_fetch
+ *   CV_EAUDIT; store and integrity errors
+ */
+int cv_case_disclose(struct cv_session *s, const char *case_id,
+    const json_t *classes, const char *basis, const char *recipient,
+    const char *note, json_t **out);
+
+/* ---- policies (docs/policy.md) ---- */
+
+/*
+ * Parse and lint the *.policy files of DIR; needs no vault. *OUT is
+ *   {"files": <how many>, "hash": <the set's SHA-256, hex, as events name
+ *    it>, "findings": [<one English sentence per finding>...]}
+ * A set that parses but has findings is still a success.
+ * Returns 0, or:
+ *   CV_EPOLICY  a file does not parse, is too large, or DIR holds no
+ *               *.policy file ("file:line: reason" in cv_error_detail)
+ *   CV_EIO      DIR or a file in it cannot be read
+ *   CV_ETOOBIG  DIR holds more policy files than a set may, or a path
+ *               in it is too long
+ *   CV_EINVAL   a file name a set does not take
+ *   CV_ENOMEM
+ */
+int cv_policy_check(const char *dir, json_t **out);
+
+/*
+ * How the gate would decide ACTION (a policy action, e.g. "read") on
+ * class CLS (NULL: none) of case CASE_ID (NULL: none) with PURPOSE (may
+ * be NULL) for the account USER, over the facts the gate would use:
+ *   {"user", "action", "role", "class": name|null, "team": bool,
+ *    "consent": "none"|"valid"|"expired"|"withdrawn"|"wrong_purpose",
+ *    "request": "none"|"pending"|"approved"|"expired", "breakglass": bool,
+ *    "decision": "allow"|"deny", "rule", "reason", "case"?, "purpose"?}
+ * The session's own access needs no policy (the built-in rule
+ * builtin-explain-self); anyone else's needs audit.read. That decision
+ * is recorded, naming USER as "subject"; USER's verdict is not, since
+ * nothing was accessed.
+ * Returns 0, or:
+ *   CV_EINVAL     ACTION or CLS is unknown
+ *   CV_ENOTFOUND  no account USER; no case CASE_ID
+ *   the gate's answers; store and integrity errors
+ */
+int cv_policy_explain(struct cv_session *s, const char *user,
+    const char *action, const char *case_id, const char *cls,
+    const char *purpose, json_t **out);
+
+/*
+ * Replace the vault's policy set with the *.policy files of DIR, which
+ * must all load: otherwise the vault keeps the set it had. The deployment
+ * is recorded with the old and new set hashes, and every later event
+ * names the new one. Policy action policy.deploy (under the old set).
+ * Returns 0, or the codes of cv_policy_check for DIR, or the gate's
+ * answers, or store and integrity errors.
+ */
+int cv_policy_deploy(struct cv_session *s, const char *dir);
+
+/* ---- reports (docs/indicator.md) ---- */
+
+/*
+ * The coverage indicator for YEAR: the percentage of the women and child
+ * survivors handled in YEAR who received at least one social
+ * rehabilitation service from a trained officer, de-identified counts
+ * only:
+ *   {"year", "numerator", "denominator", "percent": one decimal, or null
+ *    when the denominator is 0, "by_age_group": {GROUP: CELL},
+ *    "by_violence": {TYPE: CELL}}
+ * with CELL {"numerator", "denominator", "percent", "suppressed": bool},
+ * a suppressed cell's counts being null. Policy action report.read,
+ * decided and recorded once; the latest version of every record is then
+ * read for the counts alone.
+ * Returns 0, or:
+ *   CV_EINVAL  YEAR is not 1900-9999
+ *   the gate's answers; store and integrity errors
  */
 int cv_report_indicator(struct cv_session *s, int year, json_t **out);
 
 /*
- * REPORT, as cv_report_indicator returned it (borrowed), as CSV for
- * publication: the header "year,breakdown,group,numerator,denominator,
- * percent" and one row for the total, each age group and each violence
- * type; a suppressed value reads "suppressed". Needs no session: the
- * report holds counts only. On success *CSV is a NUL-terminated string
- * owned by the caller (free it); on failure *CSV is NULL. Returns 0,
- * CV_EINVAL when REPORT is not shaped like such a report, or CV_ENOMEM
- * when memory runs out (also reported for a report whose cells were
- * altered).
+ * REPORT, as cv_report_indicator returned it, as CSV for publication:
+ * the header "year,breakdown,group,numerator,denominator,percent" and one
+ * row for the total, each age group and each violence type; a suppressed
+ * value reads "suppressed". Needs no session: the report holds counts
+ * only. On success *CSV is a NUL-terminated string owned by the caller
+ * (free it); on failure *CSV is NULL.
+ * Returns 0, or:
+ *   CV_EINVAL  REPORT is not shaped like such a report, or CSV is NULL
+ *   CV_ENOMEM  memory ran out, or a cell of REPORT was altered
  */
 int cv_report_indicator_csv(const json_t *report, char **csv);
 
+/* ---- the audit trail (docs/audit-format.md) ---- */
+
 /*
- * The audit trail, for auditors (policy action audit.read).
- * cv_audit_verify checks every signature against the vault's audit key,
- * the sequence, the times, every Log-Root, growth since FROM (a commit id
- * saved earlier, or NULL), and that every record version in the store has
- * its audit event. *out is a report {"ok","commits","events","head",
- * "record_versions", and on failure "bad_commit","reason"}; the return is
- * CV_EVERIFY when the trail fails.
+ * Verify the trail: every commit's signature against the vault's audit
+ * key, the sequence, the times, every Log-Root, growth since FROM (a
+ * commit id saved earlier, 40 hex digits, or NULL), and that every record
+ * version in the store has the event that recorded writing it. Policy
+ * action audit.read. *OUT, set when the return is 0 or CV_EVERIFY, is
+ *   {"ok": bool, "commits", "events", "head": <the commit verified, hex>,
+ *    "record_versions": <versions checked>, "bad_commit"?, "reason"?}
+ * Returns 0, or:
+ *   CV_EVERIFY    the trail fails a check: *OUT says where and why
+ *   CV_EINVAL     FROM is not a commit id
+ *   CV_ECORRUPT   the store holds no audit key
+ *   the gate's answers; store and integrity errors
  */
 int cv_audit_verify(struct cv_session *s, const char *from, json_t **out);
 
 /*
- * The trail's own checks alone, without logging in: for a trail that
- * refuses writes (and so logins), e.g. after tampering. Needs only the
- * public key kept in the store; skips the store cross-check.
+ * The trail's own checks alone, without logging in, for a trail that
+ * refuses writes (and so logins), e.g. after tampering: needs only the
+ * audit public key kept in the store of the vault in DIR, and skips the
+ * store cross-check. Nothing is recorded. *OUT as for cv_audit_verify,
+ * with "offline": true and without "record_versions".
+ * Returns 0, or:
+ *   CV_EVERIFY    the trail fails a check: *OUT says where and why
+ *   CV_EINVAL     FROM is not a commit id
+ *   CV_ENOTFOUND  DIR holds no vault
+ *   CV_EVERSION   the store is of another format version
+ *   CV_ECORRUPT   the store is malformed or holds no audit key
+ *   CV_EIO        DIR does not exist, or the vault's lock file in it
+ *                 cannot be made or locked
+ *   CV_ETOOBIG    the path DIR is too long
+ *   CV_ESTORE, CV_ENOMEM
  */
 int cv_audit_verify_offline(const char *dir, const char *from, json_t **out);
 
 /*
- * The events, oldest first, filtered by case (turned into its pseudonym),
- * actor (a user name), time (SINCE in ms, 0 for all) and, with BREAKGLASS,
- * with CV_AUDIT_BREAKGLASS in FLAGS, only accesses made under a
- * break-glass window.
+ * The events of the trail, oldest first, as stored (docs/audit-format.md:
+ * "seq", "time", "action", "actor", "role", "decision", "rule", the
+ * case's pseudonym as "case", ...), as an array, keeping those of case
+ * CASE_ID (NULL: any; matched by its pseudonym), of account ACTOR (NULL:
+ * any) and from SINCE (ms; 0: all). Policy action audit.read.
+ *   FLAGS  0, or CV_AUDIT_BREAKGLASS: only the accesses made under a
+ *          break-glass window, and the break-glass events themselves
+ * Returns 0, or:
+ *   CV_EINVAL     an unknown flag
+ *   CV_ENOTFOUND  no account ACTOR
+ *   CV_EVERIFY    the trail is malformed (run cv_audit_verify)
+ *   CV_EAUDIT     also: the trail's repository cannot be opened
+ *   the gate's answers; store and integrity errors
  */
-#define CV_AUDIT_BREAKGLASS 0x1u /* cv_audit_log: break-glass accesses only */
+#define CV_AUDIT_BREAKGLASS 0x1u
 int cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
     uint64_t since, unsigned flags, json_t **out);
 
-/* The pseudonym the trail uses for CASE_ID. */
+/*
+ * The keyed pseudonym by which the trail names case CASE_ID (the case
+ * need not exist), into OUT. Policy action audit.read.
+ * Returns 0, or:
+ *   CV_EINVAL  CASE_ID is not a case id
+ *   the gate's answers; a store error
+ */
 int cv_audit_pseudonym(struct cv_session *s, const char *case_id,
     char out[static CV_PSEUDONYM_LEN + 1]);
 
-/* Push the trail to a mirror: a path or file:// URL (fast-forward only). */
+/*
+ * Push the trail to the mirror REMOTE, a path (a bare repository is made
+ * there when missing) or a file:// URL. Only fast-forwards: a mirror that
+ * does not hold a prefix of this trail is refused. Policy action
+ * audit.read.
+ * Returns 0, or:
+ *   CV_EAUDIT  the push failed or was refused (also: the gate's answer
+ *              when the decision could not be recorded)
+ *   CV_EDENIED; a store error
+ */
 int cv_audit_push(struct cv_session *s, const char *remote);
+
+/* ---- maintenance ---- */
+
+/*
+ * A hot copy of the vault into DEST, made mode 0700: the store,
+ * compacted, the audit public key files and the trail up to that moment.
+ * The copy opens with the same passphrases. Policy action backup.
+ * Returns 0, or:
+ *   CV_EEXIST    DEST exists
+ *   CV_EIO       DEST or a file in it cannot be written (what was copied
+ *                stays in DEST)
+ *   CV_ETOOBIG   a path in DEST is too long
+ *   CV_EAUDIT    the trail cannot be copied (also the gate's answer)
+ *   CV_EDENIED; store errors
+ */
+int cv_vault_backup(struct cv_session *s, const char *dest);
+
+/*
+ * Re-wrap every case key under a new key-encryption key, then compact the
+ * store so no key wrapped under the old one remains. The records are not
+ * re-encrypted. Policy action key.rotate.
+ * Returns 0, or:
+ *   CV_EBUSY  the keys are re-wrapped, but another process has the vault
+ *             open, so the store could not be compacted: the old wraps may
+ *             survive in freed pages until the next compaction
+ *   CV_EIO    as CV_EBUSY, the compacted copy could not be written
+ *   the gate's answers; store and integrity errors
+ */
+int cv_key_rotate(struct cv_session *s);
 
 #endif /* CASEVAULT_H */

@@ -13,9 +13,6 @@
 
 struct cv_session;
 
-/* Most step changes kept in a case's history. */
-#define CV_STEPS_MAX 100
-
 /*
  * Add to SHOW, the object `case show` returns for CASE_ID (META its
  * metadata, TXN the caller's read transaction, in which the case.show
