@@ -255,6 +255,34 @@ wrong_passphrase_refused(void **state)
 	assert_int_equal(raw_count(f->dir, CV_DB_PENDING), 0);
 }
 
+/*
+ * A session names its account and role; a directory without a vault is
+ * CV_ENOTFOUND, and one that does not exist CV_EIO (no lock file can be
+ * made in it).
+ */
+static void
+session_open_outcomes(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s = NULL;
+	char empty[] = "/tmp/cvtest-empty.XXXXXX", missing[64];
+
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_string_equal(cv_session_user(s), "kepala");
+	assert_string_equal(cv_session_role(s), "supervisor");
+	cv_session_close(s);
+	s = NULL;
+	assert_non_null(mkdtemp(empty));
+	assert_int_equal(cv_session_open(empty, "siti", TEST_PASS_STAFF,
+	    strlen(TEST_PASS_STAFF), &s), CV_ENOTFOUND);
+	assert_null(s);
+	snprintf(missing, sizeof(missing), "%s/none", empty);
+	assert_int_equal(cv_session_open(missing, "siti", TEST_PASS_STAFF,
+	    strlen(TEST_PASS_STAFF), &s), CV_EIO);
+	assert_null(s);
+	test_rm_rf(empty);
+}
+
 static void
 repeated_failures_back_off(void **state)
 {
@@ -516,6 +544,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(moved_case_key_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(wrong_passphrase_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(session_open_outcomes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(repeated_failures_back_off,
 		    setup, teardown),
