@@ -61,8 +61,9 @@ struct cv_session; /* an authenticated user on an open vault */
  * Initialise the library (libsodium, libgit2) and install jansson
  * allocation functions that wipe every block they free, so decrypted data
  * held as json_t does not outlive its value. Call once before anything
- * else. Returns 0,
- * CV_ECRYPTO when libsodium cannot start, CV_EAUDIT when libgit2 cannot.
+ * else. Returns 0; CV_ECRYPTO when libsodium cannot start; CV_ECORRUPT
+ * when a built-in record schema, instrument or the service flow does not
+ * load (cv_error_detail() names it); CV_EAUDIT when libgit2 cannot start.
  */
 int cv_library_init(void);
 

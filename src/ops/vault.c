@@ -27,7 +27,9 @@
 #include "rules/policy.h"
 #include "model/policyset.h"
 #include "store/store.h"
+#include "base/error.h"
 #include "base/memory.h"
+#include "rules/forms.h"
 #include "base/util.h"
 #include "model/vault.h"
 
@@ -47,9 +49,15 @@ cv_role_valid(const char *role)
 int
 cv_library_init(void)
 {
+	const char *why;
+
 	if (cv_crypto_init() != 0)
 		return CV_ECRYPTO;
 	cv_memory_init();
+	if (cv_forms_status(&why) != 0) {
+		cv_error_set("%s", why);
+		return CV_ECORRUPT;
+	}
 	if (git_libgit2_init() < 0)
 		return CV_EAUDIT;
 	return 0;
