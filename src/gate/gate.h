@@ -11,11 +11,11 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <lmdb.h>
 
 #include "base/classes.h"
 
 struct cv_session;
+struct cv_txn;
 
 struct cv_gate_req {
 	const char *op;       /* what the event calls it: "record.show" */
@@ -48,7 +48,7 @@ struct cv_gate_res {
  * transaction: a write transaction for writes, so no other write can slip
  * between the decision and the change.
  */
-int cv_gate_check(struct cv_session *s, MDB_txn *txn,
+int cv_gate_check(struct cv_session *s, struct cv_txn *txn,
     const struct cv_gate_req *q, const json_t *extra, struct cv_gate_res *res);
 
 /*
@@ -56,16 +56,16 @@ int cv_gate_check(struct cv_session *s, MDB_txn *txn,
  * then open it and return the allowed part: {"case","record","version",
  * "type","author","time","data","withheld":[...]} in *out.
  */
-int cv_gate_read_record(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, uint32_t record, uint32_t version, const char *op,
-    const char *purpose, const char *request, json_t **out);
+int cv_gate_read_record(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, uint32_t record, uint32_t version,
+    const char *op, const char *purpose, const char *request, json_t **out);
 
 /*
  * As cv_gate_read_record, for another policy action than "read" (e.g.
  * "disclose"), and restricted to the classes in ONLY (0: every class of
  * the record). CV_ENOTFOUND when the record holds none of ONLY.
  */
-int cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
+int cv_gate_read_record_as(struct cv_session *s, struct cv_txn *txn,
     const char *case_id, const json_t *meta, uint32_t record, uint32_t version,
     const char *op, const char *access, cv_classmask only, const char *purpose,
     const char *request, json_t **out);
@@ -74,17 +74,17 @@ int cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
  * The verdict alone, for `policy explain`: each gate's answer for one
  * action on one case and class, recorded as an explain event.
  */
-int cv_gate_explain(struct cv_session *s, MDB_txn *txn, const char *action,
-    const char *case_id, const json_t *meta, int cls, const char *purpose,
-    json_t **out);
+int cv_gate_explain(struct cv_session *s, struct cv_txn *txn,
+    const char *action, const char *case_id, const json_t *meta, int cls,
+    const char *purpose, json_t **out);
 
 /*
  * The verdict alone, without recording it: 1 when ACTION on class CLS of
  * the case is allowed. Used only to filter listings whose result is then
  * recorded as one event by cv_gate_check.
  */
-int cv_gate_decide_only(struct cv_session *s, MDB_txn *txn, const char *action,
-    const char *case_id, const json_t *meta, int cls);
+int cv_gate_decide_only(struct cv_session *s, struct cv_txn *txn,
+    const char *action, const char *case_id, const json_t *meta, int cls);
 /*
  * For de-identified aggregates (the coverage indicator): decide ACCESS
  * (an action on no class, e.g. "report.read") once, record the decision

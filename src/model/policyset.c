@@ -56,7 +56,7 @@ cv_policy_shipped(struct cv_policy_set **out, char *err, size_t errlen)
 /* The set as JSON {"name": "text", ...}, sealed. */
 int
 cv_policy_store_put(
-    MDB_txn *txn, struct cv_session *s, const struct cv_policy_set *set)
+    struct cv_txn *txn, struct cv_session *s, const struct cv_policy_set *set)
 {
 	const char *name, *text;
 	uint8_t ad[48], *sealed = NULL;
@@ -85,8 +85,8 @@ cv_policy_store_put(
 	}
 	policy_ad(s, ad, &adlen);
 	cv_seal(s->keys->meta, ad, adlen, (uint8_t *)plain, n, sealed);
-	r = cv_put(txn, s->st, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY),
-	    sealed, n + CV_SEALOVERHEAD, 0);
+	r = cv_put(txn, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY), sealed,
+	    n + CV_SEALOVERHEAD, 0);
 out:
 	free(plain);
 	free(sealed);
@@ -94,7 +94,7 @@ out:
 }
 
 int
-cv_policy_store_init(MDB_txn *txn, struct cv_session *s)
+cv_policy_store_init(struct cv_txn *txn, struct cv_session *s)
 {
 	struct cv_policy_set *set;
 	char err[256];
@@ -113,33 +113,33 @@ cv_policy_store_load(struct cv_session *s)
 	struct cv_policy_set *set = NULL;
 	uint8_t ad[48], hash[32];
 	char *plain = NULL, err[256];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	size_t adlen;
 	const char *name;
 	json_t *j = NULL, *text;
-	MDB_val v;
+	struct cv_val v;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = cv_get(txn, s->st, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY),
-	         &v)) != 0) {
+	if ((r = cv_get(txn, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY), &v)) !=
+	    0) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
-	if (v.mv_size < CV_SEALOVERHEAD) {
+	if (v.len < CV_SEALOVERHEAD) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
-	if ((plain = malloc(v.mv_size - CV_SEALOVERHEAD + 1)) == NULL) {
+	if ((plain = malloc(v.len - CV_SEALOVERHEAD + 1)) == NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
 	policy_ad(s, ad, &adlen);
-	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size,
+	if ((r = cv_open(s->keys->meta, ad, adlen, v.data, v.len,
 	         (uint8_t *)plain)) != 0)
 		goto out;
-	plain[v.mv_size - CV_SEALOVERHEAD] = '\0';
+	plain[v.len - CV_SEALOVERHEAD] = '\0';
 	if ((r = cv_json_parse_object(plain, strlen(plain), 1 << 20, &j)) !=
 	        0 ||
 	    (r = cv_policy_set_new(&set)) != 0) {
@@ -162,7 +162,7 @@ cv_policy_store_load(struct cv_session *s)
 	set = NULL;
 	r = 0;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	cv_policy_set_free(set);
 	json_decref(j);
 	free(plain);

@@ -60,7 +60,7 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 	struct cv_gate_res res;
 	struct cv_session as;
 	struct cv_user u;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL;
 	int r, c = -1;
 
@@ -73,9 +73,9 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 		cv_error_set("unknown class");
 		return CV_EINVAL;
 	}
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = cv_user_get(txn, s->st, user, &u)) != 0)
+	if ((r = cv_user_get(txn, user, &u)) != 0)
 		goto out;
 	/* Anyone may ask about themselves; about others, auditors. */
 	if (u.id != s->uid && (r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
@@ -98,7 +98,7 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 			    *out, "purpose", json_string(purpose));
 	}
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	return r;
 }
@@ -110,7 +110,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	    .op = "policy.deploy", .access = "policy.deploy", .write = 1};
 	struct cv_policy_set *set = NULL;
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	char err[256], hex[65];
 	uint8_t h[32];
 	json_t *ev = NULL;
@@ -122,7 +122,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	}
 	cv_policy_set_hash(set, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
 	ev = json_pack(
 	    "{s:s, s:s}", "old_policy", s->policy_hash, "new_policy", hex);
@@ -137,7 +137,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 		r = cv_policy_store_load(s);
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	cv_policy_set_free(set);
 	json_decref(ev);
 	return r;
