@@ -6,6 +6,7 @@
 
 #include "model/caseobj.h"
 #include "casevault.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"
@@ -31,28 +32,18 @@ mkkey(uint8_t k[static KEY_MAX], const char *case_id, char kind, const char *id,
 	return 0;
 }
 
-static size_t
-mkad(const struct cv_session *s, const uint8_t *k, size_t klen, uint8_t *ad)
-{
-	memcpy(ad, AD_TAG, sizeof(AD_TAG));
-	memcpy(ad + sizeof(AD_TAG), s->vault_id, CV_VAULTIDBYTES);
-	memcpy(ad + sizeof(AD_TAG) + CV_VAULTIDBYTES, k, klen);
-	return sizeof(AD_TAG) + CV_VAULTIDBYTES + klen;
-}
-
-#define AD_MAX (sizeof(AD_TAG) + CV_VAULTIDBYTES + KEY_MAX)
-
 int
 cv_casedata_put(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     char kind, const char *id, const uint8_t key[static CV_KEYBYTES],
     const json_t *obj)
 {
-	uint8_t k[KEY_MAX], ad[AD_MAX], *val = NULL;
-	size_t klen, adlen, n;
+	uint8_t k[KEY_MAX];
+	struct cv_bind b = {AD_TAG, s->vault_id, k, 0, NULL, 0};
+	size_t n;
 	char *text;
 	int r;
 
-	if ((r = mkkey(k, case_id, kind, id, &klen)) != 0)
+	if ((r = mkkey(k, case_id, kind, id, &b.klen)) != 0)
 		return r;
 	if ((text = cv_json_canonical(obj)) == NULL)
 		return CV_ENOMEM;
@@ -61,17 +52,10 @@ cv_casedata_put(struct cv_txn *txn, struct cv_session *s, const char *case_id,
 		r = CV_ETOOBIG;
 		goto out;
 	}
-	if ((val = malloc(n + CV_SEALOVERHEAD)) == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	adlen = mkad(s, k, klen, ad);
-	cv_seal(key, ad, adlen, (uint8_t *)text, n, val);
-	r = cv_put(txn, CV_DB_CASEDATA, k, klen, val, n + CV_SEALOVERHEAD, 0);
+	r = cv_sealed_put(txn, CV_DB_CASEDATA, &b, key, (uint8_t *)text, n, 0);
 out:
 	sodium_memzero(text, strlen(text));
 	free(text);
-	free(val);
 	return r;
 }
 
@@ -79,23 +63,18 @@ static int
 open_val(struct cv_session *s, const struct cv_val *k, const struct cv_val *v,
     const uint8_t key[static CV_KEYBYTES], json_t **out)
 {
-	uint8_t ad[AD_MAX];
-	size_t adlen, n;
-	char *m;
+	struct cv_bind b = {AD_TAG, s->vault_id, k->data, k->len, NULL, 0};
+	size_t n;
+	uint8_t *m;
 	int r;
 
 	*out = NULL;
 	if (v->len < CV_SEALOVERHEAD || v->len > OBJ_MAX + CV_SEALOVERHEAD)
 		return CV_ECORRUPT;
-	n = v->len - CV_SEALOVERHEAD;
-	if ((m = malloc(n + 1)) == NULL)
-		return CV_ENOMEM;
-	adlen = mkad(s, k->data, k->len, ad);
-	if ((r = cv_open(key, ad, adlen, v->data, v->len, (uint8_t *)m)) == 0) {
-		m[n] = '\0';
-		r = cv_json_parse_object(m, n, OBJ_MAX, out) == 0 ? 0
-		                                                  : CV_ECORRUPT;
-	}
+	if ((r = cv_sealed_open_new(key, &b, v->data, v->len, &m, &n)) != 0)
+		return r;
+	r = cv_json_parse_object((char *)m, n, OBJ_MAX, out) == 0 ? 0
+	                                                          : CV_ECORRUPT;
 	sodium_memzero(m, n);
 	free(m);
 	return r;

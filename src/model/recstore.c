@@ -7,6 +7,7 @@
 #include "casevault.h"
 #include "base/cbor.h"
 #include "model/recstore.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"
@@ -62,47 +63,22 @@ hdr_decode(const uint8_t *b, size_t len, struct cv_rec_hdr *h, size_t *hlen)
 	return 0;
 }
 
-/* AD = tag, vault id, the record's key, the header. */
-static size_t
-rec_ad(const struct cv_session *s, const uint8_t key[static CV_REC_KEYLEN],
-    const uint8_t *hdr, size_t hlen, uint8_t *ad)
-{
-	size_t off = 0;
-
-	memcpy(ad, AD_TAG, sizeof(AD_TAG));
-	off += sizeof(AD_TAG);
-	memcpy(ad + off, s->vault_id, CV_VAULTIDBYTES);
-	off += CV_VAULTIDBYTES;
-	memcpy(ad + off, key, CV_REC_KEYLEN);
-	off += CV_REC_KEYLEN;
-	memcpy(ad + off, hdr, hlen);
-	return off + hlen;
-}
-
-#define AD_MAX (sizeof(AD_TAG) + CV_VAULTIDBYTES + CV_REC_KEYLEN + HDR_MAX)
-
+/* The seal binds the tag, the vault id, the record's key and the header. */
 int
 cv_rec_put(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
     const uint8_t casekey[static CV_KEYBYTES], const uint8_t *payload,
     size_t len)
 {
-	uint8_t key[CV_REC_KEYLEN], ad[AD_MAX], *val;
-	size_t hlen, adlen;
-	int r;
+	uint8_t key[CV_REC_KEYLEN], hdr[HDR_MAX];
+	struct cv_bind b = {AD_TAG, s->vault_id, key, sizeof(key), hdr, 0};
 
 	if (len > CV_RECENC_MAX)
 		return CV_ETOOBIG;
-	if ((val = malloc(HDR_MAX + len + CV_SEALOVERHEAD)) == NULL)
-		return CV_ENOMEM;
 	cv_rec_key(key, case_id, record, version);
-	hlen = hdr_encode(h, val);
-	adlen = rec_ad(s, key, val, hlen, ad);
-	cv_seal(casekey, ad, adlen, payload, len, val + hlen);
-	r = cv_put(txn, CV_DB_RECORDS, key, sizeof(key), val,
-	    hlen + len + CV_SEALOVERHEAD, CV_PUT_NOOVERWRITE);
-	free(val);
-	return r;
+	b.hlen = hdr_encode(h, hdr);
+	return cv_sealed_put(
+	    txn, CV_DB_RECORDS, &b, casekey, payload, len, CV_PUT_NOOVERWRITE);
 }
 
 int
@@ -147,9 +123,10 @@ cv_rec_decrypt(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     const uint8_t casekey[static CV_KEYBYTES], uint8_t **payload, size_t *len,
     int *format)
 {
-	uint8_t key[CV_REC_KEYLEN], ad[AD_MAX], *m;
+	uint8_t key[CV_REC_KEYLEN];
+	struct cv_bind b = {AD_TAG, s->vault_id, key, sizeof(key), NULL, 0};
 	struct cv_rec_hdr h;
-	size_t hlen, adlen, clen, max;
+	size_t hlen, clen, max;
 	struct cv_val v;
 	int r;
 
@@ -165,17 +142,11 @@ cv_rec_decrypt(struct cv_txn *txn, struct cv_session *s, const char *case_id,
 	max = h.format == CV_REC_FORMAT_JSON ? CV_RECORD_MAX : CV_RECENC_MAX;
 	if (clen < CV_SEALOVERHEAD || clen - CV_SEALOVERHEAD > max)
 		return CV_ECRYPTO;
-	if ((m = malloc(clen - CV_SEALOVERHEAD + 1)) == NULL)
-		return CV_ENOMEM;
-	adlen = rec_ad(s, key, v.data, hlen, ad);
-	if ((r = cv_open(casekey, ad, adlen, (const uint8_t *)v.data + hlen,
-	         clen, m)) != 0) {
-		free(m);
+	b.hdr = v.data;
+	b.hlen = hlen;
+	if ((r = cv_sealed_open_new(casekey, &b, (const uint8_t *)v.data + hlen,
+	         clen, payload, len)) != 0)
 		return r;
-	}
-	m[clen - CV_SEALOVERHEAD] = '\0';
-	*payload = m;
-	*len = clen - CV_SEALOVERHEAD;
 	*format = h.format;
 	return 0;
 }

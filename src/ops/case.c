@@ -17,6 +17,7 @@
 #include "rules/policy.h"
 #include "model/recstore.h"
 #include "ops/record.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"
@@ -27,23 +28,13 @@
 #define CASE_TAG "casevault-case-v1"
 #define CK_TAG   "casevault-casekey-v1"
 
-static size_t
-case_ad(const struct cv_session *s, const char *tag, size_t taglen,
-    const char *id, uint8_t *ad)
-{
-	memcpy(ad, tag, taglen);
-	memcpy(ad + taglen, s->vault_id, CV_VAULTIDBYTES);
-	memcpy(ad + taglen + CV_VAULTIDBYTES, id, CV_CASE_ID_LEN);
-	return taglen + CV_VAULTIDBYTES + CV_CASE_ID_LEN;
-}
-
 int
 cv_case_load(
     struct cv_txn *txn, struct cv_session *s, const char *id, json_t **meta)
 {
-	uint8_t ad[64];
-	size_t adlen, n;
-	char *m;
+	struct cv_bind b = {CASE_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, 0};
+	size_t n;
+	uint8_t *m;
 	struct cv_val v;
 	int r;
 
@@ -54,15 +45,13 @@ cv_case_load(
 		return r;
 	if (v.len < CV_SEALOVERHEAD || v.len > META_MAX)
 		return CV_ECORRUPT;
-	n = v.len - CV_SEALOVERHEAD;
-	if ((m = malloc(n + 1)) == NULL)
-		return CV_ENOMEM;
-	adlen = case_ad(s, CASE_TAG, sizeof(CASE_TAG), id, ad);
-	if ((r = cv_open(
-	         s->keys->meta, ad, adlen, v.data, v.len, (uint8_t *)m)) == 0)
-		r = cv_json_parse_object(m, n, META_MAX, meta) == 0
+	if ((r = cv_sealed_open_new(
+	         s->keys->meta, &b, v.data, v.len, &m, &n)) == 0)
+		r = cv_json_parse_object((char *)m, n, META_MAX, meta) == 0
 		    ? 0
 		    : CV_ECORRUPT;
+	if (m != NULL)
+		sodium_memzero(m, n);
 	free(m);
 	return r;
 }
@@ -71,25 +60,21 @@ int
 cv_case_save(struct cv_txn *txn, struct cv_session *s, const char *id,
     const json_t *meta)
 {
-	uint8_t ad[64], *val;
-	size_t adlen, n;
+	struct cv_bind b = {CASE_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, 0};
+	size_t n;
 	char *text;
 	int r;
 
 	if ((text = cv_json_canonical(meta)) == NULL)
 		return CV_ENOMEM;
 	n = strlen(text);
-	if (n + CV_SEALOVERHEAD > META_MAX ||
-	    (val = malloc(n + CV_SEALOVERHEAD)) == NULL) {
+	if (n + CV_SEALOVERHEAD > META_MAX) {
 		free(text);
-		return n + CV_SEALOVERHEAD > META_MAX ? CV_ETOOBIG : CV_ENOMEM;
+		return CV_ETOOBIG;
 	}
-	adlen = case_ad(s, CASE_TAG, sizeof(CASE_TAG), id, ad);
-	cv_seal(s->keys->meta, ad, adlen, (uint8_t *)text, n, val);
-	r = cv_put(
-	    txn, CV_DB_CASES, id, CV_CASE_ID_LEN, val, n + CV_SEALOVERHEAD, 0);
+	r = cv_sealed_put(
+	    txn, CV_DB_CASES, &b, s->keys->meta, (uint8_t *)text, n, 0);
 	free(text);
-	free(val);
 	return r;
 }
 
@@ -105,13 +90,14 @@ cv_case_on_team(const json_t *meta, uint32_t uid)
 	return 0;
 }
 
+/* The seal binds the KEK generation stored in front of it. */
 int
 cv_casekey_get(struct cv_txn *txn, struct cv_session *s, const char *id,
     uint8_t key[static CV_KEYBYTES])
 {
-	uint8_t ad[80], kek[CV_KEYBYTES];
+	struct cv_bind b = {CK_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, 8};
+	uint8_t kek[CV_KEYBYTES];
 	const uint8_t *kek_use = s->keys->kek;
-	size_t adlen;
 	uint64_t gen;
 	struct cv_val v;
 	int r;
@@ -126,10 +112,9 @@ cv_casekey_get(struct cv_txn *txn, struct cv_session *s, const char *id,
 		cv_kek_derive(kek, gen, s->keys->root);
 		kek_use = kek;
 	}
-	adlen = case_ad(s, CK_TAG, sizeof(CK_TAG), id, ad);
-	memcpy(ad + adlen, v.data, 8);
-	r = cv_open(
-	    kek_use, ad, adlen + 8, (uint8_t *)v.data + 8, CK_BYTES - 8, key);
+	b.hdr = v.data;
+	r = cv_sealed_open(
+	    kek_use, &b, (const uint8_t *)v.data + 8, CK_BYTES - 8, key);
 	sodium_memzero(kek, sizeof(kek));
 	return r;
 }
@@ -138,15 +123,12 @@ int
 cv_casekey_put(struct cv_txn *txn, struct cv_session *s, const char *id,
     const uint8_t key[static CV_KEYBYTES])
 {
-	uint8_t ad[80], val[CK_BYTES];
-	size_t adlen;
+	uint8_t hdr[8];
+	struct cv_bind b = {CK_TAG, s->vault_id, id, CV_CASE_ID_LEN, hdr, 8};
 
-	cv_put_be64(val, s->keys->kek_gen);
-	adlen = case_ad(s, CK_TAG, sizeof(CK_TAG), id, ad);
-	memcpy(ad + adlen, val, 8);
-	cv_seal(s->keys->kek, ad, adlen + 8, key, CV_KEYBYTES, val + 8);
-	return cv_put(
-	    txn, CV_DB_CASEKEYS, id, CV_CASE_ID_LEN, val, sizeof(val), 0);
+	cv_put_be64(hdr, s->keys->kek_gen);
+	return cv_sealed_put(
+	    txn, CV_DB_CASEKEYS, &b, s->keys->kek, key, CV_KEYBYTES, 0);
 }
 
 /* ---- commands ---- */

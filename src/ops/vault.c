@@ -26,6 +26,7 @@
 #include "base/passphrase.h"
 #include "rules/policy.h"
 #include "model/policyset.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"
@@ -232,26 +233,20 @@ cv_user_by_id(struct cv_txn *txn, uint32_t uid, struct cv_user *u)
 
 /* ---- keyslots ---- */
 
-static void
-slot_ad(
-    const struct cv_session *s, const char *name, uint8_t *ad, size_t *adlen)
-{
-	static const char tag[] = "casevault-slot-v1";
-	size_t n = strlen(name);
-
-	memcpy(ad, tag, sizeof(tag));
-	memcpy(ad + sizeof(tag), s->vault_id, CV_VAULTIDBYTES);
-	memcpy(ad + sizeof(tag) + CV_VAULTIDBYTES, name, n);
-	*adlen = sizeof(tag) + CV_VAULTIDBYTES + n;
-}
+/*
+ * A slot is bound to its user's name. Its clear part (version, KDF
+ * parameters, salt) is not in the associated data: any change to it
+ * derives another wrap key, so the open fails all the same.
+ */
+#define SLOT_TAG "casevault-slot-v1"
 
 int
 cv_slot_write(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen)
 {
-	uint8_t slot[SLOT_BYTES], ad[128], wrap[32];
+	struct cv_bind b = {SLOT_TAG, s->vault_id, name, strlen(name), NULL, 0};
+	uint8_t slot[SLOT_BYTES], wrap[32];
 	struct cv_kdf_params p;
-	size_t adlen;
 	int r;
 
 	cv_kdf_params_new(&p);
@@ -262,9 +257,9 @@ cv_slot_write(struct cv_txn *txn, struct cv_session *s, const char *name,
 	cv_random(slot + 13, CV_SALTBYTES);
 	if ((r = cv_passphrase_derive(&p, slot + 13, pass, passlen, wrap)) != 0)
 		goto out;
-	slot_ad(s, name, ad, &adlen);
-	cv_seal(wrap, ad, adlen, s->keys->root, CV_KEYBYTES,
-	    slot + 13 + CV_SALTBYTES);
+	if ((r = cv_sealed_seal(wrap, &b, s->keys->root, CV_KEYBYTES,
+	         slot + 13 + CV_SALTBYTES)) != 0)
+		goto out;
 	r = cv_put(txn, CV_DB_SLOTS, name, strlen(name), slot, sizeof(slot), 0);
 out:
 	sodium_memzero(wrap, sizeof(wrap));
@@ -275,10 +270,10 @@ static int
 slot_open(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen)
 {
-	uint8_t ad[128], wrap[32];
+	struct cv_bind b = {SLOT_TAG, s->vault_id, name, strlen(name), NULL, 0};
+	uint8_t wrap[32];
 	struct cv_kdf_params p;
 	const uint8_t *slot;
-	size_t adlen;
 	struct cv_val v;
 	int r;
 
@@ -292,8 +287,7 @@ slot_open(struct cv_txn *txn, struct cv_session *s, const char *name,
 	p.p = cv_get_be32(slot + 9);
 	if ((r = cv_passphrase_derive(&p, slot + 13, pass, passlen, wrap)) != 0)
 		goto out;
-	slot_ad(s, name, ad, &adlen);
-	r = cv_open(wrap, ad, adlen, slot + 13 + CV_SALTBYTES,
+	r = cv_sealed_open(wrap, &b, slot + 13 + CV_SALTBYTES,
 	    SLOT_BYTES - 13 - CV_SALTBYTES, s->keys->root);
 out:
 	sodium_memzero(wrap, sizeof(wrap));
@@ -302,21 +296,14 @@ out:
 
 /* ---- the audit signing key ---- */
 
-static void
-sk_ad(const struct cv_session *s, uint8_t ad[static 40], size_t *adlen)
-{
-	static const char tag[] = "casevault-auditsk-v1";
-
-	memcpy(ad, tag, sizeof(tag));
-	memcpy(ad + sizeof(tag), s->vault_id, CV_VAULTIDBYTES);
-	*adlen = sizeof(tag) + CV_VAULTIDBYTES;
-}
+/* Bound by its tag alone: there is one signing key in a vault. */
+#define SK_TAG "casevault-auditsk-v1"
 
 static int
 audit_attach(struct cv_txn *txn, struct cv_session *s)
 {
-	uint8_t ad[40], *sk;
-	size_t adlen;
+	struct cv_bind b = {SK_TAG, s->vault_id, NULL, 0, NULL, 0};
+	uint8_t *sk;
 	struct cv_val v;
 	int r;
 
@@ -326,8 +313,7 @@ audit_attach(struct cv_txn *txn, struct cv_session *s)
 		return CV_ECORRUPT;
 	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		return CV_ENOMEM;
-	sk_ad(s, ad, &adlen);
-	if ((r = cv_open(s->keys->meta, ad, adlen, v.data, v.len, sk)) != 0)
+	if ((r = cv_sealed_open(s->keys->meta, &b, v.data, v.len, sk)) != 0)
 		goto out;
 	if (cv_auditlog_open(s->dir, sk, &s->audit) != 0)
 		r = CV_EAUDIT;
@@ -561,9 +547,9 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	struct cv_session *s = NULL;
 	struct cv_user u;
 	struct cv_txn *txn = NULL;
+	struct cv_bind b = {SK_TAG, NULL, NULL, 0, NULL, 0};
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL;
-	uint8_t sealed[SK_SEALED], ad[40];
-	size_t adlen;
+	uint8_t sealed[SK_SEALED];
 	int r, made = 0;
 	json_t *ev;
 
@@ -587,9 +573,10 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	cv_random(s->keys->root, CV_KEYBYTES);
 	cv_keys_derive(s->keys, 1);
 	crypto_sign_keypair(pk, sk);
-	sk_ad(s, ad, &adlen);
-	cv_seal(
-	    s->keys->meta, ad, adlen, sk, crypto_sign_SECRETKEYBYTES, sealed);
+	b.vault_id = s->vault_id;
+	if ((r = cv_sealed_seal(s->keys->meta, &b, sk,
+	         crypto_sign_SECRETKEYBYTES, sealed)) != 0)
+		goto out;
 
 	memset(&u, 0, sizeof(u));
 	u.id = 1;
