@@ -20,6 +20,7 @@
 
 #include "casevault.h"
 #include "model/recstore.h"
+#include "model/vault.h"
 #include "store/store.h"
 #include "base/util.h"
 
@@ -460,6 +461,29 @@ backup_and_rotate_keep_records(void **state)
 	test_rm_rf(dest);
 }
 
+/*
+ * Rotation wraps under the next KEK, passed to the re-wrap, and moves the
+ * session to it only once committed: the same session rotates again,
+ * which unwraps what the first rotation wrapped.
+ */
+static void
+rotate_twice_in_one_session(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	uint64_t gen;
+
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	gen = s->keys->kek_gen;
+	assert_int_equal(cv_key_rotate(s), 0);
+	assert_int_equal(s->keys->kek_gen, gen + 1);
+	assert_int_equal(cv_key_rotate(s), 0);
+	assert_int_equal(s->keys->kek_gen, gen + 2);
+	cv_session_close(s);
+	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
+	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), 0);
+}
+
 static void
 readers_during_writer(void **state)
 {
@@ -527,6 +551,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(amend_keeps_history, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(backup_and_rotate_keep_records,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(rotate_twice_in_one_session,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(readers_during_writer, setup,
 		    teardown),

@@ -108,7 +108,7 @@ cv_casekey_get(struct cv_txn *txn, struct cv_session *s, const char *id,
 		return CV_ECORRUPT;
 	gen = cv_get_be64(v.data);
 	if (gen != s->keys->kek_gen) {
-		/* Only during rotation, which re-wraps from the old KEK. */
+		/* Wrapped by a rotation committed since this session began. */
 		cv_kek_derive(kek, gen, s->keys->root);
 		kek_use = kek;
 	}
@@ -121,14 +121,14 @@ cv_casekey_get(struct cv_txn *txn, struct cv_session *s, const char *id,
 
 int
 cv_casekey_put(struct cv_txn *txn, struct cv_session *s, const char *id,
-    const uint8_t key[static CV_KEYBYTES])
+    const uint8_t key[static CV_KEYBYTES],
+    const uint8_t kek[static CV_KEYBYTES], uint64_t gen)
 {
 	uint8_t hdr[8];
 	struct cv_bind b = {CK_TAG, s->vault_id, id, CV_CASE_ID_LEN, hdr, 8};
 
-	cv_put_be64(hdr, s->keys->kek_gen);
-	return cv_sealed_put(
-	    txn, CV_DB_CASEKEYS, &b, s->keys->kek, key, CV_KEYBYTES, 0);
+	cv_put_be64(hdr, gen);
+	return cv_sealed_put(txn, CV_DB_CASEKEYS, &b, kek, key, CV_KEYBYTES, 0);
 }
 
 /* ---- commands ---- */
@@ -192,7 +192,8 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
 	cv_random(key, sizeof(key));
-	if ((r = cv_casekey_put(txn, s, id, key)) != 0 ||
+	if ((r = cv_casekey_put(
+	         txn, s, id, key, s->keys->kek, s->keys->kek_gen)) != 0 ||
 	    (r = cv_case_save(txn, s, id, meta)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;

@@ -34,8 +34,13 @@ int cv_case_on_team(const json_t *meta, uint32_t uid);
 /* The unwrapped key of case ID into KEY (wipe it after use). */
 int cv_casekey_get(struct cv_txn *txn, struct cv_session *s, const char *id,
     uint8_t key[static CV_KEYBYTES]);
-/* Wrap KEY under the session's KEK and store it for ID. */
+/*
+ * Wrap KEY under KEK, the key-encryption key of generation GEN, and store
+ * it for ID. The session's own KEK (s->keys->kek, s->keys->kek_gen) for a
+ * new case; the next generation's when a rotation re-wraps.
+ */
 int cv_casekey_put(struct cv_txn *txn, struct cv_session *s, const char *id,
-    const uint8_t key[static CV_KEYBYTES]);
+    const uint8_t key[static CV_KEYBYTES],
+    const uint8_t kek[static CV_KEYBYTES], uint64_t gen);
 
 #endif

@@ -204,7 +204,7 @@ cv_key_rotate(struct cv_session *s)
 	    .op = "key.rotate", .access = "key.rotate", .write = 1};
 	struct rotate_ctx c = {NULL, 0, 0};
 	struct cv_gate_res res;
-	uint8_t key[CV_KEYBYTES];
+	uint8_t key[CV_KEYBYTES], kek[CV_KEYBYTES];
 	struct cv_txn *txn = NULL;
 	uint64_t gen = s->keys->kek_gen;
 	json_t *ev;
@@ -222,31 +222,32 @@ cv_key_rotate(struct cv_session *s)
 	if ((r = cv_store_scan(txn, CV_DB_CASEKEYS, NULL, 0, collect_id, &c)) !=
 	    0)
 		goto out;
-	/* Unwrap under the old generation, wrap under the new one. The
-	 * same-size put rewrites each value in place. */
+	/*
+	 * Unwrap under the session's KEK, wrap under the next generation's.
+	 * The session's keys change only once the new wraps are committed,
+	 * so a failure leaves them as they were. The same-size put rewrites
+	 * each value in place.
+	 */
+	cv_kek_derive(kek, gen + 1, s->keys->root);
 	for (i = 0; i < c.n; i++) {
 		if ((r = cv_casekey_get(txn, s, c.ids[i], key)) != 0)
-			goto fail;
-		cv_keys_derive(s->keys, gen + 1);
-		r = cv_casekey_put(txn, s, c.ids[i], key);
-		cv_keys_derive(s->keys, gen);
+			goto out;
+		r = cv_casekey_put(txn, s, c.ids[i], key, kek, gen + 1);
 		if (r != 0)
-			goto fail;
+			goto out;
 	}
 	if ((r = cv_meta_put_u64(txn, "kek_gen", gen + 1)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
-		goto fail;
+		goto out;
 	r = cv_txn_commit(txn);
 	txn = NULL;
 	if (r != 0)
-		goto fail;
+		goto out;
 	cv_keys_derive(s->keys, gen + 1);
 	r = cv_store_compact(s->st);
-	goto out;
-fail:
-	cv_keys_derive(s->keys, gen);
 out:
 	sodium_memzero(key, sizeof(key));
+	sodium_memzero(kek, sizeof(kek));
 	cv_txn_abort(txn);
 	free(c.ids);
 	return r;
