@@ -45,15 +45,19 @@ struct cv_user {
 	char hash[192];
 };
 
-int cv_user_get(
-    MDB_txn *txn, struct cv_store *st, const char *name, struct cv_user *u);
-int cv_user_put(MDB_txn *txn, struct cv_store *st, const struct cv_user *u);
+int cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u);
+int cv_user_put(struct cv_txn *txn, const struct cv_user *u);
 /* Find the account with id UID (by a scan). */
-int cv_user_by_id(
-    MDB_txn *txn, struct cv_store *st, uint32_t uid, struct cv_user *u);
+int cv_user_by_id(struct cv_txn *txn, uint32_t uid, struct cv_user *u);
+/*
+ * Call CB for every account that reads back well, in name order. A nonzero
+ * return from CB stops the walk and is returned.
+ */
+int cv_user_foreach(struct cv_txn *txn,
+    int (*cb)(const struct cv_user *u, void *arg), void *arg);
 
 /* Wrap s->keys->root for NAME under PASS, replacing any slot of NAME. */
-int cv_slot_write(MDB_txn *txn, struct cv_session *s, const char *name,
+int cv_slot_write(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen);
 
 /*
@@ -83,6 +87,6 @@ int cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq)
  * transaction that makes the change, so recovery can tell a change that
  * was audited but never applied.
  */
-int cv_event_applied(MDB_txn *txn, struct cv_session *s, uint64_t seq);
+int cv_event_applied(struct cv_txn *txn, struct cv_session *s, uint64_t seq);
 
 #endif

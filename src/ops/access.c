@@ -70,16 +70,17 @@ class_array(cv_classmask m)
 
 /* Begin a write txn and load a live case. */
 static int
-case_begin(struct cv_session *s, const char *case_id, int rdonly, MDB_txn **txn,
-    json_t **meta)
+case_begin(struct cv_session *s, const char *case_id, int rdonly,
+    struct cv_txn **txn, json_t **meta)
 {
 	int r;
 
 	*meta = NULL;
-	if ((r = cv_txn_begin(s->st, rdonly, txn)) != 0)
+	if ((r = cv_txn_begin(
+	         s->st, rdonly ? CV_TXN_RDONLY : CV_TXN_WRITE, txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(*txn, s, case_id, meta)) != 0) {
-		mdb_txn_abort(*txn);
+		cv_txn_abort(*txn);
 		*txn = NULL;
 	}
 	return r;
@@ -88,8 +89,8 @@ case_begin(struct cv_session *s, const char *case_id, int rdonly, MDB_txn **txn,
 /* Seal OBJ as KIND/ID in the case and index ID, for the commands that
  * later name only the id (request approve, breakglass review). */
 static int
-put_indexed(MDB_txn *txn, struct cv_session *s, const char *case_id, char kind,
-    const char *id, const json_t *obj)
+put_indexed(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    char kind, const char *id, const json_t *obj)
 {
 	uint8_t key[CV_KEYBYTES];
 	int r;
@@ -103,7 +104,7 @@ put_indexed(MDB_txn *txn, struct cv_session *s, const char *case_id, char kind,
 
 /* Commit the change audited as SEQ. */
 static int
-finish(MDB_txn **txn, struct cv_session *s, uint64_t seq)
+finish(struct cv_txn **txn, struct cv_session *s, uint64_t seq)
 {
 	int r;
 
@@ -144,7 +145,7 @@ cv_case_consent_grant(struct cv_session *s, const char *case_id,
 	struct intake_find f = {0};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *g = NULL, *intake = NULL, *ev = NULL, *rcp;
 	char why[160], t[25], recip[80];
 	uint64_t now = cv_now_ms();
@@ -205,7 +206,7 @@ cv_case_consent_grant(struct cv_session *s, const char *case_id,
 		    ev, "recipient_role", json_object_get(rcp, "role"));
 	} else {
 		struct cv_user u;
-		if (cv_user_get(txn, s->st,
+		if (cv_user_get(txn,
 		        json_string_value(json_object_get(rcp, "user")),
 		        &u) != 0) {
 			cv_error_set("the recipient is not a user of this "
@@ -227,7 +228,7 @@ cv_case_consent_grant(struct cv_session *s, const char *case_id,
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	if (r != 0)
 		id[0] = '\0';
 	json_decref(meta);
@@ -248,7 +249,7 @@ cv_case_consent_withdraw(
 	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *k = NULL, *ev = NULL;
 	int r;
 
@@ -275,7 +276,7 @@ cv_case_consent_withdraw(
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(k);
 	json_decref(ev);
@@ -292,7 +293,7 @@ cv_case_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *list = NULL, *k;
 	size_t i;
 	int r;
@@ -314,7 +315,7 @@ cv_case_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 	list = NULL;
 out:
 	sodium_memzero(key, sizeof(key));
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(list);
 	return r;
@@ -332,7 +333,7 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *ev = NULL;
 	cv_classmask m;
 	int r;
@@ -368,7 +369,7 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	r = finish(&txn, s, res.seq);
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	if (r != 0)
 		id[0] = '\0';
 	json_decref(meta);
@@ -379,7 +380,7 @@ out:
 
 /* Load the object ID of KIND through the index: case, meta, key, object. */
 static int
-indexed(struct cv_session *s, MDB_txn *txn, const char *id, char kind,
+indexed(struct cv_session *s, struct cv_txn *txn, const char *id, char kind,
     char case_id[static CV_CASE_ID_LEN + 1], json_t **meta,
     uint8_t key[static CV_KEYBYTES], json_t **obj)
 {
@@ -413,7 +414,7 @@ cv_request_decide(
 	struct cv_user requester;
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *consents = NULL, *c, *ev = NULL;
 	uint64_t now = cv_now_ms();
 	size_t i;
@@ -426,7 +427,7 @@ cv_request_decide(
 		    CV_REQUEST_HOURS_MAX);
 		return CV_EINVAL;
 	}
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = indexed(s, txn, request_id, 'R', cid, &meta, key, &req)) != 0)
 		goto out;
@@ -439,7 +440,7 @@ cv_request_decide(
 	if (approve) {
 		/* Approval needs a valid consent for every class, the
 		 * purpose and the requester. */
-		if ((r = cv_user_by_id(txn, s->st,
+		if ((r = cv_user_by_id(txn,
 		         (uint32_t)json_integer_value(
 		             json_object_get(req, "requester")),
 		         &requester)) != 0 ||
@@ -481,7 +482,7 @@ cv_request_decide(
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(req);
 	json_decref(consents);
@@ -489,44 +490,56 @@ out:
 	return r;
 }
 
+struct indexed_ctx {
+	struct cv_session *s;
+	struct cv_txn *txn;
+	char kind;
+	int (*cb)(struct cv_session *s, struct cv_txn *txn, const char *case_id,
+	    const json_t *meta, const json_t *obj, void *arg);
+	void *arg;
+	uint8_t key[CV_KEYBYTES];
+};
+
+static int
+indexed_one(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct indexed_ctx *x = arg;
+	char id[CV_CD_ID_MAX + 1], cid[CV_CASE_ID_LEN + 1];
+	json_t *meta, *obj;
+	int r;
+
+	(void)v;
+	if (k->len > CV_CD_ID_MAX + 1)
+		return 0;
+	memcpy(id, (const char *)k->data + 1, k->len - 1);
+	id[k->len - 1] = '\0';
+	if (indexed(x->s, x->txn, id, x->kind, cid, &meta, x->key, &obj) != 0)
+		return 0; /* an erased case */
+	r = x->cb(x->s, x->txn, cid, meta, obj, x->arg);
+	json_decref(meta);
+	json_decref(obj);
+	return r;
+}
+
 /* Every indexed object of KIND, as (case id, object) pairs. */
 static int
-each_indexed(struct cv_session *s, MDB_txn *txn, char kind,
-    int (*cb)(struct cv_session *s, MDB_txn *txn, const char *case_id,
+each_indexed(struct cv_session *s, struct cv_txn *txn, char kind,
+    int (*cb)(struct cv_session *s, struct cv_txn *txn, const char *case_id,
         const json_t *meta, const json_t *obj, void *arg),
     void *arg)
 {
-	uint8_t prefix[2] = {'I', (uint8_t)kind}, key[CV_KEYBYTES];
-	char id[CV_CD_ID_MAX + 1], cid[CV_CASE_ID_LEN + 1];
-	MDB_cursor *c;
-	MDB_val k, v;
-	json_t *meta, *obj;
-	int rc, r = 0;
+	uint8_t prefix[2] = {'I', (uint8_t)kind};
+	struct indexed_ctx x = {s, txn, kind, cb, arg, {0}};
+	int r;
 
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASEDATA], &c) != 0)
-		return CV_ESTORE;
-	k.mv_data = prefix;
-	k.mv_size = sizeof(prefix);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < 2 || k.mv_size > CV_CD_ID_MAX + 1 ||
-		    memcmp(k.mv_data, prefix, 2) != 0)
-			break;
-		memcpy(id, (char *)k.mv_data + 1, k.mv_size - 1);
-		id[k.mv_size - 1] = '\0';
-		if (indexed(s, txn, id, kind, cid, &meta, key, &obj) != 0)
-			continue; /* an erased case */
-		r = cb(s, txn, cid, meta, obj, arg);
-		json_decref(meta);
-		json_decref(obj);
-	}
-	sodium_memzero(key, sizeof(key));
-	mdb_cursor_close(c);
+	r = cv_store_scan(
+	    txn, CV_DB_CASEDATA, prefix, sizeof(prefix), indexed_one, &x);
+	sodium_memzero(x.key, sizeof(x.key));
 	return r;
 }
 
 static int
-list_request(struct cv_session *s, MDB_txn *txn, const char *case_id,
+list_request(struct cv_session *s, struct cv_txn *txn, const char *case_id,
     const json_t *meta, const json_t *req, void *arg)
 {
 	json_t *out = arg, *o;
@@ -550,14 +563,14 @@ cv_request_list(struct cv_session *s, json_t **out)
 	    .action = CV_ACTION_REQUEST_LIST,
 	    .op = "request.list"};
 	struct cv_gate_res res;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *arr, *ev = NULL;
 	int r;
 
 	*out = NULL;
 	if ((arr = json_array()) == NULL)
 		return CV_ENOMEM;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0) {
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0) {
 		json_decref(arr);
 		return r;
 	}
@@ -568,7 +581,7 @@ cv_request_list(struct cv_session *s, json_t **out)
 		r = ev == NULL ? CV_ENOMEM
 		               : cv_gate_check(s, txn, &q, ev, &res);
 	}
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(ev);
 	if (r != 0) {
 		json_decref(arr);
@@ -628,7 +641,7 @@ collect_latest(
  * classes in ONLY, listing the versions released and their keyed hashes.
  */
 static int
-release(struct cv_session *s, MDB_txn *txn, const char *case_id,
+release(struct cv_session *s, struct cv_txn *txn, const char *case_id,
     const json_t *meta, const char *op, enum cv_action action,
     cv_classmask only, const char *purpose, const char *request,
     const json_t *extra, json_t **out)
@@ -716,14 +729,14 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 {
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *ev, *c;
 	cv_classmask m = 0;
 	size_t i;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = indexed(s, txn, request_id, 'R', cid, &meta, key, &req)) != 0)
 		goto out;
@@ -748,7 +761,7 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 	}
 out:
 	sodium_memzero(key, sizeof(key));
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(req);
 	return r;
@@ -766,7 +779,7 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *bg = NULL, *ev = NULL;
 	uint64_t now = cv_now_ms();
 	size_t n = reason ? strlen(reason) : 0;
@@ -805,7 +818,7 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	r = finish(&txn, s, res.seq);
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	if (r != 0)
 		id[0] = '\0';
 	json_decref(meta);
@@ -820,7 +833,7 @@ struct bg_list {
 };
 
 static int
-list_window(struct cv_session *s, MDB_txn *txn, const char *case_id,
+list_window(struct cv_session *s, struct cv_txn *txn, const char *case_id,
     const json_t *meta, const json_t *obj, void *arg)
 {
 	struct bg_list *l = arg;
@@ -850,11 +863,11 @@ cv_breakglass_list(struct cv_session *s, int all, json_t **out)
 	    .op = "breakglass.list"};
 	struct cv_gate_res res;
 	struct bg_list l = {NULL, all};
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
@@ -868,7 +881,7 @@ cv_breakglass_list(struct cv_session *s, int all, json_t **out)
 	*out = l.out;
 	l.out = NULL;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(l.out);
 	return r;
 }
@@ -883,12 +896,12 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *obj = NULL, *ev = NULL;
 	char kind = id[0] == 'D' ? CV_CD_DISCLOSURE : CV_CD_BREAKGLASS;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = indexed(s, txn, id, kind == CV_CD_DISCLOSURE ? 'D' : 'B', cid,
 	         &meta, key, &obj)) != 0)
@@ -914,7 +927,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(obj);
 	json_decref(ev);
@@ -934,7 +947,7 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	    .write = 1};
 	struct cv_gate_res res;
 	char id[12];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *d = NULL, *ev = NULL, *rel = NULL;
 	cv_classmask m;
 	int r;
@@ -994,7 +1007,7 @@ cv_disclose(struct cv_session *s, const char *case_id, const char *classes,
 	rel = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(d);
 	json_decref(ev);

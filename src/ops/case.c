@@ -18,6 +18,7 @@
 #include "rules/policy.h"
 #include "model/recstore.h"
 #include "ops/record.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/vault.h"
@@ -28,68 +29,53 @@
 #define CASE_TAG "casevault-case-v1"
 #define CK_TAG   "casevault-casekey-v1"
 
-static size_t
-case_ad(const struct cv_session *s, const char *tag, size_t taglen,
-    const char *id, uint8_t *ad)
-{
-	memcpy(ad, tag, taglen);
-	memcpy(ad + taglen, s->vault_id, CV_VAULTIDBYTES);
-	memcpy(ad + taglen + CV_VAULTIDBYTES, id, CV_CASE_ID_LEN);
-	return taglen + CV_VAULTIDBYTES + CV_CASE_ID_LEN;
-}
-
 int
-cv_case_load(MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta)
+cv_case_load(
+    struct cv_txn *txn, struct cv_session *s, const char *id, json_t **meta)
 {
-	uint8_t ad[64];
-	size_t adlen, n;
-	char *m;
-	MDB_val v;
+	struct cv_bind b = {CASE_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, 0};
+	size_t n;
+	uint8_t *m;
+	struct cv_val v;
 	int r;
 
 	*meta = NULL;
 	if (!cv_case_id_valid(id))
 		return CV_ENOTFOUND;
-	if ((r = cv_get(txn, s->st, CV_DB_CASES, id, CV_CASE_ID_LEN, &v)) != 0)
+	if ((r = cv_get(txn, CV_DB_CASES, id, CV_CASE_ID_LEN, &v)) != 0)
 		return r;
-	if (v.mv_size < CV_SEALOVERHEAD || v.mv_size > META_MAX)
+	if (v.len < CV_SEALOVERHEAD || v.len > META_MAX)
 		return CV_ECORRUPT;
-	n = v.mv_size - CV_SEALOVERHEAD;
-	if ((m = malloc(n + 1)) == NULL)
-		return CV_ENOMEM;
-	adlen = case_ad(s, CASE_TAG, sizeof(CASE_TAG), id, ad);
-	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size,
-	         (uint8_t *)m)) == 0)
-		r = cv_json_parse_object(m, n, META_MAX, meta) == 0
+	if ((r = cv_sealed_open_new(
+	         s->keys->meta, &b, v.data, v.len, &m, &n)) == 0)
+		r = cv_json_parse_object((char *)m, n, META_MAX, meta) == 0
 		    ? 0
 		    : CV_ECORRUPT;
+	if (m != NULL)
+		sodium_memzero(m, n);
 	free(m);
 	return r;
 }
 
 int
-cv_case_save(
-    MDB_txn *txn, struct cv_session *s, const char *id, const json_t *meta)
+cv_case_save(struct cv_txn *txn, struct cv_session *s, const char *id,
+    const json_t *meta)
 {
-	uint8_t ad[64], *val;
-	size_t adlen, n;
+	struct cv_bind b = {CASE_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, 0};
+	size_t n;
 	char *text;
 	int r;
 
 	if ((text = cv_json_canonical(meta)) == NULL)
 		return CV_ENOMEM;
 	n = strlen(text);
-	if (n + CV_SEALOVERHEAD > META_MAX ||
-	    (val = malloc(n + CV_SEALOVERHEAD)) == NULL) {
+	if (n + CV_SEALOVERHEAD > META_MAX) {
 		free(text);
-		return n + CV_SEALOVERHEAD > META_MAX ? CV_ETOOBIG : CV_ENOMEM;
+		return CV_ETOOBIG;
 	}
-	adlen = case_ad(s, CASE_TAG, sizeof(CASE_TAG), id, ad);
-	cv_seal(s->keys->meta, ad, adlen, (uint8_t *)text, n, val);
-	r = cv_put(txn, s->st, CV_DB_CASES, id, CV_CASE_ID_LEN, val,
-	    n + CV_SEALOVERHEAD, 0);
+	r = cv_sealed_put(
+	    txn, CV_DB_CASES, &b, s->keys->meta, (uint8_t *)text, n, 0);
 	free(text);
-	free(val);
 	return r;
 }
 
@@ -105,56 +91,52 @@ cv_case_on_team(const json_t *meta, uint32_t uid)
 	return 0;
 }
 
+/* The seal binds the KEK generation stored in front of it. */
 int
-cv_casekey_get(MDB_txn *txn, struct cv_session *s, const char *id,
+cv_casekey_get(struct cv_txn *txn, struct cv_session *s, const char *id,
     uint8_t key[static CV_KEYBYTES])
 {
-	uint8_t ad[80], kek[CV_KEYBYTES];
+	struct cv_bind b = {CK_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, 8};
+	uint8_t kek[CV_KEYBYTES];
 	const uint8_t *kek_use = s->keys->kek;
-	size_t adlen;
 	uint64_t gen;
-	MDB_val v;
+	struct cv_val v;
 	int r;
 
-	if ((r = cv_get(txn, s->st, CV_DB_CASEKEYS, id, CV_CASE_ID_LEN, &v)) !=
-	    0)
+	if ((r = cv_get(txn, CV_DB_CASEKEYS, id, CV_CASE_ID_LEN, &v)) != 0)
 		return r == CV_ENOTFOUND ? CV_ENOTFOUND : r;
-	if (v.mv_size != CK_BYTES)
+	if (v.len != CK_BYTES)
 		return CV_ECORRUPT;
-	gen = cv_get_be64(v.mv_data);
+	gen = cv_get_be64(v.data);
 	if (gen != s->keys->kek_gen) {
-		/* Only during rotation, which re-wraps from the old KEK. */
+		/* Wrapped by a rotation committed since this session began. */
 		cv_kek_derive(kek, gen, s->keys->root);
 		kek_use = kek;
 	}
-	adlen = case_ad(s, CK_TAG, sizeof(CK_TAG), id, ad);
-	memcpy(ad + adlen, v.mv_data, 8);
-	r = cv_open(kek_use, ad, adlen + 8, (uint8_t *)v.mv_data + 8,
-	    CK_BYTES - 8, key);
+	b.hdr = v.data;
+	r = cv_sealed_open(
+	    kek_use, &b, (const uint8_t *)v.data + 8, CK_BYTES - 8, key);
 	sodium_memzero(kek, sizeof(kek));
 	return r;
 }
 
 int
-cv_casekey_put(MDB_txn *txn, struct cv_session *s, const char *id,
-    const uint8_t key[static CV_KEYBYTES])
+cv_casekey_put(struct cv_txn *txn, struct cv_session *s, const char *id,
+    const uint8_t key[static CV_KEYBYTES],
+    const uint8_t kek[static CV_KEYBYTES], uint64_t gen)
 {
-	uint8_t ad[80], val[CK_BYTES];
-	size_t adlen;
+	uint8_t hdr[8];
+	struct cv_bind b = {CK_TAG, s->vault_id, id, CV_CASE_ID_LEN, hdr, 8};
 
-	cv_put_be64(val, s->keys->kek_gen);
-	adlen = case_ad(s, CK_TAG, sizeof(CK_TAG), id, ad);
-	memcpy(ad + adlen, val, 8);
-	cv_seal(s->keys->kek, ad, adlen + 8, key, CV_KEYBYTES, val + 8);
-	return cv_put(txn, s->st, CV_DB_CASEKEYS, id, CV_CASE_ID_LEN, val,
-	    sizeof(val), 0);
+	cv_put_be64(hdr, gen);
+	return cv_sealed_put(txn, CV_DB_CASEKEYS, &b, kek, key, CV_KEYBYTES, 0);
 }
 
 /* ---- commands ---- */
 
 int
 cv_case_load_live(
-    MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta)
+    struct cv_txn *txn, struct cv_session *s, const char *id, json_t **meta)
 {
 	int r;
 
@@ -178,7 +160,7 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *probe = NULL;
 	cv_classmask classes;
 	char err[256];
@@ -193,7 +175,7 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 		cv_error_set("%s", err);
 		return r;
 	}
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	do {
 		json_decref(probe);
@@ -213,7 +195,8 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
 	cv_random(key, sizeof(key));
-	if ((r = cv_casekey_put(txn, s, id, key)) != 0 ||
+	if ((r = cv_casekey_put(
+	         txn, s, id, key, s->keys->kek, s->keys->kek_gen)) != 0 ||
 	    (r = cv_case_save(txn, s, id, meta)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
@@ -224,9 +207,40 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	return r;
+}
+
+struct list_ctx {
+	struct cv_session *s;
+	struct cv_txn *txn;
+	json_t *arr;
+};
+
+/*
+ * A case is listed when its case_admin may be read; the decision for
+ * each case is made, but one event records the listing as a whole.
+ */
+static int
+list_case(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct list_ctx *l = arg;
+	char id[CV_CASE_ID_LEN + 1];
+	json_t *meta;
+
+	(void)v;
+	if (k->len != CV_CASE_ID_LEN)
+		return 0;
+	memcpy(id, k->data, CV_CASE_ID_LEN);
+	id[CV_CASE_ID_LEN] = '\0';
+	if (cv_case_load_live(l->txn, l->s, id, &meta) != 0)
+		return 0;
+	if (cv_gate_decide_only(
+	        l->s, l->txn, CV_ACTION_READ, id, meta, CV_CLASS_CASE_ADMIN))
+		json_array_append(l->arr, meta);
+	json_decref(meta);
+	return 0;
 }
 
 int
@@ -237,41 +251,23 @@ cv_case_list(struct cv_session *s, json_t **out)
 	    .op = "case.list",
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	json_t *arr = NULL, *meta, *ev;
-	char id[CV_CASE_ID_LEN + 1];
-	int rc, r;
+	struct cv_txn *txn = NULL;
+	struct list_ctx l;
+	json_t *arr = NULL, *ev;
+	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((arr = json_array()) == NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASES], &c) != 0) {
-		r = CV_ESTORE;
+	l.s = s;
+	l.txn = txn;
+	l.arr = arr;
+	if ((r = cv_store_scan(txn, CV_DB_CASES, NULL, 0, list_case, &l)) != 0)
 		goto out;
-	}
-	/*
-	 * A case is listed when its case_admin may be read; the decision for
-	 * each case is made, but one event records the listing as a whole.
-	 */
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != CV_CASE_ID_LEN)
-			continue;
-		memcpy(id, k.mv_data, CV_CASE_ID_LEN);
-		id[CV_CASE_ID_LEN] = '\0';
-		if (cv_case_load_live(txn, s, id, &meta) != 0)
-			continue;
-		if (cv_gate_decide_only(
-		        s, txn, CV_ACTION_READ, id, meta, CV_CLASS_CASE_ADMIN))
-			json_array_append(arr, meta);
-		json_decref(meta);
-	}
 	q.partial = 1;
 	ev = json_pack("{s:I}", "count", (json_int_t)json_array_size(arr));
 	r = cv_gate_check(s, txn, &q, ev, &res);
@@ -283,9 +279,7 @@ cv_case_list(struct cv_session *s, json_t **out)
 	*out = arr;
 	arr = NULL;
 out:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(arr);
 	return r;
 }
@@ -315,13 +309,13 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
 	    .case_id = case_id};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *recs = NULL, *list, *e;
 	const char *k;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -344,7 +338,7 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	*out = meta;
 	meta = NULL;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(recs);
 	return r;
@@ -361,16 +355,16 @@ cv_case_assign(
 	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_user u;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *team, *m, *ev = NULL;
 	size_t i;
 	int r, found;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
-	if ((r = cv_user_get(txn, s->st, user, &u)) != 0)
+	if ((r = cv_user_get(txn, user, &u)) != 0)
 		goto out;
 	team = json_object_get(meta, "team");
 	found = cv_case_on_team(meta, u.id);
@@ -402,7 +396,7 @@ cv_case_assign(
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(ev);
 	return r;
@@ -417,11 +411,11 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -443,7 +437,7 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	return r;
 }

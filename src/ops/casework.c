@@ -63,7 +63,7 @@ collect_ids(
 }
 
 static int
-record_ids(MDB_txn *txn, struct cv_session *s, const char *case_id,
+record_ids(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     const char *type, json_t **out)
 {
 	struct ids_ctx x = {type, json_array()};
@@ -124,13 +124,13 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE)};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *ids = NULL, *arr = NULL, *id, *rec;
 	size_t i;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -162,7 +162,7 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	*out = arr;
 	arr = NULL;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(ids);
 	json_decref(arr);
@@ -261,7 +261,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	const struct cv_flow *f;
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *steps, *entry = NULL, *ev = NULL;
 	const char *from;
 	char why[256];
@@ -281,7 +281,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 		return r;
 	if (blank(reason))
 		reason = NULL;
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -372,7 +372,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(entry);
 	json_decref(ev);
@@ -515,8 +515,8 @@ strip_scored(json_t *as)
 }
 
 int
-cv_casework_summary(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, json_t *show)
+cv_casework_summary(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, json_t *show)
 {
 	const struct cv_flow *f = cv_forms_flow();
 	const struct cv_schema *sc;

@@ -57,7 +57,7 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 {
 	struct cv_subject who;
 	struct cv_user u;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	char actor[16];
 	int r, a, c = -1;
 
@@ -70,9 +70,9 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 		cv_error_set("unknown class");
 		return CV_EINVAL;
 	}
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = cv_user_get(txn, s->st, user, &u)) != 0)
+	if ((r = cv_user_get(txn, user, &u)) != 0)
 		goto out;
 	/* The account explained, as the gate would see it asking. */
 	snprintf(actor, sizeof(actor), "u%u", (unsigned)u.id);
@@ -91,7 +91,7 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 			    *out, "purpose", json_string(purpose));
 	}
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	return r;
 }
 
@@ -104,7 +104,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	    .write = 1};
 	struct cv_policy_set *set = NULL;
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	char err[256], hex[65];
 	uint8_t h[32];
 	json_t *ev = NULL;
@@ -116,7 +116,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	}
 	cv_policy_set_hash(set, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
 	ev = json_pack(
 	    "{s:s, s:s}", "old_policy", s->policy_hash, "new_policy", hex);
@@ -131,7 +131,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 		r = cv_policy_store_load(s);
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	cv_policy_set_free(set);
 	json_decref(ev);
 	return r;

@@ -26,6 +26,7 @@
 #include "base/passphrase.h"
 #include "rules/policy.h"
 #include "model/policyset.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/error.h"
 #include "base/memory.h"
@@ -66,20 +67,19 @@ cv_library_init(void)
 /* ---- accounts ---- */
 
 int
-cv_user_get(
-    MDB_txn *txn, struct cv_store *st, const char *name, struct cv_user *u)
+cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u)
 {
 	json_t *j = NULL;
-	MDB_val v;
+	struct cv_val v;
 	const char *role, *hash;
 	int r;
 
 	memset(u, 0, sizeof(*u));
 	if (!cv_name_valid(name))
 		return CV_ENOTFOUND;
-	if ((r = cv_get(txn, st, CV_DB_USERS, name, strlen(name), &v)) != 0)
+	if ((r = cv_get(txn, CV_DB_USERS, name, strlen(name), &v)) != 0)
 		return r;
-	if (cv_json_parse_object(v.mv_data, v.mv_size, 4096, &j) != 0)
+	if (cv_json_parse_object(v.data, v.len, 4096, &j) != 0)
 		return CV_ECORRUPT;
 	r = CV_ECORRUPT;
 	role = json_string_value(json_object_get(j, "role"));
@@ -107,7 +107,7 @@ out:
 }
 
 int
-cv_user_put(MDB_txn *txn, struct cv_store *st, const struct cv_user *u)
+cv_user_put(struct cv_txn *txn, const struct cv_user *u)
 {
 	json_t *j;
 	char *text;
@@ -125,60 +125,83 @@ cv_user_put(MDB_txn *txn, struct cv_store *st, const struct cv_user *u)
 	json_decref(j);
 	if (text == NULL)
 		return CV_ENOMEM;
-	r = cv_put(txn, st, CV_DB_USERS, u->name, strlen(u->name), text,
-	    strlen(text), 0);
+	r = cv_put(
+	    txn, CV_DB_USERS, u->name, strlen(u->name), text, strlen(text), 0);
 	free(text);
 	return r;
 }
 
-int
-cv_user_by_id(
-    MDB_txn *txn, struct cv_store *st, uint32_t uid, struct cv_user *u)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	char name[CV_NAME_MAX + 1];
-	int rc, r = CV_ENOTFOUND;
+struct user_walk {
+	struct cv_txn *txn;
+	int (*cb)(const struct cv_user *u, void *arg);
+	void *arg;
+};
 
-	if (mdb_cursor_open(txn, st->dbi[CV_DB_USERS], &c) != 0)
-		return CV_ESTORE;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size > CV_NAME_MAX)
-			continue;
-		memcpy(name, k.mv_data, k.mv_size);
-		name[k.mv_size] = '\0';
-		if (cv_user_get(txn, st, name, u) == 0 && u->id == uid) {
-			r = 0;
-			break;
-		}
-	}
-	mdb_cursor_close(c);
-	return r;
+static int
+user_one(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct user_walk *w = arg;
+	char name[CV_NAME_MAX + 1];
+	struct cv_user u;
+
+	(void)v;
+	if (k->len == 0 || k->len > CV_NAME_MAX)
+		return 0;
+	memcpy(name, k->data, k->len);
+	name[k->len] = '\0';
+	if (cv_user_get(w->txn, name, &u) != 0)
+		return 0;
+	return w->cb(&u, w->arg);
+}
+
+int
+cv_user_foreach(struct cv_txn *txn,
+    int (*cb)(const struct cv_user *u, void *arg), void *arg)
+{
+	struct user_walk w = {txn, cb, arg};
+
+	return cv_store_scan(txn, CV_DB_USERS, NULL, 0, user_one, &w);
+}
+
+/* Stops the walk at the account whose id is WANT's, copied into WANT. */
+static int
+id_match(const struct cv_user *u, void *arg)
+{
+	struct cv_user *want = arg;
+
+	if (u->id != want->id)
+		return 0;
+	*want = *u;
+	return 1;
+}
+
+int
+cv_user_by_id(struct cv_txn *txn, uint32_t uid, struct cv_user *u)
+{
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	u->id = uid;
+	r = cv_user_foreach(txn, id_match, u);
+	return r == 1 ? 0 : r == 0 ? CV_ENOTFOUND : r;
 }
 
 /* ---- keyslots ---- */
 
-static void
-slot_ad(
-    const struct cv_session *s, const char *name, uint8_t *ad, size_t *adlen)
-{
-	static const char tag[] = "casevault-slot-v1";
-	size_t n = strlen(name);
-
-	memcpy(ad, tag, sizeof(tag));
-	memcpy(ad + sizeof(tag), s->vault_id, CV_VAULTIDBYTES);
-	memcpy(ad + sizeof(tag) + CV_VAULTIDBYTES, name, n);
-	*adlen = sizeof(tag) + CV_VAULTIDBYTES + n;
-}
+/*
+ * A slot is bound to its user's name. Its clear part (version, KDF
+ * parameters, salt) is not in the associated data: any change to it
+ * derives another wrap key, so the open fails all the same.
+ */
+#define SLOT_TAG "casevault-slot-v1"
 
 int
-cv_slot_write(MDB_txn *txn, struct cv_session *s, const char *name,
+cv_slot_write(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen)
 {
-	uint8_t slot[SLOT_BYTES], ad[128], wrap[32];
+	struct cv_bind b = {SLOT_TAG, s->vault_id, name, strlen(name), NULL, 0};
+	uint8_t slot[SLOT_BYTES], wrap[32];
 	struct cv_kdf_params p;
-	size_t adlen;
 	int r;
 
 	cv_kdf_params_new(&p);
@@ -189,39 +212,37 @@ cv_slot_write(MDB_txn *txn, struct cv_session *s, const char *name,
 	cv_random(slot + 13, CV_SALTBYTES);
 	if ((r = cv_passphrase_derive(&p, slot + 13, pass, passlen, wrap)) != 0)
 		goto out;
-	slot_ad(s, name, ad, &adlen);
-	cv_seal(wrap, ad, adlen, s->keys->root, CV_KEYBYTES,
-	    slot + 13 + CV_SALTBYTES);
-	r = cv_put(
-	    txn, s->st, CV_DB_SLOTS, name, strlen(name), slot, sizeof(slot), 0);
+	if ((r = cv_sealed_seal(wrap, &b, s->keys->root, CV_KEYBYTES,
+	         slot + 13 + CV_SALTBYTES)) != 0)
+		goto out;
+	r = cv_put(txn, CV_DB_SLOTS, name, strlen(name), slot, sizeof(slot), 0);
 out:
 	sodium_memzero(wrap, sizeof(wrap));
 	return r;
 }
 
 static int
-slot_open(MDB_txn *txn, struct cv_session *s, const char *name,
+slot_open(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen)
 {
-	uint8_t ad[128], wrap[32];
+	struct cv_bind b = {SLOT_TAG, s->vault_id, name, strlen(name), NULL, 0};
+	uint8_t wrap[32];
 	struct cv_kdf_params p;
 	const uint8_t *slot;
-	size_t adlen;
-	MDB_val v;
+	struct cv_val v;
 	int r;
 
-	if ((r = cv_get(txn, s->st, CV_DB_SLOTS, name, strlen(name), &v)) != 0)
+	if ((r = cv_get(txn, CV_DB_SLOTS, name, strlen(name), &v)) != 0)
 		return r == CV_ENOTFOUND ? CV_EDISABLED : r;
-	slot = v.mv_data;
-	if (v.mv_size != SLOT_BYTES || slot[0] != SLOT_VERSION)
+	slot = v.data;
+	if (v.len != SLOT_BYTES || slot[0] != SLOT_VERSION)
 		return CV_ECORRUPT;
 	p.m_kib = cv_get_be32(slot + 1);
 	p.t = cv_get_be32(slot + 5);
 	p.p = cv_get_be32(slot + 9);
 	if ((r = cv_passphrase_derive(&p, slot + 13, pass, passlen, wrap)) != 0)
 		goto out;
-	slot_ad(s, name, ad, &adlen);
-	r = cv_open(wrap, ad, adlen, slot + 13 + CV_SALTBYTES,
+	r = cv_sealed_open(wrap, &b, slot + 13 + CV_SALTBYTES,
 	    SLOT_BYTES - 13 - CV_SALTBYTES, s->keys->root);
 out:
 	sodium_memzero(wrap, sizeof(wrap));
@@ -230,33 +251,24 @@ out:
 
 /* ---- the audit signing key ---- */
 
-static void
-sk_ad(const struct cv_session *s, uint8_t ad[static 40], size_t *adlen)
-{
-	static const char tag[] = "casevault-auditsk-v1";
-
-	memcpy(ad, tag, sizeof(tag));
-	memcpy(ad + sizeof(tag), s->vault_id, CV_VAULTIDBYTES);
-	*adlen = sizeof(tag) + CV_VAULTIDBYTES;
-}
+/* Bound by its tag alone: there is one signing key in a vault. */
+#define SK_TAG "casevault-auditsk-v1"
 
 static int
-audit_attach(MDB_txn *txn, struct cv_session *s)
+audit_attach(struct cv_txn *txn, struct cv_session *s)
 {
-	uint8_t ad[40], *sk;
-	size_t adlen;
-	MDB_val v;
+	struct cv_bind b = {SK_TAG, s->vault_id, NULL, 0, NULL, 0};
+	uint8_t *sk;
+	struct cv_val v;
 	int r;
 
-	if ((r = cv_get(txn, s->st, CV_DB_META, "audit_sk", 8, &v)) != 0)
+	if ((r = cv_get(txn, CV_DB_META, "audit_sk", 8, &v)) != 0)
 		return r == CV_ENOTFOUND ? CV_ECORRUPT : r;
-	if (v.mv_size != SK_SEALED)
+	if (v.len != SK_SEALED)
 		return CV_ECORRUPT;
 	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		return CV_ENOMEM;
-	sk_ad(s, ad, &adlen);
-	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size, sk)) !=
-	    0)
+	if ((r = cv_sealed_open(s->keys->meta, &b, v.data, v.len, sk)) != 0)
 		goto out;
 	if (cv_auditlog_open(s->dir, sk, &s->audit) != 0)
 		r = CV_EAUDIT;
@@ -301,9 +313,10 @@ cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq)
 }
 
 int
-cv_event_applied(MDB_txn *txn, struct cv_session *s, uint64_t seq)
+cv_event_applied(struct cv_txn *txn, struct cv_session *s, uint64_t seq)
 {
-	return cv_meta_put_u64(txn, s->st, "applied", seq);
+	(void)s;
+	return cv_meta_put_u64(txn, "applied", seq);
 }
 
 /*
@@ -313,7 +326,7 @@ cv_event_applied(MDB_txn *txn, struct cv_session *s, uint64_t seq)
 static int
 pending_put(struct cv_store *st, json_t *ev)
 {
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	uint64_t n = 0;
 	uint8_t k[8];
 	char *text = NULL;
@@ -323,40 +336,41 @@ pending_put(struct cv_store *st, json_t *ev)
 	    ev, "observed", json_integer((json_int_t)cv_now_ms()));
 	if ((text = cv_json_canonical(ev)) == NULL)
 		return CV_ENOMEM;
-	if ((r = cv_txn_begin(st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
-	if ((r = cv_meta_get_u64(txn, st, "pending_next", &n)) != 0 &&
+	if ((r = cv_meta_get_u64(txn, "pending_next", &n)) != 0 &&
 	    r != CV_ENOTFOUND)
 		goto out;
 	n++;
 	cv_put_be64(k, n);
-	if ((r = cv_put(txn, st, CV_DB_PENDING, k, 8, text, strlen(text), 0)) !=
+	if ((r = cv_put(txn, CV_DB_PENDING, k, 8, text, strlen(text), 0)) !=
 	        0 ||
-	    (r = cv_meta_put_u64(txn, st, "pending_next", n)) != 0)
+	    (r = cv_meta_put_u64(txn, "pending_next", n)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	free(text);
 	return r;
 }
 
 /* Flush queued events into the signed trail, oldest first. */
 static int
-pending_flush(MDB_txn *txn, struct cv_session *s, int *changed)
+pending_flush(struct cv_txn *txn, struct cv_session *s, int *changed)
 {
-	MDB_cursor *c;
-	MDB_val k, v;
+	uint8_t kb[CV_STORE_KEY_MAX];
+	struct cv_val k, v;
+	size_t klen;
 	json_t *ev;
-	int rc, r = 0;
+	int r;
 
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_PENDING], &c) != 0)
-		return CV_ESTORE;
-	while ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
-		if (cv_json_parse_object(v.mv_data, v.mv_size, 8192, &ev) ==
-		    0) {
+	while ((r = cv_store_first(txn, CV_DB_PENDING, NULL, 0, &k, &v)) == 0) {
+		/* A copy: the entry is deleted once its event is committed. */
+		klen = k.len;
+		memcpy(kb, k.data, klen);
+		if (cv_json_parse_object(v.data, v.len, 8192, &ev) == 0) {
 			/* Queued before any key was unlocked: it carries the
 			 * policy in force when it enters the trail. */
 			if (json_object_get(ev, "policy") == NULL &&
@@ -364,16 +378,13 @@ pending_flush(MDB_txn *txn, struct cv_session *s, int *changed)
 				json_object_set_new(
 				    ev, "policy", json_string(s->policy_hash));
 			if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
-				break;
+				return r;
 		}
-		if ((rc = mdb_cursor_del(c, 0)) != 0) {
-			r = cv_store_err(rc);
-			break;
-		}
+		if ((r = cv_del(txn, CV_DB_PENDING, kb, klen)) != 0)
+			return r;
 		*changed = 1;
 	}
-	mdb_cursor_close(c);
-	return r;
+	return r == CV_ENOTFOUND ? 0 : r;
 }
 
 /*
@@ -384,7 +395,7 @@ pending_flush(MDB_txn *txn, struct cv_session *s, int *changed)
  * is in flight, and only the latest write event can be open.
  */
 static int
-recover_outcome(MDB_txn *txn, struct cv_session *s, int *changed)
+recover_outcome(struct cv_txn *txn, struct cv_session *s, int *changed)
 {
 	uint64_t last = 0, applied = 0;
 	json_t *ev;
@@ -392,7 +403,7 @@ recover_outcome(MDB_txn *txn, struct cv_session *s, int *changed)
 
 	if ((r = cv_auditlog_last_write(s->audit, &last)) != 0)
 		return CV_EAUDIT;
-	r = cv_meta_get_u64(txn, s->st, "applied", &applied);
+	r = cv_meta_get_u64(txn, "applied", &applied);
 	if (r != 0 && r != CV_ENOTFOUND)
 		return r;
 	if (last <= applied)
@@ -490,10 +501,10 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 {
 	struct cv_session *s = NULL;
 	struct cv_user u;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
+	struct cv_bind b = {SK_TAG, NULL, NULL, 0, NULL, 0};
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL;
-	uint8_t sealed[SK_SEALED], ad[40];
-	size_t adlen;
+	uint8_t sealed[SK_SEALED];
 	int r, made = 0;
 	json_t *ev;
 
@@ -517,9 +528,10 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	cv_random(s->keys->root, CV_KEYBYTES);
 	cv_keys_derive(s->keys, 1);
 	crypto_sign_keypair(pk, sk);
-	sk_ad(s, ad, &adlen);
-	cv_seal(
-	    s->keys->meta, ad, adlen, sk, crypto_sign_SECRETKEYBYTES, sealed);
+	b.vault_id = s->vault_id;
+	if ((r = cv_sealed_seal(s->keys->meta, &b, sk,
+	         crypto_sign_SECRETKEYBYTES, sealed)) != 0)
+		goto out;
 
 	memset(&u, 0, sizeof(u));
 	u.id = 1;
@@ -528,17 +540,17 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	u.created = cv_now_ms();
 	if ((r = cv_passphrase_hash(pass, passlen, u.hash)) != 0)
 		goto out;
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
-	if ((r = cv_put(txn, s->st, CV_DB_META, "vault_id", 8, s->vault_id,
+	if ((r = cv_put(txn, CV_DB_META, "vault_id", 8, s->vault_id,
 	         CV_VAULTIDBYTES, 0)) != 0 ||
-	    (r = cv_put(txn, s->st, CV_DB_META, "audit_sk", 8, sealed,
-	         sizeof(sealed), 0)) != 0 ||
-	    (r = cv_put(txn, s->st, CV_DB_META, "audit_pk", 8, pk, sizeof(pk),
+	    (r = cv_put(txn, CV_DB_META, "audit_sk", 8, sealed, sizeof(sealed),
 	         0)) != 0 ||
-	    (r = cv_meta_put_u64(txn, s->st, "kek_gen", 1)) != 0 ||
-	    (r = cv_meta_put_u64(txn, s->st, "next_uid", 2)) != 0 ||
-	    (r = cv_user_put(txn, s->st, &u)) != 0 ||
+	    (r = cv_put(txn, CV_DB_META, "audit_pk", 8, pk, sizeof(pk), 0)) !=
+	        0 ||
+	    (r = cv_meta_put_u64(txn, "kek_gen", 1)) != 0 ||
+	    (r = cv_meta_put_u64(txn, "next_uid", 2)) != 0 ||
+	    (r = cv_user_put(txn, &u)) != 0 ||
 	    (r = cv_slot_write(txn, s, admin, pass, passlen)) != 0 ||
 	    (r = cv_policy_store_init(txn, s)) != 0)
 		goto out;
@@ -564,7 +576,7 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	s = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	if (sk != NULL)
 		sodium_free(sk);
 	sodium_memzero(sealed, sizeof(sealed));
@@ -622,8 +634,8 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 {
 	struct cv_session *s = NULL;
 	struct cv_user u;
-	MDB_txn *txn = NULL;
-	MDB_val v;
+	struct cv_txn *txn = NULL;
+	struct cv_val v;
 	uint64_t gen, now = cv_now_ms(), wait;
 	int r, changed = 0, reset = 0;
 	char dummy[CV_ENCODED_MAX];
@@ -636,18 +648,18 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		return r;
 	if ((r = cv_store_open(dir, &s->st)) != 0)
 		goto out;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		goto out;
-	if ((r = cv_get(txn, s->st, CV_DB_META, "vault_id", 8, &v)) != 0 ||
-	    v.mv_size != CV_VAULTIDBYTES) {
+	if ((r = cv_get(txn, CV_DB_META, "vault_id", 8, &v)) != 0 ||
+	    v.len != CV_VAULTIDBYTES) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
-	memcpy(s->vault_id, v.mv_data, CV_VAULTIDBYTES);
-	if ((r = cv_meta_get_u64(txn, s->st, "kek_gen", &gen)) != 0)
+	memcpy(s->vault_id, v.data, CV_VAULTIDBYTES);
+	if ((r = cv_meta_get_u64(txn, "kek_gen", &gen)) != 0)
 		goto out;
-	r = cv_user_get(txn, s->st, user, &u);
-	mdb_txn_abort(txn);
+	r = cv_user_get(txn, user, &u);
+	cv_txn_abort(txn);
 	txn = NULL;
 	if (r == CV_ENOTFOUND) {
 		/* Cost the same as a real check; name no one. */
@@ -668,11 +680,11 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		if (r == CV_EAUTH) {
 			u.failures++;
 			u.last_failure = now;
-			if (cv_txn_begin(s->st, 0, &txn) == 0) {
-				if (cv_user_put(txn, s->st, &u) == 0)
+			if (cv_txn_begin(s->st, CV_TXN_WRITE, &txn) == 0) {
+				if (cv_user_put(txn, &u) == 0)
 					cv_txn_commit(txn);
 				else
-					mdb_txn_abort(txn);
+					cv_txn_abort(txn);
 				txn = NULL;
 			}
 			login_refused(s->st, &u, "wrong-passphrase");
@@ -684,7 +696,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		r = CV_EDISABLED;
 		goto out;
 	}
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		goto out;
 	if ((r = slot_open(txn, s, user, pass, passlen)) != 0) {
 		r = r == CV_ECRYPTO ? CV_ECORRUPT : r;
@@ -693,7 +705,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	cv_keys_derive(s->keys, gen);
 	session_actor(s, &u);
 	r = audit_attach(txn, s);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	txn = NULL;
 	if (r != 0)
 		goto out;
@@ -701,7 +713,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		goto out;
 
 	/* Unlocked: settle what waits for a writer, then record the login. */
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
 	if ((r = pending_flush(txn, s, &changed)) != 0 ||
 	    (r = recover_outcome(txn, s, &changed)) != 0)
@@ -710,7 +722,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		reset = 1;
 		u.failures = 0;
 		u.last_failure = 0;
-		if ((r = cv_user_put(txn, s->st, &u)) != 0)
+		if ((r = cv_user_put(txn, &u)) != 0)
 			goto out;
 	}
 	ev = cv_event_new(s, "session.open");
@@ -723,7 +735,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	if (changed || reset)
 		r = cv_txn_commit(txn);
 	else
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	txn = NULL;
 	if (r != 0)
 		goto out;
@@ -731,7 +743,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	s = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	cv_session_close(s);
 	return r;
 }

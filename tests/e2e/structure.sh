@@ -65,4 +65,36 @@ fi
 MAKEFLAGS= make -n -B BUILD="$T/b" "$T/b/src/cli/main.o" 2>/dev/null | grep -e ' -c ' >"$T/cli_cc"
 has "src/cli is compiled with -Iinclude" "$T/cli_cc" ' -Iinclude '
 lacks "and without -Isrc" "$T/cli_cc" ' -Isrc( |$)'
+
+# No LMDB outside the store: only src/store/ includes lmdb.h or names an
+# MDB_ type or constant or an mdb_ function; the rest of the library, the
+# tests, the benchmarks and the fuzz targets use src/store/store.h.
+# lmdb_outside ROOT lists the offending lines of the C files under ROOT.
+lmdb_outside() {
+	(cd "$1" && grep -rnE --include='*.c' --include='*.h' --include='*.inc' \
+		'\b(MDB_|mdb_)|#[[:space:]]*include[[:space:]]*[<"]lmdb\.h' \
+		src tests bench fuzz 2>/dev/null) | grep -v '^src/store/' || true
+}
+# The check first finds what is planted in a copy, and leaves the store be.
+P=$T/plant
+mkdir -p "$P/src/ops" "$P/src/store" "$P/tests" "$P/bench" "$P/fuzz"
+printf 'static MDB_txn *t;\n' >"$P/src/ops/x.c"
+printf '#include <lmdb.h>\n' >"$P/tests/t.c"
+printf 'void f(void) { mdb_txn_abort(0); }\n' >"$P/bench/b.c"
+printf '#include <lmdb.h>\nstatic MDB_env *e;\n' >"$P/src/store/s.c"
+printf 'static int cmdb_x, XMDB_Y;\n' >"$P/fuzz/f.c"
+lmdb_outside "$P" >"$T/lmdb.plant"
+has "the LMDB check finds an MDB_ type in src/ops" "$T/lmdb.plant" \
+	'^src/ops/x\.c:1:'
+has "... an lmdb.h include in tests" "$T/lmdb.plant" '^tests/t\.c:1:'
+has "... an mdb_ call in bench" "$T/lmdb.plant" '^bench/b\.c:1:'
+lacks "... and nothing in the store or a longer name" "$T/lmdb.plant" \
+	'^(src/store|fuzz)/'
+lmdb_outside "$PWD" >"$T/lmdb"
+if [ -s "$T/lmdb" ]; then
+	not_ok "no LMDB name outside src/store/"
+	sed 's/^/    /' "$T/lmdb"
+else
+	ok "no LMDB name outside src/store/"
+fi
 finish
