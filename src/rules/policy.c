@@ -1,8 +1,8 @@
 /*
  * Role policies: the parser of policies/ROLE.policy, the set and its hash.
- * The language is in docs/policy.md. The verdict for one access is in
- * policy_decide.c and the lint in policy_lint.c; the types they share are in
- * policy_int.h.
+ * The language is in docs/policy.md. The names of roles and actions are in
+ * policy_names.c, the verdict for one access in policy_decide.c and the lint
+ * in policy_lint.c; the types they share are in policy_int.h.
  *
  * Invariants:
  *  - a set only ever holds fully parsed files: a text is parsed into a
@@ -25,41 +25,6 @@
 #include "rules/policy_int.h"
 #include "base/util.h"
 
-static const char *const role_names[CV_ROLE_COUNT] = {
-    "counselor",
-    "social_worker",
-    "psychologist",
-    "legal_aid",
-    "supervisor",
-    "auditor",
-    "admin",
-};
-
-static const char *const action_names[CV_ACTION_COUNT] = {
-    "read",
-    "write",
-    "amend",
-    "share",
-    "export",
-    "disclose",
-    "erase",
-    "assign",
-    "approve",
-    "audit.read",
-    "user.manage",
-    "case.open",
-    "case.close",
-    "consent.grant",
-    "consent.withdraw",
-    "request.create",
-    "breakglass.open",
-    "breakglass.review",
-    "report.read",
-    "policy.deploy",
-    "key.rotate",
-    "backup",
-};
-
 static const struct {
 	const char *name;
 	unsigned bit;
@@ -69,54 +34,6 @@ static const struct {
     {"request", COND_REQUEST},
     {"breakglass", COND_BREAKGLASS},
 };
-
-const char *
-cv_role_name(int role)
-{
-	if (role < 0 || role >= CV_ROLE_COUNT)
-		return NULL;
-	return role_names[role];
-}
-
-int
-cv_role_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < CV_ROLE_COUNT; i++)
-		if (strcmp(name, role_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-const char *
-cv_action_name(enum cv_action action)
-{
-	int a = (int)action;
-
-	if (a < 0 || a >= CV_ACTION_COUNT)
-		return NULL;
-	return action_names[a];
-}
-
-int
-cv_action_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < CV_ACTION_COUNT; i++)
-		if (strcmp(name, action_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-int
-cv_action_has_class(enum cv_action action)
-{
-	int a = (int)action;
-
-	return a >= 0 && a < CV_ACTION_CLASSED_COUNT;
-}
 
 static void
 policy_free(struct policy *p)
