@@ -1,7 +1,7 @@
 /*
  * Role policies: the verdict for one access under a parsed set. The parser
- * and the set are in policy.c; the lint, which must read rules the way the
- * decision does, is in policy_lint.c; the types they share are in
+ * and the set are in policy_parse.c; the lint, which must read rules the way
+ * the decision does, is in policy_lint.c; the types they share are in
  * policy_int.h.
  *
  * Invariants:

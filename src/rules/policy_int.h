@@ -1,5 +1,5 @@
 /*
- * Internals of the policy module shared by the parser (policy.c), the
+ * Internals of the policy module shared by the parser (policy_parse.c), the
  * decision (policy_decide.c) and the lint (policy_lint.c). Not part of the
  * API: only those three files include it.
  */

@@ -1,5 +1,6 @@
 /*
- * Role policies: the parser of policies/ROLE.policy, the set and its hash.
+ * Role policies: the parser of policies/ROLE.policy and the set it fills:
+ * adding a text, loading a directory, the hash and the files read back.
  * The language is in docs/policy.md. The names of roles and actions are in
  * policy_names.c, the verdict for one access in policy_decide.c and the lint
  * in policy_lint.c; the types they share are in policy_int.h.
