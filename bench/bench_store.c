@@ -38,7 +38,7 @@
 #include "rules/schema.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define ROUNDS 7
 

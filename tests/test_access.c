@@ -21,7 +21,7 @@
 #include "casevault.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"

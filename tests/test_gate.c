@@ -27,7 +27,7 @@
 #include "gate/decide.h"
 #include "gate/gate.h"
 #include "model/caseobj.h"
-#include "model/vault.h"
+#include "model/session.h"
 #include "ops/case.h"
 #include "rules/policy.h"
 #include "store/store.h"

@@ -26,7 +26,7 @@
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"

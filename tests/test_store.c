@@ -27,7 +27,7 @@
 #include "casevault.h"
 #include "base/passphrase.h"
 #include "model/caseobj.h"
-#include "model/vault.h"
+#include "model/session.h"
 #include "ops/case.h"
 #include "store/sealed.h"
 #include "store/store.h"

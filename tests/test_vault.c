@@ -20,7 +20,7 @@
 
 #include "casevault.h"
 #include "model/recstore.h"
-#include "model/vault.h"
+#include "model/session.h"
 #include "store/store.h"
 #include "base/util.h"
 

@@ -20,7 +20,7 @@
 #include "model/recstore.h"
 #include "rules/schema.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 struct cv_subject
 cv_gate_subject(const struct cv_session *s)

@@ -9,7 +9,7 @@
 #include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define KEY_MAX    (CV_CASE_ID_LEN + 1 + CV_CD_ID_MAX)
 #define OBJ_MAX    (64 * 1024)

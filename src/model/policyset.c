@@ -15,7 +15,7 @@
 #include "model/policyset.h"
 #include "store/sealed.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define POLICY_KEY "policy_set"
 #define POLICY_TAG "casevault-policy-v1"

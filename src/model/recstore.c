@@ -10,7 +10,7 @@
 #include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 /* fmt(1) typelen(1) type author(4) time(8) classes(4) seq(8) */
 #define HDR_FIXED (1 + 1 + 4 + 8 + 4 + 8)

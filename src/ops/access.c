@@ -21,7 +21,7 @@
 #include "rules/schema.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define REASON_MIN 10
 #define REASON_MAX 500

@@ -15,7 +15,7 @@
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 static int
 audit_gate(struct cv_session *s, const char *op, const json_t *extra)

@@ -21,7 +21,7 @@
 #include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define META_MAX (16 * 1024)
 #define TEAM_MAX 64

@@ -22,7 +22,7 @@
 #include "gate/gate.h"
 #include "model/recstore.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 /* Today's UTC date as "YYYY-MM-DD". */
 static void

@@ -21,7 +21,7 @@
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 struct keys_ctx {
 	uint8_t (*keys)[CV_REC_KEYLEN];

@@ -16,7 +16,7 @@
 #include "model/policyset.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 int
 cv_policy_check(const char *dir, json_t **out)

@@ -21,7 +21,7 @@
 #include "rules/schema.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 int
 cv_record_validate(const char *type, const json_t *data, cv_classmask *classes,

@@ -15,7 +15,7 @@
 #include "base/passphrase.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 static int
 manage_check(struct cv_session *s, struct cv_txn *txn, const char *op,

@@ -32,7 +32,7 @@
 #include "base/memory.h"
 #include "rules/forms.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define SLOT_VERSION    1
 #define SLOT_BYTES      (1 + 12 + CV_SALTBYTES + CV_SEALOVERHEAD + CV_KEYBYTES)

@@ -2,8 +2,8 @@
  * An open, authenticated vault: the store, the audit trail, the unlocked
  * keys and who is acting. Private to the library.
  */
-#ifndef CV_VAULT_H
-#define CV_VAULT_H
+#ifndef CV_SESSION_H
+#define CV_SESSION_H
 
 #include <stdint.h>
 
