@@ -22,6 +22,7 @@
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "gate/event.h"
 #include "model/session.h"
 
 #include "helpers.h"

@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "rules/forms.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "model/recstore.h"
 #include "rules/schema.h"
 #include "base/util.h"

@@ -17,6 +17,7 @@
 #include "base/classes.h"
 #include "rules/consent.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "model/recstore.h"
 #include "rules/schema.h"
 #include "store/store.h"

@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/crypto.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "rules/policy.h"
 #include "model/recstore.h"
 #include "ops/record.h"

@@ -20,6 +20,7 @@
 #include "rules/forms.h"
 #include "rules/schema.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "model/recstore.h"
 #include "base/util.h"
 #include "model/session.h"

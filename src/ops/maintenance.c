@@ -18,6 +18,7 @@
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"

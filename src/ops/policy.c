@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/classes.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "rules/policy.h"
 #include "model/policyset.h"
 #include "store/store.h"

@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "rules/forms.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "base/cbor.h"
 #include "model/recstore.h"
 #include "ops/record.h"

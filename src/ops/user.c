@@ -12,6 +12,7 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "base/passphrase.h"
 #include "store/store.h"
 #include "base/util.h"
