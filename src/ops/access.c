@@ -22,6 +22,7 @@
 #include "rules/schema.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "model/account.h"
 #include "model/session.h"
 
 #define REASON_MIN 10

@@ -15,6 +15,7 @@
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "model/account.h"
 #include "model/session.h"
 
 static int

@@ -22,6 +22,7 @@
 #include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "model/account.h"
 #include "model/session.h"
 
 #define META_MAX (16 * 1024)

@@ -17,6 +17,7 @@
 #include "model/policyset.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "model/account.h"
 #include "model/session.h"
 
 int

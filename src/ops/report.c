@@ -22,6 +22,7 @@
 #include "ops/report.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "model/account.h"
 #include "model/session.h"
 
 /* Whether a type counts is declared by its definition (forms/<type>.json). */

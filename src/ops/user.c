@@ -16,6 +16,7 @@
 #include "base/passphrase.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "model/account.h"
 #include "model/session.h"
 
 static int
