@@ -1,6 +1,5 @@
 /*
- * Creating and opening a vault; sessions, keyslots and the audit plumbing
- * every operation shares.
+ * Sessions: logging in, and the state every operation of a session shares.
  *
  * A session is one user, authenticated by their Argon2id hash, whose
  * passphrase also unwraps their keyslot and so the root key. Every login,
@@ -8,78 +7,114 @@
  * so it waits in the store's pending queue and enters the signed trail at
  * the next successful unlock.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <git2.h>
 #include <sodium.h>
 
 #include "audit/auditlog.h"
 #include "casevault.h"
 #include "base/crypto.h"
 #include "base/passphrase.h"
-#include "rules/policy.h"
 #include "model/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
-#include "base/error.h"
-#include "base/memory.h"
-#include "rules/forms.h"
 #include "base/util.h"
 #include "gate/event.h"
 #include "model/account.h"
 #include "model/session.h"
+#include "ops/session.h"
 
-#define SK_SEALED       (CV_SEALOVERHEAD + crypto_sign_SECRETKEYBYTES)
-#define AUDIT_PRINCIPAL "audit@casevault"
-#define BACKOFF_FREE    2   /* failures before the back-off starts */
-#define BACKOFF_MAX     900 /* seconds */
-
-int
-cv_role_valid(const char *role)
-{
-	return cv_role_parse(role) >= 0;
-}
+#define BACKOFF_FREE 2   /* failures before the back-off starts */
+#define BACKOFF_MAX  900 /* seconds */
 
 int
-cv_library_init(void)
+cv_session_new(const char *dir, struct cv_session **out)
 {
-	const char *why;
+	struct cv_session *s;
+	uint8_t sid[8];
 
-	if (cv_crypto_init() != 0)
-		return CV_ECRYPTO;
-	cv_memory_init();
-	if (cv_forms_status(&why) != 0) {
-		cv_error_set("%s", why);
-		return CV_ECORRUPT;
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return CV_ENOMEM;
+	if ((s->keys = cv_keys_new()) == NULL) {
+		free(s);
+		return CV_ENOMEM;
 	}
-	if (git_libgit2_init() < 0)
-		return CV_EAUDIT;
+	if (cv_path(s->dir, sizeof(s->dir), "%s", dir) != 0) {
+		cv_keys_free(s->keys);
+		free(s);
+		return CV_ETOOBIG;
+	}
+	cv_random(sid, sizeof(sid));
+	sodium_bin2hex(s->session_id, sizeof(s->session_id), sid, sizeof(sid));
+	*out = s;
 	return 0;
 }
 
-/* ---- the audit signing key ---- */
+void
+cv_session_set_user(struct cv_session *s, const struct cv_user *u)
+{
+	snprintf(s->user, sizeof(s->user), "%s", u->name);
+	snprintf(s->role, sizeof(s->role), "%s", u->role);
+	snprintf(s->actor, sizeof(s->actor), "u%u", (unsigned)u->id);
+	s->uid = u->id;
+	s->trained = u->trained;
+}
 
-/* Bound by its tag alone: there is one signing key in a vault. */
-#define SK_TAG "casevault-auditsk-v1"
+int
+cv_session_record(struct cv_session *s, const char *action)
+{
+	json_t *ev;
 
+	if ((ev = cv_event_new(s, action)) != NULL) {
+		json_object_set_new(ev, "decision", json_string("allow"));
+		json_object_set_new(ev, "outcome", json_string("success"));
+	}
+	return cv_event_commit(s, ev, 0, NULL);
+}
+
+void
+cv_session_close(struct cv_session *s)
+{
+	if (s == NULL)
+		return;
+	cv_auditlog_close(s->audit);
+	cv_policy_store_free(s->policy);
+	cv_store_close(s->st);
+	cv_keys_free(s->keys);
+	free(s);
+}
+
+const char *
+cv_session_user(const struct cv_session *s)
+{
+	return s->user;
+}
+
+const char *
+cv_session_role(const struct cv_session *s)
+{
+	return s->role;
+}
+
+/*
+ * Unseal the audit signing key and open the trail for appending with it;
+ * the trail keeps its own guarded copy, and this one is wiped on every
+ * path (sodium_free).
+ */
 static int
 audit_attach(struct cv_txn *txn, struct cv_session *s)
 {
-	struct cv_bind b = {SK_TAG, s->vault_id, NULL, 0, NULL, 0};
+	struct cv_bind b = {CV_AUDIT_SK_TAG, s->vault_id, NULL, 0, NULL, 0};
 	uint8_t *sk;
 	struct cv_val v;
 	int r;
 
 	if ((r = cv_get(txn, CV_DB_META, "audit_sk", 8, &v)) != 0)
 		return r == CV_ENOTFOUND ? CV_ECORRUPT : r;
-	if (v.len != SK_SEALED)
+	if (v.len != CV_AUDIT_SK_SEALED)
 		return CV_ECORRUPT;
 	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		return CV_ENOMEM;
@@ -192,185 +227,6 @@ recover_outcome(struct cv_txn *txn, struct cv_session *s, int *changed)
 	return cv_event_applied(txn, s, last);
 }
 
-/* ---- sessions ---- */
-
-static int
-session_new(const char *dir, struct cv_session **out)
-{
-	struct cv_session *s;
-	uint8_t sid[8];
-
-	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return CV_ENOMEM;
-	if ((s->keys = cv_keys_new()) == NULL) {
-		free(s);
-		return CV_ENOMEM;
-	}
-	if (cv_path(s->dir, sizeof(s->dir), "%s", dir) != 0) {
-		cv_keys_free(s->keys);
-		free(s);
-		return CV_ETOOBIG;
-	}
-	cv_random(sid, sizeof(sid));
-	sodium_bin2hex(s->session_id, sizeof(s->session_id), sid, sizeof(sid));
-	*out = s;
-	return 0;
-}
-
-static void
-session_actor(struct cv_session *s, const struct cv_user *u)
-{
-	snprintf(s->user, sizeof(s->user), "%s", u->name);
-	snprintf(s->role, sizeof(s->role), "%s", u->role);
-	snprintf(s->actor, sizeof(s->actor), "u%u", (unsigned)u->id);
-	s->uid = u->id;
-	s->trained = u->trained;
-}
-
-void
-cv_session_close(struct cv_session *s)
-{
-	if (s == NULL)
-		return;
-	cv_auditlog_close(s->audit);
-	cv_policy_store_free(s->policy);
-	cv_store_close(s->st);
-	cv_keys_free(s->keys);
-	free(s);
-}
-
-const char *
-cv_session_user(const struct cv_session *s)
-{
-	return s->user;
-}
-
-const char *
-cv_session_role(const struct cv_session *s)
-{
-	return s->role;
-}
-
-static int
-passphrase_ok(const char *pass, size_t len)
-{
-	return len >= CV_PASSPHRASE_MIN && len <= CV_PASSPHRASE_MAX &&
-	    memchr(pass, '\0', len) == NULL;
-}
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-int
-cv_vault_create(const char *dir, const char *admin, const char *pass,
-    size_t passlen, struct cv_session **out)
-{
-	struct cv_session *s = NULL;
-	struct cv_user u;
-	struct cv_txn *txn = NULL;
-	struct cv_bind b = {SK_TAG, NULL, NULL, 0, NULL, 0};
-	uint8_t pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL;
-	uint8_t sealed[SK_SEALED];
-	int r, made = 0;
-	json_t *ev;
-
-	*out = NULL;
-	if (!cv_name_valid(admin) || !passphrase_ok(pass, passlen))
-		return CV_EINVAL;
-	if (mkdir(dir, 0700) == 0)
-		made = 1;
-	else if (errno != EEXIST)
-		return CV_EIO;
-	if ((r = session_new(dir, &s)) != 0)
-		goto out;
-	if ((r = cv_store_create(dir, &s->st)) != 0)
-		goto out;
-	made |= 2;
-	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	cv_random(s->vault_id, sizeof(s->vault_id));
-	cv_random(s->keys->root, CV_KEYBYTES);
-	cv_keys_derive(s->keys, 1);
-	crypto_sign_keypair(pk, sk);
-	b.vault_id = s->vault_id;
-	if ((r = cv_sealed_seal(s->keys->meta, &b, sk,
-	         crypto_sign_SECRETKEYBYTES, sealed)) != 0)
-		goto out;
-
-	memset(&u, 0, sizeof(u));
-	u.id = 1;
-	snprintf(u.name, sizeof(u.name), "%s", admin);
-	snprintf(u.role, sizeof(u.role), "admin");
-	u.created = cv_now_ms();
-	if ((r = cv_passphrase_hash(pass, passlen, u.hash)) != 0)
-		goto out;
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
-		goto out;
-	if ((r = cv_put(txn, CV_DB_META, "vault_id", 8, s->vault_id,
-	         CV_VAULTIDBYTES, 0)) != 0 ||
-	    (r = cv_put(txn, CV_DB_META, "audit_sk", 8, sealed, sizeof(sealed),
-	         0)) != 0 ||
-	    (r = cv_put(txn, CV_DB_META, "audit_pk", 8, pk, sizeof(pk), 0)) !=
-	        0 ||
-	    (r = cv_meta_put_u64(txn, "kek_gen", 1)) != 0 ||
-	    (r = cv_meta_put_u64(txn, "next_uid", 2)) != 0 ||
-	    (r = cv_user_put(txn, &u)) != 0 ||
-	    (r = cv_slot_write(txn, s, admin, pass, passlen)) != 0 ||
-	    (r = cv_policy_store_init(txn, s)) != 0)
-		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
-	if (r != 0)
-		goto out;
-	session_actor(s, &u);
-	if (cv_auditlog_create(dir, pk, AUDIT_PRINCIPAL) != 0 ||
-	    cv_auditlog_open(dir, sk, &s->audit) != 0) {
-		r = CV_EAUDIT;
-		goto out;
-	}
-	made |= 4;
-	if ((r = cv_policy_store_load(s)) != 0)
-		goto out;
-	ev = cv_event_new(s, "vault.init");
-	json_object_set_new(ev, "decision", json_string("allow"));
-	json_object_set_new(ev, "outcome", json_string("success"));
-	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
-		goto out;
-	*out = s;
-	s = NULL;
-out:
-	if (txn != NULL)
-		cv_txn_abort(txn);
-	if (sk != NULL)
-		sodium_free(sk);
-	sodium_memzero(sealed, sizeof(sealed));
-	if (s != NULL) {
-		cv_session_close(s);
-		/* Leave nothing half-made behind. */
-		if (made & 1) {
-			nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		} else if (made & 2) {
-			char p[4200];
-			if (cv_path(
-			        p, sizeof(p), "%s/%s", dir, CV_STORE_FILE) == 0)
-				unlink(p);
-			if (cv_path(p, sizeof(p), "%s/%s-lock", dir,
-			        CV_STORE_FILE) == 0)
-				unlink(p);
-		}
-	}
-	return r;
-}
-
 /* Seconds a user must wait after FAILURES failed logins. */
 static uint64_t
 backoff_seconds(uint32_t failures)
@@ -412,12 +268,11 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	uint64_t gen, now = cv_now_ms(), wait;
 	int r, changed = 0, reset = 0;
 	char dummy[CV_ENCODED_MAX];
-	json_t *ev;
 
 	*out = NULL;
 	if (passlen > CV_PASSPHRASE_MAX)
 		return CV_EAUTH;
-	if ((r = session_new(dir, &s)) != 0)
+	if ((r = cv_session_new(dir, &s)) != 0)
 		return r;
 	if ((r = cv_store_open(dir, &s->st)) != 0)
 		goto out;
@@ -476,7 +331,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		goto out;
 	}
 	cv_keys_derive(s->keys, gen);
-	session_actor(s, &u);
+	cv_session_set_user(s, &u);
 	r = audit_attach(txn, s);
 	cv_txn_abort(txn);
 	txn = NULL;
@@ -498,12 +353,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		if ((r = cv_user_put(txn, &u)) != 0)
 			goto out;
 	}
-	ev = cv_event_new(s, "session.open");
-	if (ev != NULL) {
-		json_object_set_new(ev, "decision", json_string("allow"));
-		json_object_set_new(ev, "outcome", json_string("success"));
-	}
-	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+	if ((r = cv_session_record(s, "session.open")) != 0)
 		goto out;
 	if (changed || reset)
 		r = cv_txn_commit(txn);
