@@ -29,7 +29,7 @@
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "base/crypto.h"
 #include "rules/forms.h"

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "store/store.h"

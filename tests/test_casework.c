@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "ops/casework.h"
 #include "ops/report.h"

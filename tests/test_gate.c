@@ -28,7 +28,7 @@
 #include "gate/gate.h"
 #include "model/caseobj.h"
 #include "model/session.h"
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "rules/policy.h"
 #include "store/store.h"
 

@@ -19,7 +19,7 @@
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "base/crypto.h"
 #include "base/cbor.h"

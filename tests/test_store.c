@@ -28,7 +28,7 @@
 #include "base/passphrase.h"
 #include "model/caseobj.h"
 #include "model/session.h"
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"

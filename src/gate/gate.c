@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "base/error.h"

@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "rules/instrument.h"
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "ops/casework.h"

@@ -14,7 +14,7 @@
 #include <sodium.h>
 
 #include "audit/auditlog.h"
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "gate/gate.h"

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "rules/forms.h"

@@ -1,9 +1,11 @@
 /*
  * Cases: their metadata (status, team, dates; no identity), sealed under
  * the meta key, and their keys, wrapped under the key-encryption key.
+ * Private to the library; in the model layer, below the gate that decides
+ * on them.
  */
-#ifndef CV_CASE_H
-#define CV_CASE_H
+#ifndef CV_CASEMETA_H
+#define CV_CASEMETA_H
 
 #include <stdint.h>
 
