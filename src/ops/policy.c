@@ -14,7 +14,7 @@
 #include "gate/gate.h"
 #include "gate/event.h"
 #include "rules/policy.h"
-#include "model/policyset.h"
+#include "gate/policyset.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/account.h"

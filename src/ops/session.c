@@ -17,7 +17,7 @@
 #include "casevault.h"
 #include "base/crypto.h"
 #include "base/passphrase.h"
-#include "model/policyset.h"
+#include "gate/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"

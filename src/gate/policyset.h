@@ -2,7 +2,9 @@
  * The policy set deployed in a vault. The shipped policies/ are compiled
  * into the library; `casevault init` deploys them into the store, sealed
  * under the meta key so an edit of the file is detected, and every session
- * loads the deployed set, never the files on disk.
+ * loads the deployed set, never the files on disk. The set is the gate's
+ * configuration (the decision reads s->policy), so it lives in the gate's
+ * layer, which may use both the store and the policy rules.
  */
 #ifndef CV_POLICY_STORE_H
 #define CV_POLICY_STORE_H

@@ -12,7 +12,7 @@
 #include "base/crypto.h"
 #include "base/embedded.h"
 #include "rules/policy.h"
-#include "model/policyset.h"
+#include "gate/policyset.h"
 #include "store/sealed.h"
 #include "base/util.h"
 #include "model/session.h"
