@@ -30,6 +30,7 @@
 #include "model/session.h"
 #include "model/casemeta.h"
 #include "rules/policy.h"
+#include "ops/policy.h"
 #include "store/store.h"
 
 #include "helpers.h"

@@ -1,10 +1,14 @@
 /*
- * policy check, explain and deploy. Deployment replaces the sealed set in
+ * policy check, explain and deploy, and the reading of a directory of
+ * policy files they start from. Deployment replaces the sealed set in
  * the store in one transaction, after the new set has loaded in full, so
  * a bad file leaves the vault with the policy it had.
  */
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -14,6 +18,7 @@
 #include "gate/gate.h"
 #include "gate/event.h"
 #include "rules/policy.h"
+#include "ops/policy.h"
 #include "gate/policyset.h"
 #include "store/store.h"
 #include "base/util.h"
@@ -136,5 +141,104 @@ out:
 		cv_txn_abort(txn);
 	cv_policy_set_free(set);
 	json_decref(ev);
+	return r;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+cv_policy_load_dir(
+    const char *dir, struct cv_policy_set **out, char *err, size_t errlen)
+{
+	char *names[CV_POLICY_FILES_MAX], path[4096], *text = NULL;
+	struct cv_policy_set *set = NULL;
+	struct dirent *de;
+	struct stat st;
+	size_t i, n = 0, len, nl;
+	DIR *d = NULL;
+	int r = CV_EIO;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (out == NULL || dir == NULL)
+		return CV_EINVAL;
+	*out = NULL;
+	if ((d = opendir(dir)) == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "cannot open policy directory");
+		return CV_EIO;
+	}
+	while ((de = readdir(d)) != NULL) {
+		nl = strlen(de->d_name);
+		if (de->d_name[0] == '.' || nl <= 7 ||
+		    strcmp(de->d_name + nl - 7, ".policy") != 0)
+			continue;
+		if ((r = cv_path(
+		         path, sizeof(path), "%s/%s", dir, de->d_name)) != 0)
+			goto out;
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (n == CV_POLICY_FILES_MAX) {
+			r = CV_ETOOBIG;
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen,
+				    "more than %d policy files",
+				    CV_POLICY_FILES_MAX);
+			goto out;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			r = CV_ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0) {
+		r = CV_EPOLICY;
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "no *.policy file in directory");
+		goto out;
+	}
+	/* Sorted, so the first error reported does not depend on readdir. */
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	if ((r = cv_policy_set_new(&set)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((r = cv_path(path, sizeof(path), "%s/%s", dir, names[i])) !=
+		    0)
+			goto out;
+		r = cv_read_file(path, CV_POLICY_FILE_MAX, &text, &len);
+		if (r == CV_ETOOBIG) {
+			r = CV_EPOLICY;
+			if (err != NULL && errlen > 0)
+				snprintf(err, errlen,
+				    "%s:0: text larger than %d bytes", names[i],
+				    CV_POLICY_FILE_MAX);
+			goto out;
+		}
+		if (r != 0) {
+			if (err != NULL && errlen > 0)
+				snprintf(
+				    err, errlen, "%s: cannot read", names[i]);
+			goto out;
+		}
+		r = cv_policy_set_add(set, names[i], text, len, err, errlen);
+		free(text);
+		text = NULL;
+		if (r != 0)
+			goto out;
+	}
+	*out = set; /* transferred */
+	set = NULL;
+	r = 0;
+out:
+	free(text);
+	cv_policy_set_free(set);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	closedir(d);
 	return r;
 }

@@ -4,9 +4,10 @@
  * A policy set holds one parsed policy file per role (policies/ROLE.policy,
  * language in docs/policy.md). The gate's decision (src/gate/decide.c) puts
  * the facts of one access into a struct cv_access and asks cv_policy_decide()
- * for the verdict; the functions here do no I/O beyond cv_policy_load_dir()
- * and keep no state between calls, so the verdict depends on the set and the
- * facts alone.
+ * for the verdict; the functions here do no I/O (policy texts are read by
+ * the caller: cv_policy_load_dir in src/ops/policy.c, or the set sealed in
+ * the store) and keep no state between calls, so the verdict depends on the
+ * set and the facts alone.
  */
 #ifndef CV_POLICY_H
 #define CV_POLICY_H
@@ -120,18 +121,6 @@ int cv_policy_set_new(struct cv_policy_set **out);
  */
 int cv_policy_set_add(struct cv_policy_set *set, const char *name,
     const char *text, size_t len, char *err, size_t errlen);
-
-/*
- * Load every regular file named *.policy in DIR (others are ignored) into a
- * new set in *out, owned by the caller. All or nothing: on error *out is NULL,
- * ERR says which file and line, and whatever set the caller held before stays
- * in force. Returns 0, any error of cv_policy_set_add, CV_EIO when DIR or a
- * file cannot be read, CV_ETOOBIG for more than CV_POLICY_FILES_MAX files,
- * CV_EPOLICY for a file over CV_POLICY_FILE_MAX bytes or a directory without
- * a policy file.
- */
-int cv_policy_load_dir(
-    const char *dir, struct cv_policy_set **out, char *err, size_t errlen);
 
 /* Free SET and everything in it. NULL is allowed. */
 void cv_policy_set_free(struct cv_policy_set *set);

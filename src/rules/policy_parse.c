@@ -1,6 +1,6 @@
 /*
  * Role policies: the parser of policies/ROLE.policy and the set it fills:
- * adding a text, loading a directory, the hash and the files read back.
+ * adding a text (read by the caller), the hash and the files read back.
  * The language is in docs/policy.md. The names of roles and actions are in
  * policy_names.c, the verdict for one access in policy_decide.c and the lint
  * in policy_lint.c; the types they share are in policy_int.h.
@@ -11,12 +11,10 @@
  *  - rule ids are unique across the whole set, so a decision's rule names
  *    exactly one line of one file.
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -469,105 +467,6 @@ out:
 	if (r == CV_ENOMEM && err != NULL && errlen > 0)
 		snprintf(err, errlen, "%s: out of memory", name);
 	policy_free(p);
-	return r;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-cv_policy_load_dir(
-    const char *dir, struct cv_policy_set **out, char *err, size_t errlen)
-{
-	char *names[CV_POLICY_FILES_MAX], path[4096], *text = NULL;
-	struct cv_policy_set *set = NULL;
-	struct dirent *de;
-	struct stat st;
-	size_t i, n = 0, len, nl;
-	DIR *d = NULL;
-	int r = CV_EIO;
-
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (out == NULL || dir == NULL)
-		return CV_EINVAL;
-	*out = NULL;
-	if ((d = opendir(dir)) == NULL) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "cannot open policy directory");
-		return CV_EIO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		nl = strlen(de->d_name);
-		if (de->d_name[0] == '.' || nl <= 7 ||
-		    strcmp(de->d_name + nl - 7, ".policy") != 0)
-			continue;
-		if ((r = cv_path(
-		         path, sizeof(path), "%s/%s", dir, de->d_name)) != 0)
-			goto out;
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (n == CV_POLICY_FILES_MAX) {
-			r = CV_ETOOBIG;
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen,
-				    "more than %d policy files",
-				    CV_POLICY_FILES_MAX);
-			goto out;
-		}
-		if ((names[n] = strdup(de->d_name)) == NULL) {
-			r = CV_ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (n == 0) {
-		r = CV_EPOLICY;
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "no *.policy file in directory");
-		goto out;
-	}
-	/* Sorted, so the first error reported does not depend on readdir. */
-	qsort(names, n, sizeof(names[0]), cmp_str);
-	if ((r = cv_policy_set_new(&set)) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if ((r = cv_path(path, sizeof(path), "%s/%s", dir, names[i])) !=
-		    0)
-			goto out;
-		r = cv_read_file(path, CV_POLICY_FILE_MAX, &text, &len);
-		if (r == CV_ETOOBIG) {
-			r = CV_EPOLICY;
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen,
-				    "%s:0: text larger than %d bytes", names[i],
-				    CV_POLICY_FILE_MAX);
-			goto out;
-		}
-		if (r != 0) {
-			if (err != NULL && errlen > 0)
-				snprintf(
-				    err, errlen, "%s: cannot read", names[i]);
-			goto out;
-		}
-		r = cv_policy_set_add(set, names[i], text, len, err, errlen);
-		free(text);
-		text = NULL;
-		if (r != 0)
-			goto out;
-	}
-	*out = set; /* transferred */
-	set = NULL;
-	r = 0;
-out:
-	free(text);
-	cv_policy_set_free(set);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	closedir(d);
 	return r;
 }
 
