@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "casevault.h"
+#include "base/roles.h"
 #include "base/crypto.h"
 #include "base/passphrase.h"
 #include "base/util.h"
@@ -42,7 +43,7 @@ cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u)
 	r = CV_ECORRUPT;
 	role = json_string_value(json_object_get(j, "role"));
 	hash = json_string_value(json_object_get(j, "hash"));
-	if (role == NULL || hash == NULL || !cv_role_valid(role) ||
+	if (role == NULL || hash == NULL || cv_role_parse(role) < 0 ||
 	    strlen(hash) >= sizeof(u->hash) ||
 	    !json_is_integer(json_object_get(j, "id")))
 		goto out;

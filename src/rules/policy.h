@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "base/roles.h"
+
 /* Limits of the parser. Input beyond them is refused, never truncated. */
 #define CV_POLICY_FILE_MAX  (64 * 1024) /* bytes of one policy text */
 #define CV_POLICY_LINE_MAX  512         /* bytes of one line, without '\n' */
@@ -25,24 +27,6 @@
 #define CV_POLICY_ID_MAX    48          /* bytes of a rule id */
 #define CV_POLICY_NAME_MAX  64          /* bytes of a file name */
 #define CV_POLICY_ERR_MIN   128         /* a useful size for an error buffer */
-
-/*
- * The roles of DESIGN.md. A policy for any other role is refused.
- */
-enum cv_role {
-	CV_ROLE_COUNSELOR = 0,
-	CV_ROLE_SOCIAL_WORKER,
-	CV_ROLE_PSYCHOLOGIST,
-	CV_ROLE_LEGAL_AID,
-	CV_ROLE_SUPERVISOR,
-	CV_ROLE_AUDITOR,
-	CV_ROLE_ADMIN,
-	CV_ROLE_COUNT
-};
-
-/* The role's name, or NULL when out of range; the role named NAME, or -1. */
-const char *cv_role_name(int role);
-int cv_role_parse(const char *name);
 
 /*
  * Actions. The first CV_ACTION_CLASSED_COUNT take a data class (the gate asks

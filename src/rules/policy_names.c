@@ -1,22 +1,12 @@
 /*
- * Role policies: the names of roles and policy actions, shared by the parser,
- * the decision and the callers that print or read them. The tables are
- * indexed by enum cv_role and enum cv_action and follow their order in
- * policy.h; the built-in actions have no name here (policy.h).
+ * Role policies: the names of policy actions, shared by the parser, the
+ * decision and the callers that print or read them. The table is indexed
+ * by enum cv_action and follows its order in policy.h; the built-in
+ * actions have no name here (policy.h). Role names are in base/roles.c.
  */
 #include <string.h>
 
 #include "rules/policy.h"
-
-static const char *const role_names[CV_ROLE_COUNT] = {
-    "counselor",
-    "social_worker",
-    "psychologist",
-    "legal_aid",
-    "supervisor",
-    "auditor",
-    "admin",
-};
 
 static const char *const action_names[CV_ACTION_COUNT] = {
     "read",
@@ -42,25 +32,6 @@ static const char *const action_names[CV_ACTION_COUNT] = {
     "key.rotate",
     "backup",
 };
-
-const char *
-cv_role_name(int role)
-{
-	if (role < 0 || role >= CV_ROLE_COUNT)
-		return NULL;
-	return role_names[role];
-}
-
-int
-cv_role_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < CV_ROLE_COUNT; i++)
-		if (strcmp(name, role_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 const char *
 cv_action_name(enum cv_action action)
