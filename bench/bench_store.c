@@ -1,6 +1,6 @@
 /*
- * Encrypted record write and read against raw LMDB put and get of the same
- * sizes, in the same run, on the same disk. Reports medians of repeated
+ * Encrypted record write and read against raw store put and get of the
+ * same sizes, in the same run, on the same disk. Reports medians of repeated
  * rounds and the ratios the aims are stated in:
  *   read:  open + decrypt + parse   vs  raw get + decrypt   (aim <= 3x)
  *   write: seal + durable commit    vs  raw durable put     (aim <= 1.5x)
@@ -10,8 +10,10 @@
  * (jansson values made from the document), and the full audited path
  * (gate + signed audit event + seal + commit; read: gate + audit + open +
  * decrypt + parse + redact).
- * The raw store holds the same bytes the vault seals: the record's CBOR
- * payload (src/recenc.h), sealed once with a fixed key. The records are
+ * The raw store is a second LMDB store, written and read through the same
+ * store API (src/store/store.h) with no record format, case key or
+ * gate; it holds the same bytes the vault seals: the record's CBOR payload
+ * (src/recenc.h), sealed once with a fixed key. The records are
  * counselling notes of 1, 4 and 16 KiB (one long text field), and the
  * intake fixture (tests/fixtures/records/intake_valid.json: 31 keys and
  * 23 short values, the costliest shape to decode per byte) when run from the
@@ -22,12 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <lmdb.h>
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "base/crypto.h"
 #include "rules/forms.h"
@@ -36,7 +38,7 @@
 #include "rules/schema.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define ROUNDS 7
 
@@ -100,25 +102,16 @@ intake_record(void)
 	return j;
 }
 
-struct raw {
-	MDB_env *env;
-	MDB_dbi dbi;
-};
-
-static void
-raw_open(struct raw *r, const char *path)
+static struct cv_store *
+raw_open(const char *path)
 {
-	MDB_txn *txn;
+	struct cv_store *st;
 
-	mdb_env_create(&r->env);
-	mdb_env_set_mapsize(r->env, (size_t)1 << 32);
-	if (mdb_env_open(r->env, path, MDB_NOSUBDIR, 0600) != 0) {
-		fprintf(stderr, "cannot open %s\n", path);
+	if (mkdir(path, 0700) != 0 || cv_store_create(path, &st) != 0) {
+		fprintf(stderr, "cannot create %s\n", path);
 		exit(1);
 	}
-	mdb_txn_begin(r->env, NULL, 0, &txn);
-	mdb_dbi_open(txn, NULL, 0, &r->dbi);
-	mdb_txn_commit(txn);
+	return st;
 }
 
 int
@@ -128,7 +121,7 @@ main(int argc, char **argv)
 	char tmpl[] = "/tmp/cvbench.XXXXXX", path[256], vdir[256];
 	const char *dir = argc > 1 ? argv[1] : mkdtemp(tmpl);
 	struct cv_session *s;
-	struct raw raw;
+	struct cv_store *raw;
 	uint8_t casekey[CV_KEYBYTES], rawkey[CV_KEYBYTES], ad[64];
 	char cid[CV_CASE_ID_LEN + 1], cfull[CV_CASE_ID_LEN + 1];
 	double t_raw_w[ROUNDS], t_enc_w[ROUNDS], t_raw_r[ROUNDS],
@@ -141,7 +134,7 @@ main(int argc, char **argv)
 	if (dir == NULL || cv_library_init() != 0)
 		return 1;
 	snprintf(vdir, sizeof(vdir), "%s/vault", dir);
-	snprintf(path, sizeof(path), "%s/raw.lmdb", dir);
+	snprintf(path, sizeof(path), "%s/raw", dir);
 	if (cv_vault_create(vdir, "admin", "bench-passphrase", 16, &s) != 0)
 		return 1;
 	cv_user_add(
@@ -151,7 +144,7 @@ main(int argc, char **argv)
 	    cv_case_open(s, NULL, cid) != 0 ||
 	    cv_case_open(s, NULL, cfull) != 0)
 		return 1;
-	raw_open(&raw, path);
+	raw = raw_open(path);
 	randombytes_buf(ad, sizeof(ad));
 	randombytes_buf(rawkey, sizeof(rawkey));
 
@@ -184,8 +177,8 @@ main(int argc, char **argv)
 		plain = malloc(len + 1);
 		cv_seal(rawkey, ad, sizeof(ad), payload, len, sealed);
 		for (round = 0; round < ROUNDS; round++) {
-			MDB_txn *txn;
-			MDB_val k, v;
+			struct cv_txn *txn;
+			struct cv_val v;
 			uint32_t base = (uint32_t)(si * 100000 + round * 1000);
 			double t0;
 
@@ -194,13 +187,10 @@ main(int argc, char **argv)
 			for (i = 0; i < n; i++) {
 				uint8_t rk[8];
 				cv_put_be64(rk, base + (uint32_t)i);
-				k.mv_data = rk;
-				k.mv_size = 8;
-				v.mv_data = sealed;
-				v.mv_size = len + CV_SEALOVERHEAD;
-				mdb_txn_begin(raw.env, NULL, 0, &txn);
-				mdb_put(txn, raw.dbi, &k, &v, 0);
-				mdb_txn_commit(txn);
+				cv_txn_begin(raw, CV_TXN_WRITE, &txn);
+				cv_put(txn, CV_DB_RECORDS, rk, 8, sealed,
+				    len + CV_SEALOVERHEAD, 0);
+				cv_txn_commit(txn);
 			}
 			t_raw_w[round] = (now_s() - t0) / n;
 
@@ -211,7 +201,7 @@ main(int argc, char **argv)
 				struct cv_rec_hdr h = {
 				    .type = "", .author = 1, .classes = 1};
 				snprintf(h.type, sizeof(h.type), "%s", type);
-				cv_txn_begin(s->st, 0, &txn);
+				cv_txn_begin(s->st, CV_TXN_WRITE, &txn);
 				cv_casekey_get(txn, s, cid, casekey);
 				cv_rec_put(txn, s, cid, base + (uint32_t)i, 1,
 				    &h, casekey, payload, len);
@@ -224,14 +214,12 @@ main(int argc, char **argv)
 			for (i = 0; i < n; i++) {
 				uint8_t rk[8];
 				cv_put_be64(rk, base + (uint32_t)i);
-				k.mv_data = rk;
-				k.mv_size = 8;
-				mdb_txn_begin(raw.env, NULL, MDB_RDONLY, &txn);
-				mdb_get(txn, raw.dbi, &k, &v);
-				if (cv_open(rawkey, ad, sizeof(ad),
-				    v.mv_data, v.mv_size, plain) != 0)
+				cv_txn_begin(raw, CV_TXN_RDONLY, &txn);
+				if (cv_get(txn, CV_DB_RECORDS, rk, 8, &v) != 0 ||
+				    cv_open(rawkey, ad, sizeof(ad), v.data,
+				    v.len, plain) != 0)
 					return 1;
-				mdb_txn_abort(txn);
+				cv_txn_abort(txn);
 			}
 			t_raw_r[round] = (now_s() - t0) / n;
 
@@ -241,7 +229,7 @@ main(int argc, char **argv)
 				uint8_t *out;
 				size_t olen;
 				int fmt;
-				cv_txn_begin(s->st, 1, &txn);
+				cv_txn_begin(s->st, CV_TXN_RDONLY, &txn);
 				cv_casekey_get(txn, s, cid, casekey);
 				if (cv_rec_decrypt(txn, s, cid,
 				    base + (uint32_t)i, 1, casekey, &out,
@@ -249,7 +237,7 @@ main(int argc, char **argv)
 					return 1;
 				sodium_memzero(out, olen);
 				free(out);
-				mdb_txn_abort(txn);
+				cv_txn_abort(txn);
 			}
 			t_dec_r[round] = (now_s() - t0) / n;
 
@@ -261,7 +249,7 @@ main(int argc, char **argv)
 				uint8_t *out;
 				size_t olen;
 				int fmt;
-				cv_txn_begin(s->st, 1, &txn);
+				cv_txn_begin(s->st, CV_TXN_RDONLY, &txn);
 				cv_casekey_get(txn, s, cid, casekey);
 				if (cv_rec_decrypt(txn, s, cid,
 				    base + (uint32_t)i, 1, casekey, &out,
@@ -271,7 +259,7 @@ main(int argc, char **argv)
 				cv_doc_free(&doc);
 				sodium_memzero(out, olen);
 				free(out);
-				mdb_txn_abort(txn);
+				cv_txn_abort(txn);
 			}
 			t_enc_r[round] = (now_s() - t0) / n;
 
@@ -283,7 +271,7 @@ main(int argc, char **argv)
 				size_t olen;
 				json_t *j;
 				int fmt;
-				cv_txn_begin(s->st, 1, &txn);
+				cv_txn_begin(s->st, CV_TXN_RDONLY, &txn);
 				cv_casekey_get(txn, s, cid, casekey);
 				if (cv_rec_decrypt(txn, s, cid,
 				    base + (uint32_t)i, 1, casekey, &out,
@@ -296,7 +284,7 @@ main(int argc, char **argv)
 				cv_doc_free(&doc);
 				sodium_memzero(out, olen);
 				free(out);
-				mdb_txn_abort(txn);
+				cv_txn_abort(txn);
 			}
 			t_view_r[round] = (now_s() - t0) / n;
 
@@ -341,6 +329,6 @@ main(int argc, char **argv)
 		json_decref(rec);
 	}
 	cv_session_close(s);
-	mdb_env_close(raw.env);
+	cv_store_close(raw);
 	return 0;
 }

@@ -45,8 +45,9 @@
  *    in the audit trail and cv_error_detail() gives the reason and the
  *    rule); CV_EAUDIT, the decision could not be made durable in the audit
  *    trail, so the call did nothing and shows nothing;
- *  - store errors: CV_ESTORE (LMDB failed) and CV_ENOMEM, and for a call
- *    that changes the store CV_EIO (the disk or the store's map is full);
+ *  - store errors: CV_ESTORE (LMDB failed), CV_ECORRUPT (LMDB found its
+ *    data file damaged) and CV_ENOMEM, and for a call that changes the
+ *    store CV_EIO (the disk or the store's map is full);
  *  - integrity errors: CV_ECORRUPT (a value in the store is malformed) and
  *    CV_ECRYPTO (a sealed value does not open: it was altered, or moved
  *    from where it was sealed). Either means the vault's files were
@@ -106,10 +107,14 @@ struct cv_session; /* an authenticated user on an open vault */
 /*
  * Initialise the library (libsodium, libgit2) and install jansson
  * allocation functions that wipe every block they free, so decrypted data
- * held as json_t does not outlive its value. Call once, before anything
- * else and before any json_t is made.
- * Returns 0, CV_ECRYPTO when libsodium cannot start, CV_EAUDIT when
- * libgit2 cannot.
+ * held as json_t does not outlive its value, and load the built-in record
+ * schemas, instruments and service flow. Call once, before anything else
+ * and before any json_t is made.
+ * Returns 0, or:
+ *   CV_ECRYPTO   libsodium cannot start
+ *   CV_ECORRUPT  a built-in record schema, instrument or the service flow
+ *                does not load (cv_error_detail() names it)
+ *   CV_EAUDIT    libgit2 cannot start
  */
 int cv_library_init(void);
 

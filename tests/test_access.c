@@ -16,12 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"
@@ -83,9 +83,9 @@ plant(const char *dir, const char *cid, char kind, const char *id,
 {
 	struct cv_session *s = test_login(dir, "siti", TEST_PASS_STAFF);
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn;
+	struct cv_txn *txn;
 
-	assert_int_equal(cv_txn_begin(s->st, 0, &txn), 0);
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_WRITE, &txn), 0);
 	assert_int_equal(cv_casekey_get(txn, s, cid, key), 0);
 	assert_int_equal(cv_casedata_put(txn, s, cid, kind, id, key, obj), 0);
 	if (kind != CV_CD_CONSENT)

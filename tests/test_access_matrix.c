@@ -18,6 +18,7 @@
 #include "casevault.h"
 #include "base/classes.h"
 #include "rules/policy.h"
+#include "ops/policy.h"
 #include "base/util.h"
 
 #define TABLE "tests/fixtures/access-matrix.tsv"

@@ -15,13 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "ops/casework.h"
 #include "ops/report.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"
@@ -323,14 +323,14 @@ static json_t *
 summary(const struct fx *f, const char *user)
 {
 	struct cv_session *s = test_login(f->dir, user, TEST_PASS_STAFF);
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *meta, *show;
 
-	assert_int_equal(cv_txn_begin(s->st, 1, &txn), 0);
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
 	assert_int_equal(cv_case_load(txn, s, f->cid, &meta), 0);
 	show = json_object();
 	assert_int_equal(cv_casework_summary(s, txn, f->cid, meta, show), 0);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	cv_session_close(s);
 	return show;

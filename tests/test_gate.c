@@ -27,9 +27,10 @@
 #include "gate/decide.h"
 #include "gate/gate.h"
 #include "model/caseobj.h"
-#include "model/vault.h"
-#include "ops/case.h"
+#include "model/session.h"
+#include "model/casemeta.h"
 #include "rules/policy.h"
+#include "ops/policy.h"
 #include "store/store.h"
 
 #include "helpers.h"
@@ -499,9 +500,9 @@ plant(const char *dir, const char *cid, char kind, const char *id, json_t *obj)
 {
 	struct cv_session *s = test_login(dir, "siti", TEST_PASS_STAFF);
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn;
+	struct cv_txn *txn;
 
-	assert_int_equal(cv_txn_begin(s->st, 0, &txn), 0);
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_WRITE, &txn), 0);
 	assert_int_equal(cv_casekey_get(txn, s, cid, key), 0);
 	assert_int_equal(cv_casedata_put(txn, s, cid, kind, id, key, obj), 0);
 	if (kind != CV_CD_CONSENT)
@@ -629,14 +630,14 @@ via_check(const struct fx *f, const struct via_check *c)
 	    .classes = c->classes,
 	    .purpose = c->purpose};
 	struct cv_gate_res res;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *meta = NULL, *ev;
 
-	assert_int_equal(cv_txn_begin(s->st, 1, &txn), 0);
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
 	assert_int_equal(cv_case_load(txn, s, f->cid, &meta), 0);
 	q.meta = meta;
 	assert_int_equal(cv_gate_check(s, txn, &q, NULL, &res), c->want_r);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	cv_session_close(s);
 	assert_true(res.seq > 0);
@@ -709,12 +710,12 @@ subject_must_be_the_session(void **state)
 	    .classes = CV_CLASS_BIT(CV_CLASS_IDENTITY)};
 	struct cv_gate_res res;
 	uint64_t before, after;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *meta = NULL, *ev;
 
 	ev = event_at(f->dir, 0, &before);
 	json_decref(ev);
-	assert_int_equal(cv_txn_begin(s->st, 1, &txn), 0);
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
 	assert_int_equal(cv_case_load(txn, s, f->cid, &meta), 0);
 	q.meta = meta;
 	/* dewi's session presenting siti (u2, on the team) as the subject */
@@ -729,7 +730,7 @@ subject_must_be_the_session(void **state)
 	q.who = cv_gate_subject(s);
 	q.classes = CV_CLASS_BIT(CV_CLASS_COUNT);
 	assert_int_equal(cv_gate_check(s, txn, &q, NULL, &res), CV_EINVAL);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	cv_session_close(s);
 	/* Refused before anything was decided: nothing recorded since the

@@ -17,6 +17,7 @@
 #include "casevault.h"
 #include "base/classes.h"
 #include "rules/policy.h"
+#include "ops/policy.h"
 #include "base/util.h"
 
 static const char *const shipped[] = {

@@ -19,14 +19,14 @@
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "base/crypto.h"
 #include "base/cbor.h"
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"
@@ -471,29 +471,29 @@ static size_t
 stored(struct cv_session *s, const char *cid, uint8_t *buf, size_t cap)
 {
 	uint8_t key[CV_REC_KEYLEN];
-	MDB_txn *txn;
-	MDB_val v;
+	struct cv_txn *txn;
+	struct cv_val v;
 
 	cv_rec_key(key, cid, 1, 1);
-	assert_int_equal(cv_txn_begin(s->st, 1, &txn), 0);
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
 	assert_int_equal(
-	    cv_get(txn, s->st, CV_DB_RECORDS, key, sizeof(key), &v), 0);
-	assert_true(v.mv_size <= cap);
-	memcpy(buf, v.mv_data, v.mv_size);
-	mdb_txn_abort(txn);
-	return v.mv_size;
+	    cv_get(txn, CV_DB_RECORDS, key, sizeof(key), &v), 0);
+	assert_true(v.len <= cap);
+	memcpy(buf, v.data, v.len);
+	cv_txn_abort(txn);
+	return v.len;
 }
 
 static void
 store(struct cv_session *s, const char *cid, const uint8_t *val, size_t len)
 {
 	uint8_t key[CV_REC_KEYLEN];
-	MDB_txn *txn;
+	struct cv_txn *txn;
 
 	cv_rec_key(key, cid, 1, 1);
-	assert_int_equal(cv_txn_begin(s->st, 0, &txn), 0);
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_WRITE, &txn), 0);
 	assert_int_equal(
-	    cv_put(txn, s->st, CV_DB_RECORDS, key, sizeof(key), val, len, 0),
+	    cv_put(txn, CV_DB_RECORDS, key, sizeof(key), val, len, 0),
 	    0);
 	assert_int_equal(cv_txn_commit(txn), 0);
 }
@@ -525,12 +525,12 @@ reseal(struct cv_session *s, const char *cid, const uint8_t *hdr, size_t hlen,
 	static const char tag[] = "casevault-record-v1";
 	uint8_t key[CV_REC_KEYLEN], ck[CV_KEYBYTES], ad[256], *val;
 	size_t adlen = 0;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 
 	cv_rec_key(key, cid, 1, 1);
-	assert_int_equal(cv_txn_begin(s->st, 1, &txn), 0);
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
 	assert_int_equal(cv_casekey_get(txn, s, cid, ck), 0);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	assert_non_null(val = malloc(hlen + len + CV_SEALOVERHEAD));
 	memcpy(val, hdr, hlen);
 	val[0] = (uint8_t)fmt;

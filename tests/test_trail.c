@@ -22,7 +22,8 @@
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "gate/event.h"
+#include "model/session.h"
 
 #include "helpers.h"
 #include "helpers.c.inc"
@@ -83,15 +84,15 @@ static size_t
 record_count(const char *dir)
 {
 	struct cv_store *st;
-	MDB_txn *txn;
-	MDB_stat ms;
+	struct cv_txn *txn;
+	size_t n;
 
 	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, 1, &txn), 0);
-	assert_int_equal(mdb_stat(txn, st->dbi[CV_DB_RECORDS], &ms), 0);
-	mdb_txn_abort(txn);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
+	assert_int_equal(cv_store_count(txn, CV_DB_RECORDS, &n), 0);
+	cv_txn_abort(txn);
 	cv_store_close(st);
-	return ms.ms_entries;
+	return n;
 }
 
 static void
@@ -249,8 +250,8 @@ verify_matches_versions_to_events(void **state)
 	struct fx *f = *state;
 	struct cv_session *s;
 	struct cv_store *st;
-	MDB_txn *txn;
-	MDB_val v;
+	struct cv_txn *txn;
+	struct cv_val v;
 	uint8_t k1[CV_REC_KEYLEN], k9[CV_REC_KEYLEN], *copy;
 	json_t *rep = NULL;
 
@@ -266,13 +267,13 @@ verify_matches_versions_to_events(void **state)
 	cv_rec_key(k1, f->cid, 1, 1);
 	cv_rec_key(k9, f->cid, 1, 9);
 	assert_int_equal(cv_store_open(f->dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, 0, &txn), 0);
-	assert_int_equal(cv_get(txn, st, CV_DB_RECORDS, k1, sizeof(k1), &v),
+	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
+	assert_int_equal(cv_get(txn, CV_DB_RECORDS, k1, sizeof(k1), &v),
 	    0);
-	copy = malloc(v.mv_size);
-	memcpy(copy, v.mv_data, v.mv_size);
-	assert_int_equal(cv_put(txn, st, CV_DB_RECORDS, k9, sizeof(k9), copy,
-	    v.mv_size, 0), 0);
+	copy = malloc(v.len);
+	memcpy(copy, v.data, v.len);
+	assert_int_equal(cv_put(txn, CV_DB_RECORDS, k9, sizeof(k9), copy,
+	    v.len, 0), 0);
 	free(copy);
 	assert_int_equal(cv_txn_commit(txn), 0);
 	cv_store_close(st);

@@ -20,6 +20,7 @@
 
 #include "casevault.h"
 #include "model/recstore.h"
+#include "model/session.h"
 #include "store/store.h"
 #include "base/util.h"
 
@@ -67,21 +68,21 @@ teardown(void **state)
 }
 
 /* Raw access to the store, as an insider with the files would have. */
-static MDB_val
+static struct cv_val
 raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
     uint8_t *copy, size_t cap)
 {
 	struct cv_store *st;
-	MDB_txn *txn;
-	MDB_val v = {0, NULL};
+	struct cv_txn *txn;
+	struct cv_val v = {NULL, 0};
 
 	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, 1, &txn), 0);
-	assert_int_equal(cv_get(txn, st, db, k, klen, &v), 0);
-	assert_true(v.mv_size <= cap);
-	memcpy(copy, v.mv_data, v.mv_size);
-	v.mv_data = copy;
-	mdb_txn_abort(txn);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
+	assert_int_equal(cv_get(txn, db, k, klen, &v), 0);
+	assert_true(v.len <= cap);
+	memcpy(copy, v.data, v.len);
+	v.data = copy;
+	cv_txn_abort(txn);
 	cv_store_close(st);
 	return v;
 }
@@ -91,11 +92,11 @@ raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
     const void *val, size_t vlen)
 {
 	struct cv_store *st;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 
 	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, 0, &txn), 0);
-	assert_int_equal(cv_put(txn, st, db, k, klen, val, vlen, 0), 0);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
+	assert_int_equal(cv_put(txn, db, k, klen, val, vlen, 0), 0);
 	assert_int_equal(cv_txn_commit(txn), 0);
 	cv_store_close(st);
 }
@@ -104,15 +105,15 @@ static size_t
 raw_count(const char *dir, enum cv_db db)
 {
 	struct cv_store *st;
-	MDB_txn *txn;
-	MDB_stat ms;
+	struct cv_txn *txn;
+	size_t n;
 
 	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, 1, &txn), 0);
-	assert_int_equal(mdb_stat(txn, st->dbi[db], &ms), 0);
-	mdb_txn_abort(txn);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
+	assert_int_equal(cv_store_count(txn, db, &n), 0);
+	cv_txn_abort(txn);
 	cv_store_close(st);
-	return ms.ms_entries;
+	return n;
 }
 
 static int
@@ -154,13 +155,13 @@ flipped_byte_refused(void **state)
 {
 	struct fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
-	MDB_val v;
+	struct cv_val v;
 
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
 	cv_rec_key(key, f->cid, 1, 1);
 	v = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, sizeof(buf));
-	buf[v.mv_size - 20] ^= 0x01; /* inside the ciphertext */
-	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.mv_size);
+	buf[v.len - 20] ^= 0x01; /* inside the ciphertext */
+	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.len);
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), CV_ECRYPTO);
 }
 
@@ -169,13 +170,13 @@ flipped_header_refused(void **state)
 {
 	struct fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
-	MDB_val v;
+	struct cv_val v;
 
 	cv_rec_key(key, f->cid, 1, 1);
 	v = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, sizeof(buf));
 	/* The author id in the clear header is bound as associated data. */
 	buf[2 + strlen("intake") + 3] ^= 0x01;
-	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.mv_size);
+	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.len);
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), CV_ECRYPTO);
 }
 
@@ -188,7 +189,7 @@ moved_ciphertext_refused(void **state)
 	struct cv_session *s;
 	json_t *in = test_fixture("intake_valid.json");
 	uint32_t rid;
-	MDB_val v;
+	struct cv_val v;
 
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_record_add(s, f->cid, "intake", in, &rid), 0);
@@ -202,12 +203,12 @@ moved_ciphertext_refused(void **state)
 	cv_rec_key(k1, f->cid, 1, 1);
 	cv_rec_key(k2, f->cid, 2, 1);
 	v = raw_get(f->dir, CV_DB_RECORDS, k1, sizeof(k1), buf, sizeof(buf));
-	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), buf, v.mv_size);
+	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), buf, v.len);
 	assert_int_equal(show(f->dir, "siti", f->cid, 2, 1), CV_ECRYPTO);
 
 	/* ... and over record 1 of another case (another key, too). */
 	cv_rec_key(kother, f->cid2, 1, 1);
-	raw_put(f->dir, CV_DB_RECORDS, kother, sizeof(kother), buf, v.mv_size);
+	raw_put(f->dir, CV_DB_RECORDS, kother, sizeof(kother), buf, v.len);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), CV_ECRYPTO);
 	/* The original still reads. */
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
@@ -218,14 +219,14 @@ moved_case_key_refused(void **state)
 {
 	struct fx *f = *state;
 	uint8_t buf[256];
-	MDB_val v;
+	struct cv_val v;
 
 	/* Case 1's wrapped key put in case 2's place: the wrap binds the
 	 * case id, so case 2 cannot be opened with it. */
 	v = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, buf,
 	    sizeof(buf));
 	raw_put(f->dir, CV_DB_CASEKEYS, f->cid2, CV_CASE_ID_LEN, buf,
-	    v.mv_size);
+	    v.len);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), CV_ECRYPTO);
 }
 
@@ -326,7 +327,7 @@ erase_leaves_nothing(void **state)
 	struct fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], wrapped[256], rec[CV_RECORD_MAX + 512];
 	struct cv_session *s;
-	MDB_val kv, rv;
+	struct cv_val kv, rv;
 	json_t *out = NULL;
 
 	cv_rec_key(key, f->cid, 1, 1);
@@ -335,8 +336,8 @@ erase_leaves_nothing(void **state)
 	rv = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), rec,
 	    sizeof(rec));
 	/* Before: both are in the vault's files (the search can find). */
-	assert_true(test_dir_contains(f->dir, wrapped, kv.mv_size));
-	assert_true(test_dir_contains(f->dir, rec + rv.mv_size - 64, 64));
+	assert_true(test_dir_contains(f->dir, wrapped, kv.len));
+	assert_true(test_dir_contains(f->dir, rec + rv.len - 64, 64));
 
 	/* A counselor may not erase; a supervisor may. */
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
@@ -347,8 +348,8 @@ erase_leaves_nothing(void **state)
 	assert_int_equal(cv_case_erase(s, f->cid), CV_ENOTFOUND);
 	cv_session_close(s);
 
-	assert_false(test_dir_contains(f->dir, wrapped, kv.mv_size));
-	assert_false(test_dir_contains(f->dir, rec + rv.mv_size - 64, 64));
+	assert_false(test_dir_contains(f->dir, wrapped, kv.len));
+	assert_false(test_dir_contains(f->dir, rec + rv.len - 64, 64));
 	assert_false(test_dir_contains(f->dir, rec + 40, 32));
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out),
@@ -464,7 +465,7 @@ backup_and_rotate_keep_records(void **state)
 	uint8_t wrapped[256];
 	char dest[128];
 	struct cv_session *s;
-	MDB_val kv;
+	struct cv_val kv;
 
 	snprintf(dest, sizeof(dest), "%s-backup", f->dir);
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
@@ -486,8 +487,31 @@ backup_and_rotate_keep_records(void **state)
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), 0);
 	/* The case key wrapped under the old KEK is gone from every file. */
-	assert_false(test_dir_contains(f->dir, wrapped + 8, kv.mv_size - 8));
+	assert_false(test_dir_contains(f->dir, wrapped + 8, kv.len - 8));
 	test_rm_rf(dest);
+}
+
+/*
+ * Rotation wraps under the next KEK, passed to the re-wrap, and moves the
+ * session to it only once committed: the same session rotates again,
+ * which unwraps what the first rotation wrapped.
+ */
+static void
+rotate_twice_in_one_session(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	uint64_t gen;
+
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	gen = s->keys->kek_gen;
+	assert_int_equal(cv_key_rotate(s), 0);
+	assert_int_equal(s->keys->kek_gen, gen + 1);
+	assert_int_equal(cv_key_rotate(s), 0);
+	assert_int_equal(s->keys->kek_gen, gen + 2);
+	cv_session_close(s);
+	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
+	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), 0);
 }
 
 static void
@@ -559,6 +583,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(amend_keeps_history, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(backup_and_rotate_keep_records,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(rotate_twice_in_one_session,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(readers_during_writer, setup,
 		    teardown),

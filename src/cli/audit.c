@@ -98,10 +98,9 @@ log_print(const struct cli *c, const json_t *j)
 			if (json_is_string(v)) {
 				printf(" %s=%s", k, json_string_value(v));
 			} else {
-				char *d = json_dumps(
-				    v, JSON_COMPACT | JSON_ENCODE_ANY);
-				printf(" %s=%s", k, d ? d : "?");
-				free(d);
+				printf(" %s=", k);
+				json_dumpf(
+				    v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
 			}
 		}
 		printf("\n");

@@ -239,6 +239,8 @@ unsigned cli_number(const char *s);
 int cli_lang_id(const struct cli *c);
 
 /* Print R as JSON (--json, or PRINT NULL) or with PRINT; consumes R. */
+/* J as indented JSON on standard output, then a newline. */
+void cli_dump(const json_t *j);
 int cli_out(const struct cli *c, json_t *r, cli_print_fn *print);
 
 /* Print "key: value" lines of a flat JSON object, nested ones as JSON. */

@@ -33,7 +33,6 @@ static void
 record_print(const json_t *rec)
 {
 	const json_t *w = json_object_get(rec, "withheld"), *x;
-	char *data;
 	size_t i;
 
 	printf("case %s  record %lld  version %lld  type %s  author u%lld  "
@@ -46,10 +45,7 @@ record_print(const json_t *rec)
 	    json_string_value(json_object_get(rec, "time")),
 	    json_is_true(json_object_get(rec, "breakglass")) ? "  [BREAK-GLASS]"
 	                                                     : "");
-	data = json_dumps(
-	    json_object_get(rec, "data"), JSON_INDENT(2) | JSON_SORT_KEYS);
-	printf("%s\n", data ? data : "{}");
-	free(data);
+	cli_dump(json_object_get(rec, "data"));
 	if (json_array_size(w) > 0) {
 		printf("withheld (not allowed for you): ");
 		json_array_foreach (w, i, x)

@@ -102,7 +102,6 @@ void
 cli_print_released(const struct cli *c, const json_t *j)
 {
 	const json_t *rec, *w, *x;
-	char *d;
 	size_t i, k;
 
 	(void)c;
@@ -113,10 +112,7 @@ cli_print_released(const struct cli *c, const json_t *j)
 		    (long long)json_integer_value(
 		        json_object_get(rec, "version")),
 		    json_string_value(json_object_get(rec, "type")));
-		d = json_dumps(json_object_get(rec, "data"),
-		    JSON_INDENT(2) | JSON_SORT_KEYS);
-		printf("%s\n", d ? d : "{}");
-		free(d);
+		cli_dump(json_object_get(rec, "data"));
 	}
 	w = json_object_get(j, "withheld");
 	if (json_array_size(w) > 0) {

@@ -24,17 +24,25 @@ cli_fail(const struct cli *c, int r)
 	                                                     : EXIT_REFUSED;
 }
 
+/*
+ * Print J as indented JSON and a newline, straight to standard output: no
+ * copy of a decrypted record is left in a string that nobody wipes.
+ */
+void
+cli_dump(const json_t *j)
+{
+	if (json_dumpf(j, stdout,
+	        JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY) != 0)
+		fputs("?", stdout);
+	putchar('\n');
+}
+
 int
 cli_out(const struct cli *c, json_t *r, cli_print_fn *print)
 {
-	char *s;
 
 	if (c->json || print == NULL) {
-		s = json_dumps(
-		    r, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-		if (s != NULL)
-			printf("%s\n", s);
-		free(s);
+		cli_dump(r);
 	} else {
 		print(c, r);
 	}
@@ -201,15 +209,12 @@ cli_lang_id(const struct cli *c)
 static void
 print_value(const json_t *v)
 {
-	char *s;
 
 	if (json_is_string(v)) {
 		printf("%s", json_string_value(v));
 	} else {
-		s = json_dumps(
-		    v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
-		printf("%s", s ? s : "?");
-		free(s);
+		json_dumpf(
+		    v, stdout, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 	}
 }
 

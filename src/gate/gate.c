@@ -11,16 +11,17 @@
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "rules/forms.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "model/recstore.h"
 #include "rules/schema.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 struct cv_subject
 cv_gate_subject(const struct cv_session *s)
@@ -58,8 +59,9 @@ facts_free(struct facts *f)
 }
 
 static int
-facts_load(struct cv_session *s, MDB_txn *txn, const struct cv_subject *who,
-    const char *case_id, const json_t *meta, struct facts *f)
+facts_load(struct cv_session *s, struct cv_txn *txn,
+    const struct cv_subject *who, const char *case_id, const json_t *meta,
+    struct facts *f)
 {
 	uint8_t key[CV_KEYBYTES];
 	int r;
@@ -109,8 +111,8 @@ set_str(json_t *ev, const char *k, const char *v)
 }
 
 int
-cv_gate_check(struct cv_session *s, MDB_txn *txn, const struct cv_gate_req *q,
-    const json_t *extra, struct cv_gate_res *res)
+cv_gate_check(struct cv_session *s, struct cv_txn *txn,
+    const struct cv_gate_req *q, const json_t *extra, struct cv_gate_res *res)
 {
 	struct cv_gate_ask ask = {.action = q->action,
 	    .purpose = q->purpose,
@@ -216,8 +218,8 @@ out:
 }
 
 int
-cv_gate_decide_only(struct cv_session *s, MDB_txn *txn, enum cv_action action,
-    const char *case_id, const json_t *meta, int cls)
+cv_gate_decide_only(struct cv_session *s, struct cv_txn *txn,
+    enum cv_action action, const char *case_id, const json_t *meta, int cls)
 {
 	struct cv_subject who = cv_gate_subject(s);
 	struct cv_gate_ask ask = {.action = action, .cls = cls};
@@ -234,19 +236,19 @@ cv_gate_decide_only(struct cv_session *s, MDB_txn *txn, enum cv_action action,
 }
 
 int
-cv_gate_read_record(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, uint32_t record, uint32_t version, const char *op,
-    const char *purpose, const char *request, json_t **out)
+cv_gate_read_record(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, uint32_t record, uint32_t version,
+    const char *op, const char *purpose, const char *request, json_t **out)
 {
 	return cv_gate_read_record_as(s, txn, case_id, meta, record, version,
 	    op, CV_ACTION_READ, 0, purpose, request, out);
 }
 
 int
-cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, uint32_t record, uint32_t version, const char *op,
-    enum cv_action action, cv_classmask only, const char *purpose,
-    const char *request, json_t **out)
+cv_gate_read_record_as(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, uint32_t record, uint32_t version,
+    const char *op, enum cv_action action, cv_classmask only,
+    const char *purpose, const char *request, json_t **out)
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = action,
@@ -322,7 +324,7 @@ out:
 }
 
 int
-cv_gate_explain(struct cv_session *s, MDB_txn *txn,
+cv_gate_explain(struct cv_session *s, struct cv_txn *txn,
     const struct cv_subject *who, enum cv_action action, const char *case_id,
     int cls, const char *purpose, json_t **out)
 {
@@ -378,7 +380,7 @@ out:
 
 struct agg_ctx {
 	struct cv_session *s;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	const char *case_id;
 	const json_t *meta;
 	const char *type;
@@ -434,6 +436,58 @@ agg_version(
 	return 0;
 }
 
+struct agg_walk {
+	struct cv_session *s;
+	struct cv_txn *txn;
+	const char *type;
+	int (*cb)(const char *, const json_t *, uint32_t, uint32_t,
+	    const struct cv_rec_hdr *, const json_t *, void *);
+	void *arg;
+	uint8_t key[CV_KEYBYTES];
+};
+
+/* One case: the last version of each of its records of the type. */
+static int
+agg_case(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct agg_walk *w = arg;
+	struct agg_ctx a;
+	char id[CV_CASE_ID_LEN + 1];
+	json_t *meta;
+	int r;
+
+	(void)v;
+	if (k->len != CV_CASE_ID_LEN)
+		return 0;
+	memcpy(id, k->data, CV_CASE_ID_LEN);
+	id[CV_CASE_ID_LEN] = '\0';
+	if (cv_case_load(w->txn, w->s, id, &meta) != 0)
+		return 0;
+	if (json_is_true(json_object_get(meta, "erased")) ||
+	    cv_casekey_get(w->txn, w->s, id, w->key) != 0) {
+		json_decref(meta);
+		return 0;
+	}
+	memset(&a, 0, sizeof(a));
+	a.s = w->s;
+	a.txn = w->txn;
+	a.case_id = id;
+	a.meta = meta;
+	a.type = w->type;
+	a.key = w->key;
+	a.cb = w->cb;
+	a.arg = w->arg;
+	r = cv_rec_foreach(w->txn, w->s, id, agg_version, &a);
+	if (r == 0)
+		r = agg_deliver(&a);
+	/* A case without records of TYPE is still a case. */
+	if (r == 0 && w->type != NULL && a.last_record == 0)
+		r = w->cb(id, meta, 0, 0, NULL, NULL, w->arg);
+	json_decref(meta);
+	sodium_memzero(w->key, sizeof(w->key));
+	return r;
+}
+
 int
 cv_gate_aggregate(struct cv_session *s, const char *op, enum cv_action action,
     const char *type, const json_t *extra,
@@ -445,57 +499,16 @@ cv_gate_aggregate(struct cv_session *s, const char *op, enum cv_action action,
 	struct cv_gate_req q = {
 	    .who = cv_gate_subject(s), .action = action, .op = op};
 	struct cv_gate_res res;
-	struct agg_ctx a;
-	uint8_t key[CV_KEYBYTES];
-	char id[CV_CASE_ID_LEN + 1];
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	json_t *meta;
-	int rc, r;
+	struct agg_walk w = {s, NULL, type, cb, arg, {0}};
+	int r;
 
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &w.txn)) != 0)
 		return r;
-	if ((r = cv_gate_check(s, txn, &q, extra, &res)) != 0)
+	if ((r = cv_gate_check(s, w.txn, &q, extra, &res)) != 0)
 		goto out;
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASES], &c) != 0) {
-		r = CV_ESTORE;
-		goto out;
-	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != CV_CASE_ID_LEN)
-			continue;
-		memcpy(id, k.mv_data, CV_CASE_ID_LEN);
-		id[CV_CASE_ID_LEN] = '\0';
-		if (cv_case_load(txn, s, id, &meta) != 0)
-			continue;
-		if (json_is_true(json_object_get(meta, "erased")) ||
-		    cv_casekey_get(txn, s, id, key) != 0) {
-			json_decref(meta);
-			continue;
-		}
-		memset(&a, 0, sizeof(a));
-		a.s = s;
-		a.txn = txn;
-		a.case_id = id;
-		a.meta = meta;
-		a.type = type;
-		a.key = key;
-		a.cb = cb;
-		a.arg = arg;
-		r = cv_rec_foreach(txn, s, id, agg_version, &a);
-		if (r == 0)
-			r = agg_deliver(&a);
-		/* A case without records of TYPE is still a case. */
-		if (r == 0 && type != NULL && a.last_record == 0)
-			r = cb(id, meta, 0, 0, NULL, NULL, arg);
-		json_decref(meta);
-		sodium_memzero(key, sizeof(key));
-	}
+	r = cv_store_scan(w.txn, CV_DB_CASES, NULL, 0, agg_case, &w);
 out:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	sodium_memzero(w.key, sizeof(w.key));
+	cv_txn_abort(w.txn);
 	return r;
 }

@@ -11,12 +11,12 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <lmdb.h>
 
 #include "base/classes.h"
 #include "gate/decide.h"
 
 struct cv_session;
+struct cv_txn;
 
 /* The session's own subject: who is asking, borrowed from S. */
 struct cv_subject cv_gate_subject(const struct cv_session *s);
@@ -62,7 +62,7 @@ struct cv_gate_res {
  * loading the facts. TXN is the caller's transaction: a write transaction for
  * writes, so no other write can slip between the decision and the change.
  */
-int cv_gate_check(struct cv_session *s, MDB_txn *txn,
+int cv_gate_check(struct cv_session *s, struct cv_txn *txn,
     const struct cv_gate_req *q, const json_t *extra, struct cv_gate_res *res)
     __attribute__((warn_unused_result));
 
@@ -73,9 +73,9 @@ int cv_gate_check(struct cv_session *s, MDB_txn *txn,
  * in *out (owned by the caller). Returns 0, CV_EDENIED when no class of the
  * record may be read, CV_ENOTFOUND, CV_EAUDIT, or a store error.
  */
-int cv_gate_read_record(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, uint32_t record, uint32_t version, const char *op,
-    const char *purpose, const char *request, json_t **out)
+int cv_gate_read_record(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, uint32_t record, uint32_t version,
+    const char *op, const char *purpose, const char *request, json_t **out)
     __attribute__((warn_unused_result));
 
 /*
@@ -84,7 +84,7 @@ int cv_gate_read_record(struct cv_session *s, MDB_txn *txn, const char *case_id,
  * every class of the record). CV_ENOTFOUND when the record holds none of
  * ONLY.
  */
-int cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
+int cv_gate_read_record_as(struct cv_session *s, struct cv_txn *txn,
     const char *case_id, const json_t *meta, uint32_t record, uint32_t version,
     const char *op, enum cv_action action, cv_classmask only,
     const char *purpose, const char *request, json_t **out)
@@ -104,7 +104,7 @@ int cv_gate_read_record_as(struct cv_session *s, MDB_txn *txn,
  * Returns 0, CV_EDENIED (the session may not explain WHO), CV_ENOTFOUND
  * (no such case), CV_EAUDIT, CV_EINVAL, CV_ENOMEM, or a store error.
  */
-int cv_gate_explain(struct cv_session *s, MDB_txn *txn,
+int cv_gate_explain(struct cv_session *s, struct cv_txn *txn,
     const struct cv_subject *who, enum cv_action action, const char *case_id,
     int cls, const char *purpose, json_t **out)
     __attribute__((warn_unused_result));
@@ -123,7 +123,7 @@ int cv_gate_explain(struct cv_session *s, MDB_txn *txn,
  *  - putting a refusal first, which cv_gate_check then records, before
  *    anything else about the case is looked at (case step).
  */
-int cv_gate_decide_only(struct cv_session *s, MDB_txn *txn,
+int cv_gate_decide_only(struct cv_session *s, struct cv_txn *txn,
     enum cv_action action, const char *case_id, const json_t *meta, int cls)
     __attribute__((warn_unused_result));
 

@@ -6,9 +6,10 @@
 
 #include "model/caseobj.h"
 #include "casevault.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define KEY_MAX    (CV_CASE_ID_LEN + 1 + CV_CD_ID_MAX)
 #define OBJ_MAX    (64 * 1024)
@@ -31,28 +32,18 @@ mkkey(uint8_t k[static KEY_MAX], const char *case_id, char kind, const char *id,
 	return 0;
 }
 
-static size_t
-mkad(const struct cv_session *s, const uint8_t *k, size_t klen, uint8_t *ad)
-{
-	memcpy(ad, AD_TAG, sizeof(AD_TAG));
-	memcpy(ad + sizeof(AD_TAG), s->vault_id, CV_VAULTIDBYTES);
-	memcpy(ad + sizeof(AD_TAG) + CV_VAULTIDBYTES, k, klen);
-	return sizeof(AD_TAG) + CV_VAULTIDBYTES + klen;
-}
-
-#define AD_MAX (sizeof(AD_TAG) + CV_VAULTIDBYTES + KEY_MAX)
-
 int
-cv_casedata_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
+cv_casedata_put(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     char kind, const char *id, const uint8_t key[static CV_KEYBYTES],
     const json_t *obj)
 {
-	uint8_t k[KEY_MAX], ad[AD_MAX], *val = NULL;
-	size_t klen, adlen, n;
+	uint8_t k[KEY_MAX];
+	struct cv_bind b = {AD_TAG, s->vault_id, k, 0, NULL, 0};
+	size_t n;
 	char *text;
 	int r;
 
-	if ((r = mkkey(k, case_id, kind, id, &klen)) != 0)
+	if ((r = mkkey(k, case_id, kind, id, &b.klen)) != 0)
 		return r;
 	if ((text = cv_json_canonical(obj)) == NULL)
 		return CV_ENOMEM;
@@ -61,173 +52,135 @@ cv_casedata_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
 		r = CV_ETOOBIG;
 		goto out;
 	}
-	if ((val = malloc(n + CV_SEALOVERHEAD)) == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	adlen = mkad(s, k, klen, ad);
-	cv_seal(key, ad, adlen, (uint8_t *)text, n, val);
-	r = cv_put(
-	    txn, s->st, CV_DB_CASEDATA, k, klen, val, n + CV_SEALOVERHEAD, 0);
+	r = cv_sealed_put(txn, CV_DB_CASEDATA, &b, key, (uint8_t *)text, n, 0);
 out:
 	sodium_memzero(text, strlen(text));
 	free(text);
-	free(val);
 	return r;
 }
 
 static int
-open_val(struct cv_session *s, const uint8_t *k, size_t klen, const MDB_val *v,
+open_val(struct cv_session *s, const struct cv_val *k, const struct cv_val *v,
     const uint8_t key[static CV_KEYBYTES], json_t **out)
 {
-	uint8_t ad[AD_MAX];
-	size_t adlen, n;
-	char *m;
+	struct cv_bind b = {AD_TAG, s->vault_id, k->data, k->len, NULL, 0};
+	size_t n;
+	uint8_t *m;
 	int r;
 
 	*out = NULL;
-	if (v->mv_size < CV_SEALOVERHEAD ||
-	    v->mv_size > OBJ_MAX + CV_SEALOVERHEAD)
+	if (v->len < CV_SEALOVERHEAD || v->len > OBJ_MAX + CV_SEALOVERHEAD)
 		return CV_ECORRUPT;
-	n = v->mv_size - CV_SEALOVERHEAD;
-	if ((m = malloc(n + 1)) == NULL)
-		return CV_ENOMEM;
-	adlen = mkad(s, k, klen, ad);
-	if ((r = cv_open(
-	         key, ad, adlen, v->mv_data, v->mv_size, (uint8_t *)m)) == 0) {
-		m[n] = '\0';
-		r = cv_json_parse_object(m, n, OBJ_MAX, out) == 0 ? 0
-		                                                  : CV_ECORRUPT;
-	}
+	if ((r = cv_sealed_open_new(key, &b, v->data, v->len, &m, &n)) != 0)
+		return r;
+	r = cv_json_parse_object((char *)m, n, OBJ_MAX, out) == 0 ? 0
+	                                                          : CV_ECORRUPT;
 	sodium_memzero(m, n);
 	free(m);
 	return r;
 }
 
 int
-cv_casedata_get(MDB_txn *txn, struct cv_session *s, const char *case_id,
+cv_casedata_get(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     char kind, const char *id, const uint8_t key[static CV_KEYBYTES],
     json_t **out)
 {
 	uint8_t k[KEY_MAX];
-	size_t klen;
-	MDB_val v;
+	struct cv_val mk = {k, 0}, v;
 	int r;
 
 	*out = NULL;
-	if ((r = mkkey(k, case_id, kind, id, &klen)) != 0)
+	if ((r = mkkey(k, case_id, kind, id, &mk.len)) != 0)
 		return CV_ENOTFOUND;
-	if ((r = cv_get(txn, s->st, CV_DB_CASEDATA, k, klen, &v)) != 0)
+	if ((r = cv_get(txn, CV_DB_CASEDATA, k, mk.len, &v)) != 0)
 		return r;
-	return open_val(s, k, klen, &v, key, out);
+	return open_val(s, &mk, &v, key, out);
 }
 
-int
-cv_casedata_list(MDB_txn *txn, struct cv_session *s, const char *case_id,
-    char kind, const uint8_t key[static CV_KEYBYTES], json_t **out)
-{
-	uint8_t k[KEY_MAX];
-	size_t klen;
-	MDB_cursor *c;
-	MDB_val mk, v;
-	json_t *arr, *obj;
-	int rc, r = 0;
+struct list_ctx {
+	struct cv_session *s;
+	const uint8_t *key;
+	json_t *arr;
+};
 
-	*out = NULL;
-	if ((r = mkkey(k, case_id, kind, NULL, &klen)) != 0)
+static int
+list_one(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct list_ctx *l = arg;
+	json_t *obj;
+	int r;
+
+	if ((r = open_val(l->s, k, v, l->key, &obj)) != 0)
 		return r;
-	if ((arr = json_array()) == NULL)
-		return CV_ENOMEM;
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASEDATA], &c) != 0) {
-		json_decref(arr);
-		return CV_ESTORE;
-	}
-	mk.mv_data = k;
-	mk.mv_size = klen;
-	for (rc = mdb_cursor_get(c, &mk, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &mk, &v, MDB_NEXT)) {
-		if (mk.mv_size < klen || memcmp(mk.mv_data, k, klen) != 0)
-			break;
-		if ((r = open_val(s, mk.mv_data, mk.mv_size, &v, key, &obj)) !=
-		    0)
-			break;
-		json_array_append_new(arr, obj);
-	}
-	mdb_cursor_close(c);
-	if (r != 0) {
-		json_decref(arr);
-		return r;
-	}
-	*out = arr;
+	json_array_append_new(l->arr, obj);
 	return 0;
 }
 
 int
-cv_casedata_shred(MDB_txn *txn, struct cv_session *s, const char *case_id)
+cv_casedata_list(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    char kind, const uint8_t key[static CV_KEYBYTES], json_t **out)
 {
-	MDB_cursor *c;
-	MDB_val mk, v;
+	struct list_ctx l = {s, key, NULL};
 	uint8_t k[KEY_MAX];
-	int rc, r = 0;
+	size_t klen;
+	int r = 0;
 
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASEDATA], &c) != 0)
-		return CV_ESTORE;
-	memcpy(k, case_id, CV_CASE_ID_LEN);
-	mk.mv_data = k;
-	mk.mv_size = CV_CASE_ID_LEN;
-	while ((rc = mdb_cursor_get(c, &mk, &v, MDB_SET_RANGE)) == 0) {
-		if (mk.mv_size < CV_CASE_ID_LEN ||
-		    memcmp(mk.mv_data, case_id, CV_CASE_ID_LEN) != 0)
-			break;
-		/* Zero in place, then delete: see cv_shred. */
-		if ((rc = mdb_cursor_put(
-		         c, &mk, &v, MDB_CURRENT | MDB_RESERVE)) != 0)
-			break;
-		memset(v.mv_data, 0, v.mv_size);
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
-			break;
-		mk.mv_data = k;
-		mk.mv_size = CV_CASE_ID_LEN;
+	*out = NULL;
+	if ((r = mkkey(k, case_id, kind, NULL, &klen)) != 0)
+		return r;
+	if ((l.arr = json_array()) == NULL)
+		return CV_ENOMEM;
+	if ((r = cv_store_scan(txn, CV_DB_CASEDATA, k, klen, list_one, &l)) !=
+	    0) {
+		json_decref(l.arr);
+		return r;
 	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		r = cv_store_err(rc);
-	mdb_cursor_close(c);
-	return r;
+	*out = l.arr;
+	return 0;
 }
 
 int
-cv_casedata_index(
-    MDB_txn *txn, struct cv_session *s, const char *id, const char *case_id)
+cv_casedata_shred(struct cv_txn *txn, struct cv_session *s, const char *case_id)
+{
+	(void)s;
+	return cv_shred_prefix(txn, CV_DB_CASEDATA, case_id, CV_CASE_ID_LEN);
+}
+
+int
+cv_casedata_index(struct cv_txn *txn, struct cv_session *s, const char *id,
+    const char *case_id)
 {
 	uint8_t k[KEY_MAX];
 	size_t n = strlen(id);
 
+	(void)s;
 	if (n > CV_CD_ID_MAX)
 		return CV_EINVAL;
 	k[0] = INDEX_KIND;
 	memcpy(k + 1, id, n);
 	return cv_put(
-	    txn, s->st, CV_DB_CASEDATA, k, n + 1, case_id, CV_CASE_ID_LEN, 0);
+	    txn, CV_DB_CASEDATA, k, n + 1, case_id, CV_CASE_ID_LEN, 0);
 }
 
 int
-cv_casedata_lookup(MDB_txn *txn, struct cv_session *s, const char *id,
+cv_casedata_lookup(struct cv_txn *txn, struct cv_session *s, const char *id,
     char case_id[static CV_CASE_ID_LEN + 1])
 {
 	uint8_t k[KEY_MAX];
 	size_t n = strlen(id);
-	MDB_val v;
+	struct cv_val v;
 	int r;
 
+	(void)s;
 	if (n == 0 || n > CV_CD_ID_MAX)
 		return CV_ENOTFOUND;
 	k[0] = INDEX_KIND;
 	memcpy(k + 1, id, n);
-	if ((r = cv_get(txn, s->st, CV_DB_CASEDATA, k, n + 1, &v)) != 0)
+	if ((r = cv_get(txn, CV_DB_CASEDATA, k, n + 1, &v)) != 0)
 		return r;
-	if (v.mv_size != CV_CASE_ID_LEN)
+	if (v.len != CV_CASE_ID_LEN)
 		return CV_ECORRUPT;
-	memcpy(case_id, v.mv_data, CV_CASE_ID_LEN);
+	memcpy(case_id, v.data, CV_CASE_ID_LEN);
 	case_id[CV_CASE_ID_LEN] = '\0';
 	return 0;
 }

@@ -7,9 +7,10 @@
 #include "casevault.h"
 #include "base/cbor.h"
 #include "model/recstore.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 /* fmt(1) typelen(1) type author(4) time(8) classes(4) seq(8) */
 #define HDR_FIXED (1 + 1 + 4 + 8 + 4 + 8)
@@ -62,134 +63,90 @@ hdr_decode(const uint8_t *b, size_t len, struct cv_rec_hdr *h, size_t *hlen)
 	return 0;
 }
 
-/* AD = tag, vault id, the record's key, the header. */
-static size_t
-rec_ad(const struct cv_session *s, const uint8_t key[static CV_REC_KEYLEN],
-    const uint8_t *hdr, size_t hlen, uint8_t *ad)
-{
-	size_t off = 0;
-
-	memcpy(ad, AD_TAG, sizeof(AD_TAG));
-	off += sizeof(AD_TAG);
-	memcpy(ad + off, s->vault_id, CV_VAULTIDBYTES);
-	off += CV_VAULTIDBYTES;
-	memcpy(ad + off, key, CV_REC_KEYLEN);
-	off += CV_REC_KEYLEN;
-	memcpy(ad + off, hdr, hlen);
-	return off + hlen;
-}
-
-#define AD_MAX (sizeof(AD_TAG) + CV_VAULTIDBYTES + CV_REC_KEYLEN + HDR_MAX)
-
+/* The seal binds the tag, the vault id, the record's key and the header. */
 int
-cv_rec_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
+cv_rec_put(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
     const uint8_t casekey[static CV_KEYBYTES], const uint8_t *payload,
     size_t len)
 {
-	uint8_t key[CV_REC_KEYLEN], ad[AD_MAX], *val;
-	size_t hlen, adlen;
-	int r;
+	uint8_t key[CV_REC_KEYLEN], hdr[HDR_MAX];
+	struct cv_bind b = {AD_TAG, s->vault_id, key, sizeof(key), hdr, 0};
 
 	if (len > CV_RECENC_MAX)
 		return CV_ETOOBIG;
-	if ((val = malloc(HDR_MAX + len + CV_SEALOVERHEAD)) == NULL)
-		return CV_ENOMEM;
 	cv_rec_key(key, case_id, record, version);
-	hlen = hdr_encode(h, val);
-	adlen = rec_ad(s, key, val, hlen, ad);
-	cv_seal(casekey, ad, adlen, payload, len, val + hlen);
-	r = cv_put(txn, s->st, CV_DB_RECORDS, key, sizeof(key), val,
-	    hlen + len + CV_SEALOVERHEAD, MDB_NOOVERWRITE);
-	free(val);
-	return r;
+	b.hlen = hdr_encode(h, hdr);
+	return cv_sealed_put(
+	    txn, CV_DB_RECORDS, &b, casekey, payload, len, CV_PUT_NOOVERWRITE);
 }
 
 int
-cv_rec_header(MDB_txn *txn, struct cv_session *s, const char *case_id,
+cv_rec_header(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, struct cv_rec_hdr *h)
 {
 	uint8_t key[CV_REC_KEYLEN];
+	struct cv_val v;
 	size_t hlen;
-	MDB_val v;
 	int r;
 
+	(void)s;
 	cv_rec_key(key, case_id, record, version);
-	if ((r = cv_get(txn, s->st, CV_DB_RECORDS, key, sizeof(key), &v)) != 0)
+	if ((r = cv_get(txn, CV_DB_RECORDS, key, sizeof(key), &v)) != 0)
 		return r;
-	return hdr_decode(v.mv_data, v.mv_size, h, &hlen);
+	return hdr_decode(v.data, v.len, h, &hlen);
 }
 
 int
-cv_rec_latest(MDB_txn *txn, struct cv_session *s, const char *case_id,
+cv_rec_latest(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t *version)
 {
 	uint8_t key[CV_REC_KEYLEN];
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc, r = CV_ENOTFOUND;
+	struct cv_val k, v;
+	int r;
 
-	/* Seek past the last possible version, then step back one. */
-	cv_rec_key(key, case_id, record, UINT32_MAX);
-	k.mv_data = key;
-	k.mv_size = sizeof(key);
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_RECORDS], &c) != 0)
-		return CV_ESTORE;
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0 && k.mv_size == sizeof(key) &&
-	    memcmp(k.mv_data, key, sizeof(key)) == 0) {
-		*version = UINT32_MAX;
-		r = 0;
-		goto out;
-	}
-	rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV)
-	             : mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (rc == 0 && k.mv_size == sizeof(key) &&
-	    memcmp(k.mv_data, key, CV_CASE_ID_LEN + 4) == 0) {
-		*version =
-		    cv_get_be32((uint8_t *)k.mv_data + CV_CASE_ID_LEN + 4);
-		r = 0;
-	}
-out:
-	mdb_cursor_close(c);
-	return r;
+	(void)s;
+	/* The versions of a record are the keys (case, record, *). */
+	cv_rec_key(key, case_id, record, 0);
+	r = cv_store_last(txn, CV_DB_RECORDS, key, CV_CASE_ID_LEN + 4, &k, &v);
+	if (r != 0)
+		return r;
+	if (k.len != CV_REC_KEYLEN)
+		return CV_ENOTFOUND;
+	*version = cv_get_be32((const uint8_t *)k.data + CV_CASE_ID_LEN + 4);
+	return 0;
 }
 
 int
-cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
+cv_rec_decrypt(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version,
     const uint8_t casekey[static CV_KEYBYTES], uint8_t **payload, size_t *len,
     int *format)
 {
-	uint8_t key[CV_REC_KEYLEN], ad[AD_MAX], *m;
+	uint8_t key[CV_REC_KEYLEN];
+	struct cv_bind b = {AD_TAG, s->vault_id, key, sizeof(key), NULL, 0};
 	struct cv_rec_hdr h;
-	size_t hlen, adlen, clen, max;
-	MDB_val v;
+	size_t hlen, clen, max;
+	struct cv_val v;
 	int r;
 
 	*payload = NULL;
 	*len = 0;
 	*format = 0;
 	cv_rec_key(key, case_id, record, version);
-	if ((r = cv_get(txn, s->st, CV_DB_RECORDS, key, sizeof(key), &v)) != 0)
+	if ((r = cv_get(txn, CV_DB_RECORDS, key, sizeof(key), &v)) != 0)
 		return r;
-	if ((r = hdr_decode(v.mv_data, v.mv_size, &h, &hlen)) != 0)
+	if ((r = hdr_decode(v.data, v.len, &h, &hlen)) != 0)
 		return r;
-	clen = v.mv_size - hlen;
+	clen = v.len - hlen;
 	max = h.format == CV_REC_FORMAT_JSON ? CV_RECORD_MAX : CV_RECENC_MAX;
 	if (clen < CV_SEALOVERHEAD || clen - CV_SEALOVERHEAD > max)
 		return CV_ECRYPTO;
-	if ((m = malloc(clen - CV_SEALOVERHEAD + 1)) == NULL)
-		return CV_ENOMEM;
-	adlen = rec_ad(s, key, v.mv_data, hlen, ad);
-	if ((r = cv_open(casekey, ad, adlen, (uint8_t *)v.mv_data + hlen, clen,
-	         m)) != 0) {
-		free(m);
+	b.hdr = v.data;
+	b.hlen = hlen;
+	if ((r = cv_sealed_open_new(casekey, &b, (const uint8_t *)v.data + hlen,
+	         clen, payload, len)) != 0)
 		return r;
-	}
-	m[clen - CV_SEALOVERHEAD] = '\0';
-	*payload = m;
-	*len = clen - CV_SEALOVERHEAD;
 	*format = h.format;
 	return 0;
 }
@@ -242,36 +199,45 @@ cv_rec_parse_doc(
 	return 0;
 }
 
+struct foreach_ctx {
+	int (*cb)(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
+	    void *arg);
+	void *arg;
+	int ended; /* stopped by a key that is not a record's */
+};
+
+static int
+foreach_version(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct foreach_ctx *f = arg;
+	const uint8_t *kb = k->data;
+	struct cv_rec_hdr h;
+	size_t hlen;
+	int r;
+
+	/* A key of another length ends the walk, as the end of the case
+	 * does; whatever the caller's callback returns passes through. */
+	if (k->len != CV_REC_KEYLEN) {
+		f->ended = 1;
+		return 1;
+	}
+	if ((r = hdr_decode(v->data, v->len, &h, &hlen)) != 0)
+		return r;
+	return f->cb(cv_get_be32(kb + CV_CASE_ID_LEN),
+	    cv_get_be32(kb + CV_CASE_ID_LEN + 4), &h, f->arg);
+}
+
 int
-cv_rec_foreach(MDB_txn *txn, struct cv_session *s, const char *case_id,
+cv_rec_foreach(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     int (*cb)(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
         void *arg),
     void *arg)
 {
-	uint8_t key[CV_REC_KEYLEN];
-	struct cv_rec_hdr h;
-	MDB_cursor *c;
-	MDB_val k, v;
-	size_t hlen;
-	int rc, r = 0;
+	struct foreach_ctx f = {cb, arg, 0};
+	int r;
 
-	cv_rec_key(key, case_id, 0, 0);
-	k.mv_data = key;
-	k.mv_size = sizeof(key);
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_RECORDS], &c) != 0)
-		return CV_ESTORE;
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *kb = k.mv_data;
-		if (k.mv_size != CV_REC_KEYLEN ||
-		    memcmp(kb, case_id, CV_CASE_ID_LEN) != 0)
-			break;
-		if ((r = hdr_decode(v.mv_data, v.mv_size, &h, &hlen)) != 0)
-			break;
-		if ((r = cb(cv_get_be32(kb + CV_CASE_ID_LEN),
-		         cv_get_be32(kb + CV_CASE_ID_LEN + 4), &h, arg)) != 0)
-			break;
-	}
-	mdb_cursor_close(c);
-	return r;
+	(void)s;
+	r = cv_store_scan(
+	    txn, CV_DB_RECORDS, case_id, CV_CASE_ID_LEN, foreach_version, &f);
+	return f.ended ? 0 : r;
 }

@@ -18,7 +18,6 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <lmdb.h>
 
 #include "casevault.h"
 #include "base/classes.h"
@@ -31,6 +30,7 @@
 #define CV_REC_KEYLEN      (CV_CASE_ID_LEN + 8)
 
 struct cv_session;
+struct cv_txn;
 
 struct cv_rec_hdr {
 	char type[CV_NAME_MAX + 1];
@@ -50,17 +50,17 @@ void cv_rec_key(uint8_t k[static CV_REC_KEYLEN], const char *case_id,
  * as format CV_REC_FORMAT. CV_ETOOBIG past CV_RECENC_MAX bytes; CV_EEXIST
  * when the version is there already.
  */
-int cv_rec_put(MDB_txn *txn, struct cv_session *s, const char *case_id,
+int cv_rec_put(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
     const uint8_t casekey[static CV_KEYBYTES], const uint8_t *payload,
     size_t len);
 
 /* The header of a version, without opening it. */
-int cv_rec_header(MDB_txn *txn, struct cv_session *s, const char *case_id,
+int cv_rec_header(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, struct cv_rec_hdr *h);
 
 /* The latest version of RECORD (CV_ENOTFOUND when there is none). */
-int cv_rec_latest(MDB_txn *txn, struct cv_session *s, const char *case_id,
+int cv_rec_latest(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t *version);
 
 /*
@@ -69,8 +69,8 @@ int cv_rec_latest(MDB_txn *txn, struct cv_session *s, const char *case_id,
  * *format (CV_REC_FORMAT_*). CV_ECRYPTO when it was altered or moved.
  * Only the gate calls this.
  */
-int cv_rec_decrypt(MDB_txn *txn, struct cv_session *s, const char *case_id,
-    uint32_t record, uint32_t version,
+int cv_rec_decrypt(struct cv_txn *txn, struct cv_session *s,
+    const char *case_id, uint32_t record, uint32_t version,
     const uint8_t casekey[static CV_KEYBYTES], uint8_t **payload, size_t *len,
     int *format);
 
@@ -95,7 +95,8 @@ int cv_rec_parse_doc(
  * Call CB for every version of every record of CASE_ID, in key order.
  * A nonzero return from CB stops the walk and is returned.
  */
-int cv_rec_foreach(MDB_txn *txn, struct cv_session *s, const char *case_id,
+int cv_rec_foreach(struct cv_txn *txn, struct cv_session *s,
+    const char *case_id,
     int (*cb)(uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
         void *arg),
     void *arg);

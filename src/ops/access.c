@@ -10,18 +10,20 @@
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "base/classes.h"
 #include "rules/consent.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "model/recstore.h"
 #include "rules/schema.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/account.h"
+#include "model/session.h"
 
 #define REASON_MIN 10
 #define REASON_MAX 500
@@ -70,16 +72,17 @@ class_array(cv_classmask m)
 
 /* Begin a write txn and load a live case. */
 static int
-case_begin(struct cv_session *s, const char *case_id, int rdonly, MDB_txn **txn,
-    json_t **meta)
+case_begin(struct cv_session *s, const char *case_id, int rdonly,
+    struct cv_txn **txn, json_t **meta)
 {
 	int r;
 
 	*meta = NULL;
-	if ((r = cv_txn_begin(s->st, rdonly, txn)) != 0)
+	if ((r = cv_txn_begin(
+	         s->st, rdonly ? CV_TXN_RDONLY : CV_TXN_WRITE, txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(*txn, s, case_id, meta)) != 0) {
-		mdb_txn_abort(*txn);
+		cv_txn_abort(*txn);
 		*txn = NULL;
 	}
 	return r;
@@ -88,8 +91,8 @@ case_begin(struct cv_session *s, const char *case_id, int rdonly, MDB_txn **txn,
 /* Seal OBJ as KIND/ID in the case and index ID, for the commands that
  * later name only the id (request approve, breakglass review). */
 static int
-put_indexed(MDB_txn *txn, struct cv_session *s, const char *case_id, char kind,
-    const char *id, const json_t *obj)
+put_indexed(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    char kind, const char *id, const json_t *obj)
 {
 	uint8_t key[CV_KEYBYTES];
 	int r;
@@ -103,7 +106,7 @@ put_indexed(MDB_txn *txn, struct cv_session *s, const char *case_id, char kind,
 
 /* Commit the change audited as SEQ. */
 static int
-finish(MDB_txn **txn, struct cv_session *s, uint64_t seq)
+finish(struct cv_txn **txn, struct cv_session *s, uint64_t seq)
 {
 	int r;
 
@@ -144,7 +147,7 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	struct intake_find f = {0};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *g = NULL, *intake = NULL, *ev = NULL, *rcp;
 	char why[160], t[25], recip[80];
 	uint64_t now = cv_now_ms();
@@ -205,7 +208,7 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 		    ev, "recipient_role", json_object_get(rcp, "role"));
 	} else {
 		struct cv_user u;
-		if (cv_user_get(txn, s->st,
+		if (cv_user_get(txn,
 		        json_string_value(json_object_get(rcp, "user")),
 		        &u) != 0) {
 			cv_error_set("the recipient is not a user of this "
@@ -227,7 +230,7 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	if (r != 0)
 		id[0] = '\0';
 	json_decref(meta);
@@ -248,7 +251,7 @@ cv_consent_withdraw(
 	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *k = NULL, *ev = NULL;
 	int r;
 
@@ -275,7 +278,7 @@ cv_consent_withdraw(
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(k);
 	json_decref(ev);
@@ -292,7 +295,7 @@ cv_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *list = NULL, *k;
 	size_t i;
 	int r;
@@ -314,7 +317,7 @@ cv_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 	list = NULL;
 out:
 	sodium_memzero(key, sizeof(key));
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(list);
 	return r;
@@ -333,7 +336,7 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *ev = NULL;
 	cv_classmask m;
 	int r;
@@ -369,7 +372,7 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	r = finish(&txn, s, res.seq);
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	if (r != 0)
 		id[0] = '\0';
 	json_decref(meta);
@@ -380,7 +383,7 @@ out:
 
 /* Load the object ID of KIND through the index: case, meta, key, object. */
 static int
-indexed(struct cv_session *s, MDB_txn *txn, const char *id, char kind,
+indexed(struct cv_session *s, struct cv_txn *txn, const char *id, char kind,
     char case_id[static CV_CASE_ID_LEN + 1], json_t **meta,
     uint8_t key[static CV_KEYBYTES], json_t **obj)
 {
@@ -415,7 +418,7 @@ decide(
 	struct cv_user requester;
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *consents = NULL, *c, *ev = NULL;
 	uint64_t now = cv_now_ms();
 	size_t i;
@@ -428,7 +431,7 @@ decide(
 		    CV_REQUEST_HOURS_MAX);
 		return CV_EINVAL;
 	}
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = indexed(s, txn, request_id, 'R', cid, &meta, key, &req)) != 0)
 		goto out;
@@ -441,7 +444,7 @@ decide(
 	if (approve) {
 		/* Approval needs a valid consent for every class, the
 		 * purpose and the requester. */
-		if ((r = cv_user_by_id(txn, s->st,
+		if ((r = cv_user_by_id(txn,
 		         (uint32_t)json_integer_value(
 		             json_object_get(req, "requester")),
 		         &requester)) != 0 ||
@@ -483,7 +486,7 @@ decide(
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(req);
 	json_decref(consents);
@@ -503,44 +506,56 @@ cv_request_deny(struct cv_session *s, const char *request_id)
 	return decide(s, request_id, 0, 0);
 }
 
+struct indexed_ctx {
+	struct cv_session *s;
+	struct cv_txn *txn;
+	char kind;
+	int (*cb)(struct cv_session *s, struct cv_txn *txn, const char *case_id,
+	    const json_t *meta, const json_t *obj, void *arg);
+	void *arg;
+	uint8_t key[CV_KEYBYTES];
+};
+
+static int
+indexed_one(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct indexed_ctx *x = arg;
+	char id[CV_CD_ID_MAX + 1], cid[CV_CASE_ID_LEN + 1];
+	json_t *meta, *obj;
+	int r;
+
+	(void)v;
+	if (k->len > CV_CD_ID_MAX + 1)
+		return 0;
+	memcpy(id, (const char *)k->data + 1, k->len - 1);
+	id[k->len - 1] = '\0';
+	if (indexed(x->s, x->txn, id, x->kind, cid, &meta, x->key, &obj) != 0)
+		return 0; /* an erased case */
+	r = x->cb(x->s, x->txn, cid, meta, obj, x->arg);
+	json_decref(meta);
+	json_decref(obj);
+	return r;
+}
+
 /* Every indexed object of KIND, as (case id, object) pairs. */
 static int
-each_indexed(struct cv_session *s, MDB_txn *txn, char kind,
-    int (*cb)(struct cv_session *s, MDB_txn *txn, const char *case_id,
+each_indexed(struct cv_session *s, struct cv_txn *txn, char kind,
+    int (*cb)(struct cv_session *s, struct cv_txn *txn, const char *case_id,
         const json_t *meta, const json_t *obj, void *arg),
     void *arg)
 {
-	uint8_t prefix[2] = {'I', (uint8_t)kind}, key[CV_KEYBYTES];
-	char id[CV_CD_ID_MAX + 1], cid[CV_CASE_ID_LEN + 1];
-	MDB_cursor *c;
-	MDB_val k, v;
-	json_t *meta, *obj;
-	int rc, r = 0;
+	uint8_t prefix[2] = {'I', (uint8_t)kind};
+	struct indexed_ctx x = {s, txn, kind, cb, arg, {0}};
+	int r;
 
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASEDATA], &c) != 0)
-		return CV_ESTORE;
-	k.mv_data = prefix;
-	k.mv_size = sizeof(prefix);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < 2 || k.mv_size > CV_CD_ID_MAX + 1 ||
-		    memcmp(k.mv_data, prefix, 2) != 0)
-			break;
-		memcpy(id, (char *)k.mv_data + 1, k.mv_size - 1);
-		id[k.mv_size - 1] = '\0';
-		if (indexed(s, txn, id, kind, cid, &meta, key, &obj) != 0)
-			continue; /* an erased case */
-		r = cb(s, txn, cid, meta, obj, arg);
-		json_decref(meta);
-		json_decref(obj);
-	}
-	sodium_memzero(key, sizeof(key));
-	mdb_cursor_close(c);
+	r = cv_store_scan(
+	    txn, CV_DB_CASEDATA, prefix, sizeof(prefix), indexed_one, &x);
+	sodium_memzero(x.key, sizeof(x.key));
 	return r;
 }
 
 static int
-list_request(struct cv_session *s, MDB_txn *txn, const char *case_id,
+list_request(struct cv_session *s, struct cv_txn *txn, const char *case_id,
     const json_t *meta, const json_t *req, void *arg)
 {
 	json_t *out = arg, *o;
@@ -564,14 +579,14 @@ cv_request_list(struct cv_session *s, json_t **out)
 	    .action = CV_ACTION_REQUEST_LIST,
 	    .op = "request.list"};
 	struct cv_gate_res res;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *arr, *ev = NULL;
 	int r;
 
 	*out = NULL;
 	if ((arr = json_array()) == NULL)
 		return CV_ENOMEM;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0) {
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0) {
 		json_decref(arr);
 		return r;
 	}
@@ -582,7 +597,7 @@ cv_request_list(struct cv_session *s, json_t **out)
 		r = ev == NULL ? CV_ENOMEM
 		               : cv_gate_check(s, txn, &q, ev, &res);
 	}
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(ev);
 	if (r != 0) {
 		json_decref(arr);
@@ -642,7 +657,7 @@ collect_latest(
  * classes in ONLY, listing the versions released and their keyed hashes.
  */
 static int
-release(struct cv_session *s, MDB_txn *txn, const char *case_id,
+release(struct cv_session *s, struct cv_txn *txn, const char *case_id,
     const json_t *meta, const char *op, enum cv_action action,
     cv_classmask only, const char *purpose, const char *request,
     const json_t *extra, json_t **out)
@@ -730,14 +745,14 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 {
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *ev, *c;
 	cv_classmask m = 0;
 	size_t i;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = indexed(s, txn, request_id, 'R', cid, &meta, key, &req)) != 0)
 		goto out;
@@ -762,7 +777,7 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 	}
 out:
 	sodium_memzero(key, sizeof(key));
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(req);
 	return r;
@@ -780,7 +795,7 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *bg = NULL, *ev = NULL;
 	uint64_t now = cv_now_ms();
 	size_t n = reason ? strlen(reason) : 0;
@@ -819,7 +834,7 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	r = finish(&txn, s, res.seq);
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	if (r != 0)
 		id[0] = '\0';
 	json_decref(meta);
@@ -834,7 +849,7 @@ struct bg_list {
 };
 
 static int
-list_window(struct cv_session *s, MDB_txn *txn, const char *case_id,
+list_window(struct cv_session *s, struct cv_txn *txn, const char *case_id,
     const json_t *meta, const json_t *obj, void *arg)
 {
 	struct bg_list *l = arg;
@@ -865,7 +880,7 @@ cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out)
 	    .op = "breakglass.list"};
 	struct cv_gate_res res;
 	struct bg_list l = {NULL, all};
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	int r;
 
 	*out = NULL;
@@ -873,7 +888,7 @@ cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out)
 		cv_error_set("unknown flag");
 		return CV_EINVAL;
 	}
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
@@ -887,7 +902,7 @@ cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out)
 	*out = l.out;
 	l.out = NULL;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(l.out);
 	return r;
 }
@@ -902,12 +917,12 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *obj = NULL, *ev = NULL;
 	char kind = id[0] == 'D' ? CV_CD_DISCLOSURE : CV_CD_BREAKGLASS;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = indexed(s, txn, id, kind == CV_CD_DISCLOSURE ? 'D' : 'B', cid,
 	         &meta, key, &obj)) != 0)
@@ -933,7 +948,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(obj);
 	json_decref(ev);
@@ -954,7 +969,7 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	    .write = 1};
 	struct cv_gate_res res;
 	char id[12];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *d = NULL, *ev = NULL, *rel = NULL;
 	cv_classmask m;
 	int r;
@@ -1014,7 +1029,7 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	rel = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(d);
 	json_decref(ev);

@@ -15,7 +15,8 @@
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/account.h"
+#include "model/session.h"
 
 static int
 audit_gate(struct cv_session *s, const char *op, const json_t *extra)
@@ -24,13 +25,13 @@ audit_gate(struct cv_session *s, const char *op, const json_t *extra)
 	    .action = CV_ACTION_AUDIT_READ,
 	    .op = op};
 	struct cv_gate_res res;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	r = cv_gate_check(s, txn, &q, extra, &res);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	return r;
 }
 
@@ -63,6 +64,50 @@ collect_writes(const json_t *ev, void *arg)
 	return 0;
 }
 
+struct versions_ctx {
+	struct cv_session *s;
+	struct cv_txn *txn;
+	struct written *w;
+	uint64_t *count;
+	char *why;
+	size_t whylen;
+};
+
+static int
+check_version(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct versions_ctx *c = arg;
+	const uint8_t *kb = k->data;
+	struct cv_rec_hdr h;
+	char id[CV_CASE_ID_LEN + 1], p[CV_PSEUDONYM_LEN + 1], key[96];
+	const json_t *seq;
+	uint32_t rec, ver;
+	int r;
+
+	(void)v;
+	if (k->len != CV_REC_KEYLEN)
+		return 0;
+	memcpy(id, kb, CV_CASE_ID_LEN);
+	id[CV_CASE_ID_LEN] = '\0';
+	rec = cv_get_be32(kb + CV_CASE_ID_LEN);
+	ver = cv_get_be32(kb + CV_CASE_ID_LEN + 4);
+	if ((r = cv_rec_header(c->txn, c->s, id, rec, ver, &h)) != 0)
+		return r;
+	cv_pseudonym(c->s->keys->pseudo, id, p);
+	snprintf(key, sizeof(key), "%s/%u/%u", p, (unsigned)rec, (unsigned)ver);
+	seq = json_object_get(c->w->set, key);
+	if (seq == NULL || (uint64_t)json_integer_value(seq) != h.seq) {
+		snprintf(c->why, c->whylen,
+		    "a record version in the store "
+		    "(case %s, record %u, version %u) has no matching "
+		    "audit event",
+		    p, (unsigned)rec, (unsigned)ver);
+		return CV_EVERIFY;
+	}
+	(*c->count)++;
+	return 0;
+}
+
 /*
  * Every record version in the store must name, in its sealed header, an
  * audit event that recorded writing exactly that version.
@@ -71,50 +116,14 @@ static int
 check_versions(struct cv_session *s, struct written *w, uint64_t *count,
     char *why, size_t whylen)
 {
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v;
-	struct cv_rec_hdr h;
-	char id[CV_CASE_ID_LEN + 1], p[CV_PSEUDONYM_LEN + 1], key[96];
-	const json_t *seq;
-	int rc, r = 0;
+	struct versions_ctx c = {s, NULL, w, count, why, whylen};
+	int r;
 
 	*count = 0;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &c.txn)) != 0)
 		return r;
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_RECORDS], &c) != 0) {
-		mdb_txn_abort(txn);
-		return CV_ESTORE;
-	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		const uint8_t *kb = k.mv_data;
-		uint32_t rec, ver;
-		if (k.mv_size != CV_REC_KEYLEN)
-			continue;
-		memcpy(id, kb, CV_CASE_ID_LEN);
-		id[CV_CASE_ID_LEN] = '\0';
-		rec = cv_get_be32(kb + CV_CASE_ID_LEN);
-		ver = cv_get_be32(kb + CV_CASE_ID_LEN + 4);
-		if ((r = cv_rec_header(txn, s, id, rec, ver, &h)) != 0)
-			break;
-		cv_pseudonym(s->keys->pseudo, id, p);
-		snprintf(key, sizeof(key), "%s/%u/%u", p, (unsigned)rec,
-		    (unsigned)ver);
-		seq = json_object_get(w->set, key);
-		if (seq == NULL || (uint64_t)json_integer_value(seq) != h.seq) {
-			snprintf(why, whylen,
-			    "a record version in the store "
-			    "(case %s, record %u, version %u) has no matching "
-			    "audit event",
-			    p, (unsigned)rec, (unsigned)ver);
-			r = CV_EVERIFY;
-			break;
-		}
-		(*count)++;
-	}
-	mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	r = cv_store_scan(c.txn, CV_DB_RECORDS, NULL, 0, check_version, &c);
+	cv_txn_abort(c.txn);
 	return r;
 }
 
@@ -126,22 +135,22 @@ cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
 	uint8_t pk[32];
 	uint64_t versions = 0;
 	char why[200] = "";
-	MDB_txn *txn;
-	MDB_val v;
+	struct cv_txn *txn;
+	struct cv_val v;
 	json_t *o;
 	int r, vr;
 
 	*out = NULL;
 	if ((r = audit_gate(s, "audit.verify", NULL)) != 0)
 		return r;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	r = cv_get(txn, s->st, CV_DB_META, "audit_pk", 8, &v);
-	if (r == 0 && v.mv_size == sizeof(pk))
-		memcpy(pk, v.mv_data, sizeof(pk));
+	r = cv_get(txn, CV_DB_META, "audit_pk", 8, &v);
+	if (r == 0 && v.len == sizeof(pk))
+		memcpy(pk, v.data, sizeof(pk));
 	else
 		r = CV_ECORRUPT;
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	if (r != 0)
 		return r;
 	memset(&rep, 0, sizeof(rep));
@@ -182,20 +191,20 @@ cv_audit_verify_offline(const char *dir, const char *from, json_t **out)
 	struct cv_auditlog_report rep;
 	struct cv_store *st;
 	uint8_t pk[32];
-	MDB_txn *txn;
-	MDB_val v;
+	struct cv_txn *txn;
+	struct cv_val v;
 	int r, vr;
 
 	*out = NULL;
 	if ((r = cv_store_open(dir, &st)) != 0)
 		return r;
-	if ((r = cv_txn_begin(st, 1, &txn)) == 0) {
-		r = cv_get(txn, st, CV_DB_META, "audit_pk", 8, &v);
-		if (r == 0 && v.mv_size == sizeof(pk))
-			memcpy(pk, v.mv_data, sizeof(pk));
+	if ((r = cv_txn_begin(st, CV_TXN_RDONLY, &txn)) == 0) {
+		r = cv_get(txn, CV_DB_META, "audit_pk", 8, &v);
+		if (r == 0 && v.len == sizeof(pk))
+			memcpy(pk, v.data, sizeof(pk));
 		else
 			r = CV_ECORRUPT;
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	}
 	cv_store_close(st);
 	if (r != 0)
@@ -264,7 +273,7 @@ cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
 	struct log_filter f = {NULL, NULL, since, breakglass, NULL};
 	char p[CV_PSEUDONYM_LEN + 1], a[16];
 	struct cv_user u;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	int r;
 
 	*out = NULL;
@@ -279,10 +288,10 @@ cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
 		f.pseudonym = p;
 	}
 	if (actor != NULL) {
-		if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+		if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 			return r;
-		r = cv_user_get(txn, s->st, actor, &u);
-		mdb_txn_abort(txn);
+		r = cv_user_get(txn, actor, &u);
+		cv_txn_abort(txn);
 		if (r != 0)
 			return r;
 		snprintf(a, sizeof(a), "u%u", (unsigned)u.id);

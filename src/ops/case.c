@@ -1,172 +1,29 @@
 /*
- * Cases: metadata, keys, and the case commands. The metadata holds no
- * identity (status, team, dates, counters) and is sealed under the meta key
- * anyway, so a stolen store does not even show who works on which case.
+ * The case commands: open, list, show, assign and close, each decided by
+ * the gate. The metadata and keys they act on are in model/casemeta.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "ops/casework.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "base/crypto.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "rules/policy.h"
 #include "model/recstore.h"
 #include "ops/record.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/account.h"
+#include "model/session.h"
 
-#define META_MAX (16 * 1024)
 #define TEAM_MAX 64
-#define CK_BYTES (8 + CV_SEALOVERHEAD + CV_KEYBYTES)
-#define CASE_TAG "casevault-case-v1"
-#define CK_TAG   "casevault-casekey-v1"
-
-static size_t
-case_ad(const struct cv_session *s, const char *tag, size_t taglen,
-    const char *id, uint8_t *ad)
-{
-	memcpy(ad, tag, taglen);
-	memcpy(ad + taglen, s->vault_id, CV_VAULTIDBYTES);
-	memcpy(ad + taglen + CV_VAULTIDBYTES, id, CV_CASE_ID_LEN);
-	return taglen + CV_VAULTIDBYTES + CV_CASE_ID_LEN;
-}
-
-int
-cv_case_load(MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta)
-{
-	uint8_t ad[64];
-	size_t adlen, n;
-	char *m;
-	MDB_val v;
-	int r;
-
-	*meta = NULL;
-	if (!cv_case_id_valid(id))
-		return CV_ENOTFOUND;
-	if ((r = cv_get(txn, s->st, CV_DB_CASES, id, CV_CASE_ID_LEN, &v)) != 0)
-		return r;
-	if (v.mv_size < CV_SEALOVERHEAD || v.mv_size > META_MAX)
-		return CV_ECORRUPT;
-	n = v.mv_size - CV_SEALOVERHEAD;
-	if ((m = malloc(n + 1)) == NULL)
-		return CV_ENOMEM;
-	adlen = case_ad(s, CASE_TAG, sizeof(CASE_TAG), id, ad);
-	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size,
-	         (uint8_t *)m)) == 0)
-		r = cv_json_parse_object(m, n, META_MAX, meta) == 0
-		    ? 0
-		    : CV_ECORRUPT;
-	free(m);
-	return r;
-}
-
-int
-cv_case_save(
-    MDB_txn *txn, struct cv_session *s, const char *id, const json_t *meta)
-{
-	uint8_t ad[64], *val;
-	size_t adlen, n;
-	char *text;
-	int r;
-
-	if ((text = cv_json_canonical(meta)) == NULL)
-		return CV_ENOMEM;
-	n = strlen(text);
-	if (n + CV_SEALOVERHEAD > META_MAX ||
-	    (val = malloc(n + CV_SEALOVERHEAD)) == NULL) {
-		free(text);
-		return n + CV_SEALOVERHEAD > META_MAX ? CV_ETOOBIG : CV_ENOMEM;
-	}
-	adlen = case_ad(s, CASE_TAG, sizeof(CASE_TAG), id, ad);
-	cv_seal(s->keys->meta, ad, adlen, (uint8_t *)text, n, val);
-	r = cv_put(txn, s->st, CV_DB_CASES, id, CV_CASE_ID_LEN, val,
-	    n + CV_SEALOVERHEAD, 0);
-	free(text);
-	free(val);
-	return r;
-}
-
-int
-cv_case_on_team(const json_t *meta, uint32_t uid)
-{
-	const json_t *team = json_object_get(meta, "team"), *m;
-	size_t i;
-
-	json_array_foreach (team, i, m)
-		if (json_is_integer(m) && json_integer_value(m) == uid)
-			return 1;
-	return 0;
-}
-
-int
-cv_casekey_get(MDB_txn *txn, struct cv_session *s, const char *id,
-    uint8_t key[static CV_KEYBYTES])
-{
-	uint8_t ad[80], kek[CV_KEYBYTES];
-	const uint8_t *kek_use = s->keys->kek;
-	size_t adlen;
-	uint64_t gen;
-	MDB_val v;
-	int r;
-
-	if ((r = cv_get(txn, s->st, CV_DB_CASEKEYS, id, CV_CASE_ID_LEN, &v)) !=
-	    0)
-		return r == CV_ENOTFOUND ? CV_ENOTFOUND : r;
-	if (v.mv_size != CK_BYTES)
-		return CV_ECORRUPT;
-	gen = cv_get_be64(v.mv_data);
-	if (gen != s->keys->kek_gen) {
-		/* Only during rotation, which re-wraps from the old KEK. */
-		cv_kek_derive(kek, gen, s->keys->root);
-		kek_use = kek;
-	}
-	adlen = case_ad(s, CK_TAG, sizeof(CK_TAG), id, ad);
-	memcpy(ad + adlen, v.mv_data, 8);
-	r = cv_open(kek_use, ad, adlen + 8, (uint8_t *)v.mv_data + 8,
-	    CK_BYTES - 8, key);
-	sodium_memzero(kek, sizeof(kek));
-	return r;
-}
-
-int
-cv_casekey_put(MDB_txn *txn, struct cv_session *s, const char *id,
-    const uint8_t key[static CV_KEYBYTES])
-{
-	uint8_t ad[80], val[CK_BYTES];
-	size_t adlen;
-
-	cv_put_be64(val, s->keys->kek_gen);
-	adlen = case_ad(s, CK_TAG, sizeof(CK_TAG), id, ad);
-	memcpy(ad + adlen, val, 8);
-	cv_seal(s->keys->kek, ad, adlen + 8, key, CV_KEYBYTES, val + 8);
-	return cv_put(txn, s->st, CV_DB_CASEKEYS, id, CV_CASE_ID_LEN, val,
-	    sizeof(val), 0);
-}
-
-/* ---- commands ---- */
-
-int
-cv_case_load_live(
-    MDB_txn *txn, struct cv_session *s, const char *id, json_t **meta)
-{
-	int r;
-
-	if ((r = cv_case_load(txn, s, id, meta)) != 0)
-		return r;
-	if (json_is_true(json_object_get(*meta, "erased"))) {
-		json_decref(*meta);
-		*meta = NULL;
-		return CV_ENOTFOUND;
-	}
-	return 0;
-}
 
 int
 cv_case_open(struct cv_session *s, const json_t *intake,
@@ -178,7 +35,7 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	    .write = 1};
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *probe = NULL;
 	cv_classmask classes;
 	char err[256];
@@ -193,7 +50,7 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 		cv_error_set("%s", err);
 		return r;
 	}
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	do {
 		json_decref(probe);
@@ -213,7 +70,8 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
 	cv_random(key, sizeof(key));
-	if ((r = cv_casekey_put(txn, s, id, key)) != 0 ||
+	if ((r = cv_casekey_put(
+	         txn, s, id, key, s->keys->kek, s->keys->kek_gen)) != 0 ||
 	    (r = cv_case_save(txn, s, id, meta)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
@@ -224,9 +82,40 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	return r;
+}
+
+struct list_ctx {
+	struct cv_session *s;
+	struct cv_txn *txn;
+	json_t *arr;
+};
+
+/*
+ * A case is listed when its case_admin may be read; the decision for
+ * each case is made, but one event records the listing as a whole.
+ */
+static int
+list_case(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct list_ctx *l = arg;
+	char id[CV_CASE_ID_LEN + 1];
+	json_t *meta;
+
+	(void)v;
+	if (k->len != CV_CASE_ID_LEN)
+		return 0;
+	memcpy(id, k->data, CV_CASE_ID_LEN);
+	id[CV_CASE_ID_LEN] = '\0';
+	if (cv_case_load_live(l->txn, l->s, id, &meta) != 0)
+		return 0;
+	if (cv_gate_decide_only(
+	        l->s, l->txn, CV_ACTION_READ, id, meta, CV_CLASS_CASE_ADMIN))
+		json_array_append(l->arr, meta);
+	json_decref(meta);
+	return 0;
 }
 
 int
@@ -237,41 +126,23 @@ cv_case_list(struct cv_session *s, json_t **out)
 	    .op = "case.list",
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	json_t *arr = NULL, *meta, *ev;
-	char id[CV_CASE_ID_LEN + 1];
-	int rc, r;
+	struct cv_txn *txn = NULL;
+	struct list_ctx l;
+	json_t *arr = NULL, *ev;
+	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((arr = json_array()) == NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASES], &c) != 0) {
-		r = CV_ESTORE;
+	l.s = s;
+	l.txn = txn;
+	l.arr = arr;
+	if ((r = cv_store_scan(txn, CV_DB_CASES, NULL, 0, list_case, &l)) != 0)
 		goto out;
-	}
-	/*
-	 * A case is listed when its case_admin may be read; the decision for
-	 * each case is made, but one event records the listing as a whole.
-	 */
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != CV_CASE_ID_LEN)
-			continue;
-		memcpy(id, k.mv_data, CV_CASE_ID_LEN);
-		id[CV_CASE_ID_LEN] = '\0';
-		if (cv_case_load_live(txn, s, id, &meta) != 0)
-			continue;
-		if (cv_gate_decide_only(
-		        s, txn, CV_ACTION_READ, id, meta, CV_CLASS_CASE_ADMIN))
-			json_array_append(arr, meta);
-		json_decref(meta);
-	}
 	q.partial = 1;
 	ev = json_pack("{s:I}", "count", (json_int_t)json_array_size(arr));
 	r = cv_gate_check(s, txn, &q, ev, &res);
@@ -283,9 +154,7 @@ cv_case_list(struct cv_session *s, json_t **out)
 	*out = arr;
 	arr = NULL;
 out:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(arr);
 	return r;
 }
@@ -315,13 +184,13 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
 	    .case_id = case_id};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *recs = NULL, *list, *e;
 	const char *k;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -344,7 +213,7 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	*out = meta;
 	meta = NULL;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(recs);
 	return r;
@@ -362,16 +231,16 @@ team_change(
 	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_user u;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *team, *m, *ev = NULL;
 	size_t i;
 	int r, found;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
-	if ((r = cv_user_get(txn, s->st, user, &u)) != 0)
+	if ((r = cv_user_get(txn, user, &u)) != 0)
 		goto out;
 	team = json_object_get(meta, "team");
 	found = cv_case_on_team(meta, u.id);
@@ -403,7 +272,7 @@ team_change(
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(ev);
 	return r;
@@ -430,11 +299,11 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	    .case_id = case_id,
 	    .write = 1};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -456,7 +325,7 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	return r;
 }

@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "rules/instrument.h"
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "ops/casework.h"
@@ -20,9 +20,10 @@
 #include "rules/forms.h"
 #include "rules/schema.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "model/recstore.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 /* Today's UTC date as "YYYY-MM-DD". */
 static void
@@ -63,7 +64,7 @@ collect_ids(
 }
 
 static int
-record_ids(MDB_txn *txn, struct cv_session *s, const char *case_id,
+record_ids(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     const char *type, json_t **out)
 {
 	struct ids_ctx x = {type, json_array()};
@@ -124,13 +125,13 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE)};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *ids = NULL, *arr = NULL, *id, *rec;
 	size_t i;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -162,7 +163,7 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	*out = arr;
 	arr = NULL;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(ids);
 	json_decref(arr);
@@ -262,7 +263,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
 	const struct cv_flow *f;
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *steps, *entry = NULL, *ev = NULL;
 	const char *from;
 	char why[256];
@@ -282,7 +283,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 		return r;
 	if (blank(reason))
 		reason = NULL;
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -373,7 +374,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(entry);
 	json_decref(ev);
@@ -516,8 +517,8 @@ strip_scored(json_t *as)
 }
 
 int
-cv_casework_summary(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, json_t *show)
+cv_casework_summary(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, json_t *show)
 {
 	const struct cv_flow *f = cv_forms_flow();
 	const struct cv_schema *sc;

@@ -9,9 +9,9 @@
 #define CV_CASEWORK_H
 
 #include <jansson.h>
-#include <lmdb.h>
 
 struct cv_session;
+struct cv_txn;
 
 /*
  * Add to SHOW, the object `case show` returns for CASE_ID (META its
@@ -30,7 +30,7 @@ struct cv_session;
  * whose class the user may not read are left out. Returns 0, CV_ENOMEM, or
  * an error of the gate or the store (CV_EAUDIT: nothing may be shown).
  */
-int cv_casework_summary(struct cv_session *s, MDB_txn *txn, const char *case_id,
-    const json_t *meta, json_t *show);
+int cv_casework_summary(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, json_t *show);
 
 #endif

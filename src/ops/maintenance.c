@@ -14,14 +14,15 @@
 #include <sodium.h>
 
 #include "audit/auditlog.h"
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 struct keys_ctx {
 	uint8_t (*keys)[CV_REC_KEYLEN];
@@ -59,12 +60,12 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	    .write = 1};
 	struct keys_ctx k = {NULL, 0, 0};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *tomb = NULL;
 	size_t i;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -79,14 +80,13 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 		goto out;
 	for (i = 0; i < k.n; i++) {
 		memcpy(k.keys[i], case_id, CV_CASE_ID_LEN);
-		if ((r = cv_shred(txn, s->st, CV_DB_RECORDS, k.keys[i],
-		         CV_REC_KEYLEN)) != 0)
+		if ((r = cv_shred(
+		         txn, CV_DB_RECORDS, k.keys[i], CV_REC_KEYLEN)) != 0)
 			goto out;
 	}
 	if ((r = cv_casedata_shred(txn, s, case_id)) != 0)
 		goto out;
-	if ((r = cv_shred(
-	         txn, s->st, CV_DB_CASEKEYS, case_id, CV_CASE_ID_LEN)) != 0 &&
+	if ((r = cv_shred(txn, CV_DB_CASEKEYS, case_id, CV_CASE_ID_LEN)) != 0 &&
 	    r != CV_ENOTFOUND)
 		goto out;
 	/* A tombstone keeps the id from being reused and says what happened. */
@@ -97,8 +97,7 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 		r = CV_ENOMEM;
 		goto out;
 	}
-	if ((r = cv_shred(txn, s->st, CV_DB_CASES, case_id, CV_CASE_ID_LEN)) !=
-	        0 ||
+	if ((r = cv_shred(txn, CV_DB_CASES, case_id, CV_CASE_ID_LEN)) != 0 ||
 	    (r = cv_case_save(txn, s, case_id, tomb)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
@@ -108,7 +107,7 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 		r = cv_store_compact(s->st);
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	free(k.keys);
 	json_decref(meta);
 	json_decref(tomb);
@@ -138,17 +137,17 @@ cv_vault_backup(struct cv_session *s, const char *dest)
 	static const char *const pub[] = {
 	    "audit_signer.pub", "allowed_signers"};
 	struct cv_gate_res res;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	char from[4200], to[4200];
 	size_t i;
 	int r;
 
 	if (access(dest, F_OK) == 0)
 		return CV_EEXIST;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	r = cv_gate_check(s, txn, &q, NULL, &res);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	if (r != 0)
 		return r;
 	if (mkdir(dest, 0700) != 0)
@@ -181,6 +180,27 @@ struct rotate_ctx {
 	size_t n, cap;
 };
 
+static int
+collect_id(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct rotate_ctx *c = arg;
+	void *nid;
+
+	(void)v;
+	if (k->len != CV_CASE_ID_LEN)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		if ((nid = realloc(c->ids, c->cap * sizeof(*c->ids))) == NULL)
+			return CV_ENOMEM;
+		c->ids = nid;
+	}
+	memcpy(c->ids[c->n], k->data, CV_CASE_ID_LEN);
+	c->ids[c->n][CV_CASE_ID_LEN] = '\0';
+	c->n++;
+	return 0;
+}
+
 int
 cv_key_rotate(struct cv_session *s)
 {
@@ -190,75 +210,51 @@ cv_key_rotate(struct cv_session *s)
 	    .write = 1};
 	struct rotate_ctx c = {NULL, 0, 0};
 	struct cv_gate_res res;
-	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
+	uint8_t key[CV_KEYBYTES], kek[CV_KEYBYTES];
+	struct cv_txn *txn = NULL;
 	uint64_t gen = s->keys->kek_gen;
-	void *nid;
 	json_t *ev;
 	size_t i;
-	int rc, r;
+	int r;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	ev = json_pack("{s:I}", "kek_generation", (json_int_t)(gen + 1));
 	r = cv_gate_check(s, txn, &q, ev, &res);
 	json_decref(ev);
 	if (r != 0)
 		goto out;
-	if (mdb_cursor_open(txn, s->st->dbi[CV_DB_CASEKEYS], &cur) != 0) {
-		r = CV_ESTORE;
+	/* The ids first: a scan may not write under itself. */
+	if ((r = cv_store_scan(txn, CV_DB_CASEKEYS, NULL, 0, collect_id, &c)) !=
+	    0)
 		goto out;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != CV_CASE_ID_LEN)
-			continue;
-		if (c.n == c.cap) {
-			c.cap = c.cap ? c.cap * 2 : 64;
-			if ((nid = realloc(c.ids, c.cap * sizeof(*c.ids))) ==
-			    NULL) {
-				r = CV_ENOMEM;
-				goto out;
-			}
-			c.ids = nid;
-		}
-		memcpy(c.ids[c.n], k.mv_data, CV_CASE_ID_LEN);
-		c.ids[c.n][CV_CASE_ID_LEN] = '\0';
-		c.n++;
-	}
-	mdb_cursor_close(cur);
-	cur = NULL;
-	/* Unwrap under the old generation, wrap under the new one. The
-	 * same-size put rewrites each value in place. */
+	/*
+	 * Unwrap under the session's KEK, wrap under the next generation's.
+	 * The session's keys change only once the new wraps are committed,
+	 * so a failure leaves them as they were. The same-size put rewrites
+	 * each value in place.
+	 */
+	cv_kek_derive(kek, gen + 1, s->keys->root);
 	for (i = 0; i < c.n; i++) {
 		if ((r = cv_casekey_get(txn, s, c.ids[i], key)) != 0)
-			goto fail;
-		cv_keys_derive(s->keys, gen + 1);
-		r = cv_casekey_put(txn, s, c.ids[i], key);
-		cv_keys_derive(s->keys, gen);
+			goto out;
+		r = cv_casekey_put(txn, s, c.ids[i], key, kek, gen + 1);
 		if (r != 0)
-			goto fail;
+			goto out;
 	}
-	if ((r = cv_meta_put_u64(txn, s->st, "kek_gen", gen + 1)) != 0 ||
+	if ((r = cv_meta_put_u64(txn, "kek_gen", gen + 1)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
-		goto fail;
+		goto out;
 	r = cv_txn_commit(txn);
 	txn = NULL;
 	if (r != 0)
-		goto fail;
+		goto out;
 	cv_keys_derive(s->keys, gen + 1);
 	r = cv_store_compact(s->st);
-	goto out;
-fail:
-	cv_keys_derive(s->keys, gen);
 out:
 	sodium_memzero(key, sizeof(key));
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
+	sodium_memzero(kek, sizeof(kek));
+	cv_txn_abort(txn);
 	free(c.ids);
 	return r;
 }

@@ -10,18 +10,19 @@
 
 #include <sodium.h>
 
-#include "ops/case.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "rules/forms.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "base/cbor.h"
 #include "model/recstore.h"
 #include "ops/record.h"
 #include "rules/schema.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 int
 cv_record_validate(const char *type, const json_t *data, cv_classmask *classes,
@@ -73,7 +74,7 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	struct cv_gate_res res;
 	struct cv_rec_hdr h;
 	uint8_t key[CV_KEYBYTES];
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	json_t *meta = NULL;
 	uint8_t *payload = NULL;
 	size_t plen = 0;
@@ -93,7 +94,7 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 			cv_error_set("record: nested too deep or holds a NUL");
 		return r;
 	}
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
 	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -151,7 +152,7 @@ out:
 		free(payload);
 	}
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	json_decref(meta);
 	return r;
 }
@@ -160,16 +161,16 @@ int
 cv_record_add(struct cv_session *s, const char *case_id, const char *type,
     const json_t *data, uint32_t *record_id)
 {
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *meta;
 	uint32_t next;
 	int r;
 
 	*record_id = 0;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	r = cv_case_load(txn, s, case_id, &meta);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	if (r != 0)
 		return r;
 	next =
@@ -177,7 +178,8 @@ cv_record_add(struct cv_session *s, const char *case_id, const char *type,
 	json_decref(meta);
 	/*
 	 * The id is read outside the write transaction; the sealed put uses
-	 * MDB_NOOVERWRITE, so a racing writer makes this fail, never clobber.
+	 * CV_PUT_NOOVERWRITE, so a racing writer makes this fail, never
+	 * clobber.
 	 */
 	if ((r = write_version(s, case_id, next, 1, type, data, 0)) == 0)
 		*record_id = next;
@@ -189,16 +191,16 @@ cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
     const json_t *data, uint32_t *version)
 {
 	struct cv_rec_hdr h;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	uint32_t latest;
 	int r;
 
 	*version = 0;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_rec_latest(txn, s, case_id, record_id, &latest)) == 0)
 		r = cv_rec_header(txn, s, case_id, record_id, latest, &h);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	if (r != 0)
 		return r;
 	if ((r = write_version(
@@ -211,12 +213,12 @@ int
 cv_record_show(struct cv_session *s, const char *case_id, uint32_t record_id,
     uint32_t version, const char *purpose, json_t **out)
 {
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *meta = NULL;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load(txn, s, case_id, &meta)) == 0) {
 		if (json_is_true(json_object_get(meta, "erased")))
@@ -226,7 +228,7 @@ cv_record_show(struct cv_session *s, const char *case_id, uint32_t record_id,
 			    record_id, version, "record.show", purpose, NULL,
 			    out);
 	}
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	return r;
 }
@@ -255,13 +257,13 @@ cv_record_list(struct cv_session *s, const char *case_id, const char *purpose,
     json_t **out)
 {
 	struct list_ctx l = {NULL};
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *meta = NULL, *arr = NULL, *rec, *id;
 	size_t i;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -291,7 +293,7 @@ cv_record_list(struct cv_session *s, const char *case_id, const char *purpose,
 	*out = arr;
 	arr = NULL;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(l.ids);
 	json_decref(arr);
@@ -333,12 +335,12 @@ cv_record_history(
 	    .record = record_id};
 	struct hist_ctx hc = {record_id, NULL};
 	struct cv_gate_res res;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	json_t *meta = NULL;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -362,7 +364,7 @@ cv_record_history(
 	*out = hc.arr;
 	hc.arr = NULL;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(meta);
 	json_decref(hc.arr);
 	return r;

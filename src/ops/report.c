@@ -22,7 +22,8 @@
 #include "ops/report.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/account.h"
+#include "model/session.h"
 
 /* Whether a type counts is declared by its definition (forms/<type>.json). */
 int
@@ -186,23 +187,22 @@ static int
 resolve_authors(struct cv_session *s, json_t *authors)
 {
 	struct cv_user u;
-	MDB_txn *txn;
+	struct cv_txn *txn;
 	const char *k;
 	json_t *v;
 	int r = 0;
 
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	json_object_foreach (authors, k, v) {
-		r = cv_user_by_id(
-		    txn, s->st, (uint32_t)strtoul(k + 1, NULL, 10), &u);
+		r = cv_user_by_id(txn, (uint32_t)strtoul(k + 1, NULL, 10), &u);
 		if (r != 0 && r != CV_ENOTFOUND)
 			break;
 		json_object_set_new(
 		    authors, k, json_boolean(r == 0 && u.trained));
 		r = 0;
 	}
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	return r;
 }
 

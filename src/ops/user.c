@@ -12,13 +12,15 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "gate/gate.h"
+#include "gate/event.h"
 #include "base/passphrase.h"
 #include "store/store.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/account.h"
+#include "model/session.h"
 
 static int
-manage_check(struct cv_session *s, MDB_txn *txn, const char *op,
+manage_check(struct cv_session *s, struct cv_txn *txn, const char *op,
     const struct cv_user *target, int write, struct cv_gate_res *res)
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
@@ -37,7 +39,7 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	int trained = (flags & CV_USER_TRAINED) != 0;
 	struct cv_gate_res res;
 	struct cv_user u, old;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	uint64_t next;
 	int r;
 
@@ -71,73 +73,67 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	/* Hash before the write transaction: Argon2id takes a while. */
 	if ((r = cv_passphrase_hash(pass, passlen, u.hash)) != 0)
 		return r;
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
-	if ((r = cv_user_get(txn, s->st, name, &old)) != CV_ENOTFOUND) {
+	if ((r = cv_user_get(txn, name, &old)) != CV_ENOTFOUND) {
 		r = r == 0 ? CV_EEXIST : r;
 		goto out;
 	}
-	if ((r = cv_meta_get_u64(txn, s->st, "next_uid", &next)) != 0)
+	if ((r = cv_meta_get_u64(txn, "next_uid", &next)) != 0)
 		goto out;
 	u.id = (uint32_t)next;
 	if ((r = manage_check(s, txn, "user.add", &u, 1, &res)) != 0)
 		goto out;
-	if ((r = cv_user_put(txn, s->st, &u)) != 0 ||
+	if ((r = cv_user_put(txn, &u)) != 0 ||
 	    (r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
-	    (r = cv_meta_put_u64(txn, s->st, "next_uid", next + 1)) != 0 ||
+	    (r = cv_meta_put_u64(txn, "next_uid", next + 1)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	return r;
+}
+
+static int
+list_user(const struct cv_user *u, void *arg)
+{
+	json_t *arr = arg;
+
+	json_array_append_new(arr,
+	    json_pack("{s:I, s:s, s:s, s:b, "
+	              "s:b, s:I}",
+	        "id", (json_int_t)u->id, "name", u->name, "role", u->role,
+	        "trained", u->trained, "disabled", u->disabled, "failures",
+	        (json_int_t)u->failures));
+	return 0;
 }
 
 int
 cv_user_list(struct cv_session *s, json_t **out)
 {
 	struct cv_gate_res res;
-	struct cv_user u;
-	MDB_txn *txn = NULL;
-	MDB_cursor *c = NULL;
-	MDB_val k, v;
-	char name[CV_NAME_MAX + 1];
+	struct cv_txn *txn = NULL;
 	json_t *arr = NULL;
-	int rc, r;
+	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = manage_check(s, txn, "user.list", NULL, 0, &res)) != 0)
 		goto out;
-	if ((arr = json_array()) == NULL ||
-	    mdb_cursor_open(txn, s->st->dbi[CV_DB_USERS], &c) != 0) {
+	if ((arr = json_array()) == NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size == 0 || k.mv_size > CV_NAME_MAX)
-			continue;
-		memcpy(name, k.mv_data, k.mv_size);
-		name[k.mv_size] = '\0';
-		if (cv_user_get(txn, s->st, name, &u) != 0)
-			continue;
-		json_array_append_new(arr,
-		    json_pack("{s:I, s:s, s:s, s:b, "
-		              "s:b, s:I}",
-		        "id", (json_int_t)u.id, "name", u.name, "role", u.role,
-		        "trained", u.trained, "disabled", u.disabled,
-		        "failures", (json_int_t)u.failures));
-	}
+	if ((r = cv_user_foreach(txn, list_user, arr)) != 0)
+		goto out;
 	*out = arr;
 	arr = NULL;
 out:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	json_decref(arr);
 	return r;
 }
@@ -150,7 +146,7 @@ cv_user_passwd(
 	    .who = cv_gate_subject(s), .op = "user.passwd", .write = 1};
 	struct cv_gate_res res;
 	struct cv_user u;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	char hash[CV_ENCODED_MAX];
 	int r;
 
@@ -159,9 +155,9 @@ cv_user_passwd(
 		return CV_EINVAL;
 	if ((r = cv_passphrase_hash(pass, passlen, hash)) != 0)
 		return r;
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
-	if ((r = cv_user_get(txn, s->st, name, &u)) != 0)
+	if ((r = cv_user_get(txn, name, &u)) != 0)
 		goto out;
 	if (u.disabled) {
 		r = CV_EDISABLED;
@@ -176,7 +172,7 @@ cv_user_passwd(
 	memcpy(u.hash, hash, sizeof(u.hash));
 	u.failures = 0;
 	u.last_failure = 0;
-	if ((r = cv_user_put(txn, s->st, &u)) != 0 ||
+	if ((r = cv_user_put(txn, &u)) != 0 ||
 	    (r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
@@ -185,7 +181,7 @@ cv_user_passwd(
 out:
 	sodium_memzero(hash, sizeof(hash));
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	return r;
 }
 
@@ -194,12 +190,12 @@ cv_user_disable(struct cv_session *s, const char *name)
 {
 	struct cv_gate_res res;
 	struct cv_user u;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
-	if ((r = cv_user_get(txn, s->st, name, &u)) != 0)
+	if ((r = cv_user_get(txn, name, &u)) != 0)
 		goto out;
 	if (u.disabled || u.id == s->uid) {
 		/* Disabling oneself could leave no admin at all. */
@@ -209,9 +205,9 @@ cv_user_disable(struct cv_session *s, const char *name)
 	if ((r = manage_check(s, txn, "user.disable", &u, 1, &res)) != 0)
 		goto out;
 	u.disabled = 1;
-	if ((r = cv_user_put(txn, s->st, &u)) != 0)
+	if ((r = cv_user_put(txn, &u)) != 0)
 		goto out;
-	r = cv_shred(txn, s->st, CV_DB_SLOTS, name, strlen(name));
+	r = cv_shred(txn, CV_DB_SLOTS, name, strlen(name));
 	if (r != 0 && r != CV_ENOTFOUND)
 		goto out;
 	if ((r = cv_event_applied(txn, s, res.seq)) != 0)
@@ -220,6 +216,6 @@ cv_user_disable(struct cv_session *s, const char *name)
 	txn = NULL;
 out:
 	if (txn != NULL)
-		mdb_txn_abort(txn);
+		cv_txn_abort(txn);
 	return r;
 }

@@ -23,6 +23,7 @@ static struct cv_instrument *instruments[MAX_INSTRUMENTS];
 static size_t ninstruments;
 static struct cv_flow *flow;
 static int status;
+static char error[320]; /* which definition failed, and why */
 
 static void
 load_all(void)
@@ -54,19 +55,19 @@ load_all(void)
 				nschemas++;
 		}
 		if (status != 0) {
-			fprintf(stderr,
-			    "casevault: built-in definition %s: "
-			    "%s\n",
-			    e->name, err);
+			snprintf(error, sizeof(error),
+			    "built-in definition %s: %s", e->name, err);
 			return;
 		}
 	}
 }
 
 int
-cv_forms_status(void)
+cv_forms_status(const char **why)
 {
 	pthread_once(&once, load_all);
+	if (why != NULL)
+		*why = error;
 	return status;
 }
 

@@ -18,7 +18,11 @@ const struct cv_instrument *cv_forms_instrument(const char *name);
 /* The case-step flow, or NULL when it failed to load. */
 const struct cv_flow *cv_forms_flow(void);
 
-/* 0 when every embedded definition loaded, else CV_ECORRUPT. */
-int cv_forms_status(void);
+/*
+ * 0 when every embedded definition loaded, else CV_ECORRUPT with *WHY (may
+ * be NULL) naming the first definition that failed and its rule ("" when
+ * none failed). The rules layer prints nothing: cv_library_init reports it.
+ */
+int cv_forms_status(const char **why);
 
 #endif

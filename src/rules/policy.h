@@ -4,9 +4,10 @@
  * A policy set holds one parsed policy file per role (policies/ROLE.policy,
  * language in docs/policy.md). The gate's decision (src/gate/decide.c) puts
  * the facts of one access into a struct cv_access and asks cv_policy_decide()
- * for the verdict; the functions here do no I/O beyond cv_policy_load_dir()
- * and keep no state between calls, so the verdict depends on the set and the
- * facts alone.
+ * for the verdict; the functions here do no I/O (policy texts are read by
+ * the caller: cv_policy_load_dir in src/ops/policy.c, or the set sealed in
+ * the store) and keep no state between calls, so the verdict depends on the
+ * set and the facts alone.
  */
 #ifndef CV_POLICY_H
 #define CV_POLICY_H
@@ -16,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "base/roles.h"
+
 /* Limits of the parser. Input beyond them is refused, never truncated. */
 #define CV_POLICY_FILE_MAX  (64 * 1024) /* bytes of one policy text */
 #define CV_POLICY_LINE_MAX  512         /* bytes of one line, without '\n' */
@@ -24,24 +27,6 @@
 #define CV_POLICY_ID_MAX    48          /* bytes of a rule id */
 #define CV_POLICY_NAME_MAX  64          /* bytes of a file name */
 #define CV_POLICY_ERR_MIN   128         /* a useful size for an error buffer */
-
-/*
- * The roles of DESIGN.md. A policy for any other role is refused.
- */
-enum cv_role {
-	CV_ROLE_COUNSELOR = 0,
-	CV_ROLE_SOCIAL_WORKER,
-	CV_ROLE_PSYCHOLOGIST,
-	CV_ROLE_LEGAL_AID,
-	CV_ROLE_SUPERVISOR,
-	CV_ROLE_AUDITOR,
-	CV_ROLE_ADMIN,
-	CV_ROLE_COUNT
-};
-
-/* The role's name, or NULL when out of range; the role named NAME, or -1. */
-const char *cv_role_name(int role);
-int cv_role_parse(const char *name);
 
 /*
  * Actions. The first CV_ACTION_CLASSED_COUNT take a data class (the gate asks
@@ -120,18 +105,6 @@ int cv_policy_set_new(struct cv_policy_set **out);
  */
 int cv_policy_set_add(struct cv_policy_set *set, const char *name,
     const char *text, size_t len, char *err, size_t errlen);
-
-/*
- * Load every regular file named *.policy in DIR (others are ignored) into a
- * new set in *out, owned by the caller. All or nothing: on error *out is NULL,
- * ERR says which file and line, and whatever set the caller held before stays
- * in force. Returns 0, any error of cv_policy_set_add, CV_EIO when DIR or a
- * file cannot be read, CV_ETOOBIG for more than CV_POLICY_FILES_MAX files,
- * CV_EPOLICY for a file over CV_POLICY_FILE_MAX bytes or a directory without
- * a policy file.
- */
-int cv_policy_load_dir(
-    const char *dir, struct cv_policy_set **out, char *err, size_t errlen);
 
 /* Free SET and everything in it. NULL is allowed. */
 void cv_policy_set_free(struct cv_policy_set *set);

@@ -1,7 +1,7 @@
 /*
- * Internals of the policy module shared by the parser and decision
- * (policy.c) and the lint (policy_lint.c). Not part of the API: only those
- * two files include it.
+ * Internals of the policy module shared by the parser (policy_parse.c), the
+ * decision (policy_decide.c) and the lint (policy_lint.c). Not part of the
+ * API: only those three files include it.
  */
 #ifndef CV_POLICY_INT_H
 #define CV_POLICY_INT_H
@@ -11,6 +11,10 @@
 
 #include "base/classes.h"
 #include "rules/policy.h"
+
+/* The rule id of a verdict no rule decided. The parser refuses it as the id
+ * of a rule, so it never names a line of a file. */
+#define DEFAULT_DENY "default-deny"
 
 /* Conditions, as a bit set; a rule holds when all its bits are present. */
 #define COND_TEAM       0x1u

@@ -2,8 +2,8 @@
  * Role policies: the lint of a policy set. It reports rules that can never
  * apply or are partly shadowed by a deny rule, conditions that never hold,
  * files that do not match their role, and roles that read every class
- * without the case team or a consent. The parser and the decision are in
- * policy.c; the types both share are in policy_int.h.
+ * without the case team or a consent. The parser is in policy_parse.c and the
+ * decision in policy_decide.c; the types they share are in policy_int.h.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -13,11 +13,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "casevault.h"
 #include "store/store.h"
 #include "base/util.h"
 
 #define MAP_SIZE ((size_t)1 << 34) /* 16 GiB of address space, sparse */
+
+struct cv_store {
+	MDB_env *env;
+	MDB_dbi dbi[CV_DB_COUNT];
+	int lockfd;
+	char dir[4096];
+};
+
+/* Knows its store, so no caller passes the two apart and mismatched. */
+struct cv_txn {
+	struct cv_store *st;
+	MDB_txn *txn;
+};
 
 static const char *const db_names[CV_DB_COUNT] = {
     "meta",
@@ -30,8 +45,9 @@ static const char *const db_names[CV_DB_COUNT] = {
     "pending",
 };
 
-int
-cv_store_err(int rc)
+/* Translate an LMDB (or errno) return code. */
+static int
+store_err(int rc)
 {
 	switch (rc) {
 	case 0:
@@ -88,7 +104,7 @@ env_open(struct cv_store *st, int create)
 	if (!create && access(path, F_OK) != 0)
 		return CV_ENOTFOUND;
 	if ((rc = mdb_env_create(&st->env)) != 0)
-		return cv_store_err(rc);
+		return store_err(rc);
 	mdb_env_set_maxdbs(st->env, CV_DB_COUNT + 2);
 	mdb_env_set_mapsize(st->env, MAP_SIZE);
 	mdb_env_set_maxreaders(st->env, 256);
@@ -112,7 +128,7 @@ fail:
 		mdb_txn_abort(txn);
 	mdb_env_close(st->env);
 	st->env = NULL;
-	return rc == MDB_NOTFOUND ? CV_ECORRUPT : cv_store_err(rc);
+	return rc == MDB_NOTFOUND ? CV_ECORRUPT : store_err(rc);
 }
 
 static int
@@ -136,7 +152,7 @@ int
 cv_store_create(const char *dir, struct cv_store **out)
 {
 	struct cv_store *st = NULL;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	char path[4200];
 	int r;
 
@@ -151,9 +167,9 @@ cv_store_create(const char *dir, struct cv_store **out)
 	}
 	if ((r = lock_open(st)) != 0 || (r = env_open(st, 1)) != 0)
 		goto out;
-	if ((r = cv_txn_begin(st, 0, &txn)) != 0)
+	if ((r = cv_txn_begin(st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
-	if ((r = cv_meta_put_u64(txn, st, "schema", CV_SCHEMA_VERSION)) != 0)
+	if ((r = cv_meta_put_u64(txn, "schema", CV_SCHEMA_VERSION)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
 	txn = NULL;
@@ -162,8 +178,7 @@ cv_store_create(const char *dir, struct cv_store **out)
 	*out = st;
 	st = NULL;
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	cv_store_close(st);
 	return r;
 }
@@ -172,7 +187,7 @@ int
 cv_store_open(const char *dir, struct cv_store **out)
 {
 	struct cv_store *st = NULL;
-	MDB_txn *txn = NULL;
+	struct cv_txn *txn = NULL;
 	uint64_t v;
 	int r;
 
@@ -181,9 +196,9 @@ cv_store_open(const char *dir, struct cv_store **out)
 		return r;
 	if ((r = lock_open(st)) != 0 || (r = env_open(st, 0)) != 0)
 		goto out;
-	if ((r = cv_txn_begin(st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(st, CV_TXN_RDONLY, &txn)) != 0)
 		goto out;
-	if ((r = cv_meta_get_u64(txn, st, "schema", &v)) != 0) {
+	if ((r = cv_meta_get_u64(txn, "schema", &v)) != 0) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
@@ -194,8 +209,7 @@ cv_store_open(const char *dir, struct cv_store **out)
 	*out = st;
 	st = NULL;
 out:
-	if (txn != NULL)
-		mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	cv_store_close(st);
 	return r;
 }
@@ -213,54 +227,91 @@ cv_store_close(struct cv_store *st)
 }
 
 int
-cv_txn_begin(struct cv_store *st, int rdonly, MDB_txn **txn)
+cv_txn_begin(struct cv_store *st, enum cv_txn_mode mode, struct cv_txn **out)
 {
-	return cv_store_err(
-	    mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn));
+	struct cv_txn *t;
+	int rc;
+
+	*out = NULL;
+	if ((t = malloc(sizeof(*t))) == NULL)
+		return CV_ENOMEM;
+	t->st = st;
+	rc = mdb_txn_begin(
+	    st->env, NULL, mode == CV_TXN_RDONLY ? MDB_RDONLY : 0, &t->txn);
+	if (rc != 0) {
+		free(t);
+		return store_err(rc);
+	}
+	*out = t;
+	return 0;
 }
 
 int
-cv_txn_commit(MDB_txn *txn)
+cv_txn_commit(struct cv_txn *t)
 {
-	return cv_store_err(mdb_txn_commit(txn));
+	int rc = mdb_txn_commit(t->txn);
+
+	free(t);
+	return store_err(rc);
+}
+
+void
+cv_txn_abort(struct cv_txn *t)
+{
+	if (t == NULL)
+		return;
+	mdb_txn_abort(t->txn);
+	free(t);
+}
+
+static struct cv_val
+val_of(const MDB_val *v)
+{
+	struct cv_val r = {v->mv_data, v->mv_size};
+
+	return r;
 }
 
 int
-cv_get(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
-    size_t klen, MDB_val *v)
-{
-	MDB_val key = {klen, (void *)k};
-
-	return cv_store_err(mdb_get(txn, st->dbi[db], &key, v));
-}
-
-int
-cv_put(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
-    size_t klen, const void *v, size_t vlen, unsigned flags)
-{
-	MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
-
-	return cv_store_err(mdb_put(txn, st->dbi[db], &key, &val, flags));
-}
-
-int
-cv_del(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
-    size_t klen)
-{
-	MDB_val key = {klen, (void *)k};
-
-	return cv_store_err(mdb_del(txn, st->dbi[db], &key, NULL));
-}
-
-int
-cv_shred(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
-    size_t klen)
+cv_get(struct cv_txn *t, enum cv_db db, const void *k, size_t klen,
+    struct cv_val *v)
 {
 	MDB_val key = {klen, (void *)k}, val;
 	int rc;
 
-	if ((rc = mdb_get(txn, st->dbi[db], &key, &val)) != 0)
-		return cv_store_err(rc);
+	if ((rc = mdb_get(t->txn, t->st->dbi[db], &key, &val)) != 0)
+		return store_err(rc);
+	*v = val_of(&val);
+	return 0;
+}
+
+int
+cv_put(struct cv_txn *t, enum cv_db db, const void *k, size_t klen,
+    const void *v, size_t vlen, unsigned flags)
+{
+	MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+
+	return store_err(mdb_put(t->txn, t->st->dbi[db], &key, &val,
+	    flags & CV_PUT_NOOVERWRITE ? MDB_NOOVERWRITE : 0));
+}
+
+int
+cv_del(struct cv_txn *t, enum cv_db db, const void *k, size_t klen)
+{
+	MDB_val key = {klen, (void *)k};
+
+	return store_err(mdb_del(t->txn, t->st->dbi[db], &key, NULL));
+}
+
+int
+cv_shred(struct cv_txn *t, enum cv_db db, const void *k, size_t klen)
+{
+	MDB_val key = {klen, (void *)k}, val;
+	MDB_dbi dbi = t->st->dbi[db];
+	int rc;
+
+	if ((rc = mdb_get(t->txn, dbi, &key, &val)) != 0)
+		return store_err(rc);
 	/*
 	 * A same-size put overwrites the value in its (copied) page; the
 	 * delete then leaves only zeros behind in that page's free gap.
@@ -268,33 +319,178 @@ cv_shred(MDB_txn *txn, struct cv_store *st, enum cv_db db, const void *k,
 	 * compaction does not copy.
 	 */
 	val.mv_data = NULL;
-	if ((rc = mdb_put(txn, st->dbi[db], &key, &val, MDB_RESERVE)) != 0)
-		return cv_store_err(rc);
+	if ((rc = mdb_put(t->txn, dbi, &key, &val, MDB_RESERVE)) != 0)
+		return store_err(rc);
 	memset(val.mv_data, 0, val.mv_size);
-	return cv_store_err(mdb_del(txn, st->dbi[db], &key, NULL));
+	return store_err(mdb_del(t->txn, dbi, &key, NULL));
+}
+
+static int
+has_prefix(const MDB_val *k, const void *prefix, size_t plen)
+{
+	return plen == 0 ||
+	    (k->mv_size >= plen && memcmp(k->mv_data, prefix, plen) == 0);
 }
 
 int
-cv_meta_get_u64(MDB_txn *txn, struct cv_store *st, const char *key, uint64_t *v)
+cv_shred_prefix(
+    struct cv_txn *t, enum cv_db db, const void *prefix, size_t plen)
 {
-	MDB_val val;
-	int r;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
 
-	if ((r = cv_get(txn, st, CV_DB_META, key, strlen(key), &val)) != 0)
-		return r;
-	if (val.mv_size != 8)
-		return CV_ECORRUPT;
-	*v = cv_get_be64(val.mv_data);
+	if (plen == 0 || plen > CV_STORE_KEY_MAX)
+		return CV_EINVAL;
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c)) != 0)
+		return store_err(rc);
+	/* Seek afresh after each delete: the cursor then never has to step
+	 * over an entry that is gone. Zeroing is as in cv_shred. */
+	for (;;) {
+		k.mv_data = (void *)prefix;
+		k.mv_size = plen;
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) != 0)
+			break;
+		if (!has_prefix(&k, prefix, plen))
+			break;
+		if ((rc = mdb_cursor_put(
+		         c, &k, &v, MDB_CURRENT | MDB_RESERVE)) != 0)
+			break;
+		memset(v.mv_data, 0, v.mv_size);
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : store_err(rc);
+}
+
+int
+cv_store_scan(struct cv_txn *t, enum cv_db db, const void *prefix, size_t plen,
+    cv_scan_fn cb, void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k = {plen, (void *)prefix}, v;
+	struct cv_val key, val;
+	int rc, r = 0;
+
+	if (plen > CV_STORE_KEY_MAX)
+		return CV_EINVAL;
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c)) != 0)
+		return store_err(rc);
+	for (rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+	     rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (!has_prefix(&k, prefix, plen))
+			break;
+		key = val_of(&k);
+		val = val_of(&v);
+		if ((r = cb(&key, &val, arg)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		r = store_err(rc);
+	return r;
+}
+
+int
+cv_store_first(struct cv_txn *t, enum cv_db db, const void *prefix, size_t plen,
+    struct cv_val *key, struct cv_val *val)
+{
+	MDB_cursor *c;
+	MDB_val k = {plen, (void *)prefix}, v;
+	int rc;
+
+	if (plen > CV_STORE_KEY_MAX)
+		return CV_EINVAL;
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c)) != 0)
+		return store_err(rc);
+	rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+	mdb_cursor_close(c);
+	if (rc != 0)
+		return store_err(rc);
+	if (!has_prefix(&k, prefix, plen))
+		return CV_ENOTFOUND;
+	*key = val_of(&k);
+	*val = val_of(&v);
 	return 0;
 }
 
 int
-cv_meta_put_u64(MDB_txn *txn, struct cv_store *st, const char *key, uint64_t v)
+cv_store_last(struct cv_txn *t, enum cv_db db, const void *prefix, size_t plen,
+    struct cv_val *key, struct cv_val *val)
+{
+	uint8_t next[CV_STORE_KEY_MAX];
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t n = plen;
+	int rc;
+
+	if (plen > CV_STORE_KEY_MAX)
+		return CV_EINVAL;
+	/*
+	 * NEXT is the least key above every key with the prefix: the prefix
+	 * with its trailing 0xff bytes dropped and its last byte raised. The
+	 * entry before it, if it has the prefix, is the last one; with no
+	 * such key (an empty or all-0xff prefix) it is the last of all.
+	 */
+	if (plen > 0)
+		memcpy(next, prefix, plen);
+	while (n > 0 && next[n - 1] == 0xff)
+		n--;
+	if (n > 0)
+		next[n - 1]++;
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[db], &c)) != 0)
+		return store_err(rc);
+	k.mv_data = next;
+	k.mv_size = n;
+	rc = n > 0 ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : MDB_NOTFOUND;
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc != 0)
+		return store_err(rc);
+	if (!has_prefix(&k, prefix, plen))
+		return CV_ENOTFOUND;
+	*key = val_of(&k);
+	*val = val_of(&v);
+	return 0;
+}
+
+int
+cv_store_count(struct cv_txn *t, enum cv_db db, size_t *n)
+{
+	MDB_stat ms;
+	int rc;
+
+	if ((rc = mdb_stat(t->txn, t->st->dbi[db], &ms)) != 0)
+		return store_err(rc);
+	*n = ms.ms_entries;
+	return 0;
+}
+
+int
+cv_meta_get_u64(struct cv_txn *t, const char *key, uint64_t *v)
+{
+	struct cv_val val = {NULL, 0};
+	int r;
+
+	if ((r = cv_get(t, CV_DB_META, key, strlen(key), &val)) != 0)
+		return r;
+	if (val.len != 8)
+		return CV_ECORRUPT;
+	*v = cv_get_be64(val.data);
+	return 0;
+}
+
+int
+cv_meta_put_u64(struct cv_txn *t, const char *key, uint64_t v)
 {
 	uint8_t b[8];
 
 	cv_put_be64(b, v);
-	return cv_put(txn, st, CV_DB_META, key, strlen(key), b, sizeof(b), 0);
+	return cv_put(t, CV_DB_META, key, strlen(key), b, sizeof(b), 0);
 }
 
 static int
@@ -311,7 +507,7 @@ copy_compact(MDB_env *env, const char *path)
 	close(fd);
 	if (rc != 0) {
 		unlink(path);
-		return cv_store_err(rc);
+		return store_err(rc);
 	}
 	return 0;
 }

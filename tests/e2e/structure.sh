@@ -2,7 +2,9 @@
 # Rules of the code that a reviewer would otherwise have to remember:
 # the gate is the only path to a decrypted record, the library prints
 # nothing but two named warnings, no passphrase comes from the
-# environment, and no secret-looking option exists on the command line.
+# environment, no secret-looking option exists on the command line, the
+# layers of src/ depend only downwards, the rules do no I/O, and only the
+# gate and the session code commit audit events.
 . tests/e2e/lib.sh
 
 # Files other than the format and the gate that name cv_rec_decrypt.
@@ -16,13 +18,13 @@ fi
 grep -c 'cv_rec_decrypt(' src/gate/gate.c >"$T/n"
 has "and the gate does call it" "$T/n" '^[1-9]'
 
-# The library does not print: only the command does (src/cli/). The two
-# exceptions, one call each, warn on stderr about the test-only KDF
-# setting (passphrase.c) and a broken built-in definition (forms.c).
+# The library does not print: only the command does (src/cli/). The one
+# exception, one call, warns on stderr about the test-only KDF setting
+# (passphrase.c).
 P='\b(printf|fprintf|puts|fputs|perror|putchar|fwrite)\('
 grep -l -E "$P" src/*/*.c | grep -v '^src/cli/' | grep -v -e '^src/base/passphrase.c$' \
-	-e '^src/rules/forms.c$' >"$T/prints" || true
-for f in src/base/passphrase.c src/rules/forms.c; do
+	>"$T/prints" || true
+for f in src/base/passphrase.c; do
 	[ "$(grep -c -E "$P" "$f")" -le 1 ] || echo "$f" >>"$T/prints"
 done
 if [ -s "$T/prints" ]; then
@@ -65,4 +67,151 @@ fi
 MAKEFLAGS= make -n -B BUILD="$T/b" "$T/b/src/cli/main.o" 2>/dev/null | grep -e ' -c ' >"$T/cli_cc"
 has "src/cli is compiled with -Iinclude" "$T/cli_cc" ' -Iinclude '
 lacks "and without -Isrc" "$T/cli_cc" ' -Isrc( |$)'
+
+# No LMDB outside the store: only src/store/ includes lmdb.h or names an
+# MDB_ type or constant or an mdb_ function; the rest of the library, the
+# tests, the benchmarks and the fuzz targets use src/store/store.h.
+# lmdb_outside ROOT lists the offending lines of the C files under ROOT.
+lmdb_outside() {
+	(cd "$1" && grep -rnE --include='*.c' --include='*.h' --include='*.inc' \
+		'\b(MDB_|mdb_)|#[[:space:]]*include[[:space:]]*[<"]lmdb\.h' \
+		src tests bench fuzz 2>/dev/null) | grep -v '^src/store/' || true
+}
+# The check first finds what is planted in a copy, and leaves the store be.
+P=$T/plant
+mkdir -p "$P/src/ops" "$P/src/store" "$P/tests" "$P/bench" "$P/fuzz"
+printf 'static MDB_txn *t;\n' >"$P/src/ops/x.c"
+printf '#include <lmdb.h>\n' >"$P/tests/t.c"
+printf 'void f(void) { mdb_txn_abort(0); }\n' >"$P/bench/b.c"
+printf '#include <lmdb.h>\nstatic MDB_env *e;\n' >"$P/src/store/s.c"
+printf 'static int cmdb_x, XMDB_Y;\n' >"$P/fuzz/f.c"
+lmdb_outside "$P" >"$T/lmdb.plant"
+has "the LMDB check finds an MDB_ type in src/ops" "$T/lmdb.plant" \
+	'^src/ops/x\.c:1:'
+has "... an lmdb.h include in tests" "$T/lmdb.plant" '^tests/t\.c:1:'
+has "... an mdb_ call in bench" "$T/lmdb.plant" '^bench/b\.c:1:'
+lacks "... and nothing in the store or a longer name" "$T/lmdb.plant" \
+	'^(src/store|fuzz)/'
+lmdb_outside "$PWD" >"$T/lmdb"
+if [ -s "$T/lmdb" ]; then
+	not_ok "no LMDB name outside src/store/"
+	sed 's/^/    /' "$T/lmdb"
+else
+	ok "no LMDB name outside src/store/"
+fi
+# Layers depend only downwards: a file under src/LAYER/ includes headers
+# of its own layer and of the layers below it, and no other folder of src/
+# than a layer and the command (checked above) holds code.
+#   base < store, audit < model < rules (pure) < gate < ops
+# climbs ROOT lists "FILE includes LAYER/" for each include that climbs.
+climbs() {
+	(cd "$1" && for f in src/*/*.[ch]; do
+		[ -f "$f" ] || continue
+		l=${f#src/}
+		l=${l%%/*}
+		case $l in
+		base) ok=base ;;
+		store) ok="base store" ;;
+		audit) ok="base audit" ;;
+		model) ok="base store model" ;;
+		rules) ok="base rules" ;;
+		gate) ok="base store audit model rules gate" ;;
+		ops) ok="base store audit model rules gate ops" ;;
+		cli) continue ;;
+		*)
+			echo "$f is in no layer"
+			continue
+			;;
+		esac
+		grep -o '^#include "[a-z_]*/' "$f" | sed 's/#include "//;s|/||' |
+			sort -u | while read -r i; do
+			case " $ok " in
+			*" $i "*) ;;
+			*) echo "$f includes $i/" ;;
+			esac
+		done
+	done)
+}
+P=$T/plant_layers
+mkdir -p "$P/src/model" "$P/src/gate" "$P/src/rules" "$P/src/ops" \
+	"$P/src/cli" "$P/src/extra"
+printf '#include "rules/policy.h"\n#include "store/store.h"\n' \
+	>"$P/src/model/m.c"
+printf '#include "ops/case.h"\n#include "model/casemeta.h"\n' \
+	>"$P/src/gate/g.c"
+printf '#include "base/util.h"\n#include "store/store.h"\n' >"$P/src/rules/r.h"
+printf '#include "gate/gate.h"\n#include "ops/session.h"\n' >"$P/src/ops/o.c"
+printf '#include "ops/x.h"\n' >"$P/src/cli/c.c"
+printf 'int x;\n' >"$P/src/extra/e.c"
+climbs "$P" >"$T/climbs.plant"
+has "the layer check finds model including rules/" "$T/climbs.plant" \
+	'^src/model/m\.c includes rules/$'
+has "... the gate including ops/" "$T/climbs.plant" \
+	'^src/gate/g\.c includes ops/$'
+has "... a header of the rules including store/" "$T/climbs.plant" \
+	'^src/rules/r\.h includes store/$'
+has "... a folder that is no layer" "$T/climbs.plant" \
+	'^src/extra/e\.c is in no layer$'
+lacks "... and no include of a layer below or of its own" "$T/climbs.plant" \
+	'^src/(model/m\.c includes store|gate/g\.c includes model|rules/r\.h includes base)/$|^src/(ops|cli)/'
+climbs "$PWD" >"$T/climbs"
+if [ -s "$T/climbs" ]; then
+	not_ok "every include in src/ stays in its layer or goes down"
+	sed 's/^/    /' "$T/climbs"
+else
+	ok "every include in src/ stays in its layer or goes down"
+fi
+
+# The rules are pure: no file, directory or descriptor I/O in src/rules/.
+# rules_io ROOT lists the offending lines.
+rules_io() {
+	(cd "$1" && grep -nE \
+		'\b(fopen|open|openat|opendir|readdir|stat|lstat|read|write|unlink|mkdir|cv_read_file|cv_write_file_excl)\(|#[[:space:]]*include[[:space:]]*<(dirent|fcntl|unistd|sys/stat)\.h>' \
+		src/rules/*.[ch] 2>/dev/null) || true
+}
+P=$T/plant_rules
+mkdir -p "$P/src/rules"
+printf '#include <dirent.h>\nstatic int x(void) { return cv_read_file(0, 0, 0, 0); }\n' \
+	>"$P/src/rules/a.c"
+printf 'static int cv_policy_read(void);\nstatic int reopen(void);\n' \
+	>"$P/src/rules/b.c"
+rules_io "$P" >"$T/rules_io.plant"
+has "the I/O check finds a directory header in the rules" \
+	"$T/rules_io.plant" '^src/rules/a\.c:1:'
+has "... and a file read" "$T/rules_io.plant" '^src/rules/a\.c:2:'
+lacks "... and no longer name that ends alike" "$T/rules_io.plant" \
+	'^src/rules/b\.c'
+rules_io "$PWD" >"$T/rules_io"
+if [ -s "$T/rules_io" ]; then
+	not_ok "src/rules/ does no I/O"
+	sed 's/^/    /' "$T/rules_io"
+else
+	ok "src/rules/ does no I/O"
+fi
+
+# Audit events are authored by the gate; the session code (login, vault
+# creation, recovery) is the only other caller of cv_event_commit.
+# event_authors ROOT lists the other files of src/ that call it.
+event_authors() {
+	(cd "$1" && grep -l 'cv_event_commit(' src/*/*.c 2>/dev/null) |
+		grep -v -e '^src/gate/' -e '^src/ops/session\.c$' || true
+}
+P=$T/plant_events
+mkdir -p "$P/src/gate" "$P/src/ops"
+printf 'int f(void) { return cv_event_commit(s, ev, 0, 0); }\n' \
+	>"$P/src/ops/access.c"
+cp "$P/src/ops/access.c" "$P/src/ops/session.c"
+cp "$P/src/ops/access.c" "$P/src/gate/gate.c"
+event_authors "$P" >"$T/events.plant"
+has "the event check finds a commit in another ops file" \
+	"$T/events.plant" '^src/ops/access\.c$'
+lacks "... and none in the gate or the session code" "$T/events.plant" \
+	'^src/(gate/gate|ops/session)\.c$'
+event_authors "$PWD" >"$T/events"
+if [ -s "$T/events" ]; then
+	not_ok "only the gate and src/ops/session.c commit audit events"
+	sed 's/^/    /' "$T/events"
+else
+	ok "only the gate and src/ops/session.c commit audit events"
+fi
 finish

@@ -1,21 +1,20 @@
 /*
- * Role policies: the parser of policies/ROLE.policy, the set's hash, and the
- * verdict for one access. The language is in docs/policy.md. The lint is in
- * policy_lint.c; the types both share are in policy_int.h.
+ * Role policies: the parser of policies/ROLE.policy and the set it fills:
+ * adding a text (read by the caller), the hash and the files read back.
+ * The language is in docs/policy.md. The names of roles and actions are in
+ * policy_names.c, the verdict for one access in policy_decide.c and the lint
+ * in policy_lint.c; the types they share are in policy_int.h.
  *
  * Invariants:
  *  - a set only ever holds fully parsed files: a text is parsed into a
  *    private struct and linked into the set only when every line is good;
  *  - rule ids are unique across the whole set, so a decision's rule names
- *    exactly one line of one file;
- *  - the verdict is deny unless an allow rule holds and no deny rule holds.
+ *    exactly one line of one file.
  */
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -24,43 +23,6 @@
 #include "rules/policy.h"
 #include "rules/policy_int.h"
 #include "base/util.h"
-
-#define DEFAULT_DENY "default-deny"
-
-static const char *const role_names[CV_ROLE_COUNT] = {
-    "counselor",
-    "social_worker",
-    "psychologist",
-    "legal_aid",
-    "supervisor",
-    "auditor",
-    "admin",
-};
-
-static const char *const action_names[CV_ACTION_COUNT] = {
-    "read",
-    "write",
-    "amend",
-    "share",
-    "export",
-    "disclose",
-    "erase",
-    "assign",
-    "approve",
-    "audit.read",
-    "user.manage",
-    "case.open",
-    "case.close",
-    "consent.grant",
-    "consent.withdraw",
-    "request.create",
-    "breakglass.open",
-    "breakglass.review",
-    "report.read",
-    "policy.deploy",
-    "key.rotate",
-    "backup",
-};
 
 static const struct {
 	const char *name;
@@ -71,54 +33,6 @@ static const struct {
     {"request", COND_REQUEST},
     {"breakglass", COND_BREAKGLASS},
 };
-
-const char *
-cv_role_name(int role)
-{
-	if (role < 0 || role >= CV_ROLE_COUNT)
-		return NULL;
-	return role_names[role];
-}
-
-int
-cv_role_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < CV_ROLE_COUNT; i++)
-		if (strcmp(name, role_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-const char *
-cv_action_name(enum cv_action action)
-{
-	int a = (int)action;
-
-	if (a < 0 || a >= CV_ACTION_COUNT)
-		return NULL;
-	return action_names[a];
-}
-
-int
-cv_action_parse(const char *name)
-{
-	int i;
-
-	for (i = 0; i < CV_ACTION_COUNT; i++)
-		if (strcmp(name, action_names[i]) == 0)
-			return i;
-	return -1;
-}
-
-int
-cv_action_has_class(enum cv_action action)
-{
-	int a = (int)action;
-
-	return a >= 0 && a < CV_ACTION_CLASSED_COUNT;
-}
 
 static void
 policy_free(struct policy *p)
@@ -556,105 +470,6 @@ out:
 	return r;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int
-cv_policy_load_dir(
-    const char *dir, struct cv_policy_set **out, char *err, size_t errlen)
-{
-	char *names[CV_POLICY_FILES_MAX], path[4096], *text = NULL;
-	struct cv_policy_set *set = NULL;
-	struct dirent *de;
-	struct stat st;
-	size_t i, n = 0, len, nl;
-	DIR *d = NULL;
-	int r = CV_EIO;
-
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (out == NULL || dir == NULL)
-		return CV_EINVAL;
-	*out = NULL;
-	if ((d = opendir(dir)) == NULL) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "cannot open policy directory");
-		return CV_EIO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		nl = strlen(de->d_name);
-		if (de->d_name[0] == '.' || nl <= 7 ||
-		    strcmp(de->d_name + nl - 7, ".policy") != 0)
-			continue;
-		if ((r = cv_path(
-		         path, sizeof(path), "%s/%s", dir, de->d_name)) != 0)
-			goto out;
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (n == CV_POLICY_FILES_MAX) {
-			r = CV_ETOOBIG;
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen,
-				    "more than %d policy files",
-				    CV_POLICY_FILES_MAX);
-			goto out;
-		}
-		if ((names[n] = strdup(de->d_name)) == NULL) {
-			r = CV_ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (n == 0) {
-		r = CV_EPOLICY;
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "no *.policy file in directory");
-		goto out;
-	}
-	/* Sorted, so the first error reported does not depend on readdir. */
-	qsort(names, n, sizeof(names[0]), cmp_str);
-	if ((r = cv_policy_set_new(&set)) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if ((r = cv_path(path, sizeof(path), "%s/%s", dir, names[i])) !=
-		    0)
-			goto out;
-		r = cv_read_file(path, CV_POLICY_FILE_MAX, &text, &len);
-		if (r == CV_ETOOBIG) {
-			r = CV_EPOLICY;
-			if (err != NULL && errlen > 0)
-				snprintf(err, errlen,
-				    "%s:0: text larger than %d bytes", names[i],
-				    CV_POLICY_FILE_MAX);
-			goto out;
-		}
-		if (r != 0) {
-			if (err != NULL && errlen > 0)
-				snprintf(
-				    err, errlen, "%s: cannot read", names[i]);
-			goto out;
-		}
-		r = cv_policy_set_add(set, names[i], text, len, err, errlen);
-		free(text);
-		text = NULL;
-		if (r != 0)
-			goto out;
-	}
-	*out = set; /* transferred */
-	set = NULL;
-	r = 0;
-out:
-	free(text);
-	cv_policy_set_free(set);
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	closedir(d);
-	return r;
-}
-
 void
 cv_policy_set_hash(const struct cv_policy_set *set, uint8_t out[32])
 {
@@ -695,157 +510,5 @@ cv_policy_set_file(const struct cv_policy_set *set, size_t i, const char **name,
 	*name = set->files[i]->name;
 	*text = set->files[i]->text;
 	*len = set->files[i]->len;
-	return 0;
-}
-
-/* Does rule R name (ACTION, CLS)? CLS is -1 for actions without a class. */
-int
-policy_rule_covers(const struct rule *r, int action, int cls)
-{
-	if (!(r->actions & (1u << action)))
-		return 0;
-	if (cv_action_has_class(action))
-		return cls >= 0 && (r->classes & CV_CLASS_BIT(cls));
-	return cls < 0;
-}
-
-static const char *
-consent_word(enum cv_consent_state s)
-{
-	switch (s) {
-	case CV_CONSENT_EXPIRED:
-		return "expired";
-	case CV_CONSENT_WITHDRAWN:
-		return "withdrawn";
-	case CV_CONSENT_WRONG_PURPOSE:
-		return "wrong purpose";
-	default:
-		return "none";
-	}
-}
-
-static const char *
-request_word(enum cv_request_state s)
-{
-	switch (s) {
-	case CV_REQUEST_PENDING:
-		return "pending";
-	case CV_REQUEST_EXPIRED:
-		return "expired";
-	default:
-		return "none";
-	}
-}
-
-/* Name every gate in MISSING, most basic first, separated by "; ". */
-static void
-missing_reason(
-    const struct cv_access *acc, unsigned missing, char *buf, size_t size)
-{
-	size_t off = 0;
-
-	buf[0] = '\0';
-#define ADD(...)                                                               \
-	do {                                                                   \
-		if (off > 0 && off + 2 < size)                                 \
-			off += (size_t)snprintf(buf + off, size - off, "; ");  \
-		if (off < size)                                                \
-			off += (size_t)snprintf(                               \
-			    buf + off, size - off, __VA_ARGS__);               \
-	} while (0)
-	if (missing & COND_TEAM)
-		ADD("not on the case team");
-	if (missing & COND_CONSENT)
-		ADD("no valid consent: %s", consent_word(acc->consent));
-	if (missing & COND_REQUEST)
-		ADD("no approved request: %s", request_word(acc->request));
-	if (missing & COND_BREAKGLASS)
-		ADD("no open break-glass window");
-#undef ADD
-}
-
-static int
-popcount4(unsigned v)
-{
-	return (int)((v & 1) + (v >> 1 & 1) + (v >> 2 & 1) + (v >> 3 & 1));
-}
-
-static void
-verdict(struct cv_decision *d, int allow, const char *rule, const char *why)
-{
-	d->allow = allow;
-	snprintf(d->rule, sizeof(d->rule), "%s", rule);
-	snprintf(d->reason, sizeof(d->reason), "%s", why);
-}
-
-int
-cv_policy_decide(const struct cv_policy_set *set, const struct cv_access *acc,
-    struct cv_decision *d)
-{
-	const struct rule *allow = NULL, *closest = NULL;
-	unsigned have = 0, missing = 0;
-	size_t i, j;
-	int role, action, matched = 0, havepolicy = 0;
-
-	if (d == NULL)
-		return CV_EINVAL;
-	verdict(d, 0, DEFAULT_DENY, "invalid request");
-	if (set == NULL || acc == NULL || acc->role == NULL ||
-	    acc->action == NULL)
-		return CV_EINVAL;
-	if ((action = cv_action_parse(acc->action)) < 0 || acc->cls < -1 ||
-	    acc->cls >= CV_CLASS_COUNT)
-		return CV_EINVAL;
-	role = cv_role_parse(acc->role);
-	if (acc->on_team)
-		have |= COND_TEAM;
-	if (acc->consent == CV_CONSENT_VALID)
-		have |= COND_CONSENT;
-	if (acc->request == CV_REQUEST_APPROVED)
-		have |= COND_REQUEST;
-	if (acc->breakglass)
-		have |= COND_BREAKGLASS;
-	for (i = 0; role >= 0 && i < set->n; i++) {
-		const struct policy *p = set->files[i];
-		if (p->role != role)
-			continue;
-		havepolicy = 1;
-		for (j = 0; j < p->nrules; j++) {
-			const struct rule *r = &p->rules[j];
-			if (!policy_rule_covers(r, action, acc->cls))
-				continue;
-			if ((r->conds & ~have) == 0) {
-				if (r->deny) {
-					verdict(d, 0, r->id,
-					    "explicitly denied by role policy");
-					return 0;
-				}
-				if (allow == NULL)
-					allow = r;
-				continue;
-			}
-			if (r->deny)
-				continue;
-			/* The allow that missed by the fewest gates. */
-			if (!matched ||
-			    popcount4(r->conds & ~have) < popcount4(missing)) {
-				closest = r;
-				missing = r->conds & ~have;
-			}
-			matched = 1;
-		}
-	}
-	if (allow != NULL) {
-		verdict(d, 1, allow->id, "allowed by role policy");
-		return 0;
-	}
-	if (closest != NULL) {
-		missing_reason(acc, missing, d->reason, sizeof(d->reason));
-		return 0;
-	}
-	verdict(d, 0, DEFAULT_DENY,
-	    !havepolicy         ? "no policy for this role"
-	        : acc->cls >= 0 ? "no rule allows this action on this class"
-	                        : "no rule allows this action");
 	return 0;
 }

@@ -12,21 +12,13 @@
 #include "base/crypto.h"
 #include "base/embedded.h"
 #include "rules/policy.h"
-#include "model/policyset.h"
+#include "gate/policyset.h"
+#include "store/sealed.h"
 #include "base/util.h"
-#include "model/vault.h"
+#include "model/session.h"
 
 #define POLICY_KEY "policy_set"
-
-static void
-policy_ad(const struct cv_session *s, uint8_t ad[static 48], size_t *adlen)
-{
-	static const char tag[] = "casevault-policy-v1";
-
-	memcpy(ad, tag, sizeof(tag));
-	memcpy(ad + sizeof(tag), s->vault_id, CV_VAULTIDBYTES);
-	*adlen = sizeof(tag) + CV_VAULTIDBYTES;
-}
+#define POLICY_TAG "casevault-policy-v1"
 
 int
 cv_policy_shipped(struct cv_policy_set **out, char *err, size_t errlen)
@@ -56,11 +48,13 @@ cv_policy_shipped(struct cv_policy_set **out, char *err, size_t errlen)
 /* The set as JSON {"name": "text", ...}, sealed. */
 int
 cv_policy_store_put(
-    MDB_txn *txn, struct cv_session *s, const struct cv_policy_set *set)
+    struct cv_txn *txn, struct cv_session *s, const struct cv_policy_set *set)
 {
+	/* Bound by its tag alone: there is one policy set in a vault. */
+	struct cv_bind b = {POLICY_TAG, s->vault_id, NULL, 0, NULL, 0};
 	const char *name, *text;
-	uint8_t ad[48], *sealed = NULL;
-	size_t i, len, adlen, n;
+	uint8_t *sealed = NULL;
+	size_t i, len, n;
 	char *plain = NULL;
 	json_t *j;
 	int r;
@@ -83,10 +77,11 @@ cv_policy_store_put(
 		r = CV_ENOMEM;
 		goto out;
 	}
-	policy_ad(s, ad, &adlen);
-	cv_seal(s->keys->meta, ad, adlen, (uint8_t *)plain, n, sealed);
-	r = cv_put(txn, s->st, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY),
-	    sealed, n + CV_SEALOVERHEAD, 0);
+	if ((r = cv_sealed_seal(
+	         s->keys->meta, &b, (uint8_t *)plain, n, sealed)) != 0)
+		goto out;
+	r = cv_put(txn, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY), sealed,
+	    n + CV_SEALOVERHEAD, 0);
 out:
 	free(plain);
 	free(sealed);
@@ -94,7 +89,7 @@ out:
 }
 
 int
-cv_policy_store_init(MDB_txn *txn, struct cv_session *s)
+cv_policy_store_init(struct cv_txn *txn, struct cv_session *s)
 {
 	struct cv_policy_set *set;
 	char err[256];
@@ -110,38 +105,33 @@ cv_policy_store_init(MDB_txn *txn, struct cv_session *s)
 int
 cv_policy_store_load(struct cv_session *s)
 {
+	struct cv_bind b = {POLICY_TAG, s->vault_id, NULL, 0, NULL, 0};
 	struct cv_policy_set *set = NULL;
-	uint8_t ad[48], hash[32];
-	char *plain = NULL, err[256];
-	MDB_txn *txn = NULL;
-	size_t adlen;
+	uint8_t hash[32], *plain = NULL;
+	char err[256];
+	struct cv_txn *txn = NULL;
+	size_t n;
 	const char *name;
 	json_t *j = NULL, *text;
-	MDB_val v;
+	struct cv_val v;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, 1, &txn)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = cv_get(txn, s->st, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY),
-	         &v)) != 0) {
+	if ((r = cv_get(txn, CV_DB_META, POLICY_KEY, strlen(POLICY_KEY), &v)) !=
+	    0) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
-	if (v.mv_size < CV_SEALOVERHEAD) {
+	if (v.len < CV_SEALOVERHEAD) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
-	if ((plain = malloc(v.mv_size - CV_SEALOVERHEAD + 1)) == NULL) {
-		r = CV_ENOMEM;
+	if ((r = cv_sealed_open_new(
+	         s->keys->meta, &b, v.data, v.len, &plain, &n)) != 0)
 		goto out;
-	}
-	policy_ad(s, ad, &adlen);
-	if ((r = cv_open(s->keys->meta, ad, adlen, v.mv_data, v.mv_size,
-	         (uint8_t *)plain)) != 0)
-		goto out;
-	plain[v.mv_size - CV_SEALOVERHEAD] = '\0';
-	if ((r = cv_json_parse_object(plain, strlen(plain), 1 << 20, &j)) !=
-	        0 ||
+	if ((r = cv_json_parse_object(
+	         (char *)plain, strlen((char *)plain), 1 << 20, &j)) != 0 ||
 	    (r = cv_policy_set_new(&set)) != 0) {
 		r = r == CV_EJSON ? CV_ECORRUPT : r;
 		goto out;
@@ -162,7 +152,7 @@ cv_policy_store_load(struct cv_session *s)
 	set = NULL;
 	r = 0;
 out:
-	mdb_txn_abort(txn);
+	cv_txn_abort(txn);
 	cv_policy_set_free(set);
 	json_decref(j);
 	free(plain);

@@ -1,0 +1,48 @@
+/*
+ * Cases: their metadata (status, team, dates; no identity), sealed under
+ * the meta key, and their keys, wrapped under the key-encryption key.
+ * Private to the library; in the model layer, below the gate that decides
+ * on them.
+ */
+#ifndef CV_CASEMETA_H
+#define CV_CASEMETA_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/crypto.h"
+
+struct cv_session;
+struct cv_txn;
+
+/*
+ * Load the metadata of ID into a new JSON object:
+ * {"id","status","opener","team":[uid...],"opened","closed","next_record",
+ *  "erased"}. CV_ENOTFOUND for an unknown or malformed id.
+ */
+int cv_case_load(
+    struct cv_txn *txn, struct cv_session *s, const char *id, json_t **meta);
+/* As cv_case_load, for a case that must be live: an erased case is
+ * CV_ENOTFOUND, like an unknown one. */
+int cv_case_load_live(
+    struct cv_txn *txn, struct cv_session *s, const char *id, json_t **meta);
+int cv_case_save(struct cv_txn *txn, struct cv_session *s, const char *id,
+    const json_t *meta);
+
+/* 1 if UID is on the team of META. */
+int cv_case_on_team(const json_t *meta, uint32_t uid);
+
+/* The unwrapped key of case ID into KEY (wipe it after use). */
+int cv_casekey_get(struct cv_txn *txn, struct cv_session *s, const char *id,
+    uint8_t key[static CV_KEYBYTES]);
+/*
+ * Wrap KEY under KEK, the key-encryption key of generation GEN, and store
+ * it for ID. The session's own KEK (s->keys->kek, s->keys->kek_gen) for a
+ * new case; the next generation's when a rotation re-wraps.
+ */
+int cv_casekey_put(struct cv_txn *txn, struct cv_session *s, const char *id,
+    const uint8_t key[static CV_KEYBYTES],
+    const uint8_t kek[static CV_KEYBYTES], uint64_t gen);
+
+#endif

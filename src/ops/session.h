@@ -1,0 +1,41 @@
+/*
+ * What creating a vault shares with the session code (session.c), which
+ * owns the session's life. Private to the library.
+ */
+#ifndef CV_OPS_SESSION_H
+#define CV_OPS_SESSION_H
+
+#include <sodium.h>
+
+#include "store/sealed.h"
+
+struct cv_session;
+struct cv_user;
+
+/*
+ * The audit signing key, sealed under the meta key as "audit_sk" in
+ * CV_DB_META. Bound by its tag alone: there is one signing key in a vault.
+ */
+#define CV_AUDIT_SK_TAG    "casevault-auditsk-v1"
+#define CV_AUDIT_SK_SEALED (CV_SEALOVERHEAD + crypto_sign_SECRETKEYBYTES)
+
+/*
+ * A new session for the vault in DIR into *OUT, owned by the caller
+ * (cv_session_close): fresh key memory and a random session id, no store
+ * or audit trail yet. Returns 0, CV_ENOMEM, or CV_ETOOBIG for a DIR too
+ * long.
+ */
+int cv_session_new(const char *dir, struct cv_session **out);
+
+/* Make U, just authenticated or created, the user acting in S. */
+void cv_session_set_user(struct cv_session *s, const struct cv_user *u);
+
+/*
+ * Record in the audit trail that the session's user did ACTION, allowed
+ * and successful: the session code's own events ("session.open",
+ * "vault.init"), which no policy decides. Returns as cv_event_commit.
+ */
+int cv_session_record(struct cv_session *s, const char *action)
+    __attribute__((warn_unused_result));
+
+#endif
