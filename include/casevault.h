@@ -46,6 +46,7 @@
 #define CV_ESTATE    (-1020) /* not allowed in the current state */
 #define CV_EBUSY     (-1021) /* the vault is in use by another process */
 #define CV_ESEALED   (-1022) /* the vault is sealed: no key is unlocked */
+#define CV_EUNSAFE   (-1023) /* a vault file is a link or others can write */
 
 /* Limits. */
 #define CV_NAME_MAX       64           /* user names, record types */

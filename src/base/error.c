@@ -59,6 +59,9 @@ cv_strerror(int err)
 		return "the vault is in use by another process";
 	case CV_ESEALED:
 		return "the vault is sealed";
+	case CV_EUNSAFE:
+		return "unsafe vault files: a link, another owner, or writable "
+		       "by group or others; refused";
 	default:
 		return "unknown error";
 	}
