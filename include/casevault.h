@@ -96,10 +96,14 @@ int cv_time_parse(const char *text, uint64_t *ms);
 /*
  * Create a vault in DIR (which must not exist or be empty): the LMDB store,
  * the root key wrapped for ADMIN under PASS, the audit repository and its
- * signing key. PASS is borrowed and never stored. On success *out is an
- * authenticated session of ADMIN, owned by the caller (cv_session_close).
- * Returns CV_EEXIST when DIR holds a vault, CV_EINVAL for a bad name or a
- * passphrase shorter than CV_PASSPHRASE_MIN.
+ * signing key. PASS is borrowed and never stored. An existing DIR must be a
+ * directory, not a link, owned by the caller and not writable by group or
+ * others; everything the vault is made of is left 0700 or 0600 (0400 for
+ * read-only pack files). On success *out is an authenticated session of
+ * ADMIN, owned by the caller (cv_session_close).
+ * Returns CV_EEXIST when DIR holds a vault or anything else, CV_EUNSAFE
+ * when DIR is a link, another user's or writable by others, CV_EINVAL for
+ * a bad name or a passphrase shorter than CV_PASSPHRASE_MIN.
  */
 int cv_vault_create(const char *dir, const char *admin, const char *pass,
     size_t passlen, struct cv_session **out);

@@ -523,6 +523,220 @@ readers_during_writer(void **state)
 	cv_session_close(s);
 }
 
+/*
+ * Safe files. The vault's directory is its owner's alone; nothing in it is
+ * a link out of it; every open checks both.
+ */
+
+/* A new private temporary directory TOP (what test_vault_new makes). */
+static void
+fresh_top(char top[static 64])
+{
+	setenv("CASEVAULT_TEST_KDF", "insecure", 1);
+	assert_int_equal(cv_library_init(), 0);
+	snprintf(top, 64, "/tmp/cvtest.XXXXXX");
+	assert_non_null(mkdtemp(top));
+}
+
+static int
+vault_create(const char *dir)
+{
+	struct cv_session *s = NULL;
+	int r = cv_vault_create(
+	    dir, "admin", TEST_PASS_ADMIN, strlen(TEST_PASS_ADMIN), &s);
+
+	cv_session_close(s);
+	return r;
+}
+
+/* The number of entries in DIR besides "." and "..". */
+static int
+dir_entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The bytes of PATH, which must be a file, NUL-terminated (free it). */
+static char *
+read_bytes(const char *path, size_t *len)
+{
+	char *buf;
+
+	assert_int_equal(cv_read_file(path, 1 << 30, &buf, len), 0);
+	return buf;
+}
+
+static char *
+read_text(const char *path)
+{
+	size_t n;
+
+	return read_bytes(path, &n);
+}
+
+static void
+init_refuses_dir_others_can_write(void **state)
+{
+	static const mode_t modes[] = {0777, 0703, 0770, 0730};
+	char top[64], dir[96];
+	struct stat sb;
+	size_t i;
+
+	(void)state;
+	fresh_top(top);
+	snprintf(dir, sizeof(dir), "%s/v", top);
+	for (i = 0; i < CV_ARRAY_LEN(modes); i++) {
+		assert_int_equal(mkdir(dir, 0700), 0);
+		assert_int_equal(chmod(dir, modes[i]), 0);
+		assert_int_equal(vault_create(dir), CV_EUNSAFE);
+		assert_non_null(strstr(cv_error_detail(), "writable"));
+		/* Nothing was made in it, and its mode was left alone. */
+		assert_int_equal(dir_entries(dir), 0);
+		assert_int_equal(stat(dir, &sb), 0);
+		assert_int_equal(sb.st_mode & 07777, modes[i]);
+		assert_int_equal(rmdir(dir), 0);
+	}
+	/* The positive control: the same directory, private, is accepted;
+	 * one that others could read is made private. */
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(vault_create(dir), 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	test_rm_rf(top);
+}
+
+static void
+init_refuses_planted_store_link(void **state)
+{
+	char top[64], dir[96], link[128], target[96], missing[96];
+	char *before, *after;
+	struct stat sb;
+
+	(void)state;
+	fresh_top(top);
+	snprintf(dir, sizeof(dir), "%s/v", top);
+	snprintf(link, sizeof(link), "%s/store.lmdb", dir);
+	snprintf(target, sizeof(target), "%s/precious", top);
+	snprintf(missing, sizeof(missing), "%s/made-through-link", top);
+	write_text(target, "someone else's file\n");
+	before = read_text(target);
+	assert_int_equal(mkdir(dir, 0700), 0);
+
+	/* A link to an existing file outside. */
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_not_equal(vault_create(dir), 0);
+	after = read_text(target);
+	assert_string_equal(before, after);
+	free(after);
+	assert_int_equal(lstat(link, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	assert_int_equal(dir_entries(dir), 1);
+
+	/* A dangling link: nothing may be created where it points. */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(missing, link), 0);
+	assert_int_not_equal(vault_create(dir), 0);
+	assert_int_equal(lstat(missing, &sb), -1);
+	assert_int_equal(dir_entries(dir), 1);
+
+	/* The vault directory itself a link to an empty directory. */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(mkdir(missing, 0700), 0);
+	assert_int_equal(symlink(missing, dir), 0);
+	assert_int_equal(vault_create(dir), CV_EUNSAFE);
+	assert_int_equal(dir_entries(missing), 0);
+	free(before);
+	test_rm_rf(top);
+}
+
+static void
+init_refuses_nonempty_dir(void **state)
+{
+	char top[64], dir[96], file[128];
+	char *text;
+
+	(void)state;
+	fresh_top(top);
+	snprintf(dir, sizeof(dir), "%s/v", top);
+	snprintf(file, sizeof(file), "%s/notes.txt", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_text(file, "kept\n");
+	assert_int_equal(vault_create(dir), CV_EEXIST);
+	assert_non_null(strstr(cv_error_detail(), "not empty"));
+	assert_int_equal(dir_entries(dir), 1);
+	text = read_text(file);
+	assert_string_equal(text, "kept\n");
+	free(text);
+	/* Empty again, it is accepted. */
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(vault_create(dir), 0);
+	test_rm_rf(top);
+}
+
+/* nftw has no argument: the walk's findings. */
+static int walk_bad, walk_dirs, walk_files;
+
+static int
+walk_mode(const char *path, const struct stat *sb, int type, struct FTW *w)
+{
+	mode_t m = sb->st_mode & 07777;
+	int pack = strstr(path, "/objects/pack/pack-") != NULL;
+
+	(void)w;
+	if (type == FTW_D && m == 0700)
+		walk_dirs++;
+	else if (type == FTW_F && S_ISREG(sb->st_mode) &&
+	    (m == 0600 || (pack && m == 0400)))
+		walk_files++;
+	else {
+		print_error("bad mode %04o type %d: %s\n", (unsigned)m, type,
+		    path);
+		walk_bad++;
+	}
+	return 0;
+}
+
+static void
+init_makes_everything_private(void **state)
+{
+	char dir[64];
+	struct cv_session *s;
+
+	(void)state;
+	s = test_vault_new(dir);
+	cv_session_close(s);
+	walk_bad = walk_dirs = walk_files = 0;
+	assert_int_equal(nftw(dir, walk_mode, 16, FTW_PHYS), 0);
+	assert_int_equal(walk_bad, 0);
+	/* The walk saw the tree: the vault, audit.git and its directories;
+	 * the store, its lock, the keys and a pack. */
+	assert_true(walk_dirs >= 6);
+	assert_true(walk_files >= 7);
+	test_vault_remove(dir);
+}
+
 int
 main(void)
 {
@@ -556,6 +770,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(readers_during_writer, setup,
 		    teardown),
+		cmocka_unit_test(init_refuses_dir_others_can_write),
+		cmocka_unit_test(init_refuses_planted_store_link),
+		cmocka_unit_test(init_refuses_nonempty_dir),
+		cmocka_unit_test(init_makes_everything_private),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

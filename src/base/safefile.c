@@ -12,8 +12,33 @@
 #include "base/error.h"
 #include "base/safefile.h"
 
-/* lstat PATH and check what every vault entry must be: not a link, the
- * caller's, not writable by anyone else; S_IFDIR or S_IFREG as TYPE. */
+/* What every vault entry must be: not a link, of TYPE (S_IFDIR or
+ * S_IFREG), the caller's, not writable by anyone else. */
+static int
+check_stat(const struct stat *sb, const char *path, mode_t type)
+{
+	if (S_ISLNK(sb->st_mode)) {
+		cv_error_set("%s is a symbolic link", path);
+		return CV_EUNSAFE;
+	}
+	if ((sb->st_mode & S_IFMT) != type) {
+		cv_error_set("%s is not a %s", path,
+		    type == S_IFDIR ? "directory" : "regular file");
+		return CV_EUNSAFE;
+	}
+	if (sb->st_uid != geteuid()) {
+		cv_error_set("%s is owned by another user (uid %u)", path,
+		    (unsigned)sb->st_uid);
+		return CV_EUNSAFE;
+	}
+	if ((sb->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		cv_error_set("%s is writable by group or others (mode %04o)",
+		    path, (unsigned)(sb->st_mode & 07777));
+		return CV_EUNSAFE;
+	}
+	return 0;
+}
+
 static int
 safe_entry(const char *path, mode_t type)
 {
@@ -21,26 +46,7 @@ safe_entry(const char *path, mode_t type)
 
 	if (lstat(path, &sb) != 0)
 		return errno == ENOENT ? CV_ENOTFOUND : CV_EIO;
-	if (S_ISLNK(sb.st_mode)) {
-		cv_error_set("%s is a symbolic link", path);
-		return CV_EUNSAFE;
-	}
-	if ((sb.st_mode & S_IFMT) != type) {
-		cv_error_set("%s is not a %s", path,
-		    type == S_IFDIR ? "directory" : "regular file");
-		return CV_EUNSAFE;
-	}
-	if (sb.st_uid != geteuid()) {
-		cv_error_set("%s is owned by another user (uid %u)", path,
-		    (unsigned)sb.st_uid);
-		return CV_EUNSAFE;
-	}
-	if ((sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		cv_error_set("%s is writable by group or others (mode %04o)",
-		    path, (unsigned)(sb.st_mode & 07777));
-		return CV_EUNSAFE;
-	}
-	return 0;
+	return check_stat(&sb, path, type);
 }
 
 int
@@ -53,6 +59,16 @@ int
 cv_safe_file(const char *path)
 {
 	return safe_entry(path, S_IFREG);
+}
+
+int
+cv_safe_dirfd(int fd, const char *path)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return CV_EIO;
+	return check_stat(&sb, path, S_IFDIR);
 }
 
 static int

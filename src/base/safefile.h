@@ -26,6 +26,10 @@ int cv_safe_dir(const char *path);
  */
 int cv_safe_file(const char *path);
 
+/* cv_safe_dir for the directory open at FD, named PATH in the detail.
+ * Returns 0, CV_EUNSAFE, CV_EIO. */
+int cv_safe_dirfd(int fd, const char *path);
+
 /*
  * Make everything under DIR, DIR included, private: directories 0700,
  * regular files 0600, or 0400 when the owner could not write them (git's
