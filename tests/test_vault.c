@@ -549,6 +549,16 @@ vault_create(const char *dir)
 	return r;
 }
 
+static int
+login(const char *dir, const char *user, const char *pass)
+{
+	struct cv_session *s = NULL;
+	int r = cv_session_open(dir, user, pass, strlen(pass), &s);
+
+	cv_session_close(s);
+	return r;
+}
+
 /* The number of entries in DIR besides "." and "..". */
 static int
 dir_entries(const char *dir)
@@ -737,6 +747,79 @@ init_makes_everything_private(void **state)
 	test_vault_remove(dir);
 }
 
+static void
+open_refuses_dir_others_can_write(void **state)
+{
+	struct fx *f = *state;
+	char git[96];
+
+	snprintf(git, sizeof(git), "%s/audit.git", f->dir);
+	assert_int_equal(chmod(f->dir, 0770), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_EUNSAFE);
+	assert_non_null(strstr(cv_error_detail(), "writable"));
+	assert_int_equal(chmod(f->dir, 0702), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_EUNSAFE);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+
+	assert_int_equal(chmod(git, 0775), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_EUNSAFE);
+	assert_non_null(strstr(cv_error_detail(), "audit.git"));
+	assert_int_equal(chmod(git, 0700), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+}
+
+/* Move DIR/NAME to DIR-NAME and leave a link to it in its place. */
+static void
+plant_link(const char *dir, const char *name, char *moved, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(moved, size, "%s-%s", dir, name);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(symlink(moved, path), 0);
+}
+
+static void
+unplant_link(const char *dir, const char *name, const char *moved)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rename(moved, path), 0);
+}
+
+static void
+open_refuses_linked_files(void **state)
+{
+	static const char *const names[] = {"store.lmdb", "store.lmdb-lock",
+	    "vault.lock", "allowed_signers", "audit_signer.pub"};
+	struct fx *f = *state;
+	char moved[128], *before, *after;
+	size_t i, blen, alen;
+
+	for (i = 0; i < CV_ARRAY_LEN(names); i++) {
+		plant_link(f->dir, names[i], moved, sizeof(moved));
+		before = read_bytes(moved, &blen);
+		assert_int_equal(
+		    login(f->dir, "siti", TEST_PASS_STAFF), CV_EUNSAFE);
+		assert_non_null(strstr(cv_error_detail(), names[i]));
+		assert_non_null(strstr(cv_error_detail(), "link"));
+		/* A wrong passphrase, which writes to the store, too. */
+		assert_int_equal(
+		    login(f->dir, "siti", "wrong-passphrase-1"), CV_EUNSAFE);
+		after = read_bytes(moved, &alen);
+		assert_int_equal(blen, alen);
+		assert_memory_equal(before, after, blen);
+		free(before);
+		free(after);
+		unplant_link(f->dir, names[i], moved);
+		assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	}
+}
+
 int
 main(void)
 {
@@ -774,6 +857,10 @@ main(void)
 		cmocka_unit_test(init_refuses_planted_store_link),
 		cmocka_unit_test(init_refuses_nonempty_dir),
 		cmocka_unit_test(init_makes_everything_private),
+		cmocka_unit_test_setup_teardown(
+		    open_refuses_dir_others_can_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    open_refuses_linked_files, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

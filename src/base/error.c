@@ -60,8 +60,7 @@ cv_strerror(int err)
 	case CV_ESEALED:
 		return "the vault is sealed";
 	case CV_EUNSAFE:
-		return "unsafe vault files: a link, another owner, or writable "
-		       "by group or others; refused";
+		return "unsafe vault file or directory; refused";
 	default:
 		return "unknown error";
 	}

@@ -61,14 +61,26 @@ cv_safe_file(const char *path)
 	return safe_entry(path, S_IFREG);
 }
 
-int
-cv_safe_dirfd(int fd, const char *path)
+static int
+safe_fd(int fd, const char *path, mode_t type)
 {
 	struct stat sb;
 
 	if (fstat(fd, &sb) != 0)
 		return CV_EIO;
-	return check_stat(&sb, path, S_IFDIR);
+	return check_stat(&sb, path, type);
+}
+
+int
+cv_safe_dirfd(int fd, const char *path)
+{
+	return safe_fd(fd, path, S_IFDIR);
+}
+
+int
+cv_safe_filefd(int fd, const char *path)
+{
+	return safe_fd(fd, path, S_IFREG);
 }
 
 static int

@@ -26,9 +26,10 @@ int cv_safe_dir(const char *path);
  */
 int cv_safe_file(const char *path);
 
-/* cv_safe_dir for the directory open at FD, named PATH in the detail.
- * Returns 0, CV_EUNSAFE, CV_EIO. */
+/* cv_safe_dir and cv_safe_file for what is open at FD (opened with
+ * O_NOFOLLOW), named PATH in the detail. Returns 0, CV_EUNSAFE, CV_EIO. */
 int cv_safe_dirfd(int fd, const char *path);
+int cv_safe_filefd(int fd, const char *path);
 
 /*
  * Make everything under DIR, DIR included, private: directories 0700,

@@ -64,15 +64,19 @@ struct cv_val {
 /*
  * Create the store in the existing empty directory DIR, stamp the schema
  * version, and return it in *OUT (closed with cv_store_close).
- * CV_EEXIST when a store is there, CV_ETOOBIG for a path too long, CV_EIO,
- * CV_ENOMEM, CV_ESTORE.
+ * CV_EEXIST when a store is there, CV_EUNSAFE (see cv_store_open),
+ * CV_ETOOBIG for a path too long, CV_EIO, CV_ENOMEM, CV_ESTORE.
  */
 int cv_store_create(const char *dir, struct cv_store **out);
 
 /*
  * Open the store in DIR into *OUT (closed with cv_store_close).
  * CV_ENOTFOUND when there is none, CV_EVERSION for another schema,
- * CV_ECORRUPT when it is not a vault's store, CV_EIO, CV_ENOMEM, CV_ESTORE.
+ * CV_ECORRUPT when it is not a vault's store, CV_EUNSAFE when DIR is a
+ * link, another user's or writable by group or others, or one of the
+ * store's files (CV_STORE_FILE, its "-lock", CV_LOCK_FILE) is a link or
+ * not a file of the caller's that only the caller can write; CV_EIO,
+ * CV_ENOMEM, CV_ESTORE.
  */
 int cv_store_open(const char *dir, struct cv_store **out);
 

@@ -147,4 +147,21 @@ check "nothing init made is open to group or others" test ! -s "$T/loose"
 find "$V" -perm /077 -o -type l >"$T/loose"
 check "nor anything the vault made since" test ! -s "$T/loose"
 
+chmod 0770 "$V"
+refuse "a group-writable vault is refused at open" 1 as admin user list
+has "the refusal names the directory" "$T/err" "writable by group or others"
+chmod 0700 "$V"
+check "and opens once private again" as admin user list
+chmod 0777 "$V/audit.git"
+refuse "a world-writable audit.git is refused at open" 1 as admin user list
+chmod 0700 "$V/audit.git"
+mv "$V/store.lmdb" "$T/store.elsewhere"
+ln -s "$T/store.elsewhere" "$V/store.lmdb"
+cp "$T/store.elsewhere" "$T/store.orig"
+refuse "a store.lmdb link is refused at open" 1 as admin user list
+has "the refusal names the link" "$T/err" "store.lmdb is a symbolic link"
+check "its target is untouched" cmp "$T/store.elsewhere" "$T/store.orig"
+rm "$V/store.lmdb"
+mv "$T/store.elsewhere" "$V/store.lmdb"
+check "the trail still verifies" as inspektur audit verify
 finish
