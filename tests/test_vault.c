@@ -820,6 +820,46 @@ open_refuses_linked_files(void **state)
 	}
 }
 
+/* Plant a leftover temporary pack file; return its path in PATH. */
+static void
+plant_tmp_pack(const char *dir, const char *name, char *path, size_t size)
+{
+	snprintf(path, size, "%s/audit.git/objects/pack/%s", dir, name);
+	write_text(path, "half a pack");
+}
+
+static void
+open_removes_leftover_tmp_packs(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *a;
+	char p1[160], p2[160];
+	struct stat sb;
+	json_t *out;
+
+	plant_tmp_pack(f->dir, "tmp_pack_Ab12Cd", p1, sizeof(p1));
+	plant_tmp_pack(f->dir, "tmp_pack_zz99Yx", p2, sizeof(p2));
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(lstat(p1, &sb), -1);
+	assert_int_equal(lstat(p2, &sb), -1);
+
+	/* While another session has the vault open, a temporary file may
+	 * be that session's: it stays until the vault is opened alone. */
+	a = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	plant_tmp_pack(f->dir, "tmp_pack_Ef34Gh", p1, sizeof(p1));
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(lstat(p1, &sb), 0);
+	cv_session_close(a);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(lstat(p1, &sb), -1);
+
+	/* The trail is whole. */
+	a = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
+	assert_int_equal(cv_audit_verify(a, NULL, &out), 0);
+	json_decref(out);
+	cv_session_close(a);
+}
+
 int
 main(void)
 {
@@ -861,6 +901,8 @@ main(void)
 		    open_refuses_dir_others_can_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    open_refuses_linked_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    open_removes_leftover_tmp_packs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -399,7 +399,8 @@ audit_spare_make(const char *packdir, int *fd, char *path, size_t size)
 {
 	int r;
 
-	if ((r = cv_path(path, size, "%s/tmp_pack_XXXXXX", packdir)) != 0)
+	if ((r = cv_path(
+	         path, size, "%s/" AUDIT_TMP_PREFIX "XXXXXX", packdir)) != 0)
 		return r;
 	if ((*fd = mkstemp(path)) == -1) {
 		path[0] = '\0';

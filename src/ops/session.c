@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "audit/auditlog.h"
+#include "audit/cleanup.h"
 #include "casevault.h"
 #include "base/crypto.h"
 #include "base/passphrase.h"
@@ -293,6 +294,12 @@ vault_safe(const char *dir)
 	return 0;
 }
 
+static int
+clean_trail(void *dir)
+{
+	return cv_auditlog_clean(dir);
+}
+
 int
 cv_session_open(const char *dir, const char *user, const char *pass,
     size_t passlen, struct cv_session **out)
@@ -311,6 +318,11 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	if ((r = cv_session_new(dir, &s)) != 0)
 		return r;
 	if ((r = vault_safe(dir)) != 0)
+		goto out;
+	/* Temporary packs left by a writer that died: removed only while
+	 * no one else has the vault open, as a live writer keeps spares.
+	 * Housekeeping: only a link in the trail's place refuses. */
+	if ((r = cv_store_when_alone(dir, clean_trail, s->dir)) == CV_EUNSAFE)
 		goto out;
 	if ((r = cv_store_open(dir, &s->st)) != 0)
 		goto out;

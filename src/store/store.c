@@ -285,6 +285,26 @@ cv_store_close(struct cv_store *st)
 }
 
 int
+cv_store_when_alone(const char *dir, int (*fn)(void *arg), void *arg)
+{
+	char path[4200];
+	int fd, r;
+
+	if ((r = cv_safe_dir(dir)) != 0)
+		return r;
+	if (cv_path(path, sizeof(path), "%s/%s", dir, CV_LOCK_FILE) != 0)
+		return CV_ETOOBIG;
+	if ((r = lock_file_open(path, 0, &fd)) != 0)
+		return r;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		r = errno == EWOULDBLOCK ? CV_EBUSY : CV_EIO;
+	else
+		r = fn(arg);
+	close(fd); /* releases the lock */
+	return r;
+}
+
+int
 cv_txn_begin(struct cv_store *st, enum cv_txn_mode mode, struct cv_txn **out)
 {
 	struct cv_txn *t;

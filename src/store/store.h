@@ -84,6 +84,17 @@ int cv_store_open(const char *dir, struct cv_store **out);
 void cv_store_close(struct cv_store *st);
 
 /*
+ * Call FN(ARG) only while nothing else has the vault in DIR open: no other
+ * process and no other store in this one. The vault lock is taken
+ * exclusively, without waiting, for the duration of the call; the caller
+ * must hold no store of DIR open itself. For housekeeping that would harm
+ * a user of the vault. Returns FN's value; CV_EBUSY (FN not called) when
+ * the vault is in use; CV_ENOTFOUND (no vault lock: not a vault),
+ * CV_EUNSAFE, CV_ETOOBIG, CV_EIO.
+ */
+int cv_store_when_alone(const char *dir, int (*fn)(void *arg), void *arg);
+
+/*
  * Begin a transaction on ST into *TXN. It ends with cv_txn_commit or
  * cv_txn_abort, which free it, and must end before ST is closed or
  * compacted. CV_ENOMEM, CV_ESTORE.

@@ -163,5 +163,8 @@ has "the refusal names the link" "$T/err" "store.lmdb is a symbolic link"
 check "its target is untouched" cmp "$T/store.elsewhere" "$T/store.orig"
 rm "$V/store.lmdb"
 mv "$T/store.elsewhere" "$V/store.lmdb"
+printf 'half' >"$V/audit.git/objects/pack/tmp_pack_k3Yq9Z"
+check "a vault with a leftover temporary pack opens" as admin user list
+check "and the leftover is gone" test ! -e "$V/audit.git/objects/pack/tmp_pack_k3Yq9Z"
 check "the trail still verifies" as inspektur audit verify
 finish
