@@ -820,6 +820,37 @@ open_refuses_linked_files(void **state)
 	}
 }
 
+/* Reads of the vault's own files follow no link and take only files;
+ * reads of user input (--file) still follow links. */
+static void
+vault_file_reads_follow_no_link(void **state)
+{
+	char top[64], file[96], link[96], fifo[96], *buf;
+	size_t len;
+
+	(void)state;
+	fresh_top(top);
+	snprintf(file, sizeof(file), "%s/file", top);
+	snprintf(link, sizeof(link), "%s/link", top);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", top);
+	write_text(file, "text\n");
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+
+	assert_int_equal(cv_read_file_nofollow(file, 100, &buf, &len), 0);
+	assert_int_equal(len, 5);
+	free(buf);
+	assert_int_equal(
+	    cv_read_file_nofollow(link, 100, &buf, &len), CV_EUNSAFE);
+	assert_null(buf);
+	assert_int_equal(
+	    cv_read_file_nofollow(fifo, 100, &buf, &len), CV_EUNSAFE);
+	assert_int_equal(cv_read_file(link, 100, &buf, &len), 0);
+	assert_int_equal(len, 5);
+	free(buf);
+	test_rm_rf(top);
+}
+
 /* Plant a leftover temporary pack file; return its path in PATH. */
 static void
 plant_tmp_pack(const char *dir, const char *name, char *path, size_t size)
@@ -903,6 +934,7 @@ main(void)
 		    open_refuses_linked_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    open_removes_leftover_tmp_packs, setup, teardown),
+		cmocka_unit_test(vault_file_reads_follow_no_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

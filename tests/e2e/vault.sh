@@ -167,4 +167,6 @@ printf 'half' >"$V/audit.git/objects/pack/tmp_pack_k3Yq9Z"
 check "a vault with a leftover temporary pack opens" as admin user list
 check "and the leftover is gone" test ! -e "$V/audit.git/objects/pack/tmp_pack_k3Yq9Z"
 check "the trail still verifies" as inspektur audit verify
+find "$T/backup" -perm /077 -o -type l >"$T/loose"
+check "a backup is as private as the vault" test ! -s "$T/loose"
 finish
