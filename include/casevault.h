@@ -90,6 +90,7 @@
 #define CV_ESTATE    (-1020) /* not allowed in the current state */
 #define CV_EBUSY     (-1021) /* the vault is in use by another process */
 #define CV_ESEALED   (-1022) /* sealed: no key unlocked (served mode; unused) */
+#define CV_EUNSAFE   (-1023) /* a vault file is a link or others can write */
 
 /* Limits and sizes. */
 #define CV_NAME_MAX       64           /* user names, record types */
@@ -158,19 +159,23 @@ int cv_time_parse(const char *text, uint64_t *ms);
  * ADMIN under PASS, the audit repository (DIR/audit.git) and its signing
  * key, whose public half is written to DIR/audit_signer.pub and
  * DIR/allowed_signers. The vault's creation is the trail's first event.
- *   DIR      a directory that does not exist (it is made, mode 0700) or
- *            holds no vault
+ *   DIR      a directory that does not exist (it is made, mode 0700), or
+ *            an empty directory, not a link, owned by the caller and not
+ *            writable by group or others
  *   ADMIN    the first account, role admin: 1 to CV_NAME_MAX characters
  *            of a-z 0-9 _ . -
  *   PASS     PASSLEN bytes, CV_PASSPHRASE_MIN to CV_PASSPHRASE_MAX, no
  *            NUL; never stored (an Argon2id hash and the wrapped key are)
  *   OUT      on success, a session of ADMIN, owned by the caller
  *            (cv_session_close)
- * On failure a DIR that the call made is removed again; in a DIR that
- * existed, the store is.
+ * Everything the vault is made of is left 0700 or 0600 (0400 for read-only
+ * pack files). On failure a DIR that the call made is removed again; in a
+ * DIR that existed, whatever the call made in it is.
  * Returns 0, or:
  *   CV_EINVAL    ADMIN or PASS is not acceptable
- *   CV_EEXIST    DIR holds a vault's store already
+ *   CV_EEXIST    DIR holds a vault's store already, or anything else
+ *   CV_EUNSAFE   DIR is a link, another user's, or writable by group or
+ *                others
  *   CV_EAUDIT    the audit repository cannot be made (also when DIR holds
  *                one already) or its first event written
  *   CV_EIO       DIR cannot be made, or a file in it written
@@ -197,13 +202,15 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
  *                 CV_PASSPHRASE_MAX
  *   CV_ELOCKED    USER is held off after repeated failures: retry later
  *   CV_EDISABLED  the account is disabled
- *   CV_ENOTFOUND  DIR holds no vault
+ *   CV_ENOTFOUND  DIR holds no vault, or does not exist
+ *   CV_EUNSAFE    DIR, audit.git or a file of the vault is a link, is
+ *                 another user's, or is writable by group or others
+ *                 (cv_error_detail() names it)
  *   CV_EVERSION   the store is of another format version
  *   CV_EAUDIT     the audit trail cannot be opened or written: while it
  *                 refuses writes, every login is refused (see
  *                 cv_audit_verify_offline)
- *   CV_EIO        DIR does not exist, or the vault's lock file in it
- *                 cannot be made or locked
+ *   CV_EIO        the vault's lock file cannot be made or locked
  *   CV_ETOOBIG    the path DIR is too long
  *   integrity and store errors
  */

@@ -279,7 +279,7 @@ session_open_outcomes(void **state)
 	assert_null(s);
 	snprintf(missing, sizeof(missing), "%s/none", empty);
 	assert_int_equal(cv_session_open(missing, "siti", TEST_PASS_STAFF,
-	    strlen(TEST_PASS_STAFF), &s), CV_EIO);
+	    strlen(TEST_PASS_STAFF), &s), CV_ENOTFOUND);
 	assert_null(s);
 	test_rm_rf(empty);
 }
@@ -553,6 +553,374 @@ readers_during_writer(void **state)
 	cv_session_close(s);
 }
 
+/*
+ * Safe files. The vault's directory is its owner's alone; nothing in it is
+ * a link out of it; every open checks both.
+ */
+
+/* A new private temporary directory TOP (what test_vault_new makes). */
+static void
+fresh_top(char top[static 64])
+{
+	setenv("CASEVAULT_TEST_KDF", "insecure", 1);
+	assert_int_equal(cv_library_init(), 0);
+	snprintf(top, 64, "/tmp/cvtest.XXXXXX");
+	assert_non_null(mkdtemp(top));
+}
+
+static int
+vault_create(const char *dir)
+{
+	struct cv_session *s = NULL;
+	int r = cv_vault_create(
+	    dir, "admin", TEST_PASS_ADMIN, strlen(TEST_PASS_ADMIN), &s);
+
+	cv_session_close(s);
+	return r;
+}
+
+static int
+login(const char *dir, const char *user, const char *pass)
+{
+	struct cv_session *s = NULL;
+	int r = cv_session_open(dir, user, pass, strlen(pass), &s);
+
+	cv_session_close(s);
+	return r;
+}
+
+/* The number of entries in DIR besides "." and "..". */
+static int
+dir_entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The bytes of PATH, which must be a file, NUL-terminated (free it). */
+static char *
+read_bytes(const char *path, size_t *len)
+{
+	char *buf;
+
+	assert_int_equal(cv_read_file(path, 1 << 30, &buf, len), 0);
+	return buf;
+}
+
+static char *
+read_text(const char *path)
+{
+	size_t n;
+
+	return read_bytes(path, &n);
+}
+
+static void
+init_refuses_dir_others_can_write(void **state)
+{
+	static const mode_t modes[] = {0777, 0703, 0770, 0730};
+	char top[64], dir[96];
+	struct stat sb;
+	size_t i;
+
+	(void)state;
+	fresh_top(top);
+	snprintf(dir, sizeof(dir), "%s/v", top);
+	for (i = 0; i < CV_ARRAY_LEN(modes); i++) {
+		assert_int_equal(mkdir(dir, 0700), 0);
+		assert_int_equal(chmod(dir, modes[i]), 0);
+		assert_int_equal(vault_create(dir), CV_EUNSAFE);
+		assert_non_null(strstr(cv_error_detail(), "writable"));
+		/* Nothing was made in it, and its mode was left alone. */
+		assert_int_equal(dir_entries(dir), 0);
+		assert_int_equal(stat(dir, &sb), 0);
+		assert_int_equal(sb.st_mode & 07777, modes[i]);
+		assert_int_equal(rmdir(dir), 0);
+	}
+	/* The positive control: the same directory, private, is accepted;
+	 * one that others could read is made private. */
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(vault_create(dir), 0);
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	test_rm_rf(top);
+}
+
+static void
+init_refuses_planted_store_link(void **state)
+{
+	char top[64], dir[96], link[128], target[96], missing[96];
+	char *before, *after;
+	struct stat sb;
+
+	(void)state;
+	fresh_top(top);
+	snprintf(dir, sizeof(dir), "%s/v", top);
+	snprintf(link, sizeof(link), "%s/store.lmdb", dir);
+	snprintf(target, sizeof(target), "%s/precious", top);
+	snprintf(missing, sizeof(missing), "%s/made-through-link", top);
+	write_text(target, "someone else's file\n");
+	before = read_text(target);
+	assert_int_equal(mkdir(dir, 0700), 0);
+
+	/* A link to an existing file outside. */
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_not_equal(vault_create(dir), 0);
+	after = read_text(target);
+	assert_string_equal(before, after);
+	free(after);
+	assert_int_equal(lstat(link, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	assert_int_equal(dir_entries(dir), 1);
+
+	/* A dangling link: nothing may be created where it points. */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(symlink(missing, link), 0);
+	assert_int_not_equal(vault_create(dir), 0);
+	assert_int_equal(lstat(missing, &sb), -1);
+	assert_int_equal(dir_entries(dir), 1);
+
+	/* The vault directory itself a link to an empty directory. */
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(mkdir(missing, 0700), 0);
+	assert_int_equal(symlink(missing, dir), 0);
+	assert_int_equal(vault_create(dir), CV_EUNSAFE);
+	assert_int_equal(dir_entries(missing), 0);
+	free(before);
+	test_rm_rf(top);
+}
+
+static void
+init_refuses_nonempty_dir(void **state)
+{
+	char top[64], dir[96], file[128];
+	char *text;
+
+	(void)state;
+	fresh_top(top);
+	snprintf(dir, sizeof(dir), "%s/v", top);
+	snprintf(file, sizeof(file), "%s/notes.txt", dir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	write_text(file, "kept\n");
+	assert_int_equal(vault_create(dir), CV_EEXIST);
+	assert_non_null(strstr(cv_error_detail(), "not empty"));
+	assert_int_equal(dir_entries(dir), 1);
+	text = read_text(file);
+	assert_string_equal(text, "kept\n");
+	free(text);
+	/* Empty again, it is accepted. */
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(vault_create(dir), 0);
+	test_rm_rf(top);
+}
+
+/* nftw has no argument: the walk's findings. */
+static int walk_bad, walk_dirs, walk_files;
+
+static int
+walk_mode(const char *path, const struct stat *sb, int type, struct FTW *w)
+{
+	mode_t m = sb->st_mode & 07777;
+	int pack = strstr(path, "/objects/pack/pack-") != NULL;
+
+	(void)w;
+	if (type == FTW_D && m == 0700)
+		walk_dirs++;
+	else if (type == FTW_F && S_ISREG(sb->st_mode) &&
+	    (m == 0600 || (pack && m == 0400)))
+		walk_files++;
+	else {
+		print_error("bad mode %04o type %d: %s\n", (unsigned)m, type,
+		    path);
+		walk_bad++;
+	}
+	return 0;
+}
+
+static void
+init_makes_everything_private(void **state)
+{
+	char dir[64];
+	struct cv_session *s;
+
+	(void)state;
+	s = test_vault_new(dir);
+	cv_session_close(s);
+	walk_bad = walk_dirs = walk_files = 0;
+	assert_int_equal(nftw(dir, walk_mode, 16, FTW_PHYS), 0);
+	assert_int_equal(walk_bad, 0);
+	/* The walk saw the tree: the vault, audit.git and its directories;
+	 * the store, its lock, the keys and a pack. */
+	assert_true(walk_dirs >= 6);
+	assert_true(walk_files >= 7);
+	test_vault_remove(dir);
+}
+
+static void
+open_refuses_dir_others_can_write(void **state)
+{
+	struct fx *f = *state;
+	char git[96];
+
+	snprintf(git, sizeof(git), "%s/audit.git", f->dir);
+	assert_int_equal(chmod(f->dir, 0770), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_EUNSAFE);
+	assert_non_null(strstr(cv_error_detail(), "writable"));
+	assert_int_equal(chmod(f->dir, 0702), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_EUNSAFE);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+
+	assert_int_equal(chmod(git, 0775), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_EUNSAFE);
+	assert_non_null(strstr(cv_error_detail(), "audit.git"));
+	assert_int_equal(chmod(git, 0700), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+}
+
+/* Move DIR/NAME to DIR-NAME and leave a link to it in its place. */
+static void
+plant_link(const char *dir, const char *name, char *moved, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(moved, size, "%s-%s", dir, name);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(symlink(moved, path), 0);
+}
+
+static void
+unplant_link(const char *dir, const char *name, const char *moved)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rename(moved, path), 0);
+}
+
+static void
+open_refuses_linked_files(void **state)
+{
+	static const char *const names[] = {"store.lmdb", "store.lmdb-lock",
+	    "vault.lock", "allowed_signers", "audit_signer.pub"};
+	struct fx *f = *state;
+	char moved[128], *before, *after;
+	size_t i, blen, alen;
+
+	for (i = 0; i < CV_ARRAY_LEN(names); i++) {
+		plant_link(f->dir, names[i], moved, sizeof(moved));
+		before = read_bytes(moved, &blen);
+		assert_int_equal(
+		    login(f->dir, "siti", TEST_PASS_STAFF), CV_EUNSAFE);
+		assert_non_null(strstr(cv_error_detail(), names[i]));
+		assert_non_null(strstr(cv_error_detail(), "link"));
+		/* A wrong passphrase, which writes to the store, too. */
+		assert_int_equal(
+		    login(f->dir, "siti", "wrong-passphrase-1"), CV_EUNSAFE);
+		after = read_bytes(moved, &alen);
+		assert_int_equal(blen, alen);
+		assert_memory_equal(before, after, blen);
+		free(before);
+		free(after);
+		unplant_link(f->dir, names[i], moved);
+		assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	}
+}
+
+/* Reads of the vault's own files follow no link and take only files;
+ * reads of user input (--file) still follow links. */
+static void
+vault_file_reads_follow_no_link(void **state)
+{
+	char top[64], file[96], link[96], fifo[96], *buf;
+	size_t len;
+
+	(void)state;
+	fresh_top(top);
+	snprintf(file, sizeof(file), "%s/file", top);
+	snprintf(link, sizeof(link), "%s/link", top);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", top);
+	write_text(file, "text\n");
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+
+	assert_int_equal(cv_read_file_nofollow(file, 100, &buf, &len), 0);
+	assert_int_equal(len, 5);
+	free(buf);
+	assert_int_equal(
+	    cv_read_file_nofollow(link, 100, &buf, &len), CV_EUNSAFE);
+	assert_null(buf);
+	assert_int_equal(
+	    cv_read_file_nofollow(fifo, 100, &buf, &len), CV_EUNSAFE);
+	assert_int_equal(cv_read_file(link, 100, &buf, &len), 0);
+	assert_int_equal(len, 5);
+	free(buf);
+	test_rm_rf(top);
+}
+
+/* Plant a leftover temporary pack file; return its path in PATH. */
+static void
+plant_tmp_pack(const char *dir, const char *name, char *path, size_t size)
+{
+	snprintf(path, size, "%s/audit.git/objects/pack/%s", dir, name);
+	write_text(path, "half a pack");
+}
+
+static void
+open_removes_leftover_tmp_packs(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *a;
+	char p1[160], p2[160];
+	struct stat sb;
+	json_t *out;
+
+	plant_tmp_pack(f->dir, "tmp_pack_Ab12Cd", p1, sizeof(p1));
+	plant_tmp_pack(f->dir, "tmp_pack_zz99Yx", p2, sizeof(p2));
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(lstat(p1, &sb), -1);
+	assert_int_equal(lstat(p2, &sb), -1);
+
+	/* While another session has the vault open, a temporary file may
+	 * be that session's: it stays until the vault is opened alone. */
+	a = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	plant_tmp_pack(f->dir, "tmp_pack_Ef34Gh", p1, sizeof(p1));
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(lstat(p1, &sb), 0);
+	cv_session_close(a);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(lstat(p1, &sb), -1);
+
+	/* The trail is whole. */
+	a = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
+	assert_int_equal(cv_audit_verify(a, NULL, &out), 0);
+	json_decref(out);
+	cv_session_close(a);
+}
+
 int
 main(void)
 {
@@ -588,6 +956,17 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(readers_during_writer, setup,
 		    teardown),
+		cmocka_unit_test(init_refuses_dir_others_can_write),
+		cmocka_unit_test(init_refuses_planted_store_link),
+		cmocka_unit_test(init_refuses_nonempty_dir),
+		cmocka_unit_test(init_makes_everything_private),
+		cmocka_unit_test_setup_teardown(
+		    open_refuses_dir_others_can_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    open_refuses_linked_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    open_removes_leftover_tmp_packs, setup, teardown),
+		cmocka_unit_test(vault_file_reads_follow_no_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

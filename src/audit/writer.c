@@ -371,7 +371,8 @@ merge_packs(struct cv_auditlog *a)
 {
 	int fd;
 
-	if ((fd = open(a->packdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((fd = open(a->packdir,
+	         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return;
 	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 		(void)audit_pack_compact(a->hkw, a->packdir);
@@ -547,7 +548,7 @@ lock_take(const char *path, int *fdp)
 	int fd, i;
 
 	/* No O_CREAT: a missing lock file means a missing repository. */
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return CV_EAUDIT;
 	for (i = 0; i < LOCK_WAIT_MS; i++) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {

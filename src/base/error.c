@@ -59,6 +59,8 @@ cv_strerror(int err)
 		return "the vault is in use by another process";
 	case CV_ESEALED:
 		return "the vault is sealed";
+	case CV_EUNSAFE:
+		return "unsafe vault file or directory; refused";
 	default:
 		return "unknown error";
 	}

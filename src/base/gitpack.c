@@ -393,7 +393,8 @@ audit_spare_make(const char *packdir, int *fd, char *path, size_t size)
 {
 	int r;
 
-	if ((r = cv_path(path, size, "%s/tmp_pack_XXXXXX", packdir)) != 0)
+	if ((r = cv_path(
+	         path, size, "%s/" AUDIT_TMP_PREFIX "XXXXXX", packdir)) != 0)
 		return r;
 	if ((*fd = mkstemp(path)) == -1) {
 		path[0] = '\0';
@@ -410,8 +411,8 @@ audit_packw_spares(struct audit_packw *w, audit_take_fn take, void *ctx)
 }
 
 /* A temporary file in DIR (a spare if there is one) holding the LEN bytes
- * of the pieces, read-only like git's own pack files, left open in *FDP
- * for make_durable. */
+ * of the pieces, read-only like git's own pack files and, like every file
+ * of a vault, for its owner only; left open in *FDP for make_durable. */
 static int
 write_tmp(struct audit_packw *w, const char *dir, const uint8_t *const *pieces,
     const size_t *lens, int npieces, char *path, size_t pathsize, int *fdp)
@@ -426,7 +427,7 @@ write_tmp(struct audit_packw *w, const char *dir, const uint8_t *const *pieces,
 	r = 0;
 	for (i = 0; i < npieces && r == 0; i++)
 		r = write_all(fd, pieces[i], lens[i]);
-	if (r == 0 && fchmod(fd, 0444) != 0)
+	if (r == 0 && fchmod(fd, 0400) != 0)
 		r = CV_EIO;
 	return r;
 }

@@ -17,6 +17,9 @@
 /* "pack-" and 40 hex digits. */
 #define AUDIT_PACK_NAME_MAX 46
 
+/* The name of every temporary file in a pack directory starts so. */
+#define AUDIT_TMP_PREFIX "tmp_pack_"
+
 struct audit_packw; /* objects gathered for one pack */
 
 /*
@@ -72,7 +75,8 @@ int audit_packw_build(struct audit_packw *w, uint8_t **pack, size_t *plen,
 /*
  * Files for packs can be made ahead of time: an empty temporary file in
  * the pack directory, open for writing. audit_spare_make creates one
- * (mode 0600, named tmp_pack_* as git's own temporary packs) into *FD and
+ * (mode 0600, named AUDIT_TMP_PREFIX and six random characters, as git's
+ * own temporary packs) into *FD and
  * PATH (SIZE bytes); returns 0 or CV_EIO. A writer given a TAKE function
  * asks it for a file before creating one; TAKE returns 0 with a spare or
  * nonzero when it has none. Creating a file can cost a millisecond on a

@@ -162,11 +162,12 @@ copy_raw(struct audit_packw *w, const char *dir, const char *name)
 	int r = CV_EIO, t;
 
 	if (cv_path(path, sizeof(path), "%s/%s.idx", dir, name) != 0 ||
-	    cv_read_file(path, AUDIT_MERGE_MAX, &idx, &ilen) != 0)
+	    cv_read_file_nofollow(path, AUDIT_MERGE_MAX, &idx, &ilen) != 0)
 		goto out;
 	if (cv_path(path, sizeof(path), "%s/%s.pack", dir, name) != 0)
 		goto out;
-	if ((r = cv_read_file(path, AUDIT_MERGE_MAX, &pack, &plen)) != 0) {
+	if ((r = cv_read_file_nofollow(path, AUDIT_MERGE_MAX, &pack, &plen)) !=
+	    0) {
 		r = r == CV_ETOOBIG ? 1 : CV_EIO;
 		goto out;
 	}
@@ -221,12 +222,13 @@ list_packs(const char *dir, struct pk *p, size_t *n)
 		    strncmp(de->d_name, "pack-", 5) != 0 ||
 		    strcmp(de->d_name + len - 4, ".idx") != 0)
 			continue;
+		/* Only plain files: a link is neither merged nor removed. */
 		if (cv_path(path, sizeof(path), "%s/%s", dir, de->d_name) !=
 		        0 ||
-		    stat(path, &sb) != 0)
+		    lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
 			continue;
 		memcpy(path + strlen(path) - 4, ".pack", 6);
-		if (stat(path, &sp) != 0)
+		if (lstat(path, &sp) != 0 || !S_ISREG(sp.st_mode))
 			continue;
 		memcpy(p[*n].name, de->d_name, len - 4);
 		p[*n].name[len - 4] = '\0';

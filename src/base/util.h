@@ -58,6 +58,14 @@ int cv_parse_time(const char *s, uint64_t *ms);
 int cv_read_file(const char *path, size_t max, char **buf, size_t *len);
 
 /*
+ * cv_read_file for a vault's own files, never for user input: PATH must be
+ * a regular file and is not followed if it is a symbolic link ("-" is not
+ * standard input). CV_EUNSAFE for a link or anything but a regular file.
+ */
+int cv_read_file_nofollow(
+    const char *path, size_t max, char **buf, size_t *len);
+
+/*
  * Write LEN bytes to PATH, created with O_EXCL and MODE, fsynced, together
  * with its directory. CV_EEXIST when PATH exists.
  */

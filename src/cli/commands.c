@@ -71,13 +71,18 @@ const struct cli_cmd cli_cmds[] = {
     /* The vault itself. */
     {"init", NULL, cmd_init, O(OPT_ADMIN), 1, 1, "init DIR --admin NAME",
         "Create a vault in DIR with NAME as its first administrator.",
-        "DIR must not exist or be empty. The vault gets a random root key,\n"
-        "wrapped for NAME under a key derived from the new passphrase with\n"
-        "Argon2id (docs/formats.md), an LMDB store, a bare git repository\n"
-        "audit.git for the signed audit trail, and the audit signer's\n"
-        "public key (audit_signer.pub, allowed_signers) for auditors. The\n"
-        "passphrase is asked twice on the terminal, or read from\n"
-        "--new-passphrase-file FILE; at least " PASSPHRASE_MIN " characters.\n"
+        "DIR must not exist, or be an empty directory (not a link) that is\n"
+        "yours and that neither group nor others can write. It is made\n"
+        "0700 and all in it is yours alone (files 0600); the vault refuses\n"
+        "to open once group or others can write it or its audit.git, or a\n"
+        "file in it is a link.\n"
+        "The vault gets a random root key, wrapped for NAME under a key\n"
+        "derived from the new passphrase with Argon2id (docs/formats.md),\n"
+        "an LMDB store, a bare git repository audit.git for the signed\n"
+        "audit trail, and the audit signer's public key (audit_signer.pub,\n"
+        "allowed_signers) for auditors. The passphrase is asked twice on\n"
+        "the terminal, or read from --new-passphrase-file FILE; at "
+        "least\n" PASSPHRASE_MIN " characters.\n"
         "Prints the vault directory."},
 
     /* Accounts. */

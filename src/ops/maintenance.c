@@ -21,6 +21,7 @@
 #include "gate/event.h"
 #include "model/recstore.h"
 #include "store/store.h"
+#include "base/safefile.h"
 #include "base/util.h"
 #include "model/session.h"
 
@@ -121,9 +122,9 @@ copy_file(const char *from, const char *to)
 	size_t len;
 	int r;
 
-	if ((r = cv_read_file(from, 1 << 20, &buf, &len)) != 0)
+	if ((r = cv_read_file_nofollow(from, 1 << 20, &buf, &len)) != 0)
 		return r;
-	r = cv_write_file_excl(to, buf, len, 0644);
+	r = cv_write_file_excl(to, buf, len, 0600);
 	free(buf);
 	return r;
 }
@@ -170,9 +171,11 @@ cv_vault_backup(struct cv_session *s, const char *dest)
 	/* A mirror is not a vault's trail until it has the writer's lock
 	 * file: the writer takes a missing one for a missing repository. */
 	if ((r = cv_path(
-	         to, sizeof(to), "%s/audit.git/casevault.lock", dest)) != 0)
+	         to, sizeof(to), "%s/audit.git/casevault.lock", dest)) != 0 ||
+	    (r = cv_write_file_excl(to, "", 0, 0600)) != 0)
 		return r;
-	return cv_write_file_excl(to, "", 0, 0600);
+	/* The copy is a vault: its owner's alone, as init leaves one. */
+	return cv_tree_private(dest);
 }
 
 struct rotate_ctx {

@@ -6,6 +6,10 @@
  * failed or not, is recorded: a failure cannot sign (no key is unlocked),
  * so it waits in the store's pending queue and enters the signed trail at
  * the next successful unlock.
+ *
+ * Before any file of the vault is opened, the vault must be its owner's
+ * alone: the directory and audit.git writable by no one else, no file a
+ * link (the store checks its own files, see base/safefile.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +18,11 @@
 #include <sodium.h>
 
 #include "audit/auditlog.h"
+#include "audit/cleanup.h"
 #include "casevault.h"
 #include "base/crypto.h"
 #include "base/passphrase.h"
+#include "base/safefile.h"
 #include "gate/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
@@ -257,6 +263,43 @@ login_refused(struct cv_store *st, const struct cv_user *u, const char *why)
 	return 0;
 }
 
+/*
+ * The vault's files outside the store that a session relies on: the
+ * directory itself, audit.git (libgit2 opens by path and follows links)
+ * and the signer's public key files. What is missing is left for the opens
+ * that follow to report. Returns 0, CV_EUNSAFE, CV_ETOOBIG, CV_EIO.
+ */
+static int
+vault_safe(const char *dir)
+{
+	static const char *const files[] = {
+	    "allowed_signers", "audit_signer.pub"};
+	char path[4200];
+	size_t i;
+	int r;
+
+	if ((r = cv_safe_dir(dir)) != 0)
+		return r == CV_ENOTFOUND ? 0 : r;
+	if ((r = cv_path(path, sizeof(path), "%s/audit.git", dir)) != 0)
+		return r;
+	if ((r = cv_safe_dir(path)) != 0 && r != CV_ENOTFOUND)
+		return r;
+	for (i = 0; i < CV_ARRAY_LEN(files); i++) {
+		if ((r = cv_path(path, sizeof(path), "%s/%s", dir, files[i])) !=
+		    0)
+			return r;
+		if ((r = cv_safe_file(path)) != 0 && r != CV_ENOTFOUND)
+			return r;
+	}
+	return 0;
+}
+
+static int
+clean_trail(void *dir)
+{
+	return cv_auditlog_clean(dir);
+}
+
 int
 cv_session_open(const char *dir, const char *user, const char *pass,
     size_t passlen, struct cv_session **out)
@@ -274,6 +317,13 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		return CV_EAUTH;
 	if ((r = cv_session_new(dir, &s)) != 0)
 		return r;
+	if ((r = vault_safe(dir)) != 0)
+		goto out;
+	/* Temporary packs left by a writer that died: removed only while
+	 * no one else has the vault open, as a live writer keeps spares.
+	 * Housekeeping: only a link in the trail's place refuses. */
+	if ((r = cv_store_when_alone(dir, clean_trail, s->dir)) == CV_EUNSAFE)
+		goto out;
 	if ((r = cv_store_open(dir, &s->st)) != 0)
 		goto out;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)

@@ -3,9 +3,15 @@
  * meta key, the first administrator's account and keyslot, the shipped
  * policy set, and an audit trail whose first event is "vault.init". What
  * fails half-way is removed.
+ *
+ * The directory is the caller's alone before anything is put in it: new,
+ * or empty, owned by the caller and writable by no one else, never a link.
+ * Everything made in it ends 0700 or 0600 (0400 for read-only packs).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +23,9 @@
 #include "audit/auditlog.h"
 #include "casevault.h"
 #include "base/crypto.h"
+#include "base/error.h"
 #include "base/passphrase.h"
+#include "base/safefile.h"
 #include "gate/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
@@ -44,6 +52,75 @@ rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+/* rm_entry for everything below the top directory, which stays. */
+static int
+rm_below(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return ftw->level == 0 ? 0 : rm_entry(path, sb, flag, ftw);
+}
+
+/* 1 if the directory open at FD has no entry but "." and "..", 0 if it
+ * has, or CV_EIO. FD stays open. */
+static int
+dir_empty(int fd)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd, r = 1;
+
+	if ((dfd = dup(fd)) == -1)
+		return CV_EIO;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return CV_EIO;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			r = 0;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
+/*
+ * Make DIR the vault's directory: create it 0700, or take an existing one
+ * that is a directory (not a link to one), the caller's, writable by no
+ * one else and empty, and make it 0700. *MADE is 1 when DIR was created.
+ * Returns 0, CV_EUNSAFE, CV_EEXIST (not empty), CV_EIO.
+ */
+static int
+vault_dir(const char *dir, int *made)
+{
+	int fd, r;
+
+	*made = 0;
+	if (mkdir(dir, 0700) == 0)
+		*made = 1;
+	else if (errno != EEXIST)
+		return CV_EIO;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno != ELOOP && errno != ENOTDIR)
+			return CV_EIO;
+		cv_error_set("%s is a symbolic link or not a directory", dir);
+		return CV_EUNSAFE;
+	}
+	r = cv_safe_dirfd(fd, dir);
+	if (r == 0 && (r = dir_empty(fd)) == 0) {
+		cv_error_set("%s is not empty", dir);
+		r = CV_EEXIST;
+	} else if (r == 1)
+		r = fchmod(fd, 0700) == 0 ? 0 : CV_EIO;
+	close(fd);
+	if (r != 0 && *made) {
+		rmdir(dir);
+		*made = 0;
+	}
+	return r;
+}
+
 int
 cv_vault_create(const char *dir, const char *admin, const char *pass,
     size_t passlen, struct cv_session **out)
@@ -54,20 +131,17 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	struct cv_bind b = {CV_AUDIT_SK_TAG, NULL, NULL, 0, NULL, 0};
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL;
 	uint8_t sealed[CV_AUDIT_SK_SEALED];
-	int r, made = 0;
+	int r, made;
 
 	*out = NULL;
 	if (!cv_name_valid(admin) || !passphrase_ok(pass, passlen))
 		return CV_EINVAL;
-	if (mkdir(dir, 0700) == 0)
-		made = 1;
-	else if (errno != EEXIST)
-		return CV_EIO;
+	if ((r = vault_dir(dir, &made)) != 0)
+		return r;
 	if ((r = cv_session_new(dir, &s)) != 0)
 		goto out;
 	if ((r = cv_store_create(dir, &s->st)) != 0)
 		goto out;
-	made |= 2;
 	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL) {
 		r = CV_ENOMEM;
 		goto out;
@@ -112,10 +186,13 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 		r = CV_EAUDIT;
 		goto out;
 	}
-	made |= 4;
 	if ((r = cv_policy_store_load(s)) != 0)
 		goto out;
 	if ((r = cv_session_record(s, "vault.init")) != 0)
+		goto out;
+	/* libgit2 chose its own modes (0755, 0644): what the vault is
+	 * made of is the owner's alone. */
+	if ((r = cv_tree_private(dir)) != 0)
 		goto out;
 	*out = s;
 	s = NULL;
@@ -125,20 +202,11 @@ out:
 	if (sk != NULL)
 		sodium_free(sk);
 	sodium_memzero(sealed, sizeof(sealed));
-	if (s != NULL) {
+	if (r != 0) {
 		cv_session_close(s);
-		/* Leave nothing half-made behind. */
-		if (made & 1) {
-			nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		} else if (made & 2) {
-			char p[4200];
-			if (cv_path(
-			        p, sizeof(p), "%s/%s", dir, CV_STORE_FILE) == 0)
-				unlink(p);
-			if (cv_path(p, sizeof(p), "%s/%s-lock", dir,
-			        CV_STORE_FILE) == 0)
-				unlink(p);
-		}
+		/* Leave nothing half-made behind. The directory was new or
+		 * empty and no one else can write to it: all in it is ours. */
+		nftw(dir, made ? rm_entry : rm_below, 16, FTW_DEPTH | FTW_PHYS);
 	}
 	return r;
 }

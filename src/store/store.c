@@ -2,6 +2,11 @@
  * The LMDB store. Transactions are the unit of atomicity: a change to a
  * vault is one write transaction, committed durably (no MDB_NOSYNC), so a
  * crash leaves either all of it or none of it.
+ *
+ * LMDB opens its data and lock files by path and follows links. Before it
+ * does, the directory must be the caller's alone and none of the store's
+ * files a link (base/safefile.h): then no one else can plant one between
+ * the check and the open.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +22,8 @@
 
 #include "casevault.h"
 #include "store/store.h"
+#include "base/error.h"
+#include "base/safefile.h"
 #include "base/util.h"
 
 #define MAP_SIZE ((size_t)1 << 34) /* 16 GiB of address space, sparse */
@@ -72,24 +79,75 @@ store_err(int rc)
 	}
 }
 
+/* Open the vault lock file PATH (FLAGS: O_CREAT or 0) into *FDP, never
+ * through a link (nor hanging on a FIFO put in its place): CV_EUNSAFE for
+ * a link or anything but a file owned by the caller that no one else can
+ * write, CV_ENOTFOUND, CV_EIO. */
+static int
+lock_file_open(const char *path, int flags, int *fdp)
+{
+	int fd, r;
+
+	fd = open(
+	    path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | flags, 0600);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return CV_ENOTFOUND;
+		if (errno != ELOOP)
+			return CV_EIO;
+		cv_error_set("%s is a symbolic link", path);
+		return CV_EUNSAFE;
+	}
+	if ((r = cv_safe_filefd(fd, path)) != 0) {
+		close(fd);
+		return r;
+	}
+	*fdp = fd;
+	return 0;
+}
+
 /* Take the vault lock: shared for use, exclusive for compaction. */
 static int
 lock_open(struct cv_store *st)
 {
 	char path[4200];
-	int fd;
+	int fd, r;
 
 	if (cv_path(path, sizeof(path), "%s/%s", st->dir, CV_LOCK_FILE) != 0)
 		return CV_ETOOBIG;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd == -1)
-		return CV_EIO;
+	if ((r = lock_file_open(path, O_CREAT, &fd)) != 0)
+		return r;
 	if (flock(fd, LOCK_SH) != 0) {
 		close(fd);
 		return CV_EIO;
 	}
 	st->lockfd = fd;
 	return 0;
+}
+
+/*
+ * The files LMDB is about to open in DIR: the data file, there unless
+ * CREATE (then it must not be), and its lock file, if there, each a file
+ * of the caller's, not a link, not writable by others. Returns 0,
+ * CV_ENOTFOUND, CV_EEXIST, CV_EUNSAFE, CV_ETOOBIG, CV_EIO.
+ */
+static int
+store_files_safe(const char *dir, int create)
+{
+	char path[4200];
+	int r;
+
+	if (cv_path(path, sizeof(path), "%s/%s", dir, CV_STORE_FILE) != 0)
+		return CV_ETOOBIG;
+	r = cv_safe_file(path);
+	if (create && r == 0)
+		return CV_EEXIST;
+	if (r != (create ? CV_ENOTFOUND : 0))
+		return r;
+	if (cv_path(path, sizeof(path), "%s/%s-lock", dir, CV_STORE_FILE) != 0)
+		return CV_ETOOBIG;
+	r = cv_safe_file(path);
+	return r == CV_ENOTFOUND ? 0 : r;
 }
 
 static int
@@ -99,10 +157,10 @@ env_open(struct cv_store *st, int create)
 	MDB_txn *txn = NULL;
 	int i, rc;
 
+	if ((rc = store_files_safe(st->dir, create)) != 0)
+		return rc;
 	if (cv_path(path, sizeof(path), "%s/%s", st->dir, CV_STORE_FILE) != 0)
 		return CV_ETOOBIG;
-	if (!create && access(path, F_OK) != 0)
-		return CV_ENOTFOUND;
 	if ((rc = mdb_env_create(&st->env)) != 0)
 		return store_err(rc);
 	mdb_env_set_maxdbs(st->env, CV_DB_COUNT + 2);
@@ -135,8 +193,11 @@ static int
 store_new(const char *dir, struct cv_store **out)
 {
 	struct cv_store *st;
+	int r;
 
 	*out = NULL;
+	if ((r = cv_safe_dir(dir)) != 0)
+		return r;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return CV_ENOMEM;
 	st->lockfd = -1;
@@ -153,18 +214,15 @@ cv_store_create(const char *dir, struct cv_store **out)
 {
 	struct cv_store *st = NULL;
 	struct cv_txn *txn = NULL;
-	char path[4200];
 	int r;
 
 	*out = NULL;
 	if ((r = store_new(dir, &st)) != 0)
 		return r;
-	if ((r = cv_path(path, sizeof(path), "%s/%s", dir, CV_STORE_FILE)) != 0)
+	/* Before the lock file is made: nothing is created beside a store
+	 * that is there, or a link planted in its place. */
+	if ((r = store_files_safe(dir, 1)) != 0)
 		goto out;
-	if (access(path, F_OK) == 0) {
-		r = CV_EEXIST;
-		goto out;
-	}
 	if ((r = lock_open(st)) != 0 || (r = env_open(st, 1)) != 0)
 		goto out;
 	if ((r = cv_txn_begin(st, CV_TXN_WRITE, &txn)) != 0)
@@ -224,6 +282,26 @@ cv_store_close(struct cv_store *st)
 	if (st->lockfd != -1)
 		close(st->lockfd);
 	free(st);
+}
+
+int
+cv_store_when_alone(const char *dir, int (*fn)(void *arg), void *arg)
+{
+	char path[4200];
+	int fd, r;
+
+	if ((r = cv_safe_dir(dir)) != 0)
+		return r;
+	if (cv_path(path, sizeof(path), "%s/%s", dir, CV_LOCK_FILE) != 0)
+		return CV_ETOOBIG;
+	if ((r = lock_file_open(path, 0, &fd)) != 0)
+		return r;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		r = errno == EWOULDBLOCK ? CV_EBUSY : CV_EIO;
+	else
+		r = fn(arg);
+	close(fd); /* releases the lock */
+	return r;
 }
 
 int

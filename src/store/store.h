@@ -64,20 +64,35 @@ struct cv_val {
 /*
  * Create the store in the existing empty directory DIR, stamp the schema
  * version, and return it in *OUT (closed with cv_store_close).
- * CV_EEXIST when a store is there, CV_ETOOBIG for a path too long, CV_EIO,
- * CV_ENOMEM, CV_ESTORE.
+ * CV_EEXIST when a store is there, CV_EUNSAFE (see cv_store_open),
+ * CV_ETOOBIG for a path too long, CV_EIO, CV_ENOMEM, CV_ESTORE.
  */
 int cv_store_create(const char *dir, struct cv_store **out);
 
 /*
  * Open the store in DIR into *OUT (closed with cv_store_close).
  * CV_ENOTFOUND when there is none, CV_EVERSION for another schema,
- * CV_ECORRUPT when it is not a vault's store, CV_EIO, CV_ENOMEM, CV_ESTORE.
+ * CV_ECORRUPT when it is not a vault's store, CV_EUNSAFE when DIR is a
+ * link, another user's or writable by group or others, or one of the
+ * store's files (CV_STORE_FILE, its "-lock", CV_LOCK_FILE) is a link or
+ * not a file of the caller's that only the caller can write; CV_EIO,
+ * CV_ENOMEM, CV_ESTORE.
  */
 int cv_store_open(const char *dir, struct cv_store **out);
 
 /* Close ST (NULL: nothing). Every transaction on it must have ended. */
 void cv_store_close(struct cv_store *st);
+
+/*
+ * Call FN(ARG) only while nothing else has the vault in DIR open: no other
+ * process and no other store in this one. The vault lock is taken
+ * exclusively, without waiting, for the duration of the call; the caller
+ * must hold no store of DIR open itself. For housekeeping that would harm
+ * a user of the vault. Returns FN's value; CV_EBUSY (FN not called) when
+ * the vault is in use; CV_ENOTFOUND (no vault lock: not a vault),
+ * CV_EUNSAFE, CV_ETOOBIG, CV_EIO.
+ */
+int cv_store_when_alone(const char *dir, int (*fn)(void *arg), void *arg);
 
 /*
  * Begin a transaction on ST into *TXN. It ends with cv_txn_commit or

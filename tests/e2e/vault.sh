@@ -113,4 +113,60 @@ has "the same content" "$T/out" "Sari Contoh"
 check "key rotate" as admin key rotate
 check "records still read after rotation" as siti record show "$C" 1
 has "with their content" "$T/out" "Sari Contoh"
+# Safe files: init takes only a private, empty directory and follows no
+# link; every open refuses a vault that others can write or that links out.
+mkdir -m 0777 "$T/open"
+chmod 0777 "$T/open"
+refuse "init refuses a world-writable directory" 1 \
+	"$CV" init "$T/open" --admin admin --new-passphrase-file "$T/pass.admin"
+has "it says why" "$T/err" "writable by group or others"
+check "and leaves it empty" test -z "$(ls -A "$T/open")"
+mkdir -m 0700 "$T/planted"
+printf 'not yours\n' >"$T/outside"
+cp "$T/outside" "$T/outside.orig"
+ln -s "$T/outside" "$T/planted/store.lmdb"
+refuse "init refuses a planted store.lmdb link" 1 \
+	"$CV" init "$T/planted" --admin admin --new-passphrase-file "$T/pass.admin"
+check "the link's target is untouched" cmp "$T/outside" "$T/outside.orig"
+rm "$T/planted/store.lmdb"
+ln -s "$T/made-through-link" "$T/planted/store.lmdb"
+refuse "init refuses a planted link to nothing" 1 \
+	"$CV" init "$T/planted" --admin admin --new-passphrase-file "$T/pass.admin"
+check "and creates nothing where it points" test ! -e "$T/made-through-link"
+mkdir -m 0700 "$T/full"
+printf 'x\n' >"$T/full/notes"
+refuse "init refuses a directory that is not empty" 1 \
+	"$CV" init "$T/full" --admin admin --new-passphrase-file "$T/pass.admin"
+has "it says so" "$T/err" "not empty"
+mkdir -m 0755 "$T/empty"
+check "init takes an empty directory" \
+	"$CV" init "$T/empty" --admin admin --new-passphrase-file "$T/pass.admin"
+check "and makes it private" test "$(stat -c %a "$T/empty")" = 700
+find "$T/empty" -perm /077 -o -type l >"$T/loose"
+check "nothing init made is open to group or others" test ! -s "$T/loose"
+find "$V" -perm /077 -o -type l >"$T/loose"
+check "nor anything the vault made since" test ! -s "$T/loose"
+
+chmod 0770 "$V"
+refuse "a group-writable vault is refused at open" 1 as admin user list
+has "the refusal names the directory" "$T/err" "writable by group or others"
+chmod 0700 "$V"
+check "and opens once private again" as admin user list
+chmod 0777 "$V/audit.git"
+refuse "a world-writable audit.git is refused at open" 1 as admin user list
+chmod 0700 "$V/audit.git"
+mv "$V/store.lmdb" "$T/store.elsewhere"
+ln -s "$T/store.elsewhere" "$V/store.lmdb"
+cp "$T/store.elsewhere" "$T/store.orig"
+refuse "a store.lmdb link is refused at open" 1 as admin user list
+has "the refusal names the link" "$T/err" "store.lmdb is a symbolic link"
+check "its target is untouched" cmp "$T/store.elsewhere" "$T/store.orig"
+rm "$V/store.lmdb"
+mv "$T/store.elsewhere" "$V/store.lmdb"
+printf 'half' >"$V/audit.git/objects/pack/tmp_pack_k3Yq9Z"
+check "a vault with a leftover temporary pack opens" as admin user list
+check "and the leftover is gone" test ! -e "$V/audit.git/objects/pack/tmp_pack_k3Yq9Z"
+check "the trail still verifies" as inspektur audit verify
+find "$T/backup" -perm /077 -o -type l >"$T/loose"
+check "a backup is as private as the vault" test ! -s "$T/loose"
 finish
