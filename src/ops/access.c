@@ -57,19 +57,6 @@ in_list(const char *v, const char *const *list, size_t n)
 	return 0;
 }
 
-static json_t *
-class_array(cv_classmask m)
-{
-	json_t *a = json_array();
-	int i;
-
-	for (i = 0; i < CV_CLASS_COUNT; i++)
-		if (m & CV_CLASS_BIT(i))
-			json_array_append_new(
-			    a, json_string(cv_class_name((enum cv_class)i)));
-	return a;
-}
-
 /* Begin a write txn and load a live case. */
 static int
 case_begin(struct cv_session *s, const char *case_id, int rdonly,
@@ -355,10 +342,10 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	cv_casedata_id_new('R', id);
 	req = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:I}", "id", id,
 	    "requester", (json_int_t)s->uid, "requester_role", s->role,
-	    "classes", class_array(m), "purpose", purpose, "status", "pending",
-	    "created", (json_int_t)cv_now_ms());
-	ev = json_pack(
-	    "{s:s, s:o}", "request", id, "requested_classes", class_array(m));
+	    "classes", cv_classes_json(m), "purpose", purpose, "status",
+	    "pending", "created", (json_int_t)cv_now_ms());
+	ev = json_pack("{s:s, s:o}", "request", id, "requested_classes",
+	    cv_classes_json(m));
 	if (req == NULL || ev == NULL) {
 		r = CV_ENOMEM;
 		goto out;
@@ -728,7 +715,7 @@ release(struct cv_session *s, struct cv_txn *txn, const char *case_id,
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	*out = json_pack("{s:s, s:o, s:o}", "case", case_id, "records", recs,
-	    "withheld", class_array(withheld));
+	    "withheld", cv_classes_json(withheld));
 	recs = NULL;
 	if (*out == NULL)
 		r = CV_ENOMEM;
@@ -1016,7 +1003,7 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 		r = CV_ENOMEM;
 		goto out;
 	}
-	json_object_set_new(d, "classes", class_array(m));
+	json_object_set_new(d, "classes", cv_classes_json(m));
 	if (note != NULL)
 		json_object_set_new(d, "note", json_string(note));
 	if ((r = put_indexed(txn, s, case_id, CV_CD_DISCLOSURE, id, d)) != 0)
