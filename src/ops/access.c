@@ -25,9 +25,7 @@
 #include "model/account.h"
 #include "model/session.h"
 
-#define REASON_MIN 10
-#define REASON_MAX 500
-#define HOUR_MS    ((uint64_t)3600 * 1000)
+#define HOUR_MS ((uint64_t)3600 * 1000)
 
 static const char *const bases[] = {
     "tpks_police_report", /* UU 12/2022 (TPKS) art. 41: police, 3x24 h */
@@ -791,11 +789,12 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	id[0] = '\0';
 	if (minutes == 0)
 		minutes = CV_BREAKGLASS_MINUTES_DEFAULT;
-	if (minutes > CV_BREAKGLASS_MINUTES_MAX || n < REASON_MIN ||
-	    n > REASON_MAX) {
+	if (minutes > CV_BREAKGLASS_MINUTES_MAX ||
+	    n < CV_BREAKGLASS_REASON_MIN || n > CV_BREAKGLASS_REASON_MAX) {
 		cv_error_set("a break-glass window needs a reason of %d to %d "
 		             "characters and lasts at most %d minutes",
-		    REASON_MIN, REASON_MAX, CV_BREAKGLASS_MINUTES_MAX);
+		    CV_BREAKGLASS_REASON_MIN, CV_BREAKGLASS_REASON_MAX,
+		    CV_BREAKGLASS_MINUTES_MAX);
 		return CV_EINVAL;
 	}
 	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)
@@ -978,8 +977,9 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 		             "other");
 		return CV_EINVAL;
 	}
-	if (note != NULL && strlen(note) > REASON_MAX) {
-		cv_error_set("the note has at most %d characters", REASON_MAX);
+	if (note != NULL && strlen(note) > CV_DISCLOSURE_NOTE_MAX) {
+		cv_error_set("the note has at most %d characters",
+		    CV_DISCLOSURE_NOTE_MAX);
 		return CV_EINVAL;
 	}
 	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)

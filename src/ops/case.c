@@ -23,8 +23,6 @@
 #include "model/account.h"
 #include "model/session.h"
 
-#define TEAM_MAX 64
-
 int
 cv_case_open(struct cv_session *s, const json_t *intake,
     char id[static CV_CASE_ID_LEN + 1])
@@ -248,7 +246,7 @@ team_change(
 		r = remove ? CV_ENOTFOUND : CV_EEXIST;
 		goto out;
 	}
-	if (!remove && (u.disabled || json_array_size(team) >= TEAM_MAX)) {
+	if (!remove && (u.disabled || json_array_size(team) >= CV_TEAM_MAX)) {
 		r = u.disabled ? CV_EDISABLED : CV_ETOOBIG;
 		goto out;
 	}
