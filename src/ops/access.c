@@ -73,22 +73,6 @@ case_begin(struct cv_session *s, const char *case_id, int rdonly,
 	return r;
 }
 
-/* Seal OBJ as KIND/ID in the case and index ID, for the commands that
- * later name only the id (request approve, breakglass review). */
-static int
-put_indexed(struct cv_txn *txn, struct cv_session *s, const char *case_id,
-    char kind, const char *id, const json_t *obj)
-{
-	uint8_t key[CV_KEYBYTES];
-	int r;
-
-	if ((r = cv_casekey_get(txn, s, case_id, key)) == 0 &&
-	    (r = cv_casedata_put(txn, s, case_id, kind, id, key, obj)) == 0)
-		r = cv_casedata_index(txn, s, id, case_id);
-	sodium_memzero(key, sizeof(key));
-	return r;
-}
-
 /* Commit the change audited as SEQ. */
 static int
 finish(struct cv_txn **txn, struct cv_session *s, uint64_t seq)
@@ -352,7 +336,8 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	q.purpose = purpose;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = put_indexed(txn, s, case_id, CV_CD_REQUEST, id, req)) != 0)
+	if ((r = cv_casedata_put_indexed(
+	         txn, s, case_id, CV_CD_REQUEST, id, req)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
@@ -363,29 +348,6 @@ out:
 	json_decref(meta);
 	json_decref(req);
 	json_decref(ev);
-	return r;
-}
-
-/* Load the object ID of KIND through the index: case, meta, key, object. */
-static int
-indexed(struct cv_session *s, struct cv_txn *txn, const char *id, char kind,
-    char case_id[static CV_CASE_ID_LEN + 1], json_t **meta,
-    uint8_t key[static CV_KEYBYTES], json_t **obj)
-{
-	int r;
-
-	*meta = *obj = NULL;
-	if (id[0] != kind)
-		return CV_ENOTFOUND;
-	if ((r = cv_casedata_lookup(txn, s, id, case_id)) != 0)
-		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, meta)) != 0)
-		return r;
-	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_get(txn, s, case_id, kind, id, key, obj)) != 0) {
-		json_decref(*meta);
-		*meta = NULL;
-	}
 	return r;
 }
 
@@ -418,7 +380,8 @@ decide(
 	}
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
-	if ((r = indexed(s, txn, request_id, 'R', cid, &meta, key, &req)) != 0)
+	if ((r = cv_casedata_get_indexed(txn, s, request_id, CV_CD_REQUEST, cid,
+	         &meta, key, &req)) != 0)
 		goto out;
 	if (strcmp(json_string_value(json_object_get(req, "status")),
 	        "pending") != 0) {
@@ -491,54 +454,6 @@ cv_request_deny(struct cv_session *s, const char *request_id)
 	return decide(s, request_id, 0, 0);
 }
 
-struct indexed_ctx {
-	struct cv_session *s;
-	struct cv_txn *txn;
-	char kind;
-	int (*cb)(struct cv_session *s, struct cv_txn *txn, const char *case_id,
-	    const json_t *meta, const json_t *obj, void *arg);
-	void *arg;
-	uint8_t key[CV_KEYBYTES];
-};
-
-static int
-indexed_one(const struct cv_val *k, const struct cv_val *v, void *arg)
-{
-	struct indexed_ctx *x = arg;
-	char id[CV_CD_ID_MAX + 1], cid[CV_CASE_ID_LEN + 1];
-	json_t *meta, *obj;
-	int r;
-
-	(void)v;
-	if (k->len > CV_CD_ID_MAX + 1)
-		return 0;
-	memcpy(id, (const char *)k->data + 1, k->len - 1);
-	id[k->len - 1] = '\0';
-	if (indexed(x->s, x->txn, id, x->kind, cid, &meta, x->key, &obj) != 0)
-		return 0; /* an erased case */
-	r = x->cb(x->s, x->txn, cid, meta, obj, x->arg);
-	json_decref(meta);
-	json_decref(obj);
-	return r;
-}
-
-/* Every indexed object of KIND, as (case id, object) pairs. */
-static int
-each_indexed(struct cv_session *s, struct cv_txn *txn, char kind,
-    int (*cb)(struct cv_session *s, struct cv_txn *txn, const char *case_id,
-        const json_t *meta, const json_t *obj, void *arg),
-    void *arg)
-{
-	uint8_t prefix[2] = {'I', (uint8_t)kind};
-	struct indexed_ctx x = {s, txn, kind, cb, arg, {0}};
-	int r;
-
-	r = cv_store_scan(
-	    txn, CV_DB_CASEDATA, prefix, sizeof(prefix), indexed_one, &x);
-	sodium_memzero(x.key, sizeof(x.key));
-	return r;
-}
-
 static int
 list_request(struct cv_session *s, struct cv_txn *txn, const char *case_id,
     const json_t *meta, const json_t *req, void *arg)
@@ -576,7 +491,8 @@ cv_request_list(struct cv_session *s, json_t **out)
 		return r;
 	}
 	/* The listing is recorded as one decision, by its built-in rule. */
-	if ((r = each_indexed(s, txn, 'R', list_request, arr)) == 0) {
+	if ((r = cv_casedata_foreach_indexed(
+	         txn, s, CV_CD_REQUEST, list_request, arr)) == 0) {
 		ev = json_pack(
 		    "{s:I}", "count", (json_int_t)json_array_size(arr));
 		r = ev == NULL ? CV_ENOMEM
@@ -739,7 +655,8 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = indexed(s, txn, request_id, 'R', cid, &meta, key, &req)) != 0)
+	if ((r = cv_casedata_get_indexed(txn, s, request_id, CV_CD_REQUEST, cid,
+	         &meta, key, &req)) != 0)
 		goto out;
 	json_array_foreach (json_object_get(req, "classes"), i, c)
 		m |= CV_CLASS_BIT(cv_class_parse(json_string_value(c)));
@@ -815,7 +732,8 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = put_indexed(txn, s, case_id, CV_CD_BREAKGLASS, id, bg)) != 0)
+	if ((r = cv_casedata_put_indexed(
+	         txn, s, case_id, CV_CD_BREAKGLASS, id, bg)) != 0)
 		goto out;
 	r = finish(&txn, s, res.seq);
 out:
@@ -882,8 +800,10 @@ cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out)
 		r = CV_ENOMEM;
 		goto out;
 	}
-	if ((r = each_indexed(s, txn, 'B', list_window, &l)) != 0 ||
-	    (r = each_indexed(s, txn, 'D', list_window, &l)) != 0)
+	if ((r = cv_casedata_foreach_indexed(
+	         txn, s, CV_CD_BREAKGLASS, list_window, &l)) != 0 ||
+	    (r = cv_casedata_foreach_indexed(
+	         txn, s, CV_CD_DISCLOSURE, list_window, &l)) != 0)
 		goto out;
 	*out = l.out;
 	l.out = NULL;
@@ -910,8 +830,8 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
-	if ((r = indexed(s, txn, id, kind == CV_CD_DISCLOSURE ? 'D' : 'B', cid,
-	         &meta, key, &obj)) != 0)
+	if ((r = cv_casedata_get_indexed(
+	         txn, s, id, kind, cid, &meta, key, &obj)) != 0)
 		goto out;
 	if (json_is_true(json_object_get(obj, "reviewed"))) {
 		cv_error_set("already reviewed");
@@ -1006,7 +926,8 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	json_object_set_new(d, "classes", cv_classes_json(m));
 	if (note != NULL)
 		json_object_set_new(d, "note", json_string(note));
-	if ((r = put_indexed(txn, s, case_id, CV_CD_DISCLOSURE, id, d)) != 0)
+	if ((r = cv_casedata_put_indexed(
+	         txn, s, case_id, CV_CD_DISCLOSURE, id, d)) != 0)
 		goto out;
 	if ((r = finish(&txn, s, res.seq)) != 0)
 		goto out;
