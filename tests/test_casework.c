@@ -19,6 +19,7 @@
 #include "casevault.h"
 #include "ops/casework.h"
 #include "ops/report.h"
+#include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/session.h"
@@ -305,6 +306,52 @@ test_service_plan_residential(void **state)
 	assert_true(id > 0);
 	json_decref(bad);
 	json_decref(good);
+	cv_session_close(s);
+}
+
+/*
+ * cv_rec_list names each record once, in record order, however many
+ * versions it has, and with a type only the records of that type; it
+ * reads headers only, so it needs no gate decision.
+ */
+static void
+test_record_list(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	struct cv_txn *txn;
+	json_t *in = test_fixture("intake_valid.json"), *res, *ids, *want;
+	uint32_t note1, note2, version;
+
+	assert_int_equal(
+	    cv_note_add(s, f->cid, "first", 5, NULL, NULL, &note1), 0);
+	assess_ok(s, f->cid, HAMD_10, &res);
+	json_decref(res);
+	assert_int_equal(
+	    cv_note_add(s, f->cid, "second", 6, NULL, NULL, &note2), 0);
+	/* A second version of the intake, record 1. */
+	assert_int_equal(cv_record_amend(s, f->cid, 1, in, &version), 0);
+	assert_int_equal(version, 2);
+	json_decref(in);
+
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
+	assert_int_equal(cv_rec_list(txn, s, f->cid, NULL, &ids), 0);
+	want = json_pack("[[i, s], [I, s], [i, s], [I, s]]", 1, "intake",
+	    (json_int_t)note1, "note", 3, "assessment", (json_int_t)note2,
+	    "note");
+	assert_true(json_equal(ids, want));
+	json_decref(ids);
+	json_decref(want);
+	assert_int_equal(cv_rec_list(txn, s, f->cid, "note", &ids), 0);
+	want = json_pack(
+	    "[[I, s], [I, s]]", (json_int_t)note1, "note", (json_int_t)note2, "note");
+	assert_true(json_equal(ids, want));
+	json_decref(ids);
+	json_decref(want);
+	assert_int_equal(cv_rec_list(txn, s, f->cid, "shelter", &ids), 0);
+	assert_int_equal(json_array_size(ids), 0);
+	json_decref(ids);
+	cv_txn_abort(txn);
 	cv_session_close(s);
 }
 
@@ -664,6 +711,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_note, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_service_plan_residential, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_early_close_reason, setup, teardown),

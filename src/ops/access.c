@@ -525,32 +525,6 @@ disclosed_hash(const struct cv_session *s, const json_t *rec, char out[65])
 	}
 }
 
-struct latest {
-	uint32_t *ids;
-	size_t n, cap;
-};
-
-static int
-collect_latest(
-    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
-{
-	struct latest *l = arg;
-	void *p;
-
-	(void)version;
-	(void)h;
-	if (l->n > 0 && l->ids[l->n - 1] == record)
-		return 0;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		if ((p = realloc(l->ids, l->cap * sizeof(*l->ids))) == NULL)
-			return CV_ENOMEM;
-		l->ids = p;
-	}
-	l->ids[l->n++] = record;
-	return 0;
-}
-
 /*
  * Open every record of the case through the gate for ACTION (each read is
  * its own decision and event), keep what it allows, and have the gate
@@ -572,24 +546,25 @@ release(struct cv_session *s, struct cv_txn *txn, const char *case_id,
 	    .purpose = purpose,
 	    .partial = 1,
 	    .request = request};
-	struct latest l = {NULL, 0, 0};
 	struct cv_gate_res res;
-	json_t *recs = NULL, *hashes = NULL, *rec, *ev = NULL, *w;
+	json_t *ids = NULL, *recs = NULL, *hashes = NULL, *rec, *ev = NULL;
+	json_t *id, *w;
 	cv_classmask withheld = 0;
 	char hex[65];
 	size_t i, j;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_rec_foreach(txn, s, case_id, collect_latest, &l)) != 0)
+	if ((r = cv_rec_list(txn, s, case_id, NULL, &ids)) != 0)
 		goto out;
 	if ((recs = json_array()) == NULL || (hashes = json_array()) == NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < l.n; i++) {
-		r = cv_gate_read_record_as(s, txn, case_id, meta, l.ids[i], 0,
-		    op, action, only, purpose, request, &rec);
+	json_array_foreach (ids, i, id) {
+		r = cv_gate_read_record_as(s, txn, case_id, meta,
+		    (uint32_t)json_integer_value(json_array_get(id, 0)), 0, op,
+		    action, only, purpose, request, &rec);
 		if (r == CV_ENOTFOUND)
 			continue;
 		if (r == CV_EDENIED) {
@@ -634,7 +609,7 @@ release(struct cv_session *s, struct cv_txn *txn, const char *case_id,
 	if (*out == NULL)
 		r = CV_ENOMEM;
 out:
-	free(l.ids);
+	json_decref(ids);
 	json_decref(recs);
 	json_decref(hashes);
 	json_decref(ev);

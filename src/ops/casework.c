@@ -36,51 +36,6 @@ today(char out[static 11])
 	out[10] = '\0';
 }
 
-/* The latest version of each record of TYPE, by header only. */
-struct ids_ctx {
-	const char *type; /* NULL: every type */
-	json_t *ids;      /* [[record, type]...] in record order */
-};
-
-static int
-collect_ids(
-    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
-{
-	struct ids_ctx *x = arg;
-	size_t n = json_array_size(x->ids);
-	json_t *last;
-
-	(void)version;
-	if (x->type != NULL && strcmp(h->type, x->type) != 0)
-		return 0;
-	last = n > 0 ? json_array_get(x->ids, n - 1) : NULL;
-	if (last != NULL &&
-	    json_integer_value(json_array_get(last, 0)) == record)
-		return 0;
-	if (json_array_append_new(
-	        x->ids, json_pack("[I, s]", (json_int_t)record, h->type)) != 0)
-		return CV_ENOMEM;
-	return 0;
-}
-
-static int
-record_ids(struct cv_txn *txn, struct cv_session *s, const char *case_id,
-    const char *type, json_t **out)
-{
-	struct ids_ctx x = {type, json_array()};
-	int r;
-
-	*out = NULL;
-	if (x.ids == NULL)
-		return CV_ENOMEM;
-	if ((r = cv_rec_foreach(txn, s, case_id, collect_ids, &x)) != 0) {
-		json_decref(x.ids);
-		return r;
-	}
-	*out = x.ids;
-	return 0;
-}
-
 /* ---- notes ---- */
 
 int
@@ -143,7 +98,7 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
-	if ((r = record_ids(txn, s, case_id, "note", &ids)) != 0)
+	if ((r = cv_rec_list(txn, s, case_id, "note", &ids)) != 0)
 		goto out;
 	if ((arr = json_array()) == NULL) {
 		r = CV_ENOMEM;
@@ -545,7 +500,7 @@ cv_casework_summary(struct cv_session *s, struct cv_txn *txn,
 	}
 	if ((r = steps_timeline(f, meta, tl)) != 0)
 		goto out;
-	if ((r = record_ids(txn, s, case_id, NULL, &ids)) != 0)
+	if ((r = cv_rec_list(txn, s, case_id, NULL, &ids)) != 0)
 		goto out;
 	/*
 	 * Only records of a class the user may read are opened, each by the
