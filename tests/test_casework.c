@@ -645,6 +645,21 @@ test_indicator(void **state)
 	cv_session_close(s);
 }
 
+/* The date notes and assessments default to: the UTC day of the moment. */
+static void
+test_format_date(void **state)
+{
+	char day[11];
+	uint64_t at;
+
+	(void)state;
+	assert_int_equal(cv_parse_time("2025-06-14T23:59:59.999Z", &at), 0);
+	cv_format_date(at, day);
+	assert_string_equal(day, "2025-06-14");
+	cv_format_date(at + 1, day);
+	assert_string_equal(day, "2025-06-15");
+}
+
 static void
 test_report_helpers(void **state)
 {
@@ -718,6 +733,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_worsening, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_indicator, setup, teardown),
 	    cmocka_unit_test(test_report_helpers),
+	    cmocka_unit_test(test_format_date),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

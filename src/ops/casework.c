@@ -25,17 +25,6 @@
 #include "base/util.h"
 #include "model/session.h"
 
-/* Today's UTC date as "YYYY-MM-DD". */
-static void
-today(char out[static 11])
-{
-	char t[25];
-
-	cv_format_time(cv_now_ms(), t);
-	memcpy(out, t, 10);
-	out[10] = '\0';
-}
-
 /* ---- notes ---- */
 
 int
@@ -59,7 +48,7 @@ cv_note_add(struct cv_session *s, const char *case_id, const char *text,
 		return CV_EINVAL;
 	}
 	if (date == NULL)
-		today(day);
+		cv_format_date(cv_now_ms(), day);
 	note = json_pack("{s:s, s:s, s:o}", "session_date",
 	    date != NULL ? date : day, "kind",
 	    kind != NULL ? kind : "follow_up", "text", t);
@@ -153,7 +142,7 @@ cv_assessment_add(struct cv_session *s, const char *case_id,
 		cv_error_set("%s", err);
 		return r;
 	}
-	today(day);
+	cv_format_date(cv_now_ms(), day);
 	json_object_set_new(scored, "date", json_string(day));
 	if ((r = cv_record_add(s, case_id, "assessment", scored, record_id)) !=
 	    0) {
