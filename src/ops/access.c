@@ -12,12 +12,12 @@
 
 #include "model/casemeta.h"
 #include "model/caseobj.h"
+#include "ops/case_txn.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "base/classes.h"
 #include "rules/consent.h"
 #include "gate/gate.h"
-#include "gate/event.h"
 #include "model/recstore.h"
 #include "rules/schema.h"
 #include "store/store.h"
@@ -53,37 +53,6 @@ in_list(const char *v, const char *const *list, size_t n)
 		if (strcmp(v, list[i]) == 0)
 			return 1;
 	return 0;
-}
-
-/* Begin a write txn and load a live case. */
-static int
-case_begin(struct cv_session *s, const char *case_id, int rdonly,
-    struct cv_txn **txn, json_t **meta)
-{
-	int r;
-
-	*meta = NULL;
-	if ((r = cv_txn_begin(
-	         s->st, rdonly ? CV_TXN_RDONLY : CV_TXN_WRITE, txn)) != 0)
-		return r;
-	if ((r = cv_case_load_live(*txn, s, case_id, meta)) != 0) {
-		cv_txn_abort(*txn);
-		*txn = NULL;
-	}
-	return r;
-}
-
-/* Commit the change audited as SEQ. */
-static int
-finish(struct cv_txn **txn, struct cv_session *s, uint64_t seq)
-{
-	int r;
-
-	if ((r = cv_event_applied(*txn, s, seq)) != 0)
-		return r;
-	r = cv_txn_commit(*txn);
-	*txn = NULL;
-	return r;
 }
 
 /* ---- consent ---- */
@@ -125,7 +94,7 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	id[0] = '\0';
 	if (!json_is_object(grant))
 		return CV_EINVAL;
-	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
 	/* The survivor's age decides who may consent: read it through the
 	 * gate, like any other read. */
@@ -195,7 +164,7 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	    (r = cv_casedata_put(txn, s, case_id, CV_CD_CONSENT, id, key, g)) !=
 	        0)
 		goto out;
-	r = finish(&txn, s, res.seq);
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
@@ -224,7 +193,7 @@ cv_consent_withdraw(
 	json_t *meta = NULL, *k = NULL, *ev = NULL;
 	int r;
 
-	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
 	    (r = cv_casedata_get(
@@ -243,7 +212,7 @@ cv_consent_withdraw(
 	    (r = cv_casedata_put(
 	         txn, s, case_id, CV_CD_CONSENT, consent_id, key, k)) != 0)
 		goto out;
-	r = finish(&txn, s, res.seq);
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
@@ -270,7 +239,8 @@ cv_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 	int r;
 
 	*out = NULL;
-	if ((r = case_begin(s, case_id, 1, &txn, &meta)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_RDONLY, &txn, &meta)) !=
+	    0)
 		return r;
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
@@ -319,7 +289,7 @@ cv_request_create(struct cv_session *s, const char *case_id,
 		cv_error_set("unknown purpose; see docs/consent.md");
 		return CV_EINVAL;
 	}
-	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
 	cv_casedata_id_new('R', id);
 	req = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:I}", "id", id,
@@ -339,7 +309,7 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	if ((r = cv_casedata_put_indexed(
 	         txn, s, case_id, CV_CD_REQUEST, id, req)) != 0)
 		goto out;
-	r = finish(&txn, s, res.seq);
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
@@ -430,7 +400,7 @@ decide(
 	if ((r = cv_casedata_put(
 	         txn, s, cid, CV_CD_REQUEST, request_id, key, req)) != 0)
 		goto out;
-	r = finish(&txn, s, res.seq);
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
@@ -689,7 +659,7 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 		    CV_BREAKGLASS_MINUTES_MAX);
 		return CV_EINVAL;
 	}
-	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
 	cv_casedata_id_new('B', id);
 	bg = json_pack("{s:s, s:I, s:I, s:I, s:s, s:b}", "id", id, "user",
@@ -710,7 +680,7 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	if ((r = cv_casedata_put_indexed(
 	         txn, s, case_id, CV_CD_BREAKGLASS, id, bg)) != 0)
 		goto out;
-	r = finish(&txn, s, res.seq);
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
@@ -825,7 +795,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	    obj, "reviewed_at", json_integer((json_int_t)cv_now_ms()));
 	if ((r = cv_casedata_put(txn, s, cid, kind, id, key, obj)) != 0)
 		goto out;
-	r = finish(&txn, s, res.seq);
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
@@ -877,7 +847,7 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 		    CV_DISCLOSURE_NOTE_MAX);
 		return CV_EINVAL;
 	}
-	if ((r = case_begin(s, case_id, 0, &txn, &meta)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
 	cv_casedata_id_new('D', id);
 	ev = json_pack("{s:s, s:s, s:s}", "disclosure", id, "legal_basis",
@@ -904,7 +874,7 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	if ((r = cv_casedata_put_indexed(
 	         txn, s, case_id, CV_CD_DISCLOSURE, id, d)) != 0)
 		goto out;
-	if ((r = finish(&txn, s, res.seq)) != 0)
+	if ((r = cv_case_txn_commit(s, &txn, res.seq)) != 0)
 		goto out;
 	json_object_set_new(rel, "disclosure", json_string(id));
 	json_object_set_new(rel, "legal_basis", json_string(basis));

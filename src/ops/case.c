@@ -9,12 +9,12 @@
 
 #include "model/casemeta.h"
 #include "model/caseobj.h"
+#include "ops/case_txn.h"
 #include "ops/casework.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "base/crypto.h"
 #include "gate/gate.h"
-#include "gate/event.h"
 #include "rules/policy.h"
 #include "model/recstore.h"
 #include "ops/record.h"
@@ -71,11 +71,9 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	if ((r = cv_casekey_put(
 	         txn, s, id, key, s->keys->kek, s->keys->kek_gen)) != 0 ||
 	    (r = cv_case_save(txn, s, id, meta)) != 0 ||
-	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+	    (r = cv_case_txn_commit(s, &txn, res.seq)) != 0)
 		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
-	if (r == 0 && intake != NULL)
+	if (intake != NULL)
 		r = cv_record_add(s, id, "intake", intake, &rid);
 out:
 	sodium_memzero(key, sizeof(key));
@@ -188,10 +186,9 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_RDONLY, &txn, &meta)) !=
+	    0)
 		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
-		goto out;
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
@@ -234,10 +231,8 @@ team_change(
 	size_t i;
 	int r, found;
 
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
-		goto out;
 	if ((r = cv_user_get(txn, user, &u)) != 0)
 		goto out;
 	team = json_object_get(meta, "team");
@@ -263,11 +258,9 @@ team_change(
 	} else {
 		json_array_append_new(team, json_integer(u.id));
 	}
-	if ((r = cv_case_save(txn, s, case_id, meta)) != 0 ||
-	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+	if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
 		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
@@ -301,10 +294,8 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	json_t *meta = NULL;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
-		goto out;
 	if (strcmp(json_string_value(json_object_get(meta, "status")),
 	        "closed") == 0) {
 		r = CV_ESTATE;
@@ -316,11 +307,9 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	json_object_set_new(meta, "status", json_string("closed"));
 	json_object_set_new(
 	    meta, "closed", json_integer((json_int_t)cv_now_ms()));
-	if ((r = cv_case_save(txn, s, case_id, meta)) != 0 ||
-	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+	if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
 		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);

@@ -15,12 +15,12 @@
 #include "model/casemeta.h"
 #include "casevault.h"
 #include "base/error.h"
+#include "ops/case_txn.h"
 #include "ops/casework.h"
 #include "rules/flow.h"
 #include "rules/forms.h"
 #include "rules/schema.h"
 #include "gate/gate.h"
-#include "gate/event.h"
 #include "model/recstore.h"
 #include "base/util.h"
 #include "model/session.h"
@@ -75,10 +75,9 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_RDONLY, &txn, &meta)) !=
+	    0)
 		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
-		goto out;
 	/*
 	 * Asking for the notes is asking for counseling_note as a whole: a
 	 * reader who may not see it is refused here, and the refusal is on
@@ -227,10 +226,8 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 		return r;
 	if (blank(reason))
 		reason = NULL;
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
-		goto out;
 	q.meta = peek.meta = meta;
 	/*
 	 * Reaching the closed state closes the case: the same decision as
@@ -311,11 +308,9 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 		json_object_set_new(
 		    meta, "closed", json_integer((json_int_t)now));
 	}
-	if ((r = cv_case_save(txn, s, case_id, meta)) != 0 ||
-	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+	if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
 		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
+	r = cv_case_txn_commit(s, &txn, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
