@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "ops/case_txn.h"
 #include "ops/casework.h"
+#include "ops/record.h"
 #include "rules/flow.h"
 #include "rules/forms.h"
 #include "rules/schema.h"
@@ -69,9 +70,8 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE)};
 	struct cv_gate_res res;
-	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *ids = NULL, *arr = NULL, *id, *rec;
-	size_t i;
+	struct cv_txn *txn;
+	json_t *meta;
 	int r;
 
 	*out = NULL;
@@ -86,30 +86,11 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
-	if ((r = cv_rec_list(txn, s, case_id, "note", &ids)) != 0)
-		goto out;
-	if ((arr = json_array()) == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	json_array_foreach (ids, i, id) {
-		r = cv_gate_read_record(s, txn, case_id, meta,
-		    (uint32_t)json_integer_value(json_array_get(id, 0)), 0,
-		    "note.show", NULL, NULL, &rec);
-		if (r == CV_EDENIED)
-			continue;
-		if (r != 0)
-			goto out;
-		json_array_append_new(arr, rec);
-	}
-	r = 0;
-	*out = arr;
-	arr = NULL;
+	r = cv_record_read_all(
+	    s, txn, case_id, meta, "note", "note.show", NULL, out);
 out:
 	cv_txn_abort(txn);
 	json_decref(meta);
-	json_decref(ids);
-	json_decref(arr);
 	return r;
 }
 
