@@ -17,6 +17,29 @@
 #include "ops/case_txn.h"
 #include "store/store.h"
 
+/* What a new window is made of, checked before the case is opened. */
+struct new_window {
+	uint64_t now;
+	unsigned minutes;
+	const char *reason;
+};
+
+static void
+build_window(struct cv_session *s, const char *id, const void *arg, json_t **bg,
+    json_t **ev)
+{
+	const struct new_window *w = arg;
+
+	*bg = json_pack("{s:s, s:I, s:I, s:I, s:s, s:b}", "id", id, "user",
+	    (json_int_t)s->uid, "opened", (json_int_t)w->now, "until",
+	    (json_int_t)(w->now + (uint64_t)w->minutes * 60000), "reason",
+	    w->reason, "reviewed", 0);
+	/* The reason stays sealed in the case; the event says only that
+	 * there is one. */
+	*ev = json_pack(
+	    "{s:s, s:I}", "breakglass", id, "minutes", (json_int_t)w->minutes);
+}
+
 int
 cv_breakglass_open(struct cv_session *s, const char *case_id,
     const char *reason, unsigned minutes, char id[static CV_OBJECT_ID_LEN + 1])
@@ -26,17 +49,13 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	    .op = "breakglass.open",
 	    .case_id = case_id,
 	    .write = 1};
-	struct cv_gate_res res;
-	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *bg = NULL, *ev = NULL;
-	uint64_t now = cv_now_ms();
+	struct new_window w = {cv_now_ms(), minutes, reason};
 	size_t n = reason ? strlen(reason) : 0;
-	int r;
 
 	id[0] = '\0';
-	if (minutes == 0)
-		minutes = CV_BREAKGLASS_MINUTES_DEFAULT;
-	if (minutes > CV_BREAKGLASS_MINUTES_MAX ||
+	if (w.minutes == 0)
+		w.minutes = CV_BREAKGLASS_MINUTES_DEFAULT;
+	if (w.minutes > CV_BREAKGLASS_MINUTES_MAX ||
 	    n < CV_BREAKGLASS_REASON_MIN || n > CV_BREAKGLASS_REASON_MAX) {
 		cv_error_set("a break-glass window needs a reason of %d to %d "
 		             "characters and lasts at most %d minutes",
@@ -44,37 +63,8 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 		    CV_BREAKGLASS_MINUTES_MAX);
 		return CV_EINVAL;
 	}
-	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
-		return r;
-	cv_casedata_id_new('B', id);
-	bg = json_pack("{s:s, s:I, s:I, s:I, s:s, s:b}", "id", id, "user",
-	    (json_int_t)s->uid, "opened", (json_int_t)now, "until",
-	    (json_int_t)(now + (uint64_t)minutes * 60000), "reason", reason,
-	    "reviewed", 0);
-	/* The reason stays sealed in the case; the event says only that
-	 * there is one. */
-	ev = json_pack(
-	    "{s:s, s:I}", "breakglass", id, "minutes", (json_int_t)minutes);
-	if (bg == NULL || ev == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
-	if ((r = cv_casedata_put_indexed(
-	         txn, s, case_id, CV_CD_BREAKGLASS, id, bg)) != 0)
-		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
-out:
-	if (txn != NULL)
-		cv_txn_abort(txn);
-	if (r != 0)
-		id[0] = '\0';
-	json_decref(meta);
-	json_decref(bg);
-	json_decref(ev);
-	return r;
+	return cv_case_txn_create(
+	    s, &q, CV_CD_BREAKGLASS, build_window, &w, id);
 }
 
 struct bg_list {
@@ -178,9 +168,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	json_object_set_new(obj, "reviewed_by", json_string(s->actor));
 	json_object_set_new(
 	    obj, "reviewed_at", json_integer((json_int_t)cv_now_ms()));
-	if ((r = cv_casedata_put(txn, s, cid, kind, id, key, obj)) != 0)
-		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
+	r = cv_case_txn_put(s, &txn, cid, kind, id, key, obj, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)

@@ -179,19 +179,14 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	    .op = "case.show",
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
 	    .case_id = case_id};
-	struct cv_gate_res res;
-	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *recs = NULL, *list, *e;
+	struct cv_txn *txn;
+	json_t *meta, *recs = NULL, *list, *e;
 	const char *k;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_RDONLY, &txn, &meta)) !=
-	    0)
+	if ((r = cv_case_txn_begin_read(s, &q, &txn, &meta)) != 0)
 		return r;
-	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
-		goto out;
 	if ((recs = json_object()) == NULL || (list = json_array()) == NULL) {
 		r = CV_ENOMEM;
 		goto out;

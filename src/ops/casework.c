@@ -69,26 +69,20 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	    .op = "note.show",
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE)};
-	struct cv_gate_res res;
 	struct cv_txn *txn;
 	json_t *meta;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_RDONLY, &txn, &meta)) !=
-	    0)
-		return r;
 	/*
 	 * Asking for the notes is asking for counseling_note as a whole: a
 	 * reader who may not see it is refused here, and the refusal is on
 	 * the trail, rather than being handed session dates without notes.
 	 */
-	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
-		goto out;
+	if ((r = cv_case_txn_begin_read(s, &q, &txn, &meta)) != 0)
+		return r;
 	r = cv_record_read_all(
 	    s, txn, case_id, meta, "note", "note.show", NULL, out);
-out:
 	cv_txn_abort(txn);
 	json_decref(meta);
 	return r;

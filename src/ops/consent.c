@@ -125,11 +125,10 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
-	    (r = cv_casedata_put(txn, s, case_id, CV_CD_CONSENT, id, key, g)) !=
-	        0)
+	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0)
 		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
+	r = cv_case_txn_put(
+	    s, &txn, case_id, CV_CD_CONSENT, id, key, g, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
@@ -173,11 +172,10 @@ cv_consent_withdraw(
 	ev = json_pack("{s:s}", "consent", consent_id);
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
-	if ((r = cv_consent_mark_withdrawn(k, s->actor, cv_now_ms())) != 0 ||
-	    (r = cv_casedata_put(
-	         txn, s, case_id, CV_CD_CONSENT, consent_id, key, k)) != 0)
+	if ((r = cv_consent_mark_withdrawn(k, s->actor, cv_now_ms())) != 0)
 		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
+	r = cv_case_txn_put(
+	    s, &txn, case_id, CV_CD_CONSENT, consent_id, key, k, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
@@ -196,20 +194,15 @@ cv_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 	    .op = "consent.list",
 	    .case_id = case_id,
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN)};
-	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
-	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *list = NULL, *k;
+	struct cv_txn *txn;
+	json_t *meta, *list = NULL, *k;
 	size_t i;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_RDONLY, &txn, &meta)) !=
-	    0)
+	if ((r = cv_case_txn_begin_read(s, &q, &txn, &meta)) != 0)
 		return r;
-	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
-		goto out;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
 	    (r = cv_casedata_list(
 	         txn, s, case_id, CV_CD_CONSENT, key, &list)) != 0)

@@ -218,10 +218,8 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	json_object_set_new(d, "classes", cv_classes_json(m));
 	if (note != NULL)
 		json_object_set_new(d, "note", json_string(note));
-	if ((r = cv_casedata_put_indexed(
-	         txn, s, case_id, CV_CD_DISCLOSURE, id, d)) != 0)
-		goto out;
-	if ((r = cv_case_txn_commit(s, &txn, res.seq)) != 0)
+	if ((r = cv_case_txn_put_indexed(
+	         s, &txn, case_id, CV_CD_DISCLOSURE, id, d, res.seq)) != 0)
 		goto out;
 	json_object_set_new(rel, "disclosure", json_string(id));
 	json_object_set_new(rel, "legal_basis", json_string(basis));

@@ -23,6 +23,26 @@
 
 #define HOUR_MS ((uint64_t)3600 * 1000)
 
+/* What a new request is made of, checked before the case is opened. */
+struct new_request {
+	cv_classmask classes;
+	const char *purpose;
+};
+
+static void
+build_request(struct cv_session *s, const char *id, const void *arg,
+    json_t **req, json_t **ev)
+{
+	const struct new_request *n = arg;
+
+	*req = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:I}", "id", id,
+	    "requester", (json_int_t)s->uid, "requester_role", s->role,
+	    "classes", cv_classes_json(n->classes), "purpose", n->purpose,
+	    "status", "pending", "created", (json_int_t)cv_now_ms());
+	*ev = json_pack("{s:s, s:o}", "request", id, "requested_classes",
+	    cv_classes_json(n->classes));
+}
+
 int
 cv_request_create(struct cv_session *s, const char *case_id,
     const json_t *classes, const char *purpose,
@@ -32,15 +52,12 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	    .action = CV_ACTION_REQUEST_CREATE,
 	    .op = "request.create",
 	    .case_id = case_id,
+	    .purpose = purpose,
 	    .write = 1};
-	struct cv_gate_res res;
-	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *req = NULL, *ev = NULL;
-	cv_classmask m;
-	int r;
+	struct new_request n = {0, purpose};
 
 	id[0] = '\0';
-	if (cv_classes_parse(classes, &m) != 0) {
+	if (cv_classes_parse(classes, &n.classes) != 0) {
 		cv_error_set("unknown class in the list");
 		return CV_EINVAL;
 	}
@@ -48,36 +65,7 @@ cv_request_create(struct cv_session *s, const char *case_id,
 		cv_error_set("unknown purpose; see docs/consent.md");
 		return CV_EINVAL;
 	}
-	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
-		return r;
-	cv_casedata_id_new('R', id);
-	req = json_pack("{s:s, s:I, s:s, s:o, s:s, s:s, s:I}", "id", id,
-	    "requester", (json_int_t)s->uid, "requester_role", s->role,
-	    "classes", cv_classes_json(m), "purpose", purpose, "status",
-	    "pending", "created", (json_int_t)cv_now_ms());
-	ev = json_pack("{s:s, s:o}", "request", id, "requested_classes",
-	    cv_classes_json(m));
-	if (req == NULL || ev == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	q.meta = meta;
-	q.purpose = purpose;
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
-	if ((r = cv_casedata_put_indexed(
-	         txn, s, case_id, CV_CD_REQUEST, id, req)) != 0)
-		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
-out:
-	if (txn != NULL)
-		cv_txn_abort(txn);
-	if (r != 0)
-		id[0] = '\0';
-	json_decref(meta);
-	json_decref(req);
-	json_decref(ev);
-	return r;
+	return cv_case_txn_create(s, &q, CV_CD_REQUEST, build_request, &n, id);
 }
 
 /* Approve (for HOURS) or deny a pending request. */
@@ -156,10 +144,8 @@ decide(
 	if (approve)
 		json_object_set_new(req, "until",
 		    json_integer((json_int_t)(now + hours * HOUR_MS)));
-	if ((r = cv_casedata_put(
-	         txn, s, cid, CV_CD_REQUEST, request_id, key, req)) != 0)
-		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
+	r = cv_case_txn_put(
+	    s, &txn, cid, CV_CD_REQUEST, request_id, key, req, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (txn != NULL)
