@@ -17,7 +17,7 @@
 
 #include "model/casemeta.h"
 #include "casevault.h"
-#include "ops/casework.h"
+#include "ops/case_summary.h"
 #include "ops/report.h"
 #include "model/recstore.h"
 #include "store/store.h"
@@ -376,7 +376,7 @@ summary(const struct fx *f, const char *user)
 	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
 	assert_int_equal(cv_case_load(txn, s, f->cid, &meta), 0);
 	show = json_object();
-	assert_int_equal(cv_casework_summary(s, txn, f->cid, meta, show), 0);
+	assert_int_equal(cv_case_summary(s, txn, f->cid, meta, show), 0);
 	cv_txn_abort(txn);
 	json_decref(meta);
 	cv_session_close(s);

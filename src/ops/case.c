@@ -10,7 +10,7 @@
 #include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "ops/case_txn.h"
-#include "ops/casework.h"
+#include "ops/case_summary.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "base/crypto.h"
@@ -198,7 +198,7 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	json_object_foreach (recs, k, e)
 		json_array_append(list, e);
 	json_object_set_new(meta, "records", list);
-	if ((r = cv_casework_summary(s, txn, case_id, meta, meta)) != 0)
+	if ((r = cv_case_summary(s, txn, case_id, meta, meta)) != 0)
 		goto out;
 	*out = meta;
 	meta = NULL;
