@@ -645,6 +645,25 @@ test_indicator(void **state)
 	cv_session_close(s);
 }
 
+/* Records and steps are refused on a closed case, and on one whose
+ * status cannot be read. */
+static void
+test_case_check_open(void **state)
+{
+	json_t *open = json_pack("{s:s}", "status", "open");
+	json_t *closed = json_pack("{s:s}", "status", "closed");
+	json_t *unreadable = json_pack("{s:i}", "status", 1);
+
+	(void)state;
+	assert_int_equal(cv_case_check_open(open), 0);
+	assert_int_equal(cv_case_check_open(closed), CV_ESTATE);
+	assert_string_equal(cv_error_detail(), "the case is closed");
+	assert_int_equal(cv_case_check_open(unreadable), CV_ESTATE);
+	json_decref(open);
+	json_decref(closed);
+	json_decref(unreadable);
+}
+
 /* The date notes and assessments default to: the UTC day of the moment. */
 static void
 test_format_date(void **state)
@@ -734,6 +753,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_indicator, setup, teardown),
 	    cmocka_unit_test(test_report_helpers),
 	    cmocka_unit_test(test_format_date),
+	    cmocka_unit_test(test_case_check_open),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

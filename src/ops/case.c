@@ -70,8 +70,7 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	cv_random(key, sizeof(key));
 	if ((r = cv_casekey_put(
 	         txn, s, id, key, s->keys->kek, s->keys->kek_gen)) != 0 ||
-	    (r = cv_case_save(txn, s, id, meta)) != 0 ||
-	    (r = cv_case_txn_commit(s, &txn, res.seq)) != 0)
+	    (r = cv_case_txn_save(s, &txn, id, meta, res.seq)) != 0)
 		goto out;
 	if (intake != NULL)
 		r = cv_record_add(s, id, "intake", intake, &rid);
@@ -253,9 +252,7 @@ team_change(
 	} else {
 		json_array_append_new(team, json_integer(u.id));
 	}
-	if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
-		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
+	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
@@ -302,9 +299,7 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	json_object_set_new(meta, "status", json_string("closed"));
 	json_object_set_new(
 	    meta, "closed", json_integer((json_int_t)cv_now_ms()));
-	if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
-		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
+	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);

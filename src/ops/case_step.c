@@ -109,12 +109,8 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 			r = CV_EDENIED; /* cannot happen: same verdict */
 		goto out;
 	}
-	if (strcmp(json_string_value(json_object_get(meta, "status")),
-	        "closed") == 0) {
-		cv_error_set("the case is closed");
-		r = CV_ESTATE;
+	if ((r = cv_case_check_open(meta)) != 0)
 		goto out;
-	}
 	from = json_string_value(json_object_get(meta, "step"));
 	if ((r = cv_flow_check(f, from, step, reason, why, sizeof(why))) != 0) {
 		/*
@@ -169,9 +165,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 		json_object_set_new(
 		    meta, "closed", json_integer((json_int_t)now));
 	}
-	if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
-		goto out;
-	r = cv_case_txn_commit(s, &txn, res.seq);
+	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);

@@ -57,6 +57,17 @@ cv_case_txn_commit(struct cv_session *s, struct cv_txn **txn, uint64_t seq)
 }
 
 int
+cv_case_txn_save(struct cv_session *s, struct cv_txn **txn, const char *case_id,
+    const json_t *meta, uint64_t seq)
+{
+	int r;
+
+	if ((r = cv_case_save(*txn, s, case_id, meta)) != 0)
+		return r;
+	return cv_case_txn_commit(s, txn, seq);
+}
+
+int
 cv_case_txn_put(struct cv_session *s, struct cv_txn **txn, const char *case_id,
     char kind, const char *id, const uint8_t key[static CV_KEYBYTES],
     const json_t *obj, uint64_t seq)

@@ -47,6 +47,15 @@ int cv_case_txn_begin_read(struct cv_session *s, struct cv_gate_req *q,
 int cv_case_txn_commit(struct cv_session *s, struct cv_txn **txn, uint64_t seq);
 
 /*
+ * The last step of an operation that changes the case's metadata, once
+ * the gate has allowed it as event SEQ: save META as the metadata of
+ * CASE_ID (cv_case_save) and commit as cv_case_txn_commit. Returns 0 or
+ * an error of the store.
+ */
+int cv_case_txn_save(struct cv_session *s, struct cv_txn **txn,
+    const char *case_id, const json_t *meta, uint64_t seq);
+
+/*
  * The last step of an operation that writes one per-case object, once the
  * gate has allowed it as event SEQ: seal OBJ as object ID of KIND in case
  * CASE_ID under KEY, the case key (cv_casedata_put, replacing it), and

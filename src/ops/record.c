@@ -103,12 +103,8 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 		r = CV_ENOTFOUND;
 		goto out;
 	}
-	if (strcmp(json_string_value(json_object_get(meta, "status")),
-	        "closed") == 0) {
-		cv_error_set("the case is closed");
-		r = CV_ESTATE;
+	if ((r = cv_case_check_open(meta)) != 0)
 		goto out;
-	}
 	if (amend) {
 		if ((r = cv_rec_latest(txn, s, case_id, record, &latest)) != 0)
 			goto out;
