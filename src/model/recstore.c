@@ -1,4 +1,4 @@
-/* The sealed record format; see recfmt.h. */
+/* The sealed record format; see recstore.h. */
 #include <stdlib.h>
 #include <string.h>
 
