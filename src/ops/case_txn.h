@@ -1,8 +1,8 @@
 /*
- * A transaction on one live case, the frame of every operation that acts
- * on a case: begun with the case's metadata loaded, and, for a write,
- * ended by recording that the audited change took effect in the same
- * commit that makes it.
+ * A transaction on one live case, the frame shared by the operations on
+ * a case and its objects: begun with the case's metadata loaded, and, for
+ * a write, ended by recording that the audited change took effect in the
+ * same commit that makes it.
  */
 #ifndef CV_CASE_TXN_H
 #define CV_CASE_TXN_H
