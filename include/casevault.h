@@ -369,9 +369,10 @@ int cv_case_show(struct cv_session *s, const char *case_id, json_t **out);
  *                 is not on the team
  *   CV_EEXIST     (assign) USER is on the team already
  *   CV_EDISABLED  (assign) USER's account is disabled
- *   CV_ETOOBIG    (assign) the team has 64 members already
+ *   CV_ETOOBIG    (assign) the team has CV_TEAM_MAX members already
  *   the gate's answers; store and integrity errors
  */
+#define CV_TEAM_MAX 64
 int cv_case_assign(struct cv_session *s, const char *case_id, const char *user);
 int cv_case_unassign(
     struct cv_session *s, const char *case_id, const char *user);
@@ -725,8 +726,9 @@ int cv_request_fetch(
  * to the user on that case (they never reach counselling notes), and
  * every access they allow is flagged in the trail. Policy action
  * breakglass.open.
- *   REASON  10 to 500 bytes of UTF-8 text, sealed in the case, readable
- *           in the review queue; the event says only that there is one
+ *   REASON  CV_BREAKGLASS_REASON_MIN to CV_BREAKGLASS_REASON_MAX bytes
+ *           of UTF-8 text, sealed in the case, readable in the review
+ *           queue; the event says only that there is one
  *   ID      the window's id
  * Returns 0, or:
  *   CV_EINVAL     MINUTES over CV_BREAKGLASS_MINUTES_MAX, or REASON
@@ -736,6 +738,8 @@ int cv_request_fetch(
  */
 #define CV_BREAKGLASS_MINUTES_DEFAULT 60
 #define CV_BREAKGLASS_MINUTES_MAX     240
+#define CV_BREAKGLASS_REASON_MIN      10
+#define CV_BREAKGLASS_REASON_MAX      500
 int cv_breakglass_open(struct cv_session *s, const char *case_id,
     const char *reason, unsigned minutes, char id[static CV_OBJECT_ID_LEN + 1]);
 
@@ -781,8 +785,8 @@ int cv_breakglass_review(struct cv_session *s, const char *id);
  *              medical_emergency or law_enforcement (docs/consent.md)
  *   RECIPIENT  the kind of recipient: police, court, prosecutor,
  *              health_service, social_service or other
- *   NOTE       at most 500 bytes of text (a reference number, the
- *              officer's unit), or NULL
+ *   NOTE       at most CV_DISCLOSURE_NOTE_MAX bytes of text (a reference
+ *              number, the officer's unit), or NULL
  * Returns 0, or:
  *   CV_EINVAL     CLASSES is not a list of classes; BASIS, RECIPIENT or
  *                 NOTE is not acceptable
@@ -792,6 +796,7 @@ int cv_breakglass_review(struct cv_session *s, const char *id);
  *   CV_ETOOBIG    as for cv_request_fetch
  *   CV_EAUDIT; store and integrity errors
  */
+#define CV_DISCLOSURE_NOTE_MAX 500
 int cv_case_disclose(struct cv_session *s, const char *case_id,
     const json_t *classes, const char *basis, const char *recipient,
     const char *note, json_t **out);

@@ -17,8 +17,9 @@
 
 #include "model/casemeta.h"
 #include "casevault.h"
-#include "ops/casework.h"
+#include "ops/case_summary.h"
 #include "ops/report.h"
+#include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/session.h"
@@ -308,6 +309,52 @@ test_service_plan_residential(void **state)
 	cv_session_close(s);
 }
 
+/*
+ * cv_rec_list names each record once, in record order, however many
+ * versions it has, and with a type only the records of that type; it
+ * reads headers only, so it needs no gate decision.
+ */
+static void
+test_record_list(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	struct cv_txn *txn;
+	json_t *in = test_fixture("intake_valid.json"), *res, *ids, *want;
+	uint32_t note1, note2, version;
+
+	assert_int_equal(
+	    cv_note_add(s, f->cid, "first", 5, NULL, NULL, &note1), 0);
+	assess_ok(s, f->cid, HAMD_10, &res);
+	json_decref(res);
+	assert_int_equal(
+	    cv_note_add(s, f->cid, "second", 6, NULL, NULL, &note2), 0);
+	/* A second version of the intake, record 1. */
+	assert_int_equal(cv_record_amend(s, f->cid, 1, in, &version), 0);
+	assert_int_equal(version, 2);
+	json_decref(in);
+
+	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
+	assert_int_equal(cv_rec_list(txn, s, f->cid, NULL, &ids), 0);
+	want = json_pack("[[i, s], [I, s], [i, s], [I, s]]", 1, "intake",
+	    (json_int_t)note1, "note", 3, "assessment", (json_int_t)note2,
+	    "note");
+	assert_true(json_equal(ids, want));
+	json_decref(ids);
+	json_decref(want);
+	assert_int_equal(cv_rec_list(txn, s, f->cid, "note", &ids), 0);
+	want = json_pack(
+	    "[[I, s], [I, s]]", (json_int_t)note1, "note", (json_int_t)note2, "note");
+	assert_true(json_equal(ids, want));
+	json_decref(ids);
+	json_decref(want);
+	assert_int_equal(cv_rec_list(txn, s, f->cid, "shelter", &ids), 0);
+	assert_int_equal(json_array_size(ids), 0);
+	json_decref(ids);
+	cv_txn_abort(txn);
+	cv_session_close(s);
+}
+
 static const char *const full_path[] = {
     "referral_received",
     "initial_counselling",
@@ -329,7 +376,7 @@ summary(const struct fx *f, const char *user)
 	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
 	assert_int_equal(cv_case_load(txn, s, f->cid, &meta), 0);
 	show = json_object();
-	assert_int_equal(cv_casework_summary(s, txn, f->cid, meta, show), 0);
+	assert_int_equal(cv_case_summary(s, txn, f->cid, meta, show), 0);
 	cv_txn_abort(txn);
 	json_decref(meta);
 	cv_session_close(s);
@@ -598,6 +645,40 @@ test_indicator(void **state)
 	cv_session_close(s);
 }
 
+/* Records and steps are refused on a closed case, and on one whose
+ * status cannot be read. */
+static void
+test_case_check_open(void **state)
+{
+	json_t *open = json_pack("{s:s}", "status", "open");
+	json_t *closed = json_pack("{s:s}", "status", "closed");
+	json_t *unreadable = json_pack("{s:i}", "status", 1);
+
+	(void)state;
+	assert_int_equal(cv_case_check_open(open), 0);
+	assert_int_equal(cv_case_check_open(closed), CV_ESTATE);
+	assert_string_equal(cv_error_detail(), "the case is closed");
+	assert_int_equal(cv_case_check_open(unreadable), CV_ESTATE);
+	json_decref(open);
+	json_decref(closed);
+	json_decref(unreadable);
+}
+
+/* The date notes and assessments default to: the UTC day of the moment. */
+static void
+test_format_date(void **state)
+{
+	char day[11];
+	uint64_t at;
+
+	(void)state;
+	assert_int_equal(cv_parse_time("2025-06-14T23:59:59.999Z", &at), 0);
+	cv_format_date(at, day);
+	assert_string_equal(day, "2025-06-14");
+	cv_format_date(at + 1, day);
+	assert_string_equal(day, "2025-06-15");
+}
+
 static void
 test_report_helpers(void **state)
 {
@@ -664,12 +745,15 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_note, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_service_plan_residential, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_early_close_reason, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_worsening, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_indicator, setup, teardown),
 	    cmocka_unit_test(test_report_helpers),
+	    cmocka_unit_test(test_format_date),
+	    cmocka_unit_test(test_case_check_open),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

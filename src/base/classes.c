@@ -59,3 +59,16 @@ cv_classes_parse(const json_t *list, cv_classmask *mask)
 	}
 	return 0;
 }
+
+json_t *
+cv_classes_json(cv_classmask mask)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; a != NULL && i < CV_CLASS_COUNT; i++)
+		if (mask & CV_CLASS_BIT(i))
+			json_array_append_new(
+			    a, json_string(cv_class_name((enum cv_class)i)));
+	return a;
+}

@@ -42,4 +42,11 @@ int cv_class_parse(const char *name);
  */
 int cv_classes_parse(const json_t *list, cv_classmask *mask);
 
+/*
+ * The classes of MASK as a new JSON array of their names, in class order:
+ * the shape cv_classes_parse reads, and the one events and results give.
+ * NULL when out of memory.
+ */
+json_t *cv_classes_json(cv_classmask mask);
+
 #endif

@@ -39,6 +39,16 @@ cv_format_time(uint64_t ms, char buf[static 25])
 	    (unsigned)tm.tm_sec % 100u, (unsigned)(ms % 1000));
 }
 
+void
+cv_format_date(uint64_t ms, char buf[static 11])
+{
+	char t[25];
+
+	cv_format_time(ms, t);
+	memcpy(buf, t, 10);
+	buf[10] = '\0';
+}
+
 static int
 digits(const char *s, int n, int *v)
 {

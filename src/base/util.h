@@ -44,6 +44,9 @@ uint64_t cv_now_ms(void);
 /* Format MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into BUF (at least 25 bytes). */
 void cv_format_time(uint64_t ms, char buf[static 25]);
 
+/* The UTC date of MS as "YYYY-MM-DD" into BUF (at least 11 bytes). */
+void cv_format_date(uint64_t ms, char buf[static 11]);
+
 /*
  * Parse "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM[:SS[.mmm]]Z" as UTC into *ms.
  * Returns 0 or CV_EINVAL.

@@ -90,19 +90,6 @@ facts_load(struct cv_session *s, struct cv_txn *txn,
 	return r;
 }
 
-static json_t *
-class_list(cv_classmask m)
-{
-	json_t *arr = json_array();
-	int i;
-
-	for (i = 0; i < CV_CLASS_COUNT; i++)
-		if (m & CV_CLASS_BIT(i))
-			json_array_append_new(
-			    arr, json_string(cv_class_name((enum cv_class)i)));
-	return arr;
-}
-
 static void
 set_str(json_t *ev, const char *k, const char *v)
 {
@@ -183,13 +170,14 @@ cv_gate_check(struct cv_session *s, struct cv_txn *txn,
 		json_object_set_new(
 		    ev, "subject", json_sprintf("u%u", (unsigned)q->account));
 	if (q->classes != 0) {
-		json_object_set_new(ev, "classes", class_list(res->allowed));
+		json_object_set_new(
+		    ev, "classes", cv_classes_json(res->allowed));
 		if (res->withheld != 0 && allow)
 			json_object_set_new(
-			    ev, "withheld", class_list(res->withheld));
+			    ev, "withheld", cv_classes_json(res->withheld));
 		if (!allow)
 			json_object_set_new(
-			    ev, "refused", class_list(res->withheld));
+			    ev, "refused", cv_classes_json(res->withheld));
 	}
 	set_str(ev, "purpose", q->purpose);
 	json_object_set_new(
@@ -304,7 +292,7 @@ cv_gate_read_record_as(struct cv_session *s, struct cv_txn *txn,
 	    case_id, "record", (json_int_t)record, "version",
 	    (json_int_t)version, "type", h.type, "author", (json_int_t)h.author,
 	    "time", t, "data", view, "withheld",
-	    class_list(withheld | res.withheld));
+	    cv_classes_json(withheld | res.withheld));
 	if (rec == NULL) {
 		r = CV_ENOMEM;
 		goto out;

@@ -13,6 +13,7 @@
 
 #include "casevault.h"
 #include "base/crypto.h"
+#include "base/error.h"
 #include "base/util.h"
 #include "model/casemeta.h"
 #include "model/session.h"
@@ -99,6 +100,18 @@ cv_case_on_team(const json_t *meta, uint32_t uid)
 	json_array_foreach (team, i, m)
 		if (json_is_integer(m) && json_integer_value(m) == uid)
 			return 1;
+	return 0;
+}
+
+int
+cv_case_check_open(const json_t *meta)
+{
+	const char *status = json_string_value(json_object_get(meta, "status"));
+
+	if (status == NULL || strcmp(status, "closed") == 0) {
+		cv_error_set("the case is closed");
+		return CV_ESTATE;
+	}
 	return 0;
 }
 

@@ -33,6 +33,13 @@ int cv_case_save(struct cv_txn *txn, struct cv_session *s, const char *id,
 /* 1 if UID is on the team of META. */
 int cv_case_on_team(const json_t *meta, uint32_t uid);
 
+/*
+ * 0 when the case of META takes changes, or CV_ESTATE with "the case is
+ * closed" as the error detail. A status that is not a string counts as
+ * closed: metadata that cannot be read takes no changes.
+ */
+int cv_case_check_open(const json_t *meta);
+
 /* The unwrapped key of case ID into KEY (wipe it after use). */
 int cv_casekey_get(struct cv_txn *txn, struct cv_session *s, const char *id,
     uint8_t key[static CV_KEYBYTES]);

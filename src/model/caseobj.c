@@ -1,10 +1,11 @@
-/* Per-case sealed objects; see casedata.h. */
+/* Per-case sealed objects and their index; see caseobj.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "model/caseobj.h"
+#include "model/casemeta.h"
 #include "casevault.h"
 #include "store/sealed.h"
 #include "store/store.h"
@@ -183,6 +184,88 @@ cv_casedata_lookup(struct cv_txn *txn, struct cv_session *s, const char *id,
 	memcpy(case_id, v.data, CV_CASE_ID_LEN);
 	case_id[CV_CASE_ID_LEN] = '\0';
 	return 0;
+}
+
+int
+cv_casedata_put_indexed(struct cv_txn *txn, struct cv_session *s,
+    const char *case_id, char kind, const char *id, const json_t *obj)
+{
+	uint8_t key[CV_KEYBYTES];
+	int r;
+
+	if ((r = cv_casekey_get(txn, s, case_id, key)) == 0 &&
+	    (r = cv_casedata_put(txn, s, case_id, kind, id, key, obj)) == 0)
+		r = cv_casedata_index(txn, s, id, case_id);
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
+int
+cv_casedata_get_indexed(struct cv_txn *txn, struct cv_session *s,
+    const char *id, char kind, char case_id[static CV_CASE_ID_LEN + 1],
+    json_t **meta, uint8_t key[static CV_KEYBYTES], json_t **obj)
+{
+	int r;
+
+	*meta = *obj = NULL;
+	if (id[0] != kind)
+		return CV_ENOTFOUND;
+	if ((r = cv_casedata_lookup(txn, s, id, case_id)) != 0)
+		return r;
+	if ((r = cv_case_load_live(txn, s, case_id, meta)) != 0)
+		return r;
+	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
+	    (r = cv_casedata_get(txn, s, case_id, kind, id, key, obj)) != 0) {
+		json_decref(*meta);
+		*meta = NULL;
+	}
+	return r;
+}
+
+struct indexed_ctx {
+	struct cv_session *s;
+	struct cv_txn *txn;
+	char kind;
+	cv_casedata_indexed_fn cb;
+	void *arg;
+	uint8_t key[CV_KEYBYTES];
+};
+
+static int
+indexed_one(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct indexed_ctx *x = arg;
+	char id[CV_CD_ID_MAX + 1], cid[CV_CASE_ID_LEN + 1];
+	json_t *meta, *obj;
+	int r;
+
+	(void)v;
+	if (k->len > CV_CD_ID_MAX + 1)
+		return 0;
+	memcpy(id, (const char *)k->data + 1, k->len - 1);
+	id[k->len - 1] = '\0';
+	if (cv_casedata_get_indexed(
+	        x->txn, x->s, id, x->kind, cid, &meta, x->key, &obj) != 0)
+		return 0; /* an erased case */
+	r = x->cb(x->s, x->txn, cid, meta, obj, x->arg);
+	json_decref(meta);
+	json_decref(obj);
+	return r;
+}
+
+int
+cv_casedata_foreach_indexed(struct cv_txn *txn, struct cv_session *s, char kind,
+    cv_casedata_indexed_fn cb, void *arg)
+{
+	/* Index keys are INDEX_KIND and the id, whose first byte is KIND. */
+	uint8_t prefix[2] = {INDEX_KIND, (uint8_t)kind};
+	struct indexed_ctx x = {s, txn, kind, cb, arg, {0}};
+	int r;
+
+	r = cv_store_scan(
+	    txn, CV_DB_CASEDATA, prefix, sizeof(prefix), indexed_one, &x);
+	sodium_memzero(x.key, sizeof(x.key));
+	return r;
 }
 
 void

@@ -4,8 +4,8 @@
  * object sealed under the case key, so erasing the case erases them too.
  * An index maps a request or window id to its case ('I').
  */
-#ifndef CV_CASEDATA_H
-#define CV_CASEDATA_H
+#ifndef CV_CASEOBJ_H
+#define CV_CASEOBJ_H
 
 #include <stdint.h>
 
@@ -47,6 +47,42 @@ int cv_casedata_index(struct cv_txn *txn, struct cv_session *s, const char *id,
     const char *case_id);
 int cv_casedata_lookup(struct cv_txn *txn, struct cv_session *s, const char *id,
     char case_id[static CV_CASE_ID_LEN + 1]);
+
+/*
+ * Seal OBJ as object ID of KIND in case CASE_ID, under the case's key,
+ * and index ID, for the commands that later name only the id (request
+ * approve, breakglass review). Returns 0 or an error of the store or the
+ * case key.
+ */
+int cv_casedata_put_indexed(struct cv_txn *txn, struct cv_session *s,
+    const char *case_id, char kind, const char *id, const json_t *obj);
+
+/*
+ * Load the indexed object ID of KIND with what acting on it needs: its
+ * case id into CASE_ID, the live case's metadata into *META, the case key
+ * into KEY (wipe it after use) and the object into *OBJ (new references,
+ * both NULL on failure). An ID that does not start with KIND, an unknown
+ * one and one whose case was erased are CV_ENOTFOUND.
+ */
+int cv_casedata_get_indexed(struct cv_txn *txn, struct cv_session *s,
+    const char *id, char kind, char case_id[static CV_CASE_ID_LEN + 1],
+    json_t **meta, uint8_t key[static CV_KEYBYTES], json_t **obj);
+
+/*
+ * Called by cv_casedata_foreach_indexed with an object, its case id and
+ * the case's metadata, all borrowed for the call. A nonzero return stops
+ * the walk and is returned.
+ */
+typedef int (*cv_casedata_indexed_fn)(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, const json_t *obj, void *arg);
+
+/*
+ * Call CB for every indexed object of KIND across all cases, in id order.
+ * Objects of erased cases, and index entries that do not load, are
+ * skipped: the walk lists what is live, it does not check the store.
+ */
+int cv_casedata_foreach_indexed(struct cv_txn *txn, struct cv_session *s,
+    char kind, cv_casedata_indexed_fn cb, void *arg);
 
 /* A new id: PREFIX and 10 base32 characters. */
 void cv_casedata_id_new(char prefix, char out[static 12]);

@@ -1,4 +1,4 @@
-/* The sealed record format; see recfmt.h. */
+/* The sealed record format; see recstore.h. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,4 +240,49 @@ cv_rec_foreach(struct cv_txn *txn, struct cv_session *s, const char *case_id,
 	r = cv_store_scan(
 	    txn, CV_DB_RECORDS, case_id, CV_CASE_ID_LEN, foreach_version, &f);
 	return f.ended ? 0 : r;
+}
+
+struct list_ctx {
+	const char *type; /* NULL: every type */
+	json_t *ids;      /* [[record, type]...] in record order */
+};
+
+static int
+list_record(
+    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
+{
+	struct list_ctx *x = arg;
+	size_t n = json_array_size(x->ids);
+	json_t *last;
+
+	(void)version;
+	if (x->type != NULL && strcmp(h->type, x->type) != 0)
+		return 0;
+	/* Versions of a record come together, in key order. */
+	last = n > 0 ? json_array_get(x->ids, n - 1) : NULL;
+	if (last != NULL &&
+	    json_integer_value(json_array_get(last, 0)) == record)
+		return 0;
+	if (json_array_append_new(
+	        x->ids, json_pack("[I, s]", (json_int_t)record, h->type)) != 0)
+		return CV_ENOMEM;
+	return 0;
+}
+
+int
+cv_rec_list(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    const char *type, json_t **out)
+{
+	struct list_ctx x = {type, json_array()};
+	int r;
+
+	*out = NULL;
+	if (x.ids == NULL)
+		return CV_ENOMEM;
+	if ((r = cv_rec_foreach(txn, s, case_id, list_record, &x)) != 0) {
+		json_decref(x.ids);
+		return r;
+	}
+	*out = x.ids;
+	return 0;
 }

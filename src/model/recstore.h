@@ -101,4 +101,13 @@ int cv_rec_foreach(struct cv_txn *txn, struct cv_session *s,
         void *arg),
     void *arg);
 
+/*
+ * The records of CASE_ID, each named once, from their clear headers and
+ * without opening any: a new array [[record, type]...] in record order
+ * into *OUT, owned by the caller. TYPE NULL lists every record, else only
+ * those of TYPE. Returns 0, CV_ENOMEM or a store error (*OUT NULL).
+ */
+int cv_rec_list(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    const char *type, json_t **out);
+
 #endif

@@ -9,12 +9,12 @@
 
 #include "model/casemeta.h"
 #include "model/caseobj.h"
-#include "ops/casework.h"
+#include "ops/case_txn.h"
+#include "ops/case_summary.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "base/crypto.h"
 #include "gate/gate.h"
-#include "gate/event.h"
 #include "rules/policy.h"
 #include "model/recstore.h"
 #include "ops/record.h"
@@ -22,8 +22,6 @@
 #include "base/util.h"
 #include "model/account.h"
 #include "model/session.h"
-
-#define TEAM_MAX 64
 
 int
 cv_case_open(struct cv_session *s, const json_t *intake,
@@ -72,12 +70,9 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	cv_random(key, sizeof(key));
 	if ((r = cv_casekey_put(
 	         txn, s, id, key, s->keys->kek, s->keys->kek_gen)) != 0 ||
-	    (r = cv_case_save(txn, s, id, meta)) != 0 ||
-	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+	    (r = cv_case_txn_save(s, &txn, id, meta, res.seq)) != 0)
 		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
-	if (r == 0 && intake != NULL)
+	if (intake != NULL)
 		r = cv_record_add(s, id, "intake", intake, &rid);
 out:
 	sodium_memzero(key, sizeof(key));
@@ -183,20 +178,14 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	    .op = "case.show",
 	    .classes = CV_CLASS_BIT(CV_CLASS_CASE_ADMIN),
 	    .case_id = case_id};
-	struct cv_gate_res res;
-	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *recs = NULL, *list, *e;
+	struct cv_txn *txn;
+	json_t *meta, *recs = NULL, *list, *e;
 	const char *k;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
+	if ((r = cv_case_txn_begin_read(s, &q, &txn, &meta)) != 0)
 		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
-		goto out;
-	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
-		goto out;
 	if ((recs = json_object()) == NULL || (list = json_array()) == NULL) {
 		r = CV_ENOMEM;
 		goto out;
@@ -208,7 +197,7 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	json_object_foreach (recs, k, e)
 		json_array_append(list, e);
 	json_object_set_new(meta, "records", list);
-	if ((r = cv_casework_summary(s, txn, case_id, meta, meta)) != 0)
+	if ((r = cv_case_summary(s, txn, case_id, meta, meta)) != 0)
 		goto out;
 	*out = meta;
 	meta = NULL;
@@ -236,10 +225,8 @@ team_change(
 	size_t i;
 	int r, found;
 
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
-		goto out;
 	if ((r = cv_user_get(txn, user, &u)) != 0)
 		goto out;
 	team = json_object_get(meta, "team");
@@ -248,7 +235,7 @@ team_change(
 		r = remove ? CV_ENOTFOUND : CV_EEXIST;
 		goto out;
 	}
-	if (!remove && (u.disabled || json_array_size(team) >= TEAM_MAX)) {
+	if (!remove && (u.disabled || json_array_size(team) >= CV_TEAM_MAX)) {
 		r = u.disabled ? CV_EDISABLED : CV_ETOOBIG;
 		goto out;
 	}
@@ -265,11 +252,7 @@ team_change(
 	} else {
 		json_array_append_new(team, json_integer(u.id));
 	}
-	if ((r = cv_case_save(txn, s, case_id, meta)) != 0 ||
-	    (r = cv_event_applied(txn, s, res.seq)) != 0)
-		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
+	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
@@ -303,10 +286,8 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	json_t *meta = NULL;
 	int r;
 
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
-		goto out;
 	if (strcmp(json_string_value(json_object_get(meta, "status")),
 	        "closed") == 0) {
 		r = CV_ESTATE;
@@ -318,11 +299,7 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	json_object_set_new(meta, "status", json_string("closed"));
 	json_object_set_new(
 	    meta, "closed", json_integer((json_int_t)cv_now_ms()));
-	if ((r = cv_case_save(txn, s, case_id, meta)) != 0 ||
-	    (r = cv_event_applied(txn, s, res.seq)) != 0)
-		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
+	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);

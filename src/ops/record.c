@@ -18,6 +18,7 @@
 #include "gate/event.h"
 #include "base/cbor.h"
 #include "model/recstore.h"
+#include "ops/case_txn.h"
 #include "ops/record.h"
 #include "rules/schema.h"
 #include "store/store.h"
@@ -102,12 +103,8 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 		r = CV_ENOTFOUND;
 		goto out;
 	}
-	if (strcmp(json_string_value(json_object_get(meta, "status")),
-	        "closed") == 0) {
-		cv_error_set("the case is closed");
-		r = CV_ESTATE;
+	if ((r = cv_case_check_open(meta)) != 0)
 		goto out;
-	}
 	if (amend) {
 		if ((r = cv_rec_latest(txn, s, case_id, record, &latest)) != 0)
 			goto out;
@@ -233,56 +230,26 @@ cv_record_show(struct cv_session *s, const char *case_id, uint32_t record_id,
 	return r;
 }
 
-struct list_ctx {
-	json_t *ids;
-};
-
-static int
-collect_record(
-    uint32_t record, uint32_t version, const struct cv_rec_hdr *h, void *arg)
-{
-	struct list_ctx *l = arg;
-	size_t n = json_array_size(l->ids);
-
-	(void)version;
-	(void)h;
-	if (n == 0 ||
-	    json_integer_value(json_array_get(l->ids, n - 1)) != record)
-		json_array_append_new(l->ids, json_integer(record));
-	return 0;
-}
-
 int
-cv_record_list(struct cv_session *s, const char *case_id, const char *purpose,
-    json_t **out)
+cv_record_read_all(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, const json_t *meta, const char *type, const char *op,
+    const char *purpose, json_t **out)
 {
-	struct list_ctx l = {NULL};
-	struct cv_txn *txn;
-	json_t *meta = NULL, *arr = NULL, *rec, *id;
+	json_t *ids = NULL, *arr = NULL, *rec, *id;
 	size_t i;
 	int r;
 
 	*out = NULL;
-	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
-		return r;
-	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
-		goto out;
-	if (json_is_true(json_object_get(meta, "erased"))) {
-		r = CV_ENOTFOUND;
-		goto out;
-	}
-	if ((l.ids = json_array()) == NULL || (arr = json_array()) == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	if ((r = cv_rec_foreach(txn, s, case_id, collect_record, &l)) != 0)
+	if ((arr = json_array()) == NULL)
+		return CV_ENOMEM;
+	if ((r = cv_rec_list(txn, s, case_id, type, &ids)) != 0)
 		goto out;
 	/* Each record is its own decision and event; refused ones are left
 	 * out, and the refusal is on the trail. */
-	json_array_foreach (l.ids, i, id) {
+	json_array_foreach (ids, i, id) {
 		r = cv_gate_read_record(s, txn, case_id, meta,
-		    (uint32_t)json_integer_value(id), 0, "record.show", purpose,
-		    NULL, &rec);
+		    (uint32_t)json_integer_value(json_array_get(id, 0)), 0, op,
+		    purpose, NULL, &rec);
 		if (r == CV_EDENIED)
 			continue;
 		if (r != 0)
@@ -293,10 +260,27 @@ cv_record_list(struct cv_session *s, const char *case_id, const char *purpose,
 	*out = arr;
 	arr = NULL;
 out:
+	json_decref(ids);
+	json_decref(arr);
+	return r;
+}
+
+int
+cv_record_list(struct cv_session *s, const char *case_id, const char *purpose,
+    json_t **out)
+{
+	struct cv_txn *txn;
+	json_t *meta;
+	int r;
+
+	*out = NULL;
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_RDONLY, &txn, &meta)) !=
+	    0)
+		return r;
+	r = cv_record_read_all(
+	    s, txn, case_id, meta, NULL, "record.show", purpose, out);
 	cv_txn_abort(txn);
 	json_decref(meta);
-	json_decref(l.ids);
-	json_decref(arr);
 	return r;
 }
 

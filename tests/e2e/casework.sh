@@ -139,7 +139,7 @@ echo '{"items": [4, 4, 4, 2, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]}' \
 	>"$T/hamd20.json"
 check "a second HAM-D, worse" as siti assess "$C" hamd --file "$T/hamd20.json"
 
-# The case summary (cv_casework_summary, called by case show).
+# The case summary (cv_case_summary, called by case show).
 check "case show --json" as siti --json case show "$C"
 has "the current step is shown" "$T/out" \
 	'"step": "followup_recommendation"'

@@ -199,12 +199,12 @@ event_authors() {
 P=$T/plant_events
 mkdir -p "$P/src/gate" "$P/src/ops"
 printf 'int f(void) { return cv_event_commit(s, ev, 0, 0); }\n' \
-	>"$P/src/ops/access.c"
-cp "$P/src/ops/access.c" "$P/src/ops/session.c"
-cp "$P/src/ops/access.c" "$P/src/gate/gate.c"
+	>"$P/src/ops/consent.c"
+cp "$P/src/ops/consent.c" "$P/src/ops/session.c"
+cp "$P/src/ops/consent.c" "$P/src/gate/gate.c"
 event_authors "$P" >"$T/events.plant"
 has "the event check finds a commit in another ops file" \
-	"$T/events.plant" '^src/ops/access\.c$'
+	"$T/events.plant" '^src/ops/consent\.c$'
 lacks "... and none in the gate or the session code" "$T/events.plant" \
 	'^src/(gate/gate|ops/session)\.c$'
 event_authors "$PWD" >"$T/events"

@@ -1,12 +1,10 @@
 /*
- * Case work on top of the vault core: counselling notes, scored
- * assessments, the service-flow step of a case, and the summary that
- * `case show` adds (current step, timeline, assessment trend). Every read
- * goes through the gate; every write through cv_record_add or a gated
- * metadata update.
+ * The summary that `case show` adds to a case: its current step, the
+ * timeline, the assessment trend. Every record read goes through the
+ * gate.
  */
-#ifndef CV_CASEWORK_H
-#define CV_CASEWORK_H
+#ifndef CV_CASE_SUMMARY_H
+#define CV_CASE_SUMMARY_H
 
 #include <jansson.h>
 
@@ -30,7 +28,7 @@ struct cv_txn;
  * whose class the user may not read are left out. Returns 0, CV_ENOMEM, or
  * an error of the gate or the store (CV_EAUDIT: nothing may be shown).
  */
-int cv_casework_summary(struct cv_session *s, struct cv_txn *txn,
+int cv_case_summary(struct cv_session *s, struct cv_txn *txn,
     const char *case_id, const json_t *meta, json_t *show);
 
 #endif

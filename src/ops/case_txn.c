@@ -1,0 +1,128 @@
+/* A transaction on one live case; see case_txn.h. */
+#include "casevault.h"
+#include "gate/event.h"
+#include "gate/gate.h"
+#include "model/casemeta.h"
+#include "model/caseobj.h"
+#include "model/session.h"
+#include "ops/case_txn.h"
+
+int
+cv_case_txn_begin(struct cv_session *s, const char *case_id,
+    enum cv_txn_mode mode, struct cv_txn **txn, json_t **meta)
+{
+	int r;
+
+	*meta = NULL;
+	if ((r = cv_txn_begin(s->st, mode, txn)) != 0)
+		return r;
+	if ((r = cv_case_load_live(*txn, s, case_id, meta)) != 0) {
+		cv_txn_abort(*txn);
+		*txn = NULL;
+	}
+	return r;
+}
+
+int
+cv_case_txn_begin_read(struct cv_session *s, struct cv_gate_req *q,
+    struct cv_txn **txn, json_t **meta)
+{
+	struct cv_gate_res res;
+	int r;
+
+	if ((r = cv_case_txn_begin(s, q->case_id, CV_TXN_RDONLY, txn, meta)) !=
+	    0)
+		return r;
+	q->meta = *meta;
+	if ((r = cv_gate_check(s, *txn, q, NULL, &res)) != 0) {
+		cv_txn_abort(*txn);
+		*txn = NULL;
+		json_decref(*meta);
+		*meta = NULL;
+		q->meta = NULL;
+	}
+	return r;
+}
+
+int
+cv_case_txn_commit(struct cv_session *s, struct cv_txn **txn, uint64_t seq)
+{
+	int r;
+
+	if ((r = cv_event_applied(*txn, s, seq)) != 0)
+		return r;
+	r = cv_txn_commit(*txn);
+	*txn = NULL;
+	return r;
+}
+
+int
+cv_case_txn_save(struct cv_session *s, struct cv_txn **txn, const char *case_id,
+    const json_t *meta, uint64_t seq)
+{
+	int r;
+
+	if ((r = cv_case_save(*txn, s, case_id, meta)) != 0)
+		return r;
+	return cv_case_txn_commit(s, txn, seq);
+}
+
+int
+cv_case_txn_put(struct cv_session *s, struct cv_txn **txn, const char *case_id,
+    char kind, const char *id, const uint8_t key[static CV_KEYBYTES],
+    const json_t *obj, uint64_t seq)
+{
+	int r;
+
+	if ((r = cv_casedata_put(*txn, s, case_id, kind, id, key, obj)) != 0)
+		return r;
+	return cv_case_txn_commit(s, txn, seq);
+}
+
+int
+cv_case_txn_put_indexed(struct cv_session *s, struct cv_txn **txn,
+    const char *case_id, char kind, const char *id, const json_t *obj,
+    uint64_t seq)
+{
+	int r;
+
+	if ((r = cv_casedata_put_indexed(*txn, s, case_id, kind, id, obj)) != 0)
+		return r;
+	return cv_case_txn_commit(s, txn, seq);
+}
+
+int
+cv_case_txn_create(struct cv_session *s, struct cv_gate_req *q, char kind,
+    cv_case_obj_build_fn build, const void *arg,
+    char id[static CV_OBJECT_ID_LEN + 1])
+{
+	struct cv_gate_res res;
+	struct cv_txn *txn = NULL;
+	json_t *meta = NULL, *obj = NULL, *ev = NULL;
+	int r;
+
+	id[0] = '\0';
+	if ((r = cv_case_txn_begin(s, q->case_id, CV_TXN_WRITE, &txn, &meta)) !=
+	    0)
+		return r;
+	cv_casedata_id_new(kind, id);
+	build(s, id, arg, &obj, &ev);
+	if (obj == NULL || ev == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	q->meta = meta;
+	if ((r = cv_gate_check(s, txn, q, ev, &res)) != 0)
+		goto out;
+	r = cv_case_txn_put_indexed(
+	    s, &txn, q->case_id, kind, id, obj, res.seq);
+out:
+	q->meta = NULL;
+	cv_txn_abort(txn);
+	if (r != 0)
+		id[0] = '\0';
+	json_decref(meta);
+	json_decref(obj);
+	json_decref(ev);
+	return r;
+}

@@ -1,0 +1,99 @@
+/*
+ * A transaction on one live case, the frame shared by the operations on
+ * a case and its objects: begun with the case's metadata loaded, and, for
+ * a write, ended by recording that the audited change took effect in the
+ * same commit that makes it.
+ */
+#ifndef CV_CASE_TXN_H
+#define CV_CASE_TXN_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "casevault.h"
+#include "base/crypto.h"
+#include "store/store.h"
+
+struct cv_gate_req;
+struct cv_session;
+
+/*
+ * Begin a transaction of MODE on the session's store into *TXN and load
+ * the metadata of the live case CASE_ID into *META (a new reference).
+ * On failure nothing is left open: *TXN and *META are NULL.
+ * Returns 0, CV_ENOTFOUND (no case CASE_ID, or it was erased), or an
+ * error of the store.
+ */
+int cv_case_txn_begin(struct cv_session *s, const char *case_id,
+    enum cv_txn_mode mode, struct cv_txn **txn, json_t **meta);
+
+/*
+ * Begin a read of the live case Q->case_id: a read-only transaction and
+ * the case's metadata as cv_case_txn_begin, then the gate's decision on
+ * Q, given that metadata in Q->meta, recorded as an event without further
+ * detail. On a refusal or a failure nothing is left open (*TXN and *META
+ * NULL). Returns 0, CV_ENOTFOUND, the gate's answers or a store error.
+ */
+int cv_case_txn_begin_read(struct cv_session *s, struct cv_gate_req *q,
+    struct cv_txn **txn, json_t **meta);
+
+/*
+ * Mark the change audited as event SEQ applied (cv_event_applied) and
+ * commit *TXN with it. When the mark fails *TXN is left for the caller to
+ * abort; once the commit is tried, committed or not, *TXN is NULL.
+ * Returns 0 or an error of the store.
+ */
+int cv_case_txn_commit(struct cv_session *s, struct cv_txn **txn, uint64_t seq);
+
+/*
+ * The last step of an operation that changes the case's metadata, once
+ * the gate has allowed it as event SEQ: save META as the metadata of
+ * CASE_ID (cv_case_save) and commit as cv_case_txn_commit. Returns 0 or
+ * an error of the store.
+ */
+int cv_case_txn_save(struct cv_session *s, struct cv_txn **txn,
+    const char *case_id, const json_t *meta, uint64_t seq);
+
+/*
+ * The last step of an operation that writes one per-case object, once the
+ * gate has allowed it as event SEQ: seal OBJ as object ID of KIND in case
+ * CASE_ID under KEY, the case key (cv_casedata_put, replacing it), and
+ * commit as cv_case_txn_commit. Returns 0 or an error of the store.
+ */
+int cv_case_txn_put(struct cv_session *s, struct cv_txn **txn,
+    const char *case_id, char kind, const char *id,
+    const uint8_t key[static CV_KEYBYTES], const json_t *obj, uint64_t seq);
+
+/*
+ * As cv_case_txn_put for a new object that commands name by its id alone
+ * (cv_casedata_put_indexed: sealed under the case key, which it fetches,
+ * and indexed).
+ */
+int cv_case_txn_put_indexed(struct cv_session *s, struct cv_txn **txn,
+    const char *case_id, char kind, const char *id, const json_t *obj,
+    uint64_t seq);
+
+/*
+ * Build, for the new id ID, the object cv_case_txn_create adds and the
+ * detail of its event, as new references in *OBJ and *EV (ARG is the
+ * caller's); either is NULL when out of memory.
+ */
+typedef void (*cv_case_obj_build_fn)(struct cv_session *s, const char *id,
+    const void *arg, json_t **obj, json_t **ev);
+
+/*
+ * Add a new object of KIND, named by its id alone, to the live case
+ * Q->case_id, in one write transaction: a new id (KIND and 10 base32
+ * characters) into ID, the object and the event's detail from BUILD, the
+ * gate's decision on Q (given the case's metadata in Q->meta) recorded
+ * with that detail, and, when allowed, the object sealed, indexed and
+ * committed with the decision marked applied. ID is "" on failure.
+ * Returns 0, CV_ENOTFOUND (no live case), CV_ENOMEM, the gate's answers,
+ * or a store or integrity error.
+ */
+int cv_case_txn_create(struct cv_session *s, struct cv_gate_req *q, char kind,
+    cv_case_obj_build_fn build, const void *arg,
+    char id[static CV_OBJECT_ID_LEN + 1]);
+
+#endif
