@@ -214,6 +214,41 @@ moved_ciphertext_refused(void **state)
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
 }
 
+/*
+ * The error detail speaks of the call just made: a refusal's detail is
+ * there after it (positive control), and gone after the next call that
+ * succeeds, and after one that fails without a detail of its own.
+ */
+static void
+error_detail_cleared_by_each_call(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	json_t *bad = json_pack("{s:s}", "no_such_field", "x"), *out = NULL;
+	uint32_t rid = 0;
+
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(
+	    cv_record_add(s, f->cid, "intake", bad, &rid), CV_ESCHEMA);
+	assert_true(cv_error_detail()[0] != '\0');
+	cv_session_close(s); /* cannot fail: leaves the detail be */
+	assert_true(cv_error_detail()[0] != '\0');
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_string_equal(cv_error_detail(), "");
+	assert_int_equal(
+	    cv_record_add(s, f->cid, "intake", bad, &rid), CV_ESCHEMA);
+	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out), 0);
+	assert_string_equal(cv_error_detail(), "");
+	json_decref(out);
+	assert_int_equal(
+	    cv_record_add(s, f->cid, "intake", bad, &rid), CV_ESCHEMA);
+	assert_int_equal(
+	    cv_record_show(s, f->cid, 999, 0, NULL, &out), CV_ENOTFOUND);
+	assert_string_equal(cv_error_detail(), "");
+	cv_session_close(s);
+	json_decref(bad);
+}
+
 static void
 moved_case_key_refused(void **state)
 {
@@ -937,6 +972,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(wrong_passphrase_refused, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    error_detail_cleared_by_each_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(session_open_outcomes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(repeated_failures_back_off,

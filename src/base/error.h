@@ -1,7 +1,9 @@
 /*
  * The error detail of the calling thread (cv_error_detail in the public
- * header reads it). Every public function clears it when it starts, so a
- * detail never describes an earlier call's failure.
+ * header reads it). Every public function that can fail clears it when it
+ * starts, so a detail never describes an earlier call's failure; those that
+ * cannot fail (cv_session_close, the session's names, cv_role_valid,
+ * cv_time_format) leave it, so a caller may still read it after them.
  */
 #ifndef CV_ERROR_H
 #define CV_ERROR_H

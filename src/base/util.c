@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "casevault.h"
+#include "base/error.h"
 #include "base/util.h"
 
 uint64_t
@@ -124,6 +125,7 @@ cv_time_format(uint64_t ms, char buf[static CV_TIME_LEN + 1])
 int
 cv_time_parse(const char *text, uint64_t *ms)
 {
+	cv_error_clear();
 	return text == NULL || ms == NULL ? CV_EINVAL : cv_parse_time(text, ms);
 }
 

@@ -20,6 +20,7 @@ cv_assessment_add(struct cv_session *s, const char *case_id,
 	char err[256], day[11];
 	int r;
 
+	cv_error_clear();
 	*result = NULL;
 	*record_id = 0;
 	if (s == NULL || case_id == NULL || instrument == NULL ||

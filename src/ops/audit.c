@@ -140,6 +140,7 @@ cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
 	json_t *o;
 	int r, vr;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = audit_gate(s, "audit.verify", NULL)) != 0)
 		return r;
@@ -195,6 +196,7 @@ cv_audit_verify_offline(const char *dir, const char *from, json_t **out)
 	struct cv_val v;
 	int r, vr;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_store_open(dir, &st)) != 0)
 		return r;
@@ -276,6 +278,7 @@ cv_audit_log(struct cv_session *s, const char *case_id, const char *actor,
 	struct cv_txn *txn;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((flags & ~CV_AUDIT_BREAKGLASS) != 0) {
 		cv_error_set("unknown flag");
@@ -313,6 +316,7 @@ cv_audit_pseudonym(struct cv_session *s, const char *case_id,
 {
 	int r;
 
+	cv_error_clear();
 	if (!cv_case_id_valid(case_id))
 		return CV_EINVAL;
 	if ((r = audit_gate(s, "audit.pseudonym", NULL)) != 0)
@@ -326,6 +330,7 @@ cv_audit_push(struct cv_session *s, const char *remote)
 {
 	int r;
 
+	cv_error_clear();
 	if ((r = audit_gate(s, "audit.push", NULL)) != 0)
 		return r;
 	return cv_auditlog_push(s->dir, remote) == 0 ? 0 : CV_EAUDIT;

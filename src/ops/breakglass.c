@@ -52,6 +52,7 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	struct new_window w = {cv_now_ms(), minutes, reason};
 	size_t n = reason ? strlen(reason) : 0;
 
+	cv_error_clear();
 	id[0] = '\0';
 	if (w.minutes == 0)
 		w.minutes = CV_BREAKGLASS_MINUTES_DEFAULT;
@@ -107,6 +108,7 @@ cv_breakglass_list(struct cv_session *s, unsigned flags, json_t **out)
 	struct cv_txn *txn;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((flags & ~CV_BREAKGLASS_ALL) != 0) {
 		cv_error_set("unknown flag");
@@ -148,6 +150,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	char kind = id[0] == 'D' ? CV_CD_DISCLOSURE : CV_CD_BREAKGLASS;
 	int r;
 
+	cv_error_clear();
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_casedata_get_indexed(

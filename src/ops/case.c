@@ -40,6 +40,7 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	uint32_t rid;
 	int r;
 
+	cv_error_clear();
 	id[0] = '\0';
 	/* Bad intake changes nothing: check it before the case exists. */
 	if (intake != NULL &&
@@ -126,6 +127,7 @@ cv_case_list(struct cv_session *s, json_t **out)
 	json_t *arr = NULL, *ev;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
@@ -183,6 +185,7 @@ cv_case_show(struct cv_session *s, const char *case_id, json_t **out)
 	const char *k;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_case_txn_begin_read(s, &q, &txn, &meta)) != 0)
 		return r;
@@ -264,12 +267,14 @@ out:
 int
 cv_case_assign(struct cv_session *s, const char *case_id, const char *user)
 {
+	cv_error_clear();
 	return team_change(s, case_id, user, 0);
 }
 
 int
 cv_case_unassign(struct cv_session *s, const char *case_id, const char *user)
 {
+	cv_error_clear();
 	return team_change(s, case_id, user, 1);
 }
 
@@ -286,6 +291,7 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	json_t *meta = NULL;
 	int r;
 
+	cv_error_clear();
 	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
 	if (strcmp(json_string_value(json_object_get(meta, "status")),

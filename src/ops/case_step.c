@@ -74,6 +74,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	uint64_t now;
 	int r, g, closing;
 
+	cv_error_clear();
 	if (s == NULL || case_id == NULL || step == NULL)
 		return CV_EINVAL;
 	if ((f = cv_forms_flow()) == NULL)

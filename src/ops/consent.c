@@ -56,6 +56,7 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	uint64_t now = cv_now_ms();
 	int r, child;
 
+	cv_error_clear();
 	id[0] = '\0';
 	if (!json_is_object(grant))
 		return CV_EINVAL;
@@ -157,6 +158,7 @@ cv_consent_withdraw(
 	json_t *meta = NULL, *k = NULL, *ev = NULL;
 	int r;
 
+	cv_error_clear();
 	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
@@ -200,6 +202,7 @@ cv_consent_list(struct cv_session *s, const char *case_id, json_t **out)
 	size_t i;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_case_txn_begin_read(s, &q, &txn, &meta)) != 0)
 		return r;

@@ -172,6 +172,7 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	cv_classmask m;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if (cv_classes_parse(classes, &m) != 0) {
 		cv_error_set("unknown class in the list");

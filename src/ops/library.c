@@ -23,6 +23,7 @@ cv_library_init(void)
 {
 	const char *why;
 
+	cv_error_clear();
 	if (cv_crypto_init() != 0)
 		return CV_ECRYPTO;
 	cv_memory_init();

@@ -17,6 +17,7 @@
 #include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "casevault.h"
+#include "base/error.h"
 #include "gate/gate.h"
 #include "gate/event.h"
 #include "model/recstore.h"
@@ -66,6 +67,7 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	size_t i;
 	int r;
 
+	cv_error_clear();
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
@@ -143,6 +145,7 @@ cv_vault_backup(struct cv_session *s, const char *dest)
 	size_t i;
 	int r;
 
+	cv_error_clear();
 	if (access(dest, F_OK) == 0)
 		return CV_EEXIST;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
@@ -220,6 +223,7 @@ cv_key_rotate(struct cv_session *s)
 	size_t i;
 	int r;
 
+	cv_error_clear();
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	ev = json_pack("{s:I}", "kek_generation", (json_int_t)(gen + 1));

@@ -18,6 +18,7 @@ cv_note_add(struct cv_session *s, const char *case_id, const char *text,
 	char day[11];
 	int r;
 
+	cv_error_clear();
 	*record_id = 0;
 	if (s == NULL || case_id == NULL || text == NULL)
 		return CV_EINVAL;
@@ -55,6 +56,7 @@ cv_note_show(struct cv_session *s, const char *case_id, json_t **out)
 	json_t *meta;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	/*
 	 * Asking for the notes is asking for counseling_note as a whole: a

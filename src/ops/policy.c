@@ -34,6 +34,7 @@ cv_policy_check(const char *dir, json_t **out)
 	json_t *findings;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_policy_load_dir(dir, &set, err, sizeof(err))) != 0) {
 		cv_error_set("%s", err);
@@ -68,6 +69,7 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 	char actor[16];
 	int r, a, c = -1;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((a = cv_action_parse(action)) < 0) {
 		cv_error_set("unknown action; see docs/policy.md");
@@ -117,6 +119,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	json_t *ev = NULL;
 	int r;
 
+	cv_error_clear();
 	if ((r = cv_policy_load_dir(dir, &set, err, sizeof(err))) != 0) {
 		cv_error_set("%s (the vault keeps its policy)", err);
 		return r;

@@ -163,6 +163,7 @@ cv_record_add(struct cv_session *s, const char *case_id, const char *type,
 	uint32_t next;
 	int r;
 
+	cv_error_clear();
 	*record_id = 0;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
@@ -192,6 +193,7 @@ cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
 	uint32_t latest;
 	int r;
 
+	cv_error_clear();
 	*version = 0;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
@@ -214,6 +216,7 @@ cv_record_show(struct cv_session *s, const char *case_id, uint32_t record_id,
 	json_t *meta = NULL;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
@@ -273,6 +276,7 @@ cv_record_list(struct cv_session *s, const char *case_id, const char *purpose,
 	json_t *meta;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_RDONLY, &txn, &meta)) !=
 	    0)
@@ -323,6 +327,7 @@ cv_record_history(
 	json_t *meta = NULL;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
@@ -413,6 +418,7 @@ cv_record_localize(
 	char path[512] = "";
 	json_t *copy;
 
+	cv_error_clear();
 	*out = NULL;
 	if (lang == NULL ||
 	    (strcmp(lang, "id") != 0 && strcmp(lang, "en") != 0))

@@ -248,6 +248,7 @@ cv_report_indicator(struct cv_session *s, int year, json_t **out)
 	json_t *extra = NULL, *rows = NULL;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if (s == NULL || year < 1900 || year > 9999) {
 		cv_error_set("year: must be 1900-9999");
@@ -279,6 +280,7 @@ out:
 int
 cv_report_indicator_csv(const json_t *report, char **csv)
 {
+	cv_error_clear();
 	if (csv == NULL)
 		return CV_EINVAL;
 	*csv = NULL;

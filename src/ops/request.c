@@ -56,6 +56,7 @@ cv_request_create(struct cv_session *s, const char *case_id,
 	    .write = 1};
 	struct new_request n = {0, purpose};
 
+	cv_error_clear();
 	id[0] = '\0';
 	if (cv_classes_parse(classes, &n.classes) != 0) {
 		cv_error_set("unknown class in the list");
@@ -160,12 +161,14 @@ out:
 int
 cv_request_approve(struct cv_session *s, const char *request_id, unsigned hours)
 {
+	cv_error_clear();
 	return decide(s, request_id, 1, hours);
 }
 
 int
 cv_request_deny(struct cv_session *s, const char *request_id)
 {
+	cv_error_clear();
 	return decide(s, request_id, 0, 0);
 }
 
@@ -198,6 +201,7 @@ cv_request_list(struct cv_session *s, json_t **out)
 	json_t *arr, *ev = NULL;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((arr = json_array()) == NULL)
 		return CV_ENOMEM;
@@ -234,6 +238,7 @@ cv_request_fetch(struct cv_session *s, const char *request_id, json_t **out)
 	size_t i;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;

@@ -20,6 +20,7 @@
 #include "audit/auditlog.h"
 #include "audit/cleanup.h"
 #include "casevault.h"
+#include "base/error.h"
 #include "base/crypto.h"
 #include "base/passphrase.h"
 #include "base/safefile.h"
@@ -312,6 +313,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	int r, changed = 0, reset = 0;
 	char dummy[CV_ENCODED_MAX];
 
+	cv_error_clear();
 	*out = NULL;
 	if (passlen > CV_PASSPHRASE_MAX)
 		return CV_EAUTH;

@@ -43,6 +43,7 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	uint64_t next;
 	int r;
 
+	cv_error_clear();
 	if ((flags & ~CV_USER_TRAINED) != 0) {
 		cv_error_set("unknown flag");
 		return CV_EINVAL;
@@ -119,6 +120,7 @@ cv_user_list(struct cv_session *s, json_t **out)
 	json_t *arr = NULL;
 	int r;
 
+	cv_error_clear();
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
@@ -150,6 +152,7 @@ cv_user_passwd(
 	char hash[CV_ENCODED_MAX];
 	int r;
 
+	cv_error_clear();
 	if (passlen < CV_PASSPHRASE_MIN || passlen > CV_PASSPHRASE_MAX ||
 	    memchr(pass, '\0', passlen) != NULL)
 		return CV_EINVAL;
@@ -193,6 +196,7 @@ cv_user_disable(struct cv_session *s, const char *name)
 	struct cv_txn *txn = NULL;
 	int r;
 
+	cv_error_clear();
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_user_get(txn, name, &u)) != 0)

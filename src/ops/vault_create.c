@@ -133,6 +133,7 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	uint8_t sealed[CV_AUDIT_SK_SEALED];
 	int r, made;
 
+	cv_error_clear();
 	*out = NULL;
 	if (!cv_name_valid(admin) || !passphrase_ok(pass, passlen))
 		return CV_EINVAL;
