@@ -5,7 +5,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
-PKGS     = libsodium lmdb libgit2 jansson libargon2 zlib libcbor
+PKGS     = libsodium lmdb libgit2 jansson libargon2 zlib libcbor nettle
 
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -89,7 +89,7 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/driver.o $(LIB)
 # Installs the Debian packages the build and the tests need, when missing.
 DEB_PKGS = build-essential pkg-config libsodium-dev liblmdb-dev libgit2-dev \
 	   libargon2-dev libjansson-dev libcmocka-dev git openssh-client \
-	   clang-format zlib1g-dev libcbor-dev
+	   clang-format zlib1g-dev libcbor-dev nettle-dev
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
