@@ -5,7 +5,7 @@ CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
-PKGS     = libsodium lmdb libgit2 jansson libargon2 zlib libcbor
+PKGS     = libsodium lmdb libgit2 jansson libargon2 zlib libcbor nettle
 
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -101,7 +101,7 @@ $(BUILD)/fuzz/fuzz_cli: $(BUILD)/fuzz/fuzz_cli.o $(BUILD)/fuzz/driver.o \
 # Installs the Debian packages the build and the tests need, when missing.
 DEB_PKGS = build-essential pkg-config libsodium-dev liblmdb-dev libgit2-dev \
 	   libargon2-dev libjansson-dev libcmocka-dev git openssh-client \
-	   clang-format zlib1g-dev libcbor-dev
+	   clang-format zlib1g-dev libcbor-dev nettle-dev
 deps:
 	@missing=; for p in $(DEB_PKGS); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

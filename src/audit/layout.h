@@ -1,6 +1,6 @@
 /*
- * The audit repository's on-disk layout, shared by the writer (audit.c)
- * and the verifier (audit_verify.c) so that both build byte-identical
+ * The audit repository's on-disk layout, shared by the writer (commit.c,
+ * repo.c) and the verifier (verify.c) so that both build byte-identical
  * trees, state blobs and commit messages. See docs/audit-format.md.
  */
 #ifndef CV_AUDIT_LAYOUT_H
@@ -35,7 +35,7 @@ typedef int (*audit_put_fn)(
  * The right edge of the e/ tree of a log of SIZE events: enough to write
  * the next commit's trees without reading the old ones. ids[k] holds the
  * entries of the level-k tree on the path to event SIZE (level 0 is e/,
- * level 4 the leaf directory of event blobs); see audit_layout.c.
+ * level 4 the leaf directory of event blobs); see layout.c.
  */
 struct audit_layout {
 	uint64_t size;
