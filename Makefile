@@ -160,4 +160,5 @@ format-check:
 clean:
 	rm -rf build build-asan demo-vault
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d) $(BENCHES:=.d) \
+	 $(FUZZERS:=.d) $(BUILD)/fuzz/driver.d
