@@ -5,7 +5,7 @@
  *   read:  open + decrypt + parse   vs  raw get + decrypt   (aim <= 3x)
  *   write: seal + durable commit    vs  raw durable put     (aim <= 1.5x)
  * where parse is what the gate does to a payload before its redaction:
- * read it into a document (src/recenc.h). For information, also: the
+ * read it into a document (src/base/cbor.h). For information, also: the
  * same plus the view the gate hands out to a reader allowed every class
  * (jansson values made from the document), and the full audited path
  * (gate + signed audit event + seal + commit; read: gate + audit + open +
@@ -13,7 +13,7 @@
  * The raw store is a second LMDB store, written and read through the same
  * store API (src/store/store.h) with no record format, case key or
  * gate; it holds the same bytes the vault seals: the record's CBOR payload
- * (src/recenc.h), sealed once with a fixed key. The records are
+ * (src/base/cbor.h), sealed once with a fixed key. The records are
  * counselling notes of 1, 4 and 16 KiB (one long text field), and the
  * intake fixture (tests/fixtures/records/intake_valid.json: 31 keys and
  * 23 short values, the costliest shape to decode per byte) when run from the

@@ -416,7 +416,7 @@ stored_objects_open_under_the_documented_ad(void **state)
 	adlen = oracle_ad(ad, "casevault-slot-v1", s->vault_id, "siti", 4, "", 0);
 	opens_under(wrap, &v, 13 + CV_SALTBYTES, ad, adlen, CV_KEYBYTES);
 	/* Records, whose AD ends with their header, are resealed by hand
-	 * the same way in test_recenc. */
+	 * the same way in test_cbor. */
 	cv_txn_abort(txn);
 	sodium_memzero(wrap, sizeof(wrap));
 	sodium_memzero(key, sizeof(key));

@@ -1,4 +1,4 @@
-/* The CBOR encoding of a record's data; see recenc.h. */
+/* The CBOR encoding of a record's data; see base/cbor.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * The sealed record format. A record version is stored under the key
  * (case id, record id, version) as a clear header followed by the sealed
  * payload, the record's data in the encoding the header's format byte
- * names: 1, canonical JSON text (still read); 2, CBOR (src/recenc.h), the
+ * names: 1, canonical JSON text (still read); 2, CBOR (src/base/cbor.h), the
  * one written. The header holds only what the gate must know before it opens
  * anything (type, classes, author, time, audit sequence); the whole header
  * and the key are the associated data of the seal, so neither can be
@@ -82,7 +82,7 @@ int cv_rec_decrypt(struct cv_txn *txn, struct cv_session *s,
 int cv_rec_parse(int format, const uint8_t *payload, size_t len, json_t **out);
 
 /*
- * Parse an opened payload of FORMAT into *DOC (recenc.h), which points
+ * Parse an opened payload of FORMAT into *DOC (base/cbor.h), which points
  * into PAYLOAD for format 2 (keep PAYLOAD until cv_doc_free) and owns a
  * re-encoded copy for format 1. Release DOC with cv_doc_free whatever this
  * returns. CV_ECORRUPT when it is not a well-formed object of that

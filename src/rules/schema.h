@@ -28,7 +28,7 @@
 #define CV_SCHEMA_ERR_MAX    256          /* a useful size for ERR buffers */
 
 struct cv_schema; /* one record type, immutable once loaded */
-struct cv_doc;    /* a parsed record payload, recenc.h */
+struct cv_doc;    /* a parsed record payload, base/cbor.h */
 
 /*
  * Load the definition in TEXT (LEN bytes, need not be NUL-terminated). On
@@ -104,7 +104,7 @@ int cv_schema_validate(const struct cv_schema *s, const json_t *record,
 cv_classmask cv_schema_classes(const struct cv_schema *s, const json_t *record);
 
 /*
- * The record DOC (a parsed payload, see recenc.h) as a new JSON object
+ * The record DOC (a parsed payload, see base/cbor.h) as a new JSON object
  * keeping only the fields whose class is in ALLOWED: nothing withheld is
  * ever made into a value. Objects and arrays of objects left empty are
  * dropped; keys the schema does not define are always dropped. On success
