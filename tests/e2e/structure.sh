@@ -214,4 +214,85 @@ if [ -s "$T/events" ]; then
 else
 	ok "only the gate and src/ops/session.c commit audit events"
 fi
+# A module's private header (internal.h, NAME_int.h) is included only by
+# the files of its own folder. private_includes ROOT lists the others.
+private_includes() {
+	(cd "$1" && grep -nE '^#include "[a-z_]+/([a-z_]+_int|internal)\.h"' \
+		src/*/*.[ch] tests/*.c bench/*.c fuzz/*.c 2>/dev/null) |
+		while IFS=: read -r f n line; do
+			h=${line#*\"}
+			h=${h%\"}
+			case $f in "src/${h%%/*}/"*) ;; *) echo "$f:$n $h" ;; esac
+		done
+}
+P=$T/plant_private
+mkdir -p "$P/src/audit" "$P/src/ops" "$P/tests"
+printf '#include "audit/internal.h"\n' >"$P/src/audit/queue.c"
+printf '#include "audit/internal.h"\n' >"$P/src/ops/audit.c"
+printf '#include "rules/policy_int.h"\n' >"$P/tests/test_x.c"
+private_includes "$P" >"$T/private.plant"
+has "the private-header check finds one included from another folder" \
+	"$T/private.plant" '^src/ops/audit\.c:1 audit/internal\.h$'
+has "... and from a test" "$T/private.plant" \
+	'^tests/test_x\.c:1 rules/policy_int\.h$'
+lacks "... and none from its own folder" "$T/private.plant" '^src/audit/'
+private_includes "$PWD" >"$T/private"
+if [ -s "$T/private" ]; then
+	not_ok "private headers stay in their module"
+	sed 's/^/    /' "$T/private"
+else
+	ok "private headers stay in their module"
+fi
+
+# Every public function that can fail starts by clearing the thread's
+# error detail, so the detail never speaks of an earlier call. The ones
+# that cannot fail leave it. stale_details ROOT lists the functions of
+# include/casevault.h whose definition does not clear it first.
+stale_details() {
+	(cd "$1" && grep -hoE '\bcv_[a-z0-9_]+\($' include/casevault.h |
+		tr -d '(' | sort -u | while read -r fn; do
+		case $fn in
+		cv_strerror | cv_error_detail | cv_session_close | \
+			cv_session_user | cv_session_role | cv_role_valid | \
+			cv_time_format) continue ;;
+		esac
+		f=$(grep -l "^$fn(" src/*/*.c 2>/dev/null | head -1)
+		if [ -z "$f" ]; then
+			echo "$fn: not defined"
+			continue
+		fi
+		# The first statement after the declarations, if any.
+		sed -n "/^$fn(/,/^}/p" "$f" | awk '
+			body == 0 { if ($0 == "{") body = 1; next }
+			body == 1 {
+				if ($0 ~ /^\t(const |struct |enum |unsigned |int |char |size_t |json_t |uint[0-9]+_t |cv_classmask |uint8_t )/) {
+					body = 2; next
+				}
+				print; exit
+			}
+			body == 2 { if ($0 == "") body = 3; next }
+			body == 3 { print; exit }' |
+			grep -q '^	cv_error_clear();$' || echo "$fn ($f)"
+	done)
+}
+P=$T/plant_detail
+mkdir -p "$P/include" "$P/src/ops"
+printf 'int cv_a_do(int x,\n    int y);\nint cv_b_do(\n    int y);\nint cv_c_do(\n    int z);\n' \
+	>"$P/include/casevault.h"
+printf 'int\ncv_a_do(int x,\n    int y)\n{\n\tint r;\n\n\tcv_error_clear();\n\treturn 0;\n}\n' \
+	>"$P/src/ops/a.c"
+printf 'int\ncv_b_do(int y)\n{\n\tint r;\n\n\tr = y;\n\tcv_error_clear();\n\treturn r;\n}\n' \
+	>"$P/src/ops/b.c"
+stale_details "$P" >"$T/detail.plant"
+has "the error-detail check finds a function that clears too late" \
+	"$T/detail.plant" '^cv_b_do \(src/ops/b\.c\)$'
+has "... and one that is not defined" "$T/detail.plant" '^cv_c_do: not defined$'
+lacks "... and passes one that clears first" "$T/detail.plant" '^cv_a_do'
+stale_details "$PWD" >"$T/detail"
+if [ -s "$T/detail" ]; then
+	not_ok "every public call that can fail clears the error detail first"
+	sed 's/^/    /' "$T/detail"
+else
+	ok "every public call that can fail clears the error detail first"
+fi
 finish
