@@ -17,6 +17,7 @@
 #include <git2.h>
 #include <sodium.h>
 
+#include "bench.h"
 #include "casevault.h"
 #include "audit/auditlog.h"
 #include "base/merkle.h"
@@ -26,30 +27,6 @@
 
 static const char *base = "/tmp";
 static uint8_t pk[32], sk[64];
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return v[n / 2];
-}
 
 static void
 mkvault(char *dir, size_t size)
@@ -89,7 +66,7 @@ fsync_rate(int n)
 	int i, fd;
 
 	snprintf(path, sizeof(path), "%s/cv_bench_fsync", base);
-	t0 = now_s();
+	t0 = bench_now();
 	for (i = 0; i < n; i++) {
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
 		    write(fd, "0123456789abcdef", 16) != 16 || fsync(fd) != 0) {
@@ -99,7 +76,7 @@ fsync_rate(int n)
 		close(fd);
 	}
 	unlink(path);
-	return n / (now_s() - t0);
+	return n / (bench_now() - t0);
 }
 
 struct wk {
@@ -138,7 +115,7 @@ append_rate(int threads, int total, char *keep, size_t keepsize)
 	mkvault(dir, sizeof(dir));
 	if (cv_auditlog_open(dir, sk, &a) != 0)
 		exit(1);
-	t0 = now_s();
+	t0 = bench_now();
 	for (i = 0; i < threads; i++) {
 		w[i].a = a;
 		w[i].n = total / threads;
@@ -146,7 +123,7 @@ append_rate(int threads, int total, char *keep, size_t keepsize)
 	}
 	for (i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
-	t = now_s() - t0;
+	t = bench_now() - t0;
 	cv_auditlog_close(a);
 	if (keep != NULL)
 		snprintf(keep, keepsize, "%s", dir);
@@ -170,7 +147,7 @@ merkle_rate(int n)
 	json_object_set_new(e, "time", json_string("2025-01-01T00:00:00.000Z"));
 	s = cv_json_canonical(e);
 	cv_merkle_init(&m);
-	t0 = now_s();
+	t0 = bench_now();
 	for (i = 0; i < n; i++) {
 		s[0] = (char)('{' + (i & 1)); /* defeat any caching */
 		cv_merkle_leaf_hash(s, strlen(s), leaf);
@@ -179,7 +156,7 @@ merkle_rate(int n)
 	cv_merkle_root(&m, root);
 	free(s);
 	json_decref(e);
-	return n / (now_s() - t0);
+	return n / (bench_now() - t0);
 }
 
 int
@@ -202,12 +179,12 @@ main(int argc, char **argv)
 
 	for (i = 0; i < RUNS; i++)
 		v[i] = fsync_rate(300);
-	fs = median(v, RUNS);
+	fs = bench_median(v, RUNS);
 	printf("raw write+fsync of a small file: %8.0f /s\n", fs);
 
 	for (i = 0; i < RUNS; i++)
 		v[i] = append_rate(1, 200, NULL, 0);
-	r = median(v, RUNS);
+	r = bench_median(v, RUNS);
 	printf(
 	    "one commit per event, 1 writer:  %8.0f events/s  (%.2fx fsync)\n",
 	    r, r / fs);
@@ -215,7 +192,7 @@ main(int argc, char **argv)
 		int total = threads[t] == 1 ? 200 : 3200;
 		for (i = 0; i < RUNS; i++)
 			v[i] = append_rate(threads[t], total, NULL, 0);
-		r = median(v, RUNS);
+		r = bench_median(v, RUNS);
 		printf("group commit, %3d writers:       %8.0f events/s  "
 		       "(%.2fx fsync)\n",
 		    threads[t], r, r / fs);
@@ -224,20 +201,20 @@ main(int argc, char **argv)
 	for (i = 0; i < RUNS; i++)
 		v[i] = merkle_rate(1000000);
 	printf("Merkle recomputation:            %8.0f events/s\n",
-	    median(v, RUNS));
+	    bench_median(v, RUNS));
 
 	append_rate(32, 32 * 200, keep, sizeof(keep));
 	for (i = 0; i < RUNS; i++) {
-		double t0 = now_s();
+		double t0 = bench_now();
 		if (cv_auditlog_verify(keep, pk, NULL, &rep) != 0) {
 			fprintf(stderr, "verify failed: %s\n", rep.reason);
 			return 1;
 		}
-		v[i] = (double)rep.events / (now_s() - t0);
+		v[i] = (double)rep.events / (bench_now() - t0);
 	}
 	printf("full verify (%llu events, %llu commits): %8.0f events/s\n",
 	    (unsigned long long)rep.events, (unsigned long long)rep.commits,
-	    median(v, RUNS));
+	    bench_median(v, RUNS));
 	rmvault(keep);
 	sodium_memzero(sk, sizeof(sk));
 	git_libgit2_shutdown();

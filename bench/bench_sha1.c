@@ -22,6 +22,7 @@
 #include <nettle/sha1.h>
 #include <nettle/version.h>
 
+#include "bench.h"
 #include "base/sha1.h"
 
 #define RUNS        9
@@ -30,30 +31,6 @@
 
 /* Every digest is folded in here, so no hash can be optimised away. */
 static volatile uint8_t sink[20];
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return v[n / 2];
-}
 
 static void
 project_sha1(const uint8_t *p, size_t n, uint8_t d[20])
@@ -85,7 +62,7 @@ rate(void (*fn)(const uint8_t *, size_t, uint8_t *), const uint8_t *buf,
     size_t n, size_t count)
 {
 	uint8_t d[20];
-	double t0 = now_s();
+	double t0 = bench_now();
 	size_t i, j;
 
 	for (i = 0; i < count; i++) {
@@ -93,7 +70,7 @@ rate(void (*fn)(const uint8_t *, size_t, uint8_t *), const uint8_t *buf,
 		for (j = 0; j < sizeof(d); j++)
 			sink[j] ^= d[j];
 	}
-	return (double)n * (double)count / 1e6 / (now_s() - t0);
+	return (double)n * (double)count / 1e6 / (bench_now() - t0);
 }
 
 int
@@ -151,8 +128,8 @@ main(void)
 			ratio[k] = vn[k] / vp[k];
 		}
 		printf("%-22s %8zu %12.0f %12.0f %15.2fx\n", sizes[i].what,
-		    sizes[i].size, median(vp, RUNS), median(vn, RUNS),
-		    median(ratio, RUNS));
+		    sizes[i].size, bench_median(vp, RUNS), bench_median(vn, RUNS),
+		    bench_median(ratio, RUNS));
 	}
 	free(buf);
 	return 0;

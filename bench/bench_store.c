@@ -29,6 +29,7 @@
 
 #include <sodium.h>
 
+#include "bench.h"
 #include "model/casemeta.h"
 #include "casevault.h"
 #include "base/crypto.h"
@@ -41,30 +42,6 @@
 #include "model/session.h"
 
 #define ROUNDS 7
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_d);
-	return v[n / 2];
-}
 
 /* A counselling note of about SIZE bytes of prose-like text. */
 static json_t *
@@ -183,7 +160,7 @@ main(int argc, char **argv)
 			double t0;
 
 			/* Raw durable put: one commit (fsync) per record. */
-			t0 = now_s();
+			t0 = bench_now();
 			for (i = 0; i < n; i++) {
 				uint8_t rk[8];
 				cv_put_be64(rk, base + (uint32_t)i);
@@ -192,11 +169,11 @@ main(int argc, char **argv)
 				    len + CV_SEALOVERHEAD, 0);
 				cv_txn_commit(txn);
 			}
-			t_raw_w[round] = (now_s() - t0) / n;
+			t_raw_w[round] = (bench_now() - t0) / n;
 
 			/* Sealed put through the record format: unwrap the
 			 * case key, seal with bound AD, durable commit. */
-			t0 = now_s();
+			t0 = bench_now();
 			for (i = 0; i < n; i++) {
 				struct cv_rec_hdr h = {
 				    .type = "", .author = 1, .classes = 1};
@@ -207,10 +184,10 @@ main(int argc, char **argv)
 				    &h, casekey, payload, len);
 				cv_txn_commit(txn);
 			}
-			t_enc_w[round] = (now_s() - t0) / n;
+			t_enc_w[round] = (bench_now() - t0) / n;
 
 			/* Raw get + decrypt. */
-			t0 = now_s();
+			t0 = bench_now();
 			for (i = 0; i < n; i++) {
 				uint8_t rk[8];
 				cv_put_be64(rk, base + (uint32_t)i);
@@ -221,10 +198,10 @@ main(int argc, char **argv)
 					return 1;
 				cv_txn_abort(txn);
 			}
-			t_raw_r[round] = (now_s() - t0) / n;
+			t_raw_r[round] = (bench_now() - t0) / n;
 
 			/* Open, unwrap, decrypt: the sealed format alone. */
-			t0 = now_s();
+			t0 = bench_now();
 			for (i = 0; i < n; i++) {
 				uint8_t *out;
 				size_t olen;
@@ -239,11 +216,11 @@ main(int argc, char **argv)
 				free(out);
 				cv_txn_abort(txn);
 			}
-			t_dec_r[round] = (now_s() - t0) / n;
+			t_dec_r[round] = (bench_now() - t0) / n;
 
 			/* Open, unwrap, decrypt, parse: what the gate
 			 * does to a record before it redacts. */
-			t0 = now_s();
+			t0 = bench_now();
 			for (i = 0; i < n; i++) {
 				struct cv_doc doc;
 				uint8_t *out;
@@ -261,10 +238,10 @@ main(int argc, char **argv)
 				free(out);
 				cv_txn_abort(txn);
 			}
-			t_enc_r[round] = (now_s() - t0) / n;
+			t_enc_r[round] = (bench_now() - t0) / n;
 
 			/* ... and the view for a reader allowed everything. */
-			t0 = now_s();
+			t0 = bench_now();
 			for (i = 0; i < n; i++) {
 				struct cv_doc doc;
 				uint8_t *out;
@@ -286,18 +263,18 @@ main(int argc, char **argv)
 				free(out);
 				cv_txn_abort(txn);
 			}
-			t_view_r[round] = (now_s() - t0) / n;
+			t_view_r[round] = (bench_now() - t0) / n;
 
 			/* The full audited paths, fewer ops. */
-			t0 = now_s();
+			t0 = bench_now();
 			for (i = 0; i < 20; i++) {
 				uint32_t rid;
 				if (cv_record_add(s, cfull, type, rec, &rid) !=
 				    0)
 					return 1;
 			}
-			t_full_w[round] = (now_s() - t0) / 20;
-			t0 = now_s();
+			t_full_w[round] = (bench_now() - t0) / 20;
+			t0 = bench_now();
 			for (i = 0; i < 20; i++) {
 				json_t *out;
 				if (cv_record_show(s, cfull, 1 + (uint32_t)i, 0,
@@ -305,22 +282,22 @@ main(int argc, char **argv)
 					return 1;
 				json_decref(out);
 			}
-			t_full_r[round] = (now_s() - t0) / 20;
+			t_full_r[round] = (bench_now() - t0) / 20;
 		}
 		{
-			double rw = median(t_raw_w, ROUNDS);
-			double ew = median(t_enc_w, ROUNDS);
-			double rr = median(t_raw_r, ROUNDS);
-			double er = median(t_enc_r, ROUNDS);
-			double dr = median(t_dec_r, ROUNDS);
-			double vr = median(t_view_r, ROUNDS);
+			double rw = bench_median(t_raw_w, ROUNDS);
+			double ew = bench_median(t_enc_w, ROUNDS);
+			double rr = bench_median(t_raw_r, ROUNDS);
+			double er = bench_median(t_enc_r, ROUNDS);
+			double dr = bench_median(t_dec_r, ROUNDS);
+			double vr = bench_median(t_view_r, ROUNDS);
 			printf("%-6s %-4d %8.1fus %8.1fus %5.2fx | %8.1fus "
 			       "%8.1fus %5.2fx %8.1fus %5.2fx %8.1fus %5.2fx | "
 			       "%8.1fus %8.1fus\n", label, n, rw * 1e6,
 			    ew * 1e6, ew / rw, rr * 1e6, dr * 1e6, dr / rr,
 			    er * 1e6, er / rr, vr * 1e6, vr / rr,
-			    median(t_full_w, ROUNDS) * 1e6,
-			    median(t_full_r, ROUNDS) * 1e6);
+			    bench_median(t_full_w, ROUNDS) * 1e6,
+			    bench_median(t_full_r, ROUNDS) * 1e6);
 		}
 		sodium_memzero(payload, len);
 		free(payload);

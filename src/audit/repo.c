@@ -29,18 +29,7 @@
 static int
 principal_valid(const char *p)
 {
-	size_t i, n = strlen(p);
-
-	if (n == 0 || n > PRINCIPAL_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = p[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		        (c >= '0' && c <= '9') || c == '@' || c == '.' ||
-		        c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return cv_token_valid(p, PRINCIPAL_MAX, "@._-", 0);
 }
 
 static void

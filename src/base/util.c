@@ -308,19 +308,27 @@ cv_json_canonical(const json_t *j)
 }
 
 int
-cv_name_valid(const char *name)
+cv_token_valid(const char *s, size_t max, const char *punct, unsigned flags)
 {
-	size_t i, n = strlen(name);
+	size_t i, n = strlen(s);
 
-	if (n == 0 || n > CV_NAME_MAX)
+	if (n == 0 || n > max)
 		return 0;
 	for (i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		        c == '_' || c == '.' || c == '-'))
-			return 0;
+		char c = s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c >= 'A' && c <= 'Z' && !(flags & CV_TOKEN_LOWER)) ||
+		    strchr(punct, c) != NULL)
+			continue;
+		return 0;
 	}
 	return 1;
+}
+
+int
+cv_name_valid(const char *name)
+{
+	return cv_token_valid(name, CV_NAME_MAX, "_.-", CV_TOKEN_LOWER);
 }
 
 void

@@ -108,6 +108,14 @@ int cv_json_only_keys(const json_t *obj, const char *const *keys, size_t nkeys);
 int cv_json_text(
     const json_t *obj, const char *key, int required, size_t max, char *dst);
 
+/*
+ * 1 when S is 1..MAX bytes of ASCII letters, digits and bytes of PUNCT;
+ * with CV_TOKEN_LOWER in FLAGS, upper-case letters are refused.
+ */
+#define CV_TOKEN_LOWER 0x1u
+int cv_token_valid(
+    const char *s, size_t max, const char *punct, unsigned flags);
+
 /* A user, role or record type name: [a-z0-9_.-], 1..CV_NAME_MAX bytes. */
 int cv_name_valid(const char *name);
 

@@ -70,12 +70,8 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	cv_error_clear();
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
-	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
-	if (json_is_true(json_object_get(meta, "erased"))) {
-		r = CV_ENOTFOUND;
-		goto out;
-	}
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;

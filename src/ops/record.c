@@ -97,12 +97,8 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	}
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
-	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
-	if (json_is_true(json_object_get(meta, "erased"))) {
-		r = CV_ENOTFOUND;
-		goto out;
-	}
 	if ((r = cv_case_check_open(meta)) != 0)
 		goto out;
 	if (amend) {
@@ -220,14 +216,9 @@ cv_record_show(struct cv_session *s, const char *case_id, uint32_t record_id,
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = cv_case_load(txn, s, case_id, &meta)) == 0) {
-		if (json_is_true(json_object_get(meta, "erased")))
-			r = CV_ENOTFOUND;
-		else
-			r = cv_gate_read_record(s, txn, case_id, meta,
-			    record_id, version, "record.show", purpose, NULL,
-			    out);
-	}
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) == 0)
+		r = cv_gate_read_record(s, txn, case_id, meta, record_id,
+		    version, "record.show", purpose, NULL, out);
 	cv_txn_abort(txn);
 	json_decref(meta);
 	return r;
@@ -331,12 +322,8 @@ cv_record_history(
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = cv_case_load(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
-	if (json_is_true(json_object_get(meta, "erased"))) {
-		r = CV_ENOTFOUND;
-		goto out;
-	}
 	if ((hc.arr = json_array()) == NULL) {
 		r = CV_ENOMEM;
 		goto out;

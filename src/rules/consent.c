@@ -90,18 +90,7 @@ text_field(const json_t *obj, const char *key, size_t max)
 static int
 id_valid(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > CV_CONSENT_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		        (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		        c == '-'))
-			return 0;
-	}
-	return 1;
+	return cv_token_valid(s, CV_CONSENT_ID_MAX, "_.-", 0);
 }
 
 /*

@@ -101,19 +101,9 @@ perr(struct parse *ps, const char *fmt, ...)
 static int
 id_valid(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n >= CV_POLICY_ID_MAX)
-		return 0;
-	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		        c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
+	/* Begins with a letter or a digit. */
+	return ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')) &&
+	    cv_token_valid(s, CV_POLICY_ID_MAX - 1, "_.-", CV_TOKEN_LOWER);
 }
 
 static const struct rule *
@@ -335,18 +325,7 @@ parse_line(struct parse *ps, char *line)
 static int
 file_name_valid(const char *name)
 {
-	size_t i, n = strlen(name);
-
-	if (n == 0 || n >= CV_POLICY_NAME_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		        (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		        c == '-'))
-			return 0;
-	}
-	return 1;
+	return cv_token_valid(name, CV_POLICY_NAME_MAX - 1, "_.-", 0);
 }
 
 static int
