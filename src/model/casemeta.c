@@ -81,12 +81,14 @@ cv_case_save(struct cv_txn *txn, struct cv_session *s, const char *id,
 	if ((text = cv_json_canonical(meta)) == NULL)
 		return CV_ENOMEM;
 	n = strlen(text);
-	if (n + CV_SEALOVERHEAD > META_MAX) {
-		free(text);
-		return CV_ETOOBIG;
-	}
-	r = cv_sealed_put(
-	    txn, CV_DB_CASES, &b, s->keys->meta, (uint8_t *)text, n, 0);
+	if (n + CV_SEALOVERHEAD > META_MAX)
+		r = CV_ETOOBIG;
+	else
+		r = cv_sealed_put(
+		    txn, CV_DB_CASES, &b, s->keys->meta, (uint8_t *)text, n, 0);
+	/* The team and the dates are metadata, not identity, but wiped
+	 * like every other plaintext the vault seals. */
+	sodium_memzero(text, n);
 	free(text);
 	return r;
 }
