@@ -233,6 +233,42 @@ const char *cv_session_role(const struct cv_session *s);
  */
 int cv_role_valid(const char *role);
 
+/*
+ * The names the library accepts, one vocabulary at a time, for callers
+ * that show or offer them (the command's help): taken from where the
+ * library keeps each list, so a caller never writes one again.
+ *   CV_VOCAB_ROLES        account roles (cv_role_valid, cv_user_add)
+ *   CV_VOCAB_CLASSES      data classes (every list of classes)
+ *   CV_VOCAB_PURPOSES     consent and request purposes (cv_consent_grant)
+ *   CV_VOCAB_STEPS        steps of the service flow, in order
+ *                         (cv_case_step)
+ *   CV_VOCAB_NOTE_KINDS   kinds of counselling session (cv_note_add)
+ *   CV_VOCAB_INSTRUMENTS  assessment instruments (cv_assessment_add)
+ *   CV_VOCAB_LEGAL_BASES  legal bases of a disclosure (cv_case_disclose)
+ *   CV_VOCAB_RECIPIENTS   recipient kinds of a disclosure
+ *                         (cv_case_disclose)
+ * Needs no session. On success *OUT is a new non-empty JSON array of
+ * strings in the library's own order, owned by the caller; on failure
+ * *OUT is NULL.
+ * Returns 0, or:
+ *   CV_EINVAL    WHAT is no vocabulary
+ *   CV_ECORRUPT  the built-in definition that holds the list did not load
+ *                (cv_library_init reports it)
+ *   CV_ENOMEM
+ */
+enum cv_vocabulary {
+	CV_VOCAB_ROLES = 0,
+	CV_VOCAB_CLASSES,
+	CV_VOCAB_PURPOSES,
+	CV_VOCAB_STEPS,
+	CV_VOCAB_NOTE_KINDS,
+	CV_VOCAB_INSTRUMENTS,
+	CV_VOCAB_LEGAL_BASES,
+	CV_VOCAB_RECIPIENTS,
+	CV_VOCAB_COUNT
+};
+int cv_vocabulary_list(enum cv_vocabulary what, json_t **out);
+
 /* ---- accounts ---- */
 
 /*

@@ -4,9 +4,12 @@
  * it. To add a command: write its function in the file of its group,
  * declare it in cli.h, and give it a row here (its options, operands,
  * synopsis, summary and help). Numbers the library decides are taken from
- * casevault.h, never written again here.
+ * casevault.h, and the lists of names it accepts from cv_vocabulary_list
+ * through placeholders in the help ("{roles}"): neither is written again
+ * here.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -89,11 +92,10 @@ const struct cli_cmd cli_cmds[] = {
     {"user", "add", cmd_user_add, O(OPT_ROLE) | O(OPT_TRAINED), 1, 1,
         "user add NAME --role ROLE [--trained]",
         "Add a staff account (administrators only).",
-        "ROLE is one of counselor, social_worker, psychologist, legal_aid,\n"
-        "supervisor, auditor, admin. --trained marks a social\n"
-        "rehabilitation officer who completed the training the coverage\n"
-        "indicator counts. The new user's passphrase is asked twice or\n"
-        "read from --new-passphrase-file FILE."},
+        "ROLE is one of {roles}.\n"
+        "--trained marks a social rehabilitation officer who completed the\n"
+        "training the coverage indicator counts. The new user's passphrase\n"
+        "is asked twice or read from --new-passphrase-file FILE."},
     {"user", "list", cmd_user_list, 0, 0, 0, "user list",
         "List the accounts (administrators only).",
         "Shows id, name, role, trained, disabled and failed logins."},
@@ -136,9 +138,7 @@ const struct cli_cmd cli_cmds[] = {
     {"case", "step", cmd_case_step, O(OPT_REASON), 2, 2,
         "case step CASE STEP [--reason TEXT]",
         "Move a case to a step of the service flow.",
-        "STEP is one of referral_received, initial_counselling,\n"
-        "schedule_agreed, family_tracing, safe_house, further_counselling,\n"
-        "interventions, followup_recommendation, closed\n"
+        "STEP is one of {steps}, in the order of the flow\n"
         "(docs/service-flow.md). A required step cannot be skipped: the\n"
         "refusal names the step that must come first. Closing before the\n"
         "follow-up recommendation needs --reason; moving to closed closes\n"
@@ -191,13 +191,12 @@ const struct cli_cmd cli_cmds[] = {
         "are overwritten with zeros, flushed and removed, whatever\n"
         "happened. An empty note is refused.\n"
         "\n"
-        "K is the kind of session: initial, follow_up (the default),\n"
-        "crisis, family, group, spiritual or closing. --date is the\n"
-        "session date (default: today, UTC); it may not lie in the\n"
-        "future. The note is a record of type note (docs/records.md):\n"
-        "its text and kind are class counseling_note, which only the\n"
-        "counsellors on the case team read, and others only under a\n"
-        "consent that names it."},
+        "K is the kind of session, one of {note_kinds}.\n"
+        "Without --kind it is follow_up. --date is the session date\n"
+        "(default: today, UTC); it may not lie in the future. The note is\n"
+        "a record of type note (docs/records.md): its text and kind are\n"
+        "class counseling_note, which only the counsellors on the case\n"
+        "team read, and others only under a consent that names it."},
     {"note", "show", cmd_note_show, 0, 1, 1, "note show CASE",
         "Show the counselling notes of a case.",
         "Refused, and recorded in the audit trail as refused, for a\n"
@@ -205,11 +204,11 @@ const struct cli_cmd cli_cmds[] = {
         "(for example a social worker). Each note shown is its own\n"
         "audited read. --json gives the records as record show does."},
     {"assess", NULL, cmd_assess, O(OPT_FILE), 2, 2,
-        "assess CASE hamd|hama|mmse --file ANSWERS.json",
+        "assess CASE INSTRUMENT --file ANSWERS.json",
         "Score an assessment and store it; prints total and severity.",
+        "INSTRUMENT is one of {instruments}.\n"
         "ANSWERS.json is {\"items\": [N, ...]}: one integer score per item\n"
-        "in the instrument's order (docs/assessments.md): hamd (HAM-D-17,\n"
-        "17 items), hama (HAM-A, 14 items), mmse (MMSE, 11 sections).\n"
+        "in the instrument's order (docs/assessments.md names the items).\n"
         "A wrong number of items, an item out of its range or anything\n"
         "but integers is refused with the item and the rule, and nothing\n"
         "is stored. Otherwise the scored result (items, total, severity\n"
@@ -227,10 +226,10 @@ const struct cli_cmd cli_cmds[] = {
         "--form REF [--from DATE] [--until DATE] [--by guardian:NAME "
         "--relationship R --assent]",
         "Record the survivor's (or a guardian's) consent; prints its id.",
-        "PURPOSE is one of counselling, medical_referral, legal_proceeding,\n"
-        "police_report, social_service, deidentified_statistics. REF points\n"
-        "to the signed form. A consent runs from --from DATE (default: now)\n"
-        "until DATE, at most " CONSENT_DAYS_MAX " days.\n"
+        "C1,C2 are data classes, of {classes}.\n"
+        "P, the purpose, is one of {purposes}.\n"
+        "REF points to the signed form. A consent runs from --from DATE\n"
+        "(default: now) until DATE, at most " CONSENT_DAYS_MAX " days.\n"
         "On a child's case only a guardian grants, with --assent for the\n"
         "child's agreement; a guardian recorded as the alleged perpetrator\n"
         "is refused. counseling_note is shared only when named. See\n"
@@ -247,6 +246,8 @@ const struct cli_cmd cli_cmds[] = {
     {"request", "create", cmd_request_create, O(OPT_CLASSES) | O(OPT_PURPOSE),
         1, 1, "request create CASE --classes C1,C2 --purpose P",
         "Ask for records of a case (legal aid); prints the request id.",
+        "C1,C2 are data classes, of {classes}.\n"
+        "P, the purpose, is one of {purposes}.\n"
         "The request waits for a supervisor or the case counsellor, who can\n"
         "approve it only when a valid consent covers the classes, the\n"
         "purpose and you."},
@@ -293,12 +294,12 @@ const struct cli_cmd cli_cmds[] = {
         "disclose CASE --classes C1,C2 --legal-basis BASIS --to KIND "
         "[--note TEXT]",
         "Disclose on a legal basis other than consent (supervisors).",
-        "BASIS is one of tpks_police_report (UU 12/2022 art. 41),\n"
-        "court_order, child_protection, medical_emergency, law_enforcement.\n"
-        "KIND is police, court, prosecutor, health_service, social_service\n"
-        "or other. The note is stored encrypted. Every disclosure is\n"
-        "recorded with keyed hashes of what left and joins the review\n"
-        "queue."},
+        "C1,C2 are data classes, of {classes}.\n"
+        "BASIS is one of {legal_bases} (docs/consent.md gives the law\n"
+        "behind each).\n"
+        "KIND is one of {recipients}.\n"
+        "The note is stored encrypted. Every disclosure is recorded with\n"
+        "keyed hashes of what left and joins the review queue."},
 
     /* Policies. */
     {"policy", "check", cmd_policy_check, 0, 0, 1, "policy check [DIR]",
@@ -313,6 +314,8 @@ const struct cli_cmd cli_cmds[] = {
         "policy explain --user U --action A [--case CASE] [--class C] "
         "[--purpose P]",
         "Show each gate's verdict for one access.",
+        "C is a data class, of {classes}.\n"
+        "P is a purpose, of {purposes}.\n"
         "Log in with -u before 'policy'; --user names whom to explain\n"
         "(yourself, or anyone for an auditor). The explanation is\n"
         "recorded in the audit trail."},
@@ -396,11 +399,141 @@ usage_all(FILE *f)
 	    "shows a command's help.\n");
 }
 
+/* The placeholders a help text may hold, each for one vocabulary. */
+static const struct {
+	const char *name;
+	enum cv_vocabulary what;
+} places[] = {
+    {"roles", CV_VOCAB_ROLES},
+    {"classes", CV_VOCAB_CLASSES},
+    {"purposes", CV_VOCAB_PURPOSES},
+    {"steps", CV_VOCAB_STEPS},
+    {"note_kinds", CV_VOCAB_NOTE_KINDS},
+    {"instruments", CV_VOCAB_INSTRUMENTS},
+    {"legal_bases", CV_VOCAB_LEGAL_BASES},
+    {"recipients", CV_VOCAB_RECIPIENTS},
+};
+
+#define HELP_WIDTH 72 /* the longest line of a help, as the texts are set */
+
+/*
+ * The length of the placeholder at P, "{name}" with a name of a-z and _,
+ * or 0 when P starts none (a '{' of JSON in the help is no placeholder).
+ * *PLACE is its row of places, or -1 for a name not there.
+ */
+static size_t
+placeholder(const char *p, int *place)
+{
+	size_t n, i;
+
+	*place = -1;
+	if (p[0] != '{')
+		return 0;
+	n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+	if (n == 0 || p[n + 1] != '}')
+		return 0;
+	for (i = 0; i < sizeof(places) / sizeof(places[0]); i++)
+		if (strlen(places[i].name) == n &&
+		    strncmp(p + 1, places[i].name, n) == 0)
+			*place = (int)i;
+	return n + 2;
+}
+
+/* Append N bytes of S to the text being built in *BUF (length *LEN). */
+static int
+append(char **buf, size_t *len, const char *s, size_t n)
+{
+	char *b = realloc(*buf, *len + n + 1);
+
+	if (b == NULL)
+		return -1;
+	memcpy(b + *len, s, n);
+	*len += n;
+	b[*len] = '\0';
+	*buf = b;
+	return 0;
+}
+
+/*
+ * TEXT with every placeholder replaced by the library's list, its names
+ * joined by ", ", as a new string (free it); NULL when out of memory. A
+ * list the library cannot give leaves its placeholder as it is.
+ */
+static char *
+expand(const char *text)
+{
+	const char *p, *sep;
+	char *buf = NULL;
+	size_t len = 0, n, i;
+	json_t *list, *v;
+	int place, r = 0;
+
+	if (append(&buf, &len, "", 0) != 0)
+		return NULL;
+	for (p = text; *p != '\0' && r == 0; p += n) {
+		if ((n = placeholder(p, &place)) == 0 || place < 0 ||
+		    cv_vocabulary_list(places[place].what, &list) != 0) {
+			n = n == 0 ? 1 : n;
+			r = append(&buf, &len, p, n);
+			continue;
+		}
+		json_array_foreach (list, i, v) {
+			sep = i == 0 ? "" : ", ";
+			if (r == 0)
+				r = append(&buf, &len, sep, strlen(sep));
+			if (r == 0)
+				r = append(&buf, &len, json_string_value(v),
+				    json_string_length(v));
+		}
+		json_decref(list);
+	}
+	if (r != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * Print TEXT with its placeholders expanded, breaking every line longer
+ * than HELP_WIDTH at its last space that fits (or, for a word longer
+ * than that, at the first space after it). The texts are set within the
+ * width already, so only lines that a list made long are broken.
+ */
+static void
+help_print(const char *text)
+{
+	char *buf = expand(text);
+	const char *line, *end, *cut, *s;
+
+	if (buf == NULL) {
+		fputs(text, stdout);
+		putchar('\n');
+		return;
+	}
+	for (line = buf; *line != '\0'; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		while ((size_t)(end - line) > HELP_WIDTH) {
+			cut = NULL;
+			for (s = line; s < end; s++)
+				if (*s == ' ' &&
+				    (cut == NULL || s - line <= HELP_WIDTH))
+					cut = s;
+			if (cut == NULL)
+				break;
+			printf("%.*s\n", (int)(cut - line), line);
+			line = cut + 1;
+		}
+		printf("%.*s\n", (int)(end - line), line);
+	}
+	free(buf);
+}
+
 static void
 help(const struct cli_cmd *k)
 {
-	printf("usage: casevault %s\n\n%s\n\n%s\n", k->synopsis, k->summary,
-	    k->help);
+	printf("usage: casevault %s\n\n%s\n\n", k->synopsis, k->summary);
+	help_print(k->help);
 	printf("\nCommon options: -V/--vault DIR (or CASEVAULT_DIR), "
 	       "-u/--user NAME (or CASEVAULT_USER),\n"
 	       "--passphrase-file FILE (else a no-echo prompt), "
@@ -495,7 +628,8 @@ cli_table_check(char *why, size_t whylen)
 	const struct cli_cmd *k, *j;
 	const char *p;
 	char shorts[128];
-	int o;
+	size_t n;
+	int o, place;
 
 	for (k = cli_cmds; k->group != NULL; k++) {
 		if (k->fn == NULL || k->synopsis == NULL ||
@@ -523,6 +657,14 @@ cli_table_check(char *why, size_t whylen)
 				    "%s %s: the synopsis names %.*s", k->group,
 				    k->verb ? k->verb : "",
 				    (int)name_len(p) + 2, p);
+				return -1;
+			}
+		for (p = k->help; (p = strchr(p, '{')) != NULL; p++)
+			if ((n = placeholder(p, &place)) != 0 && place < 0) {
+				snprintf(why, whylen,
+				    "%s %s: the help names no list %.*s",
+				    k->group, k->verb ? k->verb : "", (int)n,
+				    p);
 				return -1;
 			}
 		memset(shorts, 0, sizeof(shorts));

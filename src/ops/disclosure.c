@@ -37,6 +37,18 @@ static const char *const recipients[] = {
     "other",
 };
 
+const char *
+cv_disclosure_basis(size_t i)
+{
+	return i < CV_ARRAY_LEN(bases) ? bases[i] : NULL;
+}
+
+const char *
+cv_disclosure_recipient(size_t i)
+{
+	return i < CV_ARRAY_LEN(recipients) ? recipients[i] : NULL;
+}
+
 static int
 in_list(const char *v, const char *const *list, size_t n)
 {

@@ -6,6 +6,8 @@
 #ifndef CV_DISCLOSURE_H
 #define CV_DISCLOSURE_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "base/classes.h"
@@ -13,6 +15,13 @@
 
 struct cv_session;
 struct cv_txn;
+
+/*
+ * The legal basis and the recipient kind at I of the lists that
+ * cv_case_disclose accepts (static), or NULL past the end.
+ */
+const char *cv_disclosure_basis(size_t i);
+const char *cv_disclosure_recipient(size_t i);
 
 /*
  * Open every record of CASE_ID (META its metadata, in the caller's TXN)

@@ -57,6 +57,12 @@ cv_consent_purpose_valid(const char *purpose)
 	return 0;
 }
 
+const char *
+cv_consent_purpose(size_t i)
+{
+	return i < CV_ARRAY_LEN(purposes) ? purposes[i] : NULL;
+}
+
 static int
 refuse(char *why, size_t whylen, const char *reason)
 {

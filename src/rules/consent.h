@@ -26,6 +26,9 @@
 /* 1 when PURPOSE (NUL-terminated, may be NULL) is in the fixed list. */
 int cv_consent_purpose_valid(const char *purpose);
 
+/* The purpose at I of the fixed list (static), or NULL past its end. */
+const char *cv_consent_purpose(size_t i);
+
 /*
  * Validate a new grant GRANT (a JSON object, borrowed) before it is stored.
  * CHILD: the case is a child's (under 18). PERPETRATORS: the intake's

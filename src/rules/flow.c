@@ -278,3 +278,9 @@ cv_flow_first(const struct cv_flow *f)
 {
 	return f != NULL ? f->steps[0].key : NULL;
 }
+
+const char *
+cv_flow_step(const struct cv_flow *f, size_t i)
+{
+	return f != NULL && i < f->n ? f->steps[i].key : NULL;
+}

@@ -47,4 +47,10 @@ const char *cv_flow_label(
 /* The step every new case starts at ("referral_received"). */
 const char *cv_flow_first(const struct cv_flow *f);
 
+/*
+ * The key of the step at I, in the flow's order, borrowed for the flow's
+ * lifetime; NULL past the last step or for a NULL F.
+ */
+const char *cv_flow_step(const struct cv_flow *f, size_t i);
+
 #endif

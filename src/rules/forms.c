@@ -95,6 +95,13 @@ cv_forms_instrument(const char *name)
 	return NULL;
 }
 
+const char *
+cv_forms_instrument_name(size_t i)
+{
+	pthread_once(&once, load_all);
+	return i < ninstruments ? cv_instrument_name(instruments[i]) : NULL;
+}
+
 const struct cv_flow *
 cv_forms_flow(void)
 {

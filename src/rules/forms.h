@@ -15,6 +15,12 @@ const struct cv_schema *cv_forms_schema(const char *type);
 /* The instrument NAME ("hamd", "hama", "mmse"), or NULL. */
 const struct cv_instrument *cv_forms_instrument(const char *name);
 
+/*
+ * The name of the instrument at I, in the order of forms/instruments/,
+ * static once loaded; NULL past the last.
+ */
+const char *cv_forms_instrument_name(size_t i);
+
 /* The case-step flow, or NULL when it failed to load. */
 const struct cv_flow *cv_forms_flow(void);
 

@@ -145,6 +145,15 @@ const char *cv_schema_label(const struct cv_schema *s, const char *path,
     const char *key, const char *lang);
 
 /*
+ * The key of enumeration value I of the field at PATH (as for
+ * cv_schema_label), in definition order, borrowed, valid until
+ * cv_schema_free; NULL past the last value, for a field that is no
+ * enumeration, or for a NULL argument.
+ */
+const char *cv_schema_value(
+    const struct cv_schema *s, const char *path, size_t i);
+
+/*
  * Call CB for every leaf field of S in definition order with its path
  * ("survivor.name", "incident.perpetrators[].relationship") and its class
  * (an enum cv_class). A leaf is a field that is not an object and not an

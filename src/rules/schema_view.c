@@ -308,6 +308,17 @@ cv_schema_label(const struct cv_schema *s, const char *path, const char *key,
 	return NULL;
 }
 
+const char *
+cv_schema_value(const struct cv_schema *s, const char *path, size_t i)
+{
+	const struct field *f;
+
+	if (s == NULL || path == NULL ||
+	    (f = schema_field_at(&s->root, path)) == NULL || i >= f->nvals)
+		return NULL;
+	return f->vals[i].key;
+}
+
 /*
  * The earliest valid date at PATH in V, described by F, or BEST when none
  * is earlier. The walk follows the definition, which has no arrays of

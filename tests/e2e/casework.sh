@@ -189,5 +189,8 @@ has "and the total row" "$T/out" "^$Y,total,all,1,2,50.0$"
 refuse "a counselor may not produce it" 1 \
 	as siti report indicator --year "$Y"
 refuse "a year is required" 2 as kepala report indicator
+refuse "a year out of range is the library's refusal" 1 \
+	as kepala report indicator --year 1800
+has "and it names the years there can be" "$T/err" "year: must be 1900-9999"
 
 finish
