@@ -60,6 +60,21 @@ in_list(const char *v, const char *const *list, size_t n)
 	return 0;
 }
 
+/* Refuse a value that is not in LIST, naming the list from the table. */
+static int
+not_listed(const char *what, const char *const *list, size_t n)
+{
+	char names[256];
+	size_t i, off = 0;
+
+	names[0] = '\0';
+	for (i = 0; i < n && off < sizeof(names); i++)
+		off += (size_t)snprintf(names + off, sizeof(names) - off,
+		    "%s%s", i ? ", " : "", list[i]);
+	cv_error_set("%s is one of %s", what, names);
+	return CV_EINVAL;
+}
+
 /* A keyed hash of what left, so a disclosed copy can be matched later
  * without the trail holding anything that could be guessed from it. */
 static void
@@ -190,18 +205,11 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 		cv_error_set("unknown class in the list");
 		return CV_EINVAL;
 	}
-	if (!in_list(basis, bases, CV_ARRAY_LEN(bases))) {
-		cv_error_set("a legal basis is one of tpks_police_report, "
-		             "court_order, child_protection, "
-		             "medical_emergency, law_enforcement");
-		return CV_EINVAL;
-	}
-	if (!in_list(recipient, recipients, CV_ARRAY_LEN(recipients))) {
-		cv_error_set("a recipient is one of police, court, "
-		             "prosecutor, health_service, social_service, "
-		             "other");
-		return CV_EINVAL;
-	}
+	if (!in_list(basis, bases, CV_ARRAY_LEN(bases)))
+		return not_listed("a legal basis", bases, CV_ARRAY_LEN(bases));
+	if (!in_list(recipient, recipients, CV_ARRAY_LEN(recipients)))
+		return not_listed(
+		    "a recipient", recipients, CV_ARRAY_LEN(recipients));
 	if (note != NULL && strlen(note) > CV_DISCLOSURE_NOTE_MAX) {
 		cv_error_set("the note has at most %d characters",
 		    CV_DISCLOSURE_NOTE_MAX);

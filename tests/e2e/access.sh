@@ -108,6 +108,10 @@ refuse "a counselor cannot disclose" 1 \
 	as siti disclose "$C" --classes incident --legal-basis tpks_police_report --to police
 refuse "a legal basis from the list is required" 1 \
 	as kepala disclose "$C" --classes incident --legal-basis because --to police
+has "the refusal names the list" "$T/err" 'one of tpks_police_report, court_order, child_protection, medical_emergency, law_enforcement'
+refuse "a recipient from the list is required" 1 \
+	as kepala disclose "$C" --classes incident --legal-basis court_order --to neighbour
+has "... and names that list" "$T/err" 'one of police, court, prosecutor, health_service, social_service, other'
 refuse "counselling notes are never disclosed this way" 1 \
 	as kepala disclose "$C" --classes counseling_note --legal-basis court_order --to court
 check "the supervisor discloses the incident to police" \
