@@ -565,13 +565,16 @@ int cv_record_localize(
 
 /* ---- counselling notes and assessments ---- */
 
+/* The kind of a note written without one. */
+#define CV_NOTE_KIND_DEFAULT "follow_up"
+
 /*
  * Write a counselling note (docs/records.md): a record of type "note",
  * whose text and kind are class counseling_note, added as cv_record_add
  * adds it, its id in *RECORD_ID.
  *   TEXT  LEN bytes of UTF-8 text, not blank, no NUL
- *   KIND  initial, follow_up, crisis, family, group, spiritual or closing;
- *         NULL: follow_up
+ *   KIND  initial, follow_up, crisis, family, group, spiritual or closing
+ *         (cv_vocabulary_list CV_VOCAB_NOTE_KINDS); NULL: CV_NOTE_KIND_DEFAULT
  *   DATE  the session date, "YYYY-MM-DD", not in the future; NULL: today
  *         (UTC)
  * Returns 0, or the codes of cv_record_add, where:

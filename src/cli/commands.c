@@ -192,7 +192,8 @@ const struct cli_cmd cli_cmds[] = {
         "happened. An empty note is refused.\n"
         "\n"
         "K is the kind of session, one of {note_kinds}.\n"
-        "Without --kind it is follow_up. --date is the session date\n"
+        "Without --kind it is " CV_NOTE_KIND_DEFAULT
+        ". --date is the session date\n"
         "(default: today, UTC); it may not lie in the future. The note is\n"
         "a record of type note (docs/records.md): its text and kind are\n"
         "class counseling_note, which only the counsellors on the case\n"

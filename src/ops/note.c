@@ -35,7 +35,7 @@ cv_note_add(struct cv_session *s, const char *case_id, const char *text,
 		cv_format_date(cv_now_ms(), day);
 	note = json_pack("{s:s, s:s, s:o}", "session_date",
 	    date != NULL ? date : day, "kind",
-	    kind != NULL ? kind : "follow_up", "text", t);
+	    kind != NULL ? kind : CV_NOTE_KIND_DEFAULT, "text", t);
 	if (note == NULL)
 		return CV_ENOMEM;
 	/* The schema refuses a blank note, an unknown kind, a bad date. */
