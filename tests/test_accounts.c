@@ -27,8 +27,8 @@ struct fx {
 	char cid[CV_CASE_ID_LEN + 1];
 };
 
-/* A vault with a trained counselor who opened a case, a legal-aid account
- * and an auditor. */
+/* A vault with a trained counselor who opened a case, a legal-aid account,
+ * an auditor and a supervisor. */
 static int
 setup(void **state)
 {
@@ -41,6 +41,7 @@ setup(void **state)
 	test_user(f->dir, "siti", "counselor", 1);
 	test_user(f->dir, "rina", "legal_aid", 0);
 	test_user(f->dir, "inspektur", "auditor", 0);
+	test_user(f->dir, "kepala", "supervisor", 0);
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	in = test_fixture("intake_valid.json");
 	assert_int_equal(cv_case_open(s, in, f->cid), 0);
@@ -231,6 +232,7 @@ static void
 role_edit_refused(void **state)
 {
 	struct fx *f = *state;
+	struct cv_session *s;
 	uint32_t rina = account_id(f->dir, "rina");
 
 	/* The positive control: untouched, all is well. */
@@ -244,6 +246,12 @@ role_edit_refused(void **state)
 	                     "account_edited"),
 	    1);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
+
+	/* Nor does the edited account join a case's team. */
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_case_assign(s, f->cid, "rina"), CV_ECRYPTO);
+	assert_int_equal(cv_case_assign(s, f->cid, "siti"), CV_EEXIST);
+	cv_session_close(s);
 }
 
 static void
