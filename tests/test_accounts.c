@@ -416,6 +416,37 @@ failure_counter_reset_reported(void **state)
 	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_ELOCKED);
 }
 
+/*
+ * A passphrase change settles the failures already signed, and keeps those
+ * still queued: no failure count is left below what their flush signs.
+ */
+static void
+passwd_keeps_queued_failures(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	uint32_t siti = account_id(f->dir, "siti");
+	json_t *row;
+
+	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	/* Queued after this session flushed the queue. */
+	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	assert_int_equal(cv_user_passwd(s, "siti", "new-passphrase-12",
+	                     strlen("new-passphrase-12")),
+	    0);
+	cv_session_close(s);
+	row = account_row(f->dir, "siti");
+	assert_int_equal(json_integer_value(json_object_get(row, "failures")), 1);
+	json_decref(row);
+	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_false(verify_reports(f->dir, siti, "failures_reset"));
+	assert_int_equal(login(f->dir, "siti", "new-passphrase-12"), 0);
+	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
+	                     NULL, NULL),
+	    0);
+}
+
 int
 main(void)
 {
@@ -434,6 +465,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    failure_counter_reset_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    passwd_keeps_queued_failures, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -175,9 +175,13 @@ cv_user_passwd(
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
 	memcpy(u.hash, hash, sizeof(u.hash));
-	u.failures = 0;
-	u.last_failure = 0;
+	/* The signed failures are settled; any still queued (since this
+	 * session's login flushed the queue) stay counted, so the count
+	 * never falls below what their flush will sign. */
+	u.failures =
+	    u.failures > u.signed_failures ? u.failures - u.signed_failures : 0;
 	u.signed_failures = 0;
+	u.last_failure = 0;
 	if ((r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
 	    (r = cv_user_put(txn, s, &u)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
