@@ -4,6 +4,13 @@
  * keyslot (CV_DB_SLOTS) holds the root key wrapped under a key derived
  * from the same passphrase with the slot's own salt and parameters, so the
  * passphrase that authenticates a user is also what unlocks the vault.
+ *
+ * Nothing in the store authenticates a row by itself, so each account
+ * carries a MAC under a subkey of the meta key over its id, name, role,
+ * flags, passphrase hash and a digest of its keyslot: a role or flag edited
+ * with an LMDB editor, a row or slot copied from another account, or a slot
+ * put back after a disable no longer matches. Only the failure count and
+ * time are left out, as a failed login has no key to MAC them with.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +22,18 @@
 #include "casevault.h"
 #include "base/roles.h"
 #include "base/crypto.h"
+#include "base/error.h"
 #include "base/passphrase.h"
 #include "base/util.h"
 #include "model/account.h"
 #include "model/session.h"
 #include "store/sealed.h"
 #include "store/store.h"
+
+#define ACCOUNT_TAG "casevault-account-v1"
+#define MARK_TAG    "casevault-pendmark-v1"
+#define MAC_KDF_CTX "cvacmac1"
+#define MAC_KDF_ID  1
 
 #define SLOT_VERSION 1
 #define SLOT_BYTES   (1 + 12 + CV_SALTBYTES + CV_SEALOVERHEAD + CV_KEYBYTES)
@@ -30,7 +43,8 @@ cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u)
 {
 	json_t *j = NULL;
 	struct cv_val v;
-	const char *role, *hash;
+	const char *role, *hash, *mac;
+	size_t maclen;
 	int r;
 
 	memset(u, 0, sizeof(*u));
@@ -57,29 +71,47 @@ cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u)
 	    (uint32_t)json_integer_value(json_object_get(j, "failures"));
 	u->last_failure =
 	    (uint64_t)json_integer_value(json_object_get(j, "last_failure"));
+	u->signed_failures =
+	    (uint32_t)json_integer_value(json_object_get(j, "signed_failures"));
 	u->created =
 	    (uint64_t)json_integer_value(json_object_get(j, "created"));
+	mac = json_string_value(json_object_get(j, "mac"));
+	if (mac != NULL) {
+		if (strlen(mac) != 2 * CV_ACCOUNT_MACBYTES ||
+		    sodium_hex2bin(u->mac, sizeof(u->mac), mac, strlen(mac),
+		        NULL, &maclen, NULL) != 0 ||
+		    maclen != sizeof(u->mac))
+			goto out;
+		u->has_mac = 1;
+	}
 	r = 0;
 out:
 	json_decref(j);
 	return r;
 }
 
-int
-cv_user_put(struct cv_txn *txn, const struct cv_user *u)
+/* The row of U as canonical JSON, with MAC (hex) when MAC is not NULL. */
+static int
+row_put(struct cv_txn *txn, const struct cv_user *u, const uint8_t *mac)
 {
+	char hex[2 * CV_ACCOUNT_MACBYTES + 1];
 	json_t *j;
 	char *text;
 	int r;
 
-	j = json_pack("{s:I, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:s}", "id",
-	    (json_int_t)u->id, "name", u->name, "role", u->role, "trained",
-	    u->trained, "disabled", u->disabled, "failures",
+	j = json_pack("{s:I, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:s}",
+	    "id", (json_int_t)u->id, "name", u->name, "role", u->role,
+	    "trained", u->trained, "disabled", u->disabled, "failures",
 	    (json_int_t)u->failures, "last_failure",
-	    (json_int_t)u->last_failure, "created", (json_int_t)u->created,
+	    (json_int_t)u->last_failure, "signed_failures",
+	    (json_int_t)u->signed_failures, "created", (json_int_t)u->created,
 	    "hash", u->hash);
 	if (j == NULL)
 		return CV_ENOMEM;
+	if (mac != NULL) {
+		sodium_bin2hex(hex, sizeof(hex), mac, CV_ACCOUNT_MACBYTES);
+		json_object_set_new(j, "mac", json_string(hex));
+	}
 	text = cv_json_canonical(j);
 	json_decref(j);
 	if (text == NULL)
@@ -88,6 +120,163 @@ cv_user_put(struct cv_txn *txn, const struct cv_user *u)
 	    txn, CV_DB_USERS, u->name, strlen(u->name), text, strlen(text), 0);
 	free(text);
 	return r;
+}
+
+static void
+put_str(crypto_generichash_state *h, const char *str)
+{
+	uint8_t len[2];
+	size_t n = strlen(str);
+
+	len[0] = (uint8_t)(n >> 8);
+	len[1] = (uint8_t)n;
+	crypto_generichash_update(h, len, sizeof(len));
+	crypto_generichash_update(h, (const uint8_t *)str, n);
+}
+
+/*
+ * The MAC of an account: keyed BLAKE2b-256, under a subkey of the meta key,
+ * over
+ *   tag 00 | vault id | u32 id | name | role | u8 trained | u8 disabled |
+ *   u32 signed failures | u64 created | hash | 32 digest of the keyslot
+ * (strings as u16 length and bytes; the slot digest BLAKE2b-256 of its
+ * bytes, or 32 zero bytes when the account has no slot).
+ */
+static int
+account_mac(struct cv_txn *txn, const struct cv_session *s,
+    const struct cv_user *u, uint8_t out[static CV_ACCOUNT_MACBYTES])
+{
+	crypto_generichash_state h;
+	uint8_t key[CV_KEYBYTES], slot[32] = {0}, b[8];
+	struct cv_val v;
+	int r;
+
+	r = cv_get(txn, CV_DB_SLOTS, u->name, strlen(u->name), &v);
+	if (r == 0)
+		crypto_generichash(slot, sizeof(slot), v.data, v.len, NULL, 0);
+	else if (r != CV_ENOTFOUND)
+		return r;
+	crypto_kdf_derive_from_key(
+	    key, sizeof(key), MAC_KDF_ID, MAC_KDF_CTX, s->keys->meta);
+	crypto_generichash_init(&h, key, sizeof(key), CV_ACCOUNT_MACBYTES);
+	crypto_generichash_update(
+	    &h, (const uint8_t *)ACCOUNT_TAG, sizeof(ACCOUNT_TAG));
+	crypto_generichash_update(&h, s->vault_id, CV_VAULTIDBYTES);
+	cv_put_be32(b, u->id);
+	crypto_generichash_update(&h, b, 4);
+	put_str(&h, u->name);
+	put_str(&h, u->role);
+	b[0] = u->trained != 0;
+	b[1] = u->disabled != 0;
+	crypto_generichash_update(&h, b, 2);
+	cv_put_be32(b, u->signed_failures);
+	crypto_generichash_update(&h, b, 4);
+	cv_put_be64(b, u->created);
+	crypto_generichash_update(&h, b, 8);
+	put_str(&h, u->hash);
+	crypto_generichash_update(&h, slot, sizeof(slot));
+	crypto_generichash_final(&h, out, CV_ACCOUNT_MACBYTES);
+	sodium_memzero(&h, sizeof(h));
+	sodium_memzero(key, sizeof(key));
+	return 0;
+}
+
+int
+cv_user_put(
+    struct cv_txn *txn, const struct cv_session *s, const struct cv_user *u)
+{
+	uint8_t mac[CV_ACCOUNT_MACBYTES];
+	int r;
+
+	if ((r = account_mac(txn, s, u, mac)) != 0)
+		return r;
+	return row_put(txn, u, mac);
+}
+
+int
+cv_user_put_failures(struct cv_txn *txn, const struct cv_user *u)
+{
+	return row_put(txn, u, u->has_mac ? u->mac : NULL);
+}
+
+int
+cv_user_check(
+    struct cv_txn *txn, const struct cv_session *s, const struct cv_user *u)
+{
+	uint8_t mac[CV_ACCOUNT_MACBYTES];
+	int r;
+
+	if ((r = account_mac(txn, s, u, mac)) != 0)
+		return r;
+	if (!u->has_mac || sodium_memcmp(mac, u->mac, sizeof(mac)) != 0) {
+		cv_error_set("account u%u was changed outside casevault "
+		             "(its MAC does not match)",
+		    (unsigned)u->id);
+		return CV_ECRYPTO;
+	}
+	return 0;
+}
+
+int
+cv_user_get_checked(struct cv_txn *txn, const struct cv_session *s,
+    const char *name, struct cv_user *u)
+{
+	int r;
+
+	if ((r = cv_user_get(txn, name, u)) != 0)
+		return r;
+	return cv_user_check(txn, s, u);
+}
+
+static void
+mark_mac(const struct cv_session *s, uint64_t mark,
+    uint8_t out[static CV_ACCOUNT_MACBYTES])
+{
+	crypto_generichash_state h;
+	uint8_t key[CV_KEYBYTES], b[8];
+
+	crypto_kdf_derive_from_key(
+	    key, sizeof(key), MAC_KDF_ID, MAC_KDF_CTX, s->keys->meta);
+	crypto_generichash_init(&h, key, sizeof(key), CV_ACCOUNT_MACBYTES);
+	crypto_generichash_update(
+	    &h, (const uint8_t *)MARK_TAG, sizeof(MARK_TAG));
+	crypto_generichash_update(&h, s->vault_id, CV_VAULTIDBYTES);
+	cv_put_be64(b, mark);
+	crypto_generichash_update(&h, b, 8);
+	crypto_generichash_final(&h, out, CV_ACCOUNT_MACBYTES);
+	sodium_memzero(&h, sizeof(h));
+	sodium_memzero(key, sizeof(key));
+}
+
+int
+cv_pending_mark_get(
+    struct cv_txn *txn, const struct cv_session *s, uint64_t *mark)
+{
+	uint8_t mac[CV_ACCOUNT_MACBYTES];
+	struct cv_val v;
+	int r;
+
+	*mark = 0;
+	if ((r = cv_get(txn, CV_DB_META, "pending_mark", 12, &v)) != 0)
+		return r;
+	if (v.len != 8 + CV_ACCOUNT_MACBYTES)
+		return CV_ECRYPTO;
+	mark_mac(s, cv_get_be64(v.data), mac);
+	if (sodium_memcmp(mac, (const uint8_t *)v.data + 8, sizeof(mac)) != 0)
+		return CV_ECRYPTO;
+	*mark = cv_get_be64(v.data);
+	return 0;
+}
+
+int
+cv_pending_mark_put(
+    struct cv_txn *txn, const struct cv_session *s, uint64_t mark)
+{
+	uint8_t b[8 + CV_ACCOUNT_MACBYTES];
+
+	cv_put_be64(b, mark);
+	mark_mac(s, mark, b + 8);
+	return cv_put(txn, CV_DB_META, "pending_mark", 12, b, sizeof(b), 0);
 }
 
 struct user_walk {

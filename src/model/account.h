@@ -13,7 +13,15 @@
 struct cv_session;
 struct cv_txn;
 
-/* An account, as stored (JSON in CV_DB_USERS). */
+#define CV_ACCOUNT_MACBYTES 32
+
+/*
+ * An account, as stored (JSON in CV_DB_USERS). Everything but FAILURES and
+ * LAST_FAILURE is bound by MAC (see cv_user_check): those two are written
+ * at a failed login, before any key is unlocked. SIGNED_FAILURES, the
+ * failures already signed into the trail since the last successful login,
+ * is bound, so FAILURES can never honestly be lower.
+ */
 struct cv_user {
 	uint32_t id;
 	char name[CV_NAME_MAX + 1];
@@ -22,12 +30,53 @@ struct cv_user {
 	int disabled;
 	uint32_t failures;
 	uint64_t last_failure;
+	uint32_t signed_failures;
 	uint64_t created;
 	char hash[192];
+	uint8_t mac[CV_ACCOUNT_MACBYTES]; /* as read; zero when none */
+	int has_mac;
 };
 
+/* Read the account NAME. CV_ENOTFOUND, CV_ECORRUPT, or a store error. */
 int cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u);
-int cv_user_put(struct cv_txn *txn, const struct cv_user *u);
+
+/*
+ * Write U with a fresh MAC under the session's meta key. The MAC binds the
+ * keyslot of U->name as it is in TXN now: write the slot (or shred it)
+ * first. Read U with cv_user_get_checked, never plain cv_user_get, so an
+ * edit made outside casevault is not signed over.
+ */
+int cv_user_put(
+    struct cv_txn *txn, const struct cv_session *s, const struct cv_user *u);
+
+/*
+ * Write only U's failure count and time, keeping the MAC U was read with:
+ * for a failed login, when no key is unlocked.
+ */
+int cv_user_put_failures(struct cv_txn *txn, const struct cv_user *u);
+
+/*
+ * 0 if U's MAC matches its bound fields and the keyslot now in TXN;
+ * CV_ECRYPTO (with the account's id, never its name, as error detail) when
+ * it has none or another, i.e. the account was edited outside casevault.
+ */
+int cv_user_check(struct cv_txn *txn, const struct cv_session *s,
+    const struct cv_user *u) __attribute__((warn_unused_result));
+
+/* cv_user_get, then cv_user_check. */
+int cv_user_get_checked(struct cv_txn *txn, const struct cv_session *s,
+    const char *name, struct cv_user *u) __attribute__((warn_unused_result));
+
+/*
+ * The queue mark: the pending_next value up to which queued failed logins
+ * have been signed into the trail, stored MACed (meta "pending_mark").
+ * Get returns CV_ENOTFOUND when there is none and CV_ECRYPTO when it was
+ * edited.
+ */
+int cv_pending_mark_get(
+    struct cv_txn *txn, const struct cv_session *s, uint64_t *mark);
+int cv_pending_mark_put(
+    struct cv_txn *txn, const struct cv_session *s, uint64_t mark);
 /* Find the account with id UID (by a scan). */
 int cv_user_by_id(struct cv_txn *txn, uint32_t uid, struct cv_user *u);
 /*

@@ -127,11 +127,101 @@ check_versions(struct cv_session *s, struct written *w, uint64_t *count,
 	return r;
 }
 
+/* The accounts, as the verification sees them. */
+struct accounts_ctx {
+	struct cv_session *s;
+	struct cv_txn *txn;
+	json_t *bad; /* [{"uid": n, "kind": k}], naming no one */
+};
+
+static int
+tampered_add(json_t *bad, uint32_t uid, const char *kind)
+{
+	json_t *o = json_pack("{s:s}", "kind", kind);
+
+	if (o == NULL)
+		return CV_ENOMEM;
+	if (uid != 0)
+		json_object_set_new(o, "uid", json_integer((json_int_t)uid));
+	return json_array_append_new(bad, o) == 0 ? 0 : CV_ENOMEM;
+}
+
+static int
+check_account(const struct cv_val *k, const struct cv_val *v, void *arg)
+{
+	struct accounts_ctx *c = arg;
+	char name[CV_NAME_MAX + 1];
+	struct cv_user u;
+	int r;
+
+	(void)v;
+	if (k->len == 0 || k->len > CV_NAME_MAX)
+		return tampered_add(c->bad, 0, "account_edited");
+	memcpy(name, k->data, k->len);
+	name[k->len] = '\0';
+	if ((r = cv_user_get(c->txn, name, &u)) != 0)
+		return r == CV_ECORRUPT || r == CV_ENOTFOUND
+		    ? tampered_add(c->bad, 0, "account_edited")
+		    : r;
+	if ((r = cv_user_check(c->txn, c->s, &u)) == CV_ECRYPTO)
+		return tampered_add(c->bad, u.id, "account_edited");
+	if (r != 0)
+		return r;
+	/* Failures already signed into the trail cannot be undone. */
+	if (u.failures < u.signed_failures)
+		return tampered_add(c->bad, u.id, "failures_reset");
+	return 0;
+}
+
+/*
+ * Every account must carry the MAC casevault wrote, and no failure count
+ * may be below the failures already signed into the trail. *BAD (NULL when
+ * all is well) lists what is not, by account id and kind. The failed-login
+ * queue is checked by the login that flushes it, which signs what it finds
+ * into the trail; this session's own login has done so already.
+ */
+static int
+check_accounts(struct cv_session *s, json_t **bad, char *why, size_t whylen)
+{
+	struct accounts_ctx c = {s, NULL, NULL};
+	const json_t *first;
+	int r;
+
+	*bad = NULL;
+	if ((c.bad = json_array()) == NULL)
+		return CV_ENOMEM;
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &c.txn)) != 0)
+		goto out;
+	if ((r = cv_store_scan(
+	         c.txn, CV_DB_USERS, NULL, 0, check_account, &c)) != 0)
+		goto out;
+	if (json_array_size(c.bad) == 0)
+		goto out;
+	first = json_array_get(c.bad, 0);
+	if (json_object_get(first, "uid") != NULL)
+		snprintf(why, whylen, "account u%lld: %s",
+		    (long long)json_integer_value(
+		        json_object_get(first, "uid")),
+		    json_string_value(json_object_get(first, "kind")));
+	else
+		snprintf(why, whylen, "an account: %s",
+		    json_string_value(json_object_get(first, "kind")));
+	*bad = c.bad;
+	c.bad = NULL;
+	r = CV_EVERIFY;
+out:
+	if (c.txn != NULL)
+		cv_txn_abort(c.txn);
+	json_decref(c.bad);
+	return r;
+}
+
 int
 cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
 {
 	struct cv_auditlog_report rep;
 	struct written w = {NULL};
+	json_t *tampered = NULL;
 	uint8_t pk[32];
 	uint64_t versions = 0;
 	char why[200] = "";
@@ -167,13 +257,19 @@ cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
 		if (vr != 0 && vr != CV_EVERIFY)
 			return vr;
 	}
+	if (vr == 0)
+		vr = check_accounts(s, &tampered, why, sizeof(why));
 	if (vr != 0 && vr != CV_EVERIFY)
 		return vr;
 	o = json_pack("{s:b, s:I, s:I, s:s, s:I}", "ok", vr == 0, "commits",
 	    (json_int_t)rep.commits, "events", (json_int_t)rep.events, "head",
 	    rep.head, "record_versions", (json_int_t)versions);
-	if (o == NULL)
+	if (o == NULL) {
+		json_decref(tampered);
 		return CV_ENOMEM;
+	}
+	if (tampered != NULL)
+		json_object_set_new(o, "tampered", tampered);
 	if (vr != 0) {
 		json_object_set_new(
 		    o, "bad_commit", json_string(rep.bad_commit));

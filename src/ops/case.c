@@ -232,6 +232,10 @@ team_change(
 		return r;
 	if ((r = cv_user_get(txn, user, &u)) != 0)
 		goto out;
+	/* Whoever joins must be as casevault wrote them; an edited account
+	 * can still be taken off. */
+	if (!remove && (r = cv_user_check(txn, s, &u)) != 0)
+		goto out;
 	team = json_object_get(meta, "team");
 	found = cv_case_on_team(meta, u.id);
 	if ((!remove && found) || (remove && !found)) {

@@ -114,6 +114,7 @@ decide(
 		         (uint32_t)json_integer_value(
 		             json_object_get(req, "requester")),
 		         &requester)) != 0 ||
+		    (r = cv_user_check(txn, s, &requester)) != 0 ||
 		    (r = cv_casedata_list(
 		         txn, s, cid, CV_CD_CONSENT, key, &consents)) != 0)
 			goto out;

@@ -135,21 +135,50 @@ out:
 }
 
 /*
- * Queue an event in the store for the next unlocked writer (login
- * failures happen before any key is available).
+ * The failed-login queue. A failure happens before any key is unlocked, so
+ * it cannot sign: it is queued in the store and enters the trail at the
+ * next unlock. Anyone with write access to the files can write the queue,
+ * so nothing in it is trusted: an entry holds only a user name, a reason
+ * from QUEUE_REASONS and a time, and at the flush a fresh failed-login
+ * event is built from those fields once they validate; the stored JSON is
+ * never copied into the trail. An entry that does not validate becomes a
+ * "session.tampered" event naming only what was seen, and is dropped.
+ *
+ * Entries are numbered by meta pending_next. The numbers flushed so far
+ * are kept MACed (meta pending_mark), so the flush sees an entry deleted
+ * (a gap below pending_next), an entry numbered at or below the mark (a
+ * replay or forgery) and a pending_next that went back below the mark.
+ */
+static const char *const queue_reasons[] = {
+    "unknown-user", "backoff", "wrong-passphrase", "account-disabled"};
+
+#define QUEUE_ENTRY_MAX 1024
+#define QUEUE_SKEW_MS   (5 * 60 * 1000) /* an entry's time may run ahead */
+
+/*
+ * Queue one failed login of U (id 0: an unknown name, never stored) for
+ * reason WHY. With COUNT, U's failure count and time are written in the
+ * same transaction, so the queue and the count move together.
  */
 static int
-pending_put(struct cv_store *st, json_t *ev)
+pending_put(
+    struct cv_store *st, const struct cv_user *u, const char *why, int count)
 {
 	struct cv_txn *txn = NULL;
+	struct cv_user now;
 	uint64_t n = 0;
 	uint8_t k[8];
 	char *text = NULL;
+	json_t *ev;
 	int r;
 
-	json_object_set_new(
-	    ev, "observed", json_integer((json_int_t)cv_now_ms()));
-	if ((text = cv_json_canonical(ev)) == NULL)
+	ev = json_pack(
+	    "{s:s, s:I}", "reason", why, "observed", (json_int_t)cv_now_ms());
+	if (ev != NULL && u->id != 0)
+		json_object_set_new(ev, "user", json_string(u->name));
+	text = ev != NULL ? cv_json_canonical(ev) : NULL;
+	json_decref(ev);
+	if (text == NULL)
 		return CV_ENOMEM;
 	if ((r = cv_txn_begin(st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
@@ -162,6 +191,16 @@ pending_put(struct cv_store *st, json_t *ev)
 	        0 ||
 	    (r = cv_meta_put_u64(txn, "pending_next", n)) != 0)
 		goto out;
+	if (count) {
+		/* Counted on the row as it is now, not as read before the
+		 * Argon2id check: another failure may have come between. */
+		if ((r = cv_user_get(txn, u->name, &now)) != 0)
+			goto out;
+		now.failures++;
+		now.last_failure = cv_now_ms();
+		if ((r = cv_user_put_failures(txn, &now)) != 0)
+			goto out;
+	}
 	r = cv_txn_commit(txn);
 	txn = NULL;
 out:
@@ -171,35 +210,200 @@ out:
 	return r;
 }
 
-/* Flush queued events into the signed trail, oldest first. */
+/*
+ * A sign of tampering, recorded by the session that saw it: KIND, and the
+ * account id, queue number and count concerned where there is one. It
+ * names no person and copies nothing from what was tampered with.
+ */
+static int
+tamper_event(struct cv_session *s, const char *kind, uint32_t uid,
+    uint64_t queued, uint64_t count)
+{
+	json_t *ev = cv_event_new(s, "session.tampered");
+
+	if (ev == NULL)
+		return CV_ENOMEM;
+	json_object_set_new(ev, "kind", json_string(kind));
+	if (uid != 0)
+		json_object_set_new(
+		    ev, "account", json_integer((json_int_t)uid));
+	if (queued != 0)
+		json_object_set_new(
+		    ev, "queued", json_integer((json_int_t)queued));
+	if (count != 0)
+		json_object_set_new(
+		    ev, "count", json_integer((json_int_t)count));
+	return cv_event_commit(s, ev, 0, NULL);
+}
+
+static const char *
+queue_reason(const char *why)
+{
+	size_t i;
+
+	for (i = 0; why != NULL && i < CV_ARRAY_LEN(queue_reasons); i++)
+		if (strcmp(why, queue_reasons[i]) == 0)
+			return queue_reasons[i];
+	return NULL;
+}
+
+/*
+ * The failed-login event for queue entry N (text V), built from its
+ * validated fields only, into *OUT; *U is the account it names (id 0 for
+ * an unknown name); *COUNTS is 1 for a wrong passphrase, the failure the
+ * account's count holds. CV_ECORRUPT when the entry does not validate.
+ */
+static int
+queued_failure(struct cv_txn *txn, struct cv_session *s, const struct cv_val *v,
+    uint64_t n, struct cv_user *u, int *counts, json_t **out)
+{
+	const char *why, *name;
+	const json_t *t;
+	json_t *j = NULL, *ev = NULL;
+	char actor[16];
+	int r = CV_ECORRUPT;
+
+	*out = NULL;
+	*counts = 0;
+	memset(u, 0, sizeof(*u));
+	if (cv_json_parse_object(v->data, v->len, QUEUE_ENTRY_MAX, &j) != 0)
+		return CV_ECORRUPT;
+	why = queue_reason(json_string_value(json_object_get(j, "reason")));
+	name = json_string_value(json_object_get(j, "user"));
+	t = json_object_get(j, "observed");
+	if (why == NULL || !json_is_integer(t) || json_integer_value(t) <= 0 ||
+	    (uint64_t)json_integer_value(t) > cv_now_ms() + QUEUE_SKEW_MS ||
+	    json_object_size(j) != (name != NULL ? 3u : 2u))
+		goto out;
+	/* An unknown name is never stored; every other reason names one. */
+	if ((strcmp(why, "unknown-user") == 0) != (name == NULL))
+		goto out;
+	if (name != NULL) {
+		if ((r = cv_user_get(txn, name, u)) != 0) {
+			r = r == CV_ENOTFOUND ? CV_ECORRUPT : r;
+			goto out;
+		}
+		r = CV_ECORRUPT;
+	}
+	snprintf(actor, sizeof(actor), "u%u", (unsigned)u->id);
+	ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "action",
+	    "session.open", "actor", u->id != 0 ? actor : "unknown", "decision",
+	    "deny", "rule", why, "outcome", "failure", "observed",
+	    json_integer_value(t), "queued", (json_int_t)n);
+	if (ev == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	/* The role only from an account that is what casevault wrote. */
+	if (u->id != 0 && cv_user_check(txn, s, u) == 0)
+		json_object_set_new(ev, "role", json_string(u->role));
+	if (s->policy_hash[0] != '\0')
+		json_object_set_new(ev, "policy", json_string(s->policy_hash));
+	*counts = strcmp(why, "wrong-passphrase") == 0;
+	*out = ev;
+	r = 0;
+out:
+	json_decref(j);
+	return r;
+}
+
+/*
+ * A wrong passphrase for U has entered the trail: count it as signed in U's
+ * MACed part, so its unauthenticated failure count can no longer honestly
+ * be lower. An account whose MAC does not match is reported, not re-signed.
+ */
+static int
+count_signed(struct cv_txn *txn, struct cv_session *s, struct cv_user *u)
+{
+	int r;
+
+	if ((r = cv_user_check(txn, s, u)) == CV_ECRYPTO)
+		return tamper_event(s, "account_edited", u->id, 0, 0);
+	if (r != 0)
+		return r;
+	u->signed_failures++;
+	if (u->failures < u->signed_failures &&
+	    u->failures + 1 == u->signed_failures &&
+	    (r = tamper_event(s, "failures_reset", u->id, 0, 0)) != 0)
+		return r;
+	return cv_user_put(txn, s, u);
+}
+
+/*
+ * Flush the queue into the signed trail, oldest first, and move the mark
+ * to the last number flushed.
+ */
 static int
 pending_flush(struct cv_txn *txn, struct cv_session *s, int *changed)
 {
+	uint64_t mark = 0, next = 0, expect, n;
 	uint8_t kb[CV_STORE_KEY_MAX];
+	struct cv_user u;
 	struct cv_val k, v;
 	size_t klen;
 	json_t *ev;
-	int r;
+	int r, counts;
 
+	if ((r = cv_meta_get_u64(txn, "pending_next", &next)) != 0 &&
+	    r != CV_ENOTFOUND)
+		return r;
+	if ((r = cv_pending_mark_get(txn, s, &mark)) != 0) {
+		if (r != CV_ECRYPTO && r != CV_ENOTFOUND)
+			return r;
+		if ((r = tamper_event(s, "queue_mark", 0, 0, 0)) != 0)
+			return r;
+		*changed = 1;
+	}
+	if (next < mark) {
+		if ((r = tamper_event(s, "queue_rewound", 0, 0, mark - next)) !=
+		    0)
+			return r;
+		*changed = 1;
+	}
+	expect = mark + 1;
 	while ((r = cv_store_first(txn, CV_DB_PENDING, NULL, 0, &k, &v)) == 0) {
 		/* A copy: the entry is deleted once its event is committed. */
 		klen = k.len;
 		memcpy(kb, k.data, klen);
-		if (cv_json_parse_object(v.data, v.len, 8192, &ev) == 0) {
-			/* Queued before any key was unlocked: it carries the
-			 * policy in force when it enters the trail. */
-			if (json_object_get(ev, "policy") == NULL &&
-			    s->policy_hash[0] != '\0')
-				json_object_set_new(
-				    ev, "policy", json_string(s->policy_hash));
-			if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
-				return r;
+		n = klen == 8 ? cv_get_be64(kb) : 0;
+		if (n != 0 && n > expect && n <= next &&
+		    (r = tamper_event(s, "queue_gap", 0, expect, n - expect)) !=
+		        0)
+			return r;
+		if (n != 0 && n >= expect && n <= next) {
+			expect = n + 1;
+			r = queued_failure(txn, s, &v, n, &u, &counts, &ev);
+		} else {
+			r = CV_ECORRUPT; /* at or below the mark, or beyond */
 		}
+		if (r == 0 && (r = cv_event_commit(s, ev, 0, NULL)) == 0 &&
+		    counts)
+			r = count_signed(txn, s, &u);
+		else if (r == CV_ECORRUPT)
+			r = tamper_event(s, "queue_entry", 0, n, 0);
+		if (r != 0)
+			return r;
 		if ((r = cv_del(txn, CV_DB_PENDING, kb, klen)) != 0)
 			return r;
 		*changed = 1;
 	}
-	return r == CV_ENOTFOUND ? 0 : r;
+	if (r != CV_ENOTFOUND)
+		return r;
+	if (next >= expect) {
+		/* The newest entries are gone. */
+		if ((r = tamper_event(
+		         s, "queue_gap", 0, expect, next - expect + 1)) != 0)
+			return r;
+		*changed = 1;
+	}
+	if (next < mark) {
+		if ((r = cv_meta_put_u64(txn, "pending_next", mark)) != 0)
+			return r;
+		next = mark;
+	}
+	if (next != mark || *changed)
+		*changed = 1;
+	return cv_pending_mark_put(txn, s, next);
 }
 
 /*
@@ -245,23 +449,58 @@ backoff_seconds(uint32_t failures)
 	return (uint64_t)1 << (failures - BACKOFF_FREE);
 }
 
-static int
+/*
+ * A refused login, queued for the trail. A wrong passphrase also counts
+ * against the account, in the same transaction.
+ */
+static void
 login_refused(struct cv_store *st, const struct cv_user *u, const char *why)
 {
-	json_t *ev;
-	char actor[16];
+	(void)pending_put(st, u, why, strcmp(why, "wrong-passphrase") == 0);
+}
 
-	snprintf(actor, sizeof(actor), "u%u", (unsigned)u->id);
-	ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "action", "session.open",
-	    "actor", u->id ? actor : "unknown", "decision", "deny", "rule", why,
-	    "outcome", "failure");
-	if (ev == NULL)
+/*
+ * The passphrase opened the slot of account U, but U is not what casevault
+ * wrote. The keys are unlocked, so the refusal is signed into the trail at
+ * once rather than queued; it names the account by id, and not by the role
+ * the edited row claims.
+ */
+static int
+edited_refused(struct cv_session *s, const struct cv_user *u)
+{
+	json_t *ev;
+	int r;
+
+	snprintf(s->actor, sizeof(s->actor), "u%u", (unsigned)u->id);
+	if ((ev = cv_event_new(s, "session.open")) == NULL)
 		return CV_ENOMEM;
-	if (u->id)
-		json_object_set_new(ev, "role", json_string(u->role));
-	pending_put(st, ev);
-	json_decref(ev);
-	return 0;
+	json_object_del(ev, "role");
+	json_object_set_new(ev, "decision", json_string("deny"));
+	json_object_set_new(ev, "rule", json_string("account-edited"));
+	json_object_set_new(ev, "outcome", json_string("failure"));
+	json_object_set_new(ev, "account", json_integer((json_int_t)u->id));
+	json_object_set_new(ev, "kind", json_string("account_edited"));
+	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+		return r;
+	cv_error_set("account u%u was changed outside casevault (its MAC "
+	             "does not match): login refused",
+	    (unsigned)u->id);
+	return CV_ECRYPTO;
+}
+
+/* The successful login, with the failure count of the account it saw. */
+static int
+login_record(struct cv_session *s, uint32_t failures_seen)
+{
+	json_t *ev;
+
+	if ((ev = cv_event_new(s, "session.open")) == NULL)
+		return CV_ENOMEM;
+	json_object_set_new(ev, "decision", json_string("allow"));
+	json_object_set_new(ev, "outcome", json_string("success"));
+	json_object_set_new(
+	    ev, "failures_seen", json_integer((json_int_t)failures_seen));
+	return cv_event_commit(s, ev, 0, NULL);
 }
 
 /*
@@ -350,25 +589,20 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	}
 	if (r != 0)
 		goto out;
-	wait = backoff_seconds(u.failures) * 1000;
+	/* Neither count is trusted yet (no key is unlocked), but the signed
+	 * one cannot be lowered without breaking the account's MAC. */
+	wait = backoff_seconds(u.failures > u.signed_failures
+	               ? u.failures
+	               : u.signed_failures) *
+	    1000;
 	if (wait > 0 && now < u.last_failure + wait) {
 		login_refused(s->st, &u, "backoff");
 		r = CV_ELOCKED;
 		goto out;
 	}
 	if ((r = cv_passphrase_verify(u.hash, pass, passlen)) != 0) {
-		if (r == CV_EAUTH) {
-			u.failures++;
-			u.last_failure = now;
-			if (cv_txn_begin(s->st, CV_TXN_WRITE, &txn) == 0) {
-				if (cv_user_put(txn, &u) == 0)
-					cv_txn_commit(txn);
-				else
-					cv_txn_abort(txn);
-				txn = NULL;
-			}
+		if (r == CV_EAUTH)
 			login_refused(s->st, &u, "wrong-passphrase");
-		}
 		goto out;
 	}
 	if (u.disabled) {
@@ -383,12 +617,25 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		goto out;
 	}
 	cv_keys_derive(s->keys, gen);
-	cv_session_set_user(s, &u);
-	r = audit_attach(txn, s);
-	cv_txn_abort(txn);
-	txn = NULL;
+	if ((r = audit_attach(txn, s)) != 0)
+		goto out;
+	/* The account as it is now, checked against its MAC before its role
+	 * or flags are believed. */
+	if ((r = cv_user_get(txn, user, &u)) != 0)
+		goto out;
+	if ((r = cv_user_check(txn, s, &u)) == CV_ECRYPTO) {
+		r = edited_refused(s, &u);
+		goto out;
+	}
 	if (r != 0)
 		goto out;
+	if (u.disabled) {
+		r = CV_EDISABLED;
+		goto out;
+	}
+	cv_session_set_user(s, &u);
+	cv_txn_abort(txn);
+	txn = NULL;
 	if ((r = cv_policy_store_load(s)) != 0)
 		goto out;
 
@@ -398,15 +645,23 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	if ((r = pending_flush(txn, s, &changed)) != 0 ||
 	    (r = recover_outcome(txn, s, &changed)) != 0)
 		goto out;
-	if (u.failures > 0) {
+	/* The flush may have counted failures of this account as signed. */
+	if ((r = cv_user_get_checked(txn, s, user, &u)) != 0)
+		goto out;
+	if (u.failures < u.signed_failures &&
+	    (r = tamper_event(s, "failures_reset", u.id, 0,
+	         u.signed_failures - u.failures)) != 0)
+		goto out;
+	if ((r = login_record(s, u.failures)) != 0)
+		goto out;
+	if (u.failures > 0 || u.signed_failures > 0) {
 		reset = 1;
 		u.failures = 0;
 		u.last_failure = 0;
-		if ((r = cv_user_put(txn, &u)) != 0)
+		u.signed_failures = 0;
+		if ((r = cv_user_put(txn, s, &u)) != 0)
 			goto out;
 	}
-	if ((r = cv_session_record(s, "session.open")) != 0)
-		goto out;
 	if (changed || reset)
 		r = cv_txn_commit(txn);
 	else

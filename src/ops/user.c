@@ -85,8 +85,9 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	u.id = (uint32_t)next;
 	if ((r = manage_check(s, txn, "user.add", &u, 1, &res)) != 0)
 		goto out;
-	if ((r = cv_user_put(txn, &u)) != 0 ||
-	    (r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
+	/* The slot first: the account's MAC binds it. */
+	if ((r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
+	    (r = cv_user_put(txn, s, &u)) != 0 ||
 	    (r = cv_meta_put_u64(txn, "next_uid", next + 1)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
@@ -160,7 +161,8 @@ cv_user_passwd(
 		return r;
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
-	if ((r = cv_user_get(txn, name, &u)) != 0)
+	/* Checked: an account edited outside casevault is never re-signed. */
+	if ((r = cv_user_get_checked(txn, s, name, &u)) != 0)
 		goto out;
 	if (u.disabled) {
 		r = CV_EDISABLED;
@@ -173,10 +175,15 @@ cv_user_passwd(
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
 	memcpy(u.hash, hash, sizeof(u.hash));
-	u.failures = 0;
+	/* The signed failures are settled; any still queued (since this
+	 * session's login flushed the queue) stay counted, so the count
+	 * never falls below what their flush will sign. */
+	u.failures =
+	    u.failures > u.signed_failures ? u.failures - u.signed_failures : 0;
+	u.signed_failures = 0;
 	u.last_failure = 0;
-	if ((r = cv_user_put(txn, &u)) != 0 ||
-	    (r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
+	if ((r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
+	    (r = cv_user_put(txn, s, &u)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
@@ -199,7 +206,7 @@ cv_user_disable(struct cv_session *s, const char *name)
 	cv_error_clear();
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
-	if ((r = cv_user_get(txn, name, &u)) != 0)
+	if ((r = cv_user_get_checked(txn, s, name, &u)) != 0)
 		goto out;
 	if (u.disabled || u.id == s->uid) {
 		/* Disabling oneself could leave no admin at all. */
@@ -209,10 +216,12 @@ cv_user_disable(struct cv_session *s, const char *name)
 	if ((r = manage_check(s, txn, "user.disable", &u, 1, &res)) != 0)
 		goto out;
 	u.disabled = 1;
-	if ((r = cv_user_put(txn, &u)) != 0)
-		goto out;
+	/* The slot goes first: the MAC binds its absence, so a slot put
+	 * back from a copy no longer matches the account. */
 	r = cv_shred(txn, CV_DB_SLOTS, name, strlen(name));
 	if (r != 0 && r != CV_ENOTFOUND)
+		goto out;
+	if ((r = cv_user_put(txn, s, &u)) != 0)
 		goto out;
 	if ((r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;

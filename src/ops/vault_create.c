@@ -173,8 +173,9 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	        0 ||
 	    (r = cv_meta_put_u64(txn, "kek_gen", 1)) != 0 ||
 	    (r = cv_meta_put_u64(txn, "next_uid", 2)) != 0 ||
-	    (r = cv_user_put(txn, &u)) != 0 ||
 	    (r = cv_slot_write(txn, s, admin, pass, passlen)) != 0 ||
+	    (r = cv_user_put(txn, s, &u)) != 0 ||
+	    (r = cv_pending_mark_put(txn, s, 0)) != 0 ||
 	    (r = cv_policy_store_init(txn, s)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);

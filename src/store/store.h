@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CV_SCHEMA_VERSION 1
+#define CV_SCHEMA_VERSION 2
 #define CV_STORE_FILE     "store.lmdb"
 #define CV_LOCK_FILE      "vault.lock"
 #define CV_STORE_KEY_MAX  511 /* the longest key (LMDB's default limit) */

@@ -1,0 +1,473 @@
+#define _GNU_SOURCE
+/*
+ * Accounts and the failed-login queue against an insider who can write the
+ * store's files but knows no passphrase: every edit below is made with the
+ * raw store API, as an LMDB editor would, and must be refused at login,
+ * reported by audit verify, or both; and nothing written into the queue may
+ * enter the trail as anything but a failed login or a report of tampering.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "casevault.h"
+#include "store/store.h"
+#include "base/util.h"
+
+#include "helpers.h"
+#include "helpers.c.inc"
+
+struct fx {
+	char dir[64];
+	char cid[CV_CASE_ID_LEN + 1];
+};
+
+/* A vault with a trained counselor who opened a case, a legal-aid account,
+ * an auditor and a supervisor. */
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cv_session *s;
+	json_t *in;
+
+	s = test_vault_new(f->dir);
+	cv_session_close(s);
+	test_user(f->dir, "siti", "counselor", 1);
+	test_user(f->dir, "rina", "legal_aid", 0);
+	test_user(f->dir, "inspektur", "auditor", 0);
+	test_user(f->dir, "kepala", "supervisor", 0);
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	in = test_fixture("intake_valid.json");
+	assert_int_equal(cv_case_open(s, in, f->cid), 0);
+	json_decref(in);
+	cv_session_close(s);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	test_vault_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Raw access to the store, as an insider with the files would have. */
+static size_t
+raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
+    uint8_t *copy, size_t cap)
+{
+	struct cv_store *st;
+	struct cv_txn *txn;
+	struct cv_val v = {NULL, 0};
+
+	assert_int_equal(cv_store_open(dir, &st), 0);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
+	assert_int_equal(cv_get(txn, db, k, klen, &v), 0);
+	assert_true(v.len <= cap);
+	memcpy(copy, v.data, v.len);
+	cv_txn_abort(txn);
+	cv_store_close(st);
+	return v.len;
+}
+
+static void
+raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
+    const void *val, size_t vlen)
+{
+	struct cv_store *st;
+	struct cv_txn *txn;
+
+	assert_int_equal(cv_store_open(dir, &st), 0);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
+	assert_int_equal(cv_put(txn, db, k, klen, val, vlen, 0), 0);
+	assert_int_equal(cv_txn_commit(txn), 0);
+	cv_store_close(st);
+}
+
+static void
+raw_del(const char *dir, enum cv_db db, const void *k, size_t klen)
+{
+	struct cv_store *st;
+	struct cv_txn *txn;
+
+	assert_int_equal(cv_store_open(dir, &st), 0);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
+	assert_int_equal(cv_del(txn, db, k, klen), 0);
+	assert_int_equal(cv_txn_commit(txn), 0);
+	cv_store_close(st);
+}
+
+/* The queue's counter; 0 before any failed login. */
+static uint64_t
+raw_pending_next(const char *dir)
+{
+	struct cv_store *st;
+	struct cv_txn *txn;
+	uint64_t n = 0;
+	int r;
+
+	assert_int_equal(cv_store_open(dir, &st), 0);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
+	r = cv_meta_get_u64(txn, "pending_next", &n);
+	assert_true(r == 0 || r == CV_ENOTFOUND);
+	cv_txn_abort(txn);
+	cv_store_close(st);
+	return n;
+}
+
+/* The account row of NAME, parsed. */
+static json_t *
+account_row(const char *dir, const char *name)
+{
+	uint8_t buf[4096];
+	size_t n = raw_get(dir, CV_DB_USERS, name, strlen(name), buf,
+	    sizeof(buf));
+	json_t *j = json_loadb((const char *)buf, n, 0, NULL);
+
+	assert_non_null(j);
+	return j;
+}
+
+/* Set KEY of NAME's account row to VAL (consumed), leaving all else. */
+static void
+account_edit(const char *dir, const char *name, const char *key, json_t *val)
+{
+	json_t *j = account_row(dir, name);
+	char *text;
+
+	json_object_set_new(j, key, val);
+	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(text);
+	raw_put(dir, CV_DB_USERS, name, strlen(name), text, strlen(text));
+	free(text);
+	json_decref(j);
+}
+
+static uint32_t
+account_id(const char *dir, const char *name)
+{
+	json_t *j = account_row(dir, name);
+	uint32_t id = (uint32_t)json_integer_value(json_object_get(j, "id"));
+
+	json_decref(j);
+	return id;
+}
+
+static int
+login(const char *dir, const char *user, const char *pass)
+{
+	struct cv_session *s = NULL;
+	int r = cv_session_open(dir, user, pass, strlen(pass), &s);
+
+	cv_session_close(s);
+	return r;
+}
+
+/* 1 if the auditor's verify reports account UID (0: any) as KIND. */
+static int
+verify_reports(const char *dir, uint32_t uid, const char *kind)
+{
+	struct cv_session *a = test_login(dir, "inspektur", TEST_PASS_STAFF);
+	json_t *out = NULL, *t;
+	size_t i;
+	int r, found = 0;
+
+	r = cv_audit_verify(a, NULL, &out);
+	cv_session_close(a);
+	assert_non_null(out);
+	json_array_foreach(json_object_get(out, "tampered"), i, t) {
+		if (strcmp(json_string_value(json_object_get(t, "kind")),
+		        kind) == 0 &&
+		    (uid == 0 ||
+		        json_integer_value(json_object_get(t, "uid")) ==
+		            (json_int_t)uid))
+			found = 1;
+	}
+	/* A report is a failed verification, and only then. */
+	assert_int_equal(r, found ? CV_EVERIFY : r);
+	assert_int_equal(json_is_true(json_object_get(out, "ok")), r == 0);
+	json_decref(out);
+	return found;
+}
+
+/*
+ * The events of the trail whose FIELD is VALUE (NULL: any), as the
+ * auditor's log shows them. Returns how many.
+ */
+static size_t
+trail_count(const char *dir, const char *field, const char *value,
+    const char *field2, const char *value2)
+{
+	struct cv_session *a = test_login(dir, "inspektur", TEST_PASS_STAFF);
+	json_t *log = NULL, *ev;
+	const char *v;
+	size_t i, n = 0;
+
+	assert_int_equal(cv_audit_log(a, NULL, NULL, 0, 0, &log), 0);
+	cv_session_close(a);
+	json_array_foreach(log, i, ev) {
+		v = json_string_value(json_object_get(ev, field));
+		if (v == NULL || strcmp(v, value) != 0)
+			continue;
+		v = field2 != NULL ? json_string_value(json_object_get(ev, field2))
+		                   : NULL;
+		if (field2 == NULL || (v != NULL && strcmp(v, value2) == 0))
+			n++;
+	}
+	json_decref(log);
+	return n;
+}
+
+static void
+role_edit_refused(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	uint32_t rina = account_id(f->dir, "rina");
+
+	/* The positive control: untouched, all is well. */
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	assert_false(verify_reports(f->dir, 0, "account_edited"));
+
+	account_edit(f->dir, "rina", "role", json_string("supervisor"));
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
+	/* The refusal is signed into the trail, by kind and not by role. */
+	assert_int_equal(trail_count(f->dir, "rule", "account-edited", "kind",
+	                     "account_edited"),
+	    1);
+	assert_true(verify_reports(f->dir, rina, "account_edited"));
+
+	/* Nor does the edited account join a case's team. */
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_case_assign(s, f->cid, "rina"), CV_ECRYPTO);
+	assert_int_equal(cv_case_assign(s, f->cid, "siti"), CV_EEXIST);
+	cv_session_close(s);
+}
+
+static void
+disabled_flag_cleared_refused(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	uint8_t slot[512];
+	size_t n;
+	uint32_t rina = account_id(f->dir, "rina");
+
+	/* The slot as it was before the disable, kept by the insider. */
+	n = raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_user_disable(s, "rina"), 0);
+	cv_session_close(s);
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+
+	/* The flag alone: no slot, so refused, and now reported. */
+	account_edit(f->dir, "rina", "disabled", json_false());
+	assert_int_not_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	assert_true(verify_reports(f->dir, rina, "account_edited"));
+
+	/* The flag and the old slot put back: the passphrase opens it. */
+	raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
+	assert_true(verify_reports(f->dir, rina, "account_edited"));
+}
+
+static void
+trained_flag_edited_refused(void **state)
+{
+	struct fx *f = *state;
+	uint32_t rina = account_id(f->dir, "rina");
+
+	account_edit(f->dir, "rina", "trained", json_true());
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
+	assert_true(verify_reports(f->dir, rina, "account_edited"));
+}
+
+static void
+slot_copied_refused(void **state)
+{
+	struct fx *f = *state;
+	uint8_t slot[512];
+	size_t n;
+	uint32_t rina = account_id(f->dir, "rina");
+
+	n = raw_get(f->dir, CV_DB_SLOTS, "siti", 4, slot, sizeof(slot));
+	raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
+	assert_int_not_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	assert_true(verify_reports(f->dir, rina, "account_edited"));
+	/* The account the slot came from is untouched. */
+	assert_false(
+	    verify_reports(f->dir, account_id(f->dir, "siti"), "account_edited"));
+}
+
+/* An entry written into the queue, numbered as the next one. */
+static uint64_t
+queue_forge(const char *dir, const char *text)
+{
+	uint64_t n = raw_pending_next(dir) + 1;
+	uint8_t k[8];
+
+	cv_put_be64(k, n);
+	raw_put(dir, CV_DB_PENDING, k, 8, text, strlen(text));
+	raw_put(dir, CV_DB_META, "pending_next", 12, k, 8);
+	return n;
+}
+
+static void
+forged_queue_entry_never_a_read(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	char text[512];
+	char p[CV_PSEUDONYM_LEN + 1];
+	uint32_t siti = account_id(f->dir, "siti");
+
+	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
+	assert_int_equal(cv_audit_pseudonym(s, f->cid, p), 0);
+	cv_session_close(s);
+	/* A fake read of the case's notes, in the shape of an event. */
+	snprintf(text, sizeof(text),
+	    "{\"action\":\"record.show\",\"actor\":\"u%u\",\"case\":\"%s\","
+	    "\"classes\":[\"notes\"],\"decision\":\"allow\",\"outcome\":"
+	    "\"success\",\"role\":\"counselor\",\"user\":\"siti\","
+	    "\"reason\":\"wrong-passphrase\",\"observed\":1}",
+	    (unsigned)siti, p);
+	queue_forge(f->dir, text);
+	/* A well-formed failure with one more field is no better. */
+	queue_forge(f->dir, "{\"observed\":1,\"reason\":\"backoff\","
+	                    "\"user\":\"siti\",\"action\":\"record.show\"}");
+	/* A failure of an account that does not exist. */
+	queue_forge(f->dir, "{\"observed\":1,\"reason\":\"backoff\","
+	                    "\"user\":\"nobody\"}");
+	/* A well-formed failure enters the trail as one. */
+	queue_forge(f->dir, "{\"observed\":1,\"reason\":\"backoff\","
+	                    "\"user\":\"siti\"}");
+
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	cv_session_close(s);
+	assert_int_equal(trail_count(f->dir, "action", "record.show", "case", p),
+	    0);
+	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
+	                     "kind", "queue_entry"),
+	    3);
+	assert_int_equal(
+	    trail_count(f->dir, "action", "session.open", "rule", "backoff"), 1);
+	/* Nothing of the forged text was copied. */
+	assert_int_equal(trail_count(f->dir, "outcome", "success", "classes",
+	                     "notes"),
+	    0);
+}
+
+static void
+deleted_queue_reported(void **state)
+{
+	struct fx *f = *state;
+	uint64_t next;
+	uint8_t k[8];
+
+	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	next = raw_pending_next(f->dir);
+	cv_put_be64(k, next - 1);
+	raw_del(f->dir, CV_DB_PENDING, k, 8);
+	cv_put_be64(k, next);
+	raw_del(f->dir, CV_DB_PENDING, k, 8);
+
+	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
+	                     "kind", "queue_gap"),
+	    1);
+
+	/* The counter wound back below what was flushed. */
+	cv_put_be64(k, next - 1);
+	raw_put(f->dir, CV_DB_META, "pending_next", 12, k, 8);
+	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
+	                     "kind", "queue_rewound"),
+	    1);
+}
+
+static void
+failure_counter_reset_reported(void **state)
+{
+	struct fx *f = *state;
+	uint32_t siti = account_id(f->dir, "siti");
+	int i;
+
+	for (i = 0; i < 3; i++)
+		assert_int_equal(
+		    login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	/* Another login signs the three failures into the trail. */
+	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_false(verify_reports(f->dir, siti, "failures_reset"));
+
+	account_edit(f->dir, "siti", "failures", json_integer(0));
+	assert_true(verify_reports(f->dir, siti, "failures_reset"));
+	/* The back-off still holds: the signed count cannot be lowered. */
+	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_ELOCKED);
+}
+
+/*
+ * A passphrase change settles the failures already signed, and keeps those
+ * still queued: no failure count is left below what their flush signs.
+ */
+static void
+passwd_keeps_queued_failures(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	uint32_t siti = account_id(f->dir, "siti");
+	json_t *row;
+
+	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	/* Queued after this session flushed the queue. */
+	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	assert_int_equal(cv_user_passwd(s, "siti", "new-passphrase-12",
+	                     strlen("new-passphrase-12")),
+	    0);
+	cv_session_close(s);
+	row = account_row(f->dir, "siti");
+	assert_int_equal(json_integer_value(json_object_get(row, "failures")), 1);
+	json_decref(row);
+	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_false(verify_reports(f->dir, siti, "failures_reset"));
+	assert_int_equal(login(f->dir, "siti", "new-passphrase-12"), 0);
+	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
+	                     NULL, NULL),
+	    0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(role_edit_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(disabled_flag_cleared_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(trained_flag_edited_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(slot_copied_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    forged_queue_entry_never_a_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(deleted_queue_reported, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    failure_counter_reset_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    passwd_keeps_queued_failures, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
