@@ -81,7 +81,7 @@ cv_policy_explain(struct cv_session *s, const char *user, const char *action,
 	}
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = cv_user_get(txn, user, &u)) != 0)
+	if ((r = cv_user_get_checked(txn, s, user, &u)) != 0)
 		goto out;
 	/* The account explained, as the gate would see it asking. */
 	snprintf(actor, sizeof(actor), "u%u", (unsigned)u.id);

@@ -196,6 +196,10 @@ resolve_authors(struct cv_session *s, json_t *authors)
 		return r;
 	json_object_foreach (authors, k, v) {
 		r = cv_user_by_id(txn, (uint32_t)strtoul(k + 1, NULL, 10), &u);
+		/* The trained flag is counted only from an account whose
+		 * MAC holds: an edited one refuses the report. */
+		if (r == 0)
+			r = cv_user_check(txn, s, &u);
 		if (r != 0 && r != CV_ENOTFOUND)
 			break;
 		json_object_set_new(
