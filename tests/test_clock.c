@@ -243,6 +243,8 @@ backoff_not_shortened(void **state)
 	assert_int_equal(login(f, "andi", TEST_PASS_STAFF), CV_ELOCKED);
 	clock_at(30);
 	assert_int_equal(login(f, "andi", TEST_PASS_STAFF), CV_ELOCKED);
+	/* The refusal says why the wait outlasts the clock. */
+	assert_non_null(strstr(cv_error_detail(), "behind the audit trail"));
 	/* The control: once the vault's time is past the back-off, in. */
 	clock_at(62);
 	assert_int_equal(login(f, "andi", TEST_PASS_STAFF), 0);
@@ -327,6 +329,7 @@ static void
 clock_behind_reported(void **state)
 {
 	struct fx *f = *state;
+	struct cv_session *s;
 
 	/* Behind by four minutes: within the tolerance, not reported. */
 	clock_at(4);
@@ -334,12 +337,20 @@ clock_behind_reported(void **state)
 	clock_at(0);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(behind_in_trail(f), -1);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_session_clock_behind(s), 0);
+	cv_session_close(s);
 	/* Behind by ten minutes: every event says by how much. */
 	clock_at(14);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
 	clock_at(4);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
 	assert_in_range(behind_in_trail(f), 10 * MIN_MS - 1000, 10 * MIN_MS);
+	/* ... and so does the session, for the command to warn. */
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_in_range(
+	    cv_session_clock_behind(s), 10 * MIN_MS - 1000, 10 * MIN_MS);
+	cv_session_close(s);
 	assert_int_equal(show(f, "siti"), 0);
 	assert_in_range(behind_in_trail(f), 10 * MIN_MS - 2000, 10 * MIN_MS);
 	/* Once the clock is put right, no longer. */

@@ -107,6 +107,12 @@ cv_session_role(const struct cv_session *s)
 	return s->role;
 }
 
+uint64_t
+cv_session_clock_behind(const struct cv_session *s)
+{
+	return s->clock_behind;
+}
+
 /*
  * Unseal the audit signing key and open the trail for appending with it;
  * the trail keeps its own guarded copy, and this one is wiped on every
