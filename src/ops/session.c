@@ -373,6 +373,8 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	r = cv_user_get(txn, user, &u);
 	cv_txn_abort(txn);
 	txn = NULL;
+	/* Read for an unknown user too: the two paths cost the same. */
+	login_clock(dir, &now, &behind);
 	if (r == CV_ENOTFOUND) {
 		/* Cost the same as a real check; name no one. */
 		cv_passphrase_hash(pass, passlen, dummy);
@@ -382,7 +384,6 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	}
 	if (r != 0)
 		goto out;
-	login_clock(dir, &now, &behind);
 	wait = backoff_seconds(u.failures) * 1000;
 	if (wait > 0 && now < u.last_failure + wait) {
 		login_refused(s->st, &u, "backoff");
