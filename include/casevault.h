@@ -228,6 +228,16 @@ const char *cv_session_user(const struct cv_session *s);
 const char *cv_session_role(const struct cv_session *s);
 
 /*
+ * How far, in milliseconds, the system clock was found behind the time of
+ * the audit trail's last event during the session (its login included),
+ * when by more than five minutes; 0 when it never was. Decisions that
+ * depend on time then run on the trail's time, never the clock's, and
+ * each event says how far behind the clock was ("clock_behind_ms",
+ * docs/audit-format.md). The library prints nothing: the caller warns.
+ */
+uint64_t cv_session_clock_behind(const struct cv_session *s);
+
+/*
  * 1 if ROLE is one of the roles of DESIGN.md (counselor, social_worker,
  * psychologist, legal_aid, supervisor, auditor, admin), else 0.
  */

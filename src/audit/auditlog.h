@@ -78,6 +78,15 @@ int cv_auditlog_append(
 int cv_auditlog_last_write(struct cv_auditlog *a, uint64_t *seq);
 int cv_auditlog_size(struct cv_auditlog *a, uint64_t *size);
 
+/*
+ * *ms = the time of the trail's last event, in milliseconds since the
+ * epoch (0 for an empty trail), as the head's state blob records it: the
+ * time no later event may fall below. Reads the current head like the two
+ * above; a read-only handle will do. Returns 0, CV_EINVAL, CV_ENOMEM or
+ * CV_EAUDIT.
+ */
+int cv_auditlog_last_time(struct cv_auditlog *a, uint64_t *ms);
+
 /* What cv_auditlog_verify found. HEAD is the verified head (hex, "" for an
  * empty log); on failure BAD_COMMIT names the first bad commit (or is "")
  * and REASON says what is wrong, without any event content. */

@@ -184,6 +184,7 @@ read_current(struct cv_auditlog *a, struct tstate *st)
 	if (r == 0) {
 		st->mt.size = a->st.mt.size;
 		st->last_write = a->st.last_write;
+		st->last_time = a->st.last_time;
 	}
 	pthread_mutex_lock(&a->mu);
 	a->leading = 0;
@@ -220,6 +221,22 @@ cv_auditlog_size(struct cv_auditlog *a, uint64_t *size)
 		return CV_ENOMEM;
 	if ((r = read_current(a, st)) == 0)
 		*size = st->mt.size;
+	free(st);
+	return r;
+}
+
+int
+cv_auditlog_last_time(struct cv_auditlog *a, uint64_t *ms)
+{
+	struct tstate *st;
+	int r;
+
+	if (a == NULL || ms == NULL)
+		return CV_EINVAL;
+	if ((st = malloc(sizeof(*st))) == NULL)
+		return CV_ENOMEM;
+	if ((r = read_current(a, st)) == 0)
+		*ms = st->last_time;
 	free(st);
 	return r;
 }

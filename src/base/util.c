@@ -14,13 +14,24 @@
 #include "base/error.h"
 #include "base/util.h"
 
+/* Set only by tests and benchmarks (cv_clock_set_offset_ms); atomic
+ * because the trail's writer threads read the clock too. */
+static _Atomic int64_t clock_offset;
+
 uint64_t
 cv_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+	    (uint64_t)clock_offset;
+}
+
+void
+cv_clock_set_offset_ms(int64_t ms)
+{
+	clock_offset = ms;
 }
 
 void

@@ -38,8 +38,17 @@ cv_get_be64(const uint8_t *p)
 	return (uint64_t)cv_get_be32(p) << 32 | cv_get_be32(p + 4);
 }
 
-/* Milliseconds since the Unix epoch, UTC. */
+/* Milliseconds since the Unix epoch, UTC, as the system clock has it
+ * (plus the offset below). */
 uint64_t cv_now_ms(void);
+
+/*
+ * For tests and benchmarks only: move the clock cv_now_ms reads by MS
+ * (negative: back), as an administrator setting the system clock would.
+ * 0 restores it. Not in the public header, and no environment variable
+ * or option reaches it: the vault never takes its time from a caller.
+ */
+void cv_clock_set_offset_ms(int64_t ms);
 
 /* Format MS as "YYYY-MM-DDTHH:MM:SS.mmmZ" into BUF (at least 25 bytes). */
 void cv_format_time(uint64_t ms, char buf[static 25]);

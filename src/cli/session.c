@@ -175,6 +175,15 @@ cli_session(struct cli *c, struct cv_session **s)
 	c->session_err = r;
 	if (r != 0)
 		return cli_fail(c, r);
+	/* The vault keeps the trail's time; whoever set the clock back
+	 * should know that times shown are not the clock's. */
+	if (cv_session_clock_behind(*s) > 0)
+		fprintf(stderr,
+		    "casevault %s: warning: the system clock is %llu s "
+		    "behind the audit trail; the vault keeps the trail's "
+		    "time\n",
+		    c->name,
+		    (unsigned long long)(cv_session_clock_behind(*s) / 1000));
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "casevault.h"
 #include "audit/auditlog.h"
 #include "base/crypto.h"
+#include "gate/clock.h"
 #include "gate/event.h"
 #include "model/session.h"
 #include "store/store.h"
@@ -40,6 +41,10 @@ cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq)
 
 	if (ev == NULL)
 		return CV_ENOMEM;
+	if ((r = cv_clock_mark(s, ev)) != 0) {
+		json_decref(ev);
+		return r;
+	}
 	r = cv_auditlog_append(s->audit, ev, write ? CV_AUDIT_WRITE : 0, seq);
 	json_decref(ev);
 	return r == 0 ? 0 : (r == CV_ETOOBIG || r == CV_ENOMEM ? r : CV_EAUDIT);

@@ -16,6 +16,7 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "rules/forms.h"
+#include "gate/clock.h"
 #include "gate/gate.h"
 #include "gate/event.h"
 #include "model/recstore.h"
@@ -67,7 +68,9 @@ facts_load(struct cv_session *s, struct cv_txn *txn,
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	f->f.now = cv_now_ms();
+	/* The vault's time: a clock set back revives nothing. */
+	if ((r = cv_clock_session(s, &f->f.now)) != 0)
+		return r;
 	if (case_id == NULL || meta == NULL)
 		return 0;
 	f->f.on_team = cv_case_on_team(meta, who->uid);

@@ -28,6 +28,8 @@ struct cv_session {
 	uint32_t uid;
 	int trained;
 	char session_id[17];
+	uint64_t clock_behind; /* ms the clock was seen behind the trail,
+	                          past the tolerance (gate/clock.h) */
 };
 
 #endif

@@ -11,6 +11,7 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "base/util.h"
+#include "gate/clock.h"
 #include "gate/gate.h"
 #include "model/caseobj.h"
 #include "model/session.h"
@@ -49,8 +50,9 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 	    .op = "breakglass.open",
 	    .case_id = case_id,
 	    .write = 1};
-	struct new_window w = {cv_now_ms(), minutes, reason};
+	struct new_window w = {0, minutes, reason};
 	size_t n = reason ? strlen(reason) : 0;
+	int r;
 
 	cv_error_clear();
 	id[0] = '\0';
@@ -64,6 +66,11 @@ cv_breakglass_open(struct cv_session *s, const char *case_id,
 		    CV_BREAKGLASS_MINUTES_MAX);
 		return CV_EINVAL;
 	}
+	/* The window runs on the vault's time, the time the gate judges it
+	 * by: opened with the clock set back, it is not over before it
+	 * began. */
+	if ((r = cv_clock_session(s, &w.now)) != 0)
+		return r;
 	return cv_case_txn_create(
 	    s, &q, CV_CD_BREAKGLASS, build_window, &w, id);
 }

@@ -12,6 +12,7 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "base/util.h"
+#include "gate/clock.h"
 #include "gate/gate.h"
 #include "model/account.h"
 #include "model/casemeta.h"
@@ -53,13 +54,16 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *g = NULL, *intake = NULL, *ev = NULL, *rcp;
 	char why[160], t[25], recip[80];
-	uint64_t now = cv_now_ms();
+	uint64_t now;
 	int r, child;
 
 	cv_error_clear();
 	id[0] = '\0';
 	if (!json_is_object(grant))
 		return CV_EINVAL;
+	/* A consent's period is checked, and starts, by the vault's time. */
+	if ((r = cv_clock_session(s, &now)) != 0)
+		return r;
 	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		return r;
 	/* The survivor's age decides who may consent: read it through the

@@ -12,6 +12,7 @@
 #include "base/classes.h"
 #include "base/error.h"
 #include "base/util.h"
+#include "gate/clock.h"
 #include "gate/gate.h"
 #include "model/account.h"
 #include "model/caseobj.h"
@@ -85,7 +86,7 @@ decide(
 	char cid[CV_CASE_ID_LEN + 1];
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *consents = NULL, *c, *ev = NULL;
-	uint64_t now = cv_now_ms();
+	uint64_t now;
 	size_t i;
 	int r, cls;
 
@@ -96,6 +97,10 @@ decide(
 		    CV_REQUEST_HOURS_MAX);
 		return CV_EINVAL;
 	}
+	/* The consents are judged, and the approval ends, by the vault's
+	 * time, as the gate will judge the request. */
+	if ((r = cv_clock_session(s, &now)) != 0)
+		return r;
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		return r;
 	if ((r = cv_casedata_get_indexed(txn, s, request_id, CV_CD_REQUEST, cid,

@@ -24,6 +24,7 @@
 #include "base/crypto.h"
 #include "base/passphrase.h"
 #include "base/safefile.h"
+#include "gate/clock.h"
 #include "gate/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
@@ -104,6 +105,12 @@ const char *
 cv_session_role(const struct cv_session *s)
 {
 	return s->role;
+}
+
+uint64_t
+cv_session_clock_behind(const struct cv_session *s)
+{
+	return s->clock_behind;
 }
 
 /*
@@ -534,6 +541,31 @@ vault_safe(const char *dir)
 	return 0;
 }
 
+/*
+ * The time the back-off is judged and a failure recorded by: the vault's
+ * time (gate/clock.h), from the trail read without its key, as no key is
+ * unlocked yet. Failures made while the clock is set back so count from
+ * the trail's time, and moving the clock about below it ends no back-off.
+ * A trail that cannot be read leaves the system clock: the login then
+ * fails anyway, when the trail is opened for writing.
+ */
+static void
+login_clock(const char *dir, uint64_t *now, uint64_t *behind)
+{
+	struct cv_auditlog *a = NULL;
+	uint64_t t, b;
+
+	*now = cv_now_ms();
+	*behind = 0;
+	if (cv_auditlog_open(dir, NULL, &a) != 0)
+		return;
+	if (cv_clock_now(a, &t, &b) == 0) {
+		*now = t;
+		*behind = b;
+	}
+	cv_auditlog_close(a);
+}
+
 static int
 clean_trail(void *dir)
 {
@@ -548,7 +580,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	struct cv_user u;
 	struct cv_txn *txn = NULL;
 	struct cv_val v;
-	uint64_t gen, now = cv_now_ms(), wait;
+	uint64_t gen, now, behind, wait;
 	int r, changed = 0, reset = 0;
 	char dummy[CV_ENCODED_MAX];
 
@@ -580,6 +612,8 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	r = cv_user_get(txn, user, &u);
 	cv_txn_abort(txn);
 	txn = NULL;
+	/* Read for an unknown user too: the two paths cost the same. */
+	login_clock(dir, &now, &behind);
 	if (r == CV_ENOTFOUND) {
 		/* Cost the same as a real check; name no one. */
 		cv_passphrase_hash(pass, passlen, dummy);
@@ -597,6 +631,11 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	    1000;
 	if (wait > 0 && now < u.last_failure + wait) {
 		login_refused(s->st, &u, "backoff");
+		if (behind > CV_CLOCK_TOLERANCE_MS)
+			cv_error_set("the system clock is %llu s behind the "
+			             "audit trail; the back-off runs on the "
+			             "trail's time",
+			    (unsigned long long)(behind / 1000));
 		r = CV_ELOCKED;
 		goto out;
 	}

@@ -253,7 +253,8 @@ stale_details() {
 		tr -d '(' | sort -u | while read -r fn; do
 		case $fn in
 		cv_strerror | cv_error_detail | cv_session_close | \
-			cv_session_user | cv_session_role | cv_role_valid | \
+			cv_session_user | cv_session_role | cv_session_clock_behind | \
+			cv_role_valid | \
 			cv_time_format) continue ;;
 		esac
 		f=$(grep -l "^$fn(" src/*/*.c 2>/dev/null | head -1)
