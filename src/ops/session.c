@@ -164,12 +164,13 @@ static const char *const queue_reasons[] = {
 
 /*
  * Queue one failed login of U (id 0: an unknown name, never stored) for
- * reason WHY. With COUNT, U's failure count and time are written in the
- * same transaction, so the queue and the count move together.
+ * reason WHY, at AT (the vault's time, never earlier than the trail's).
+ * With COUNT, U's failure count and time are written in the same
+ * transaction, so the queue and the count move together.
  */
 static int
-pending_put(
-    struct cv_store *st, const struct cv_user *u, const char *why, int count)
+pending_put(struct cv_store *st, const struct cv_user *u, const char *why,
+    int count, uint64_t at)
 {
 	struct cv_txn *txn = NULL;
 	struct cv_user now;
@@ -179,8 +180,7 @@ pending_put(
 	json_t *ev;
 	int r;
 
-	ev = json_pack(
-	    "{s:s, s:I}", "reason", why, "observed", (json_int_t)cv_now_ms());
+	ev = json_pack("{s:s, s:I}", "reason", why, "observed", (json_int_t)at);
 	if (ev != NULL && u->id != 0)
 		json_object_set_new(ev, "user", json_string(u->name));
 	text = ev != NULL ? cv_json_canonical(ev) : NULL;
@@ -204,7 +204,7 @@ pending_put(
 		if ((r = cv_user_get(txn, u->name, &now)) != 0)
 			goto out;
 		now.failures++;
-		now.last_failure = cv_now_ms();
+		now.last_failure = at;
 		if ((r = cv_user_put_failures(txn, &now)) != 0)
 			goto out;
 	}
@@ -457,13 +457,14 @@ backoff_seconds(uint32_t failures)
 }
 
 /*
- * A refused login, queued for the trail. A wrong passphrase also counts
- * against the account, in the same transaction.
+ * A refused login at AT, queued for the trail. A wrong passphrase also
+ * counts against the account, in the same transaction.
  */
 static void
-login_refused(struct cv_store *st, const struct cv_user *u, const char *why)
+login_refused(
+    struct cv_store *st, const struct cv_user *u, const char *why, uint64_t at)
 {
-	(void)pending_put(st, u, why, strcmp(why, "wrong-passphrase") == 0);
+	(void)pending_put(st, u, why, strcmp(why, "wrong-passphrase") == 0, at);
 }
 
 /*
@@ -617,7 +618,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	if (r == CV_ENOTFOUND) {
 		/* Cost the same as a real check; name no one. */
 		cv_passphrase_hash(pass, passlen, dummy);
-		login_refused(s->st, &u, "unknown-user");
+		login_refused(s->st, &u, "unknown-user", now);
 		r = CV_EAUTH;
 		goto out;
 	}
@@ -630,7 +631,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	               : u.signed_failures) *
 	    1000;
 	if (wait > 0 && now < u.last_failure + wait) {
-		login_refused(s->st, &u, "backoff");
+		login_refused(s->st, &u, "backoff", now);
 		if (behind > CV_CLOCK_TOLERANCE_MS)
 			cv_error_set("the system clock is %llu s behind the "
 			             "audit trail; the back-off runs on the "
@@ -641,11 +642,11 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	}
 	if ((r = cv_passphrase_verify(u.hash, pass, passlen)) != 0) {
 		if (r == CV_EAUTH)
-			login_refused(s->st, &u, "wrong-passphrase");
+			login_refused(s->st, &u, "wrong-passphrase", now);
 		goto out;
 	}
 	if (u.disabled) {
-		login_refused(s->st, &u, "account-disabled");
+		login_refused(s->st, &u, "account-disabled", now);
 		r = CV_EDISABLED;
 		goto out;
 	}
