@@ -190,7 +190,8 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
  * never stored): the passphrase is checked against the account's Argon2id
  * hash, then unwraps the account's keyslot and so the keys. Events that
  * waited for a writer (refused logins) enter the trail, a write that was
- * audited but never applied is closed with a recorded outcome, and the
+ * audited but never applied (its writer died) is closed with a recorded
+ * outcome, as every write does first, and the
  * login is recorded. A refused login is recorded too, when the next one
  * succeeds; a wrong passphrase counts towards a back-off: after repeated
  * failures USER is held off until it expires (up to 15 minutes). On
@@ -504,9 +505,11 @@ int cv_case_erase(struct cv_session *s, const char *case_id);
  *   CV_ETOOBIG    DATA is larger than CV_RECORD_MAX
  *   CV_ENOTFOUND  no live case CASE_ID
  *   CV_ESTATE     the case is closed
- *   CV_EEXIST     another writer took the same record id at that moment:
- *                 nothing was written; try again
+ *   CV_ECORRUPT   the case's next record id is taken already (its
+ *                 metadata is behind its records): nothing was written
  *   the gate's answers; store and integrity errors
+ * The record id is decided inside the write transaction: writers at the
+ * same moment, in any number of processes, each get a record of their own.
  */
 int cv_record_add(struct cv_session *s, const char *case_id, const char *type,
     const json_t *data, uint32_t *record_id);
@@ -517,7 +520,8 @@ int cv_record_add(struct cv_session *s, const char *case_id, const char *type,
  * audit event. Policy action amend, for each class DATA holds.
  * Returns 0, or the codes of cv_record_add, where:
  *   CV_ENOTFOUND  also: no record RECORD_ID in the case
- *   CV_EEXIST     another writer amended the record at that moment
+ * The version is decided inside the write transaction: amendments at the
+ * same moment each get a version of their own, in the order they commit.
  */
 int cv_record_amend(struct cv_session *s, const char *case_id,
     uint32_t record_id, const json_t *data, uint32_t *version);

@@ -60,6 +60,21 @@ out:
 	return r;
 }
 
+int
+cv_casedata_exists(struct cv_txn *txn, struct cv_session *s,
+    const char *case_id, char kind, const char *id)
+{
+	uint8_t k[KEY_MAX];
+	struct cv_val v;
+	size_t n;
+	int r;
+
+	(void)s;
+	if ((r = mkkey(k, case_id, kind, id, &n)) != 0)
+		return r;
+	return cv_get(txn, CV_DB_CASEDATA, k, n, &v);
+}
+
 static int
 open_val(struct cv_session *s, const struct cv_val *k, const struct cv_val *v,
     const uint8_t key[static CV_KEYBYTES], json_t **out)

@@ -28,6 +28,13 @@ int cv_casedata_put(struct cv_txn *txn, struct cv_session *s,
     const char *case_id, char kind, const char *id,
     const uint8_t key[static CV_KEYBYTES], const json_t *obj);
 
+/*
+ * Whether object ID of KIND is stored in case CASE_ID, without opening
+ * it: 0 when it is, CV_ENOTFOUND when not, or an error of the store.
+ */
+int cv_casedata_exists(struct cv_txn *txn, struct cv_session *s,
+    const char *case_id, char kind, const char *id);
+
 /* The object ID of KIND, new reference in *out. */
 int cv_casedata_get(struct cv_txn *txn, struct cv_session *s,
     const char *case_id, char kind, const char *id,

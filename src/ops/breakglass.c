@@ -13,6 +13,7 @@
 #include "base/util.h"
 #include "gate/clock.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "model/caseobj.h"
 #include "model/session.h"
 #include "ops/case_txn.h"
@@ -158,7 +159,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	int r;
 
 	cv_error_clear();
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		return r;
 	if ((r = cv_casedata_get_indexed(
 	         txn, s, id, kind, cid, &meta, key, &obj)) != 0)
@@ -181,6 +182,8 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	r = cv_case_txn_put(s, &txn, cid, kind, id, key, obj, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);

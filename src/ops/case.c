@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/crypto.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "rules/policy.h"
 #include "model/recstore.h"
 #include "ops/record.h"
@@ -49,7 +50,7 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 		cv_error_set("%s", err);
 		return r;
 	}
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		return r;
 	do {
 		json_decref(probe);
@@ -77,6 +78,8 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 		r = cv_record_add(s, id, "intake", intake, &rid);
 out:
 	sodium_memzero(key, sizeof(key));
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);
@@ -261,6 +264,8 @@ team_change(
 	}
 	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
 out:
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);
@@ -311,6 +316,8 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	    meta, "closed", json_integer((json_int_t)cv_now_ms()));
 	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
 out:
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);

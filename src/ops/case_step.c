@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/util.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "model/casemeta.h"
 #include "model/session.h"
 #include "ops/case_txn.h"
@@ -168,6 +169,8 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	}
 	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
 out:
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);

@@ -2,6 +2,7 @@
 #include "casevault.h"
 #include "gate/event.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "model/casemeta.h"
 #include "model/caseobj.h"
 #include "model/session.h"
@@ -14,7 +15,9 @@ cv_case_txn_begin(struct cv_session *s, const char *case_id,
 	int r;
 
 	*meta = NULL;
-	if ((r = cv_txn_begin(s->st, mode, txn)) != 0)
+	r = mode == CV_TXN_WRITE ? cv_outcome_txn_begin(s, txn)
+	                         : cv_txn_begin(s->st, mode, txn);
+	if (r != 0)
 		return r;
 	if ((r = cv_case_load_live(*txn, s, case_id, meta)) != 0) {
 		cv_txn_abort(*txn);
@@ -92,6 +95,29 @@ cv_case_txn_put_indexed(struct cv_session *s, struct cv_txn **txn,
 }
 
 int
+cv_case_txn_new_id(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, char kind, char id[static CV_OBJECT_ID_LEN + 1])
+{
+	char cid[CV_CASE_ID_LEN + 1];
+	int r, tries;
+
+	/* Ids are random: one taken already is all but impossible, and is
+	 * never replaced. Indexed ids are unique in the vault. */
+	for (tries = 0; tries < 8; tries++) {
+		cv_casedata_id_new(kind, id);
+		r = cv_casedata_lookup(txn, s, id, cid);
+		if (r == CV_ENOTFOUND)
+			r = cv_casedata_exists(txn, s, case_id, kind, id);
+		if (r == CV_ENOTFOUND)
+			return 0;
+		if (r != 0)
+			break;
+	}
+	id[0] = '\0';
+	return CV_EEXIST;
+}
+
+int
 cv_case_txn_create(struct cv_session *s, struct cv_gate_req *q, char kind,
     cv_case_obj_build_fn build, const void *arg,
     char id[static CV_OBJECT_ID_LEN + 1])
@@ -105,7 +131,10 @@ cv_case_txn_create(struct cv_session *s, struct cv_gate_req *q, char kind,
 	if ((r = cv_case_txn_begin(s, q->case_id, CV_TXN_WRITE, &txn, &meta)) !=
 	    0)
 		return r;
-	cv_casedata_id_new(kind, id);
+	/* Decided under the write lock, so no other writer takes it before
+	 * the put. */
+	if ((r = cv_case_txn_new_id(s, txn, q->case_id, kind, id)) != 0)
+		goto out;
 	build(s, id, arg, &obj, &ev);
 	if (obj == NULL || ev == NULL) {
 		r = CV_ENOMEM;
@@ -118,9 +147,10 @@ cv_case_txn_create(struct cv_session *s, struct cv_gate_req *q, char kind,
 	    s, &txn, q->case_id, kind, id, obj, res.seq);
 out:
 	q->meta = NULL;
-	cv_txn_abort(txn);
-	if (r != 0)
+	if (r != 0) {
+		cv_outcome_failed(s, &txn);
 		id[0] = '\0';
+	}
 	json_decref(meta);
 	json_decref(obj);
 	json_decref(ev);

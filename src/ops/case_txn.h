@@ -20,7 +20,8 @@ struct cv_session;
 
 /*
  * Begin a transaction of MODE on the session's store into *TXN and load
- * the metadata of the live case CASE_ID into *META (a new reference).
+ * the metadata of the live case CASE_ID into *META (a new reference). A
+ * write transaction begins with no write event open (cv_outcome_txn_begin).
  * On failure nothing is left open: *TXN and *META are NULL.
  * Returns 0, CV_ENOTFOUND (no case CASE_ID, or it was erased), or an
  * error of the store.
@@ -73,6 +74,16 @@ int cv_case_txn_put(struct cv_session *s, struct cv_txn **txn,
 int cv_case_txn_put_indexed(struct cv_session *s, struct cv_txn **txn,
     const char *case_id, char kind, const char *id, const json_t *obj,
     uint64_t seq);
+
+/*
+ * A new id for an object of KIND in case CASE_ID (KIND and 10 base32
+ * characters) into ID, taken by no object of the vault's index nor of the
+ * case, as seen by TXN: a write transaction, so no other writer can take
+ * it before the caller's put. Returns 0, CV_EEXIST (no free id found; ID
+ * is ""), or an error of the store.
+ */
+int cv_case_txn_new_id(struct cv_session *s, struct cv_txn *txn,
+    const char *case_id, char kind, char id[static CV_OBJECT_ID_LEN + 1]);
 
 /*
  * Build, for the new id ID, the object cv_case_txn_create adds and the

@@ -14,6 +14,7 @@
 #include "base/util.h"
 #include "gate/clock.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "model/account.h"
 #include "model/casemeta.h"
 #include "model/caseobj.h"
@@ -101,7 +102,9 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 		r = CV_EINVAL;
 		goto out;
 	}
-	cv_casedata_id_new('K', id);
+	/* Inside the write transaction: the id is free until the put. */
+	if ((r = cv_case_txn_new_id(s, txn, case_id, CV_CD_CONSENT, id)) != 0)
+		goto out;
 	json_object_set_new(g, "id", json_string(id));
 	rcp = json_object_get(g, "recipient");
 	snprintf(recip, sizeof(recip), "%s",
@@ -136,6 +139,8 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	    s, &txn, case_id, CV_CD_CONSENT, id, key, g, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	if (r != 0)
@@ -184,6 +189,8 @@ cv_consent_withdraw(
 	    s, &txn, case_id, CV_CD_CONSENT, consent_id, key, k, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);

@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "base/util.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "model/caseobj.h"
 #include "model/recstore.h"
 #include "model/session.h"
@@ -247,6 +248,8 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	*out = rel;
 	rel = NULL;
 out:
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);

@@ -19,6 +19,7 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "gate/event.h"
 #include "model/recstore.h"
 #include "store/store.h"
@@ -68,7 +69,7 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	int r;
 
 	cv_error_clear();
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
@@ -105,6 +106,8 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	if (r == 0)
 		r = cv_store_compact(s->st);
 out:
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	free(k.keys);
@@ -220,7 +223,7 @@ cv_key_rotate(struct cv_session *s)
 	int r;
 
 	cv_error_clear();
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		return r;
 	ev = json_pack("{s:I}", "kek_generation", (json_int_t)(gen + 1));
 	r = cv_gate_check(s, txn, &q, ev, &res);
@@ -257,6 +260,8 @@ cv_key_rotate(struct cv_session *s)
 out:
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(kek, sizeof(kek));
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	cv_txn_abort(txn);
 	free(c.ids);
 	return r;

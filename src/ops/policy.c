@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "base/classes.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "gate/event.h"
 #include "rules/policy.h"
 #include "ops/policy.h"
@@ -126,7 +127,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	}
 	cv_policy_set_hash(set, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		goto out;
 	ev = json_pack(
 	    "{s:s, s:s}", "old_policy", s->policy_hash, "new_policy", hex);
@@ -140,6 +141,8 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	if (r == 0)
 		r = cv_policy_store_load(s);
 out:
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	cv_policy_set_free(set);

@@ -16,6 +16,7 @@
 #include "rules/forms.h"
 #include "gate/gate.h"
 #include "gate/event.h"
+#include "gate/outcome.h"
 #include "base/cbor.h"
 #include "model/recstore.h"
 #include "ops/case_txn.h"
@@ -60,17 +61,26 @@ cv_record_validate(const char *type, const json_t *data, cv_classmask *classes,
 	return 0;
 }
 
-/* Write version VERSION of RECORD: gate, audit, seal, commit. */
+/*
+ * Write a version of a record: version 1 of a new record when RECORD is 0,
+ * else the next version of RECORD, which keeps its type TYPE. The record
+ * id and the version are decided inside the write transaction, before the
+ * gate's event, and so is every check that could refuse the put: LMDB
+ * has one writer at a time, so what is decided here still holds at the
+ * commit, and an audited write fails only on an error of the store, whose
+ * event is then closed at once as not applied. *RECORD_OUT and *VERSION
+ * are set on success.
+ */
 static int
 write_version(struct cv_session *s, const char *case_id, uint32_t record,
-    uint32_t version, const char *type, const json_t *data, int amend)
+    const char *type, const json_t *data, uint32_t *record_out,
+    uint32_t *version)
 {
+	int amend = record != 0;
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = amend ? CV_ACTION_AMEND : CV_ACTION_WRITE,
 	    .op = amend ? "record.amend" : "record.add",
 	    .case_id = case_id,
-	    .record = record,
-	    .version = version,
 	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_rec_hdr h;
@@ -80,7 +90,7 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	uint8_t *payload = NULL;
 	size_t plen = 0;
 	char err[256];
-	uint32_t latest;
+	uint32_t latest = 0;
 	int r;
 
 	if ((r = cv_record_validate(
@@ -95,9 +105,7 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 			cv_error_set("record: nested too deep or holds a NUL");
 		return r;
 	}
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
-		goto out;
-	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
+	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
 		goto out;
 	if ((r = cv_case_check_open(meta)) != 0)
 		goto out;
@@ -112,8 +120,22 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 			r = CV_EINVAL;
 			goto out;
 		}
-		q.version = version = latest + 1;
+	} else {
+		record = (uint32_t)json_integer_value(
+		    json_object_get(meta, "next_record"));
+		/* A record already there means the metadata is behind the
+		 * records: refused before the event, never overwritten. */
+		if (record == 0 ||
+		    cv_rec_latest(txn, s, case_id, record, &latest) !=
+		        CV_ENOTFOUND) {
+			cv_error_set("the case's next record id is taken");
+			r = CV_ECORRUPT;
+			goto out;
+		}
+		latest = 0;
 	}
+	q.record = record;
+	q.version = latest + 1;
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
 		goto out;
@@ -125,8 +147,8 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	h.seq = res.seq;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0)
 		goto out;
-	if ((r = cv_rec_put(txn, s, case_id, record, version, &h, key, payload,
-	         plen)) != 0)
+	if ((r = cv_rec_put(txn, s, case_id, record, latest + 1, &h, key,
+	         payload, plen)) != 0)
 		goto out;
 	if (!amend) {
 		json_object_set_new(
@@ -134,18 +156,18 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 		if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
 			goto out;
 	}
-	if ((r = cv_event_applied(txn, s, res.seq)) != 0)
+	if ((r = cv_case_txn_commit(s, &txn, res.seq)) != 0)
 		goto out;
-	r = cv_txn_commit(txn);
-	txn = NULL;
+	*record_out = record;
+	*version = latest + 1;
 out:
 	sodium_memzero(key, sizeof(key));
 	if (payload != NULL) {
 		sodium_memzero(payload, plen);
 		free(payload);
 	}
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	json_decref(meta);
 	return r;
 }
@@ -154,30 +176,11 @@ int
 cv_record_add(struct cv_session *s, const char *case_id, const char *type,
     const json_t *data, uint32_t *record_id)
 {
-	struct cv_txn *txn;
-	json_t *meta;
-	uint32_t next;
-	int r;
+	uint32_t version;
 
 	cv_error_clear();
 	*record_id = 0;
-	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
-		return r;
-	r = cv_case_load(txn, s, case_id, &meta);
-	cv_txn_abort(txn);
-	if (r != 0)
-		return r;
-	next =
-	    (uint32_t)json_integer_value(json_object_get(meta, "next_record"));
-	json_decref(meta);
-	/*
-	 * The id is read outside the write transaction; the sealed put uses
-	 * CV_PUT_NOOVERWRITE, so a racing writer makes this fail, never
-	 * clobber.
-	 */
-	if ((r = write_version(s, case_id, next, 1, type, data, 0)) == 0)
-		*record_id = next;
-	return r;
+	return write_version(s, case_id, 0, type, data, record_id, &version);
 }
 
 int
@@ -186,11 +189,15 @@ cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
 {
 	struct cv_rec_hdr h;
 	struct cv_txn *txn;
-	uint32_t latest;
+	uint32_t latest, record;
 	int r;
 
 	cv_error_clear();
 	*version = 0;
+	if (record_id == 0)
+		return CV_ENOTFOUND;
+	/* The type, to check DATA against its schema before the write
+	 * transaction; write_version checks it again inside. */
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
 	if ((r = cv_rec_latest(txn, s, case_id, record_id, &latest)) == 0)
@@ -198,10 +205,8 @@ cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
 	cv_txn_abort(txn);
 	if (r != 0)
 		return r;
-	if ((r = write_version(
-	         s, case_id, record_id, latest + 1, h.type, data, 1)) == 0)
-		*version = latest + 1;
-	return r;
+	return write_version(
+	    s, case_id, record_id, h.type, data, &record, version);
 }
 
 int

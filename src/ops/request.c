@@ -14,6 +14,7 @@
 #include "base/util.h"
 #include "gate/clock.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "model/account.h"
 #include "model/caseobj.h"
 #include "model/session.h"
@@ -101,7 +102,7 @@ decide(
 	 * time, as the gate will judge the request. */
 	if ((r = cv_clock_session(s, &now)) != 0)
 		return r;
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		return r;
 	if ((r = cv_casedata_get_indexed(txn, s, request_id, CV_CD_REQUEST, cid,
 	         &meta, key, &req)) != 0)
@@ -155,6 +156,8 @@ decide(
 	    s, &txn, cid, CV_CD_REQUEST, request_id, key, req, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);

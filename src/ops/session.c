@@ -30,6 +30,7 @@
 #include "store/store.h"
 #include "base/util.h"
 #include "gate/event.h"
+#include "gate/outcome.h"
 #include "model/account.h"
 #include "model/session.h"
 #include "ops/session.h"
@@ -416,33 +417,12 @@ pending_flush(struct cv_txn *txn, struct cv_session *s, int *changed)
 /*
  * A write is audited before its store transaction commits. If the process
  * died in between, the trail names a change that never happened: close it
- * with a recorded follow-up. Writers hold the LMDB write lock from before
- * their audit event until their commit, so holding it here means no write
- * is in flight, and only the latest write event can be open.
+ * with a recorded follow-up (gate/outcome.h), as every writer does first.
  */
 static int
 recover_outcome(struct cv_txn *txn, struct cv_session *s, int *changed)
 {
-	uint64_t last = 0, applied = 0;
-	json_t *ev;
-	int r;
-
-	if ((r = cv_auditlog_last_write(s->audit, &last)) != 0)
-		return CV_EAUDIT;
-	r = cv_meta_get_u64(txn, "applied", &applied);
-	if (r != 0 && r != CV_ENOTFOUND)
-		return r;
-	if (last <= applied)
-		return 0;
-	ev = cv_event_new(s, "audit.outcome");
-	if (ev == NULL)
-		return CV_ENOMEM;
-	json_object_set_new(ev, "ref_seq", json_integer((json_int_t)last));
-	json_object_set_new(ev, "outcome", json_string("not_applied"));
-	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
-		return r;
-	*changed = 1;
-	return cv_event_applied(txn, s, last);
+	return cv_outcome_settle(txn, s, changed);
 }
 
 /* Seconds a user must wait after FAILURES failed logins. */

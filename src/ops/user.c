@@ -12,6 +12,7 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "gate/gate.h"
+#include "gate/outcome.h"
 #include "gate/event.h"
 #include "base/passphrase.h"
 #include "store/store.h"
@@ -74,7 +75,7 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	/* Hash before the write transaction: Argon2id takes a while. */
 	if ((r = cv_passphrase_hash(pass, passlen, u.hash)) != 0)
 		return r;
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		return r;
 	if ((r = cv_user_get(txn, name, &old)) != CV_ENOTFOUND) {
 		r = r == 0 ? CV_EEXIST : r;
@@ -94,6 +95,8 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	r = cv_txn_commit(txn);
 	txn = NULL;
 out:
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	return r;
@@ -159,7 +162,7 @@ cv_user_passwd(
 		return CV_EINVAL;
 	if ((r = cv_passphrase_hash(pass, passlen, hash)) != 0)
 		return r;
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		goto out;
 	/* Checked: an account edited outside casevault is never re-signed. */
 	if ((r = cv_user_get_checked(txn, s, name, &u)) != 0)
@@ -190,6 +193,8 @@ cv_user_passwd(
 	txn = NULL;
 out:
 	sodium_memzero(hash, sizeof(hash));
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	return r;
@@ -204,7 +209,7 @@ cv_user_disable(struct cv_session *s, const char *name)
 	int r;
 
 	cv_error_clear();
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
 		return r;
 	if ((r = cv_user_get_checked(txn, s, name, &u)) != 0)
 		goto out;
@@ -228,6 +233,8 @@ cv_user_disable(struct cv_session *s, const char *name)
 	r = cv_txn_commit(txn);
 	txn = NULL;
 out:
+	if (r != 0)
+		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	return r;
