@@ -951,9 +951,10 @@ int cv_audit_pseudonym(struct cv_session *s, const char *case_id,
 
 /*
  * Push the trail to the mirror REMOTE, a path (a bare repository is made
- * there when missing) or a file:// URL. Only fast-forwards: a mirror that
- * does not hold a prefix of this trail is refused. Policy action
- * audit.read.
+ * there when missing, configured to refuse non-fast-forward pushes and
+ * branch deletion from any client) or a file:// URL. Only fast-forwards:
+ * a mirror that does not hold a prefix of this trail is refused before
+ * anything is sent, and left as it was. Policy action audit.read.
  * Returns 0, or:
  *   CV_EAUDIT  the push failed or was refused (also: the gate's answer
  *              when the decision could not be recorded)

@@ -113,9 +113,12 @@ int cv_auditlog_foreach(
 
 /*
  * Push refs/heads/main to REMOTE: a filesystem path (a bare repository is
- * created there if missing) or a file:// URL. Only fast-forwards: a mirror
- * whose branch is not an ancestor of ours is refused.
- * Returns 0, CV_EINVAL, CV_EAUDIT (push failed or refused).
+ * created there if missing, with receive.denyNonFastForwards and
+ * receive.denyDeletes set so that stock git cannot rewrite or delete its
+ * branch either) or a file:// URL. Only fast-forwards: a mirror whose
+ * branch is not an ancestor of ours is refused before anything is sent.
+ * Returns 0, CV_EINVAL, CV_EAUDIT (push failed or refused; the error
+ * detail says which).
  */
 int cv_auditlog_push(const char *vaultdir, const char *remote);
 

@@ -70,6 +70,29 @@ H2=$(git -C "$T/mirror.git" rev-parse main)
 check "the mirror grew" test "$H1" != "$H2"
 check "the old head is an ancestor" git -C "$T/mirror.git" merge-base --is-ancestor "$H1" "$H2"
 
+# The mirror is the check against rewrites: stock git cannot rewrite it.
+M="git -C $T/mirror.git"
+has "the mirror refuses non-fast-forward pushes" "$T/mirror.git/config" \
+	'denyNonFastForwards = true'
+has "and branch deletion" "$T/mirror.git/config" 'denyDeletes = true'
+cp -r "$V/audit.git" "$T/rewrite.git"
+R="git -C $T/rewrite.git"
+$R -c user.name=x -c user.email=x@x commit-tree -p HEAD~2 -m "audit: events" \
+	"$($R rev-parse HEAD~1^{tree})" >"$T/rewritten" 2>/dev/null
+$R update-ref refs/heads/main "$(cat "$T/rewritten")"
+refuse "a stock git push --force of a rewritten history is refused" 1 \
+	$R push --force "$T/mirror.git" main:main
+check "the mirror kept its head" test "$($M rev-parse main)" = "$H2"
+refuse "a stock git push deleting the branch is refused" 1 \
+	$R push "$T/mirror.git" :main
+git init -q --bare "$T/diverged.git"
+$R push -q "$T/diverged.git" main:main >/dev/null 2>&1
+refuse "audit push refuses a mirror that is not a prefix of the trail" 1 \
+	as inspektur audit push "$T/diverged.git"
+has "saying why" "$T/err" "not a prefix"
+check "the diverged mirror is untouched" \
+	test "$(git -C "$T/diverged.git" rev-parse main)" = "$(cat "$T/rewritten")"
+
 # Tampering: an unsigned commit on top, then a truncated branch.
 SAVED=$($G rev-parse HEAD)
 cp -r "$V/audit.git" "$T/audit.good"
