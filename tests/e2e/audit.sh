@@ -30,7 +30,7 @@ check "git verify-commit accepts the head" $G verify-commit HEAD
 check "ssh-keygen's allowed_signers names the git namespace" \
 	grep -q 'namespaces="git"' "$V/allowed_signers"
 check "audit verify passes" as inspektur audit verify
-has "with a summary" "$T/out" "audit trail verified: [0-9]+ commits, [0-9]+ events"
+has "with a summary" "$T/out" "audit trail checked against the vault.s own key \(not a pinned signer\): [0-9]+ commits, [0-9]+ events"
 refuse "only auditors verify" 1 as siti audit verify
 
 # No personal data anywhere in the trail's objects.
