@@ -209,7 +209,13 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
  *   CV_EVERSION   the store is of another format version
  *   CV_EAUDIT     the audit trail cannot be opened or written: while it
  *                 refuses writes, every login is refused (see
- *                 cv_audit_verify_offline)
+ *                 cv_audit_verify_offline); also a trail whose head is
+ *                 not signed by the vault's sealed signing key
+ *   CV_ECRYPTO    also: a copy of the audit signer's public key in the
+ *                 vault (the store's, audit_signer.pub, allowed_signers)
+ *                 is not the public half of the sealed signing key: the
+ *                 signer changed without a recorded rotation
+ *                 (cv_error_detail() names the copy)
  *   CV_EIO        the vault's lock file cannot be made or locked
  *   CV_ETOOBIG    the path DIR is too long
  *   integrity and store errors
