@@ -231,8 +231,14 @@ cv_auditlog_open(
 	if ((h = audit_read_head(a->repo, &head)) < 0)
 		goto fail;
 	/* A writer starts only from a head signed with its key. */
-	if (h && a->sk != NULL && audit_head_signed(a, &head) != 0)
+	if (h && a->sk != NULL && audit_head_signed(a, &head) != 0) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), &head);
+		cv_error_set("the trail's head %s is not signed by the vault's "
+		             "audit key",
+		    hex);
 		goto fail;
+	}
 	if (audit_load_state(a->repo, h ? &head : NULL, &a->st) != 0)
 		goto fail;
 	a->loaded = 1;

@@ -101,6 +101,8 @@ $G -c user.name=x -c user.email=x@x commit-tree -p HEAD -m "audit: events" \
 $G update-ref refs/heads/main "$(cat "$T/forged")"
 refuse "the vault will not build on an unsigned head" 1 as siti record show "$C" 1
 has "it fails closed" "$T/err" "audit trail cannot be written"
+has "saying the head is not signed by the vault's key" "$T/err" \
+	"head [0-9a-f]{40} is not signed by the vault's audit key"
 refuse "audit verify refuses an unsigned commit" 1 as inspektur audit verify
 has "verifying without logging in" "$T/err" "without logging in"
 has "naming the bad commit" "$T/err" "$(cut -c1-12 "$T/forged")"
