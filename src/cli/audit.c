@@ -8,8 +8,8 @@
 static void
 verify_print(const struct cli *c, const json_t *j)
 {
-	int pinned = strcmp(json_string_value(json_object_get(j, "signer")),
-	                 "pinned") == 0;
+	const char *signer = json_string_value(json_object_get(j, "signer"));
+	int pinned = signer != NULL && strcmp(signer, "pinned") == 0;
 
 	printf("audit trail %s against %s: %lld commits, %lld events, "
 	       "head %s",
