@@ -1,12 +1,25 @@
-/* Fuzz the SSHSIG armor and blob parser, and the public key line parser. */
+/* Fuzz the SSHSIG armor and blob parser, the public key line parser and
+ * the allowed_signers line parser. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <sodium.h>
 
 #include "base/sshsig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int
+has_key_type(const uint8_t *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 12 <= n; i++)
+		if (memcmp(d + i, "ssh-ed25519 ", 12) == 0)
+			return 1;
+	return 0;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -27,5 +40,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    size < 200)
 		__builtin_trap(); /* a valid signature cannot be that short */
 	(void)cv_sshsig_pubkey_parse((const char *)data, size, out);
+	/* A line that pins a key names it: the key parses on its own. */
+	if (cv_sshsig_allowed_parse((const char *)data, size, "git", out) ==
+	        0 &&
+	    !has_key_type(data, size))
+		__builtin_trap();
 	return 0;
 }

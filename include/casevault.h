@@ -210,7 +210,13 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
  *   CV_EVERSION   the store is of another format version
  *   CV_EAUDIT     the audit trail cannot be opened or written: while it
  *                 refuses writes, every login is refused (see
- *                 cv_audit_verify_offline)
+ *                 cv_audit_verify_offline); also a trail whose head is
+ *                 not signed by the vault's sealed signing key
+ *   CV_ECRYPTO    also: a copy of the audit signer's public key in the
+ *                 vault (the store's, audit_signer.pub, allowed_signers)
+ *                 is not the public half of the sealed signing key: the
+ *                 signer changed without a recorded rotation
+ *                 (cv_error_detail() names the copy)
  *   CV_EIO        the vault's lock file cannot be made or locked
  *   CV_ETOOBIG    the path DIR is too long
  *   integrity and store errors
@@ -939,39 +945,59 @@ int cv_report_indicator_csv(const json_t *report, char **csv);
 /* ---- the audit trail (docs/audit-format.md) ---- */
 
 /*
- * Verify the trail: every commit's signature against the vault's audit
- * key, the sequence, the times, every Log-Root, growth since FROM (a
- * commit id saved earlier, 40 hex digits, or NULL), and that every record
- * version in the store has the event that recorded writing it. Policy
- * action audit.read. *OUT, set when the return is 0 or CV_EVERIFY, is
- *   {"ok": bool, "commits", "events", "head": <the commit verified, hex>,
- *    "record_versions": <versions checked>, "bad_commit"?, "reason"?}
+ * Verify the trail: every commit's signature, the sequence, the times,
+ * every Log-Root, growth since FROM, and that every record version in the
+ * store has the event that recorded writing it. Policy action audit.read.
+ *   FROM             a commit id saved earlier (a unique prefix of 7 to 40
+ *                    hex digits), which must be on the trail's chain (the
+ *                    log only grew); or NULL
+ *   ALLOWED_SIGNERS  the path of an OpenSSH allowed_signers file kept
+ *                    outside the vault (e.g. in the repository's keys/)
+ *                    pinning the vault's signer: each commit must be
+ *                    signed by an ssh-ed25519 key it allows for the
+ *                    namespace "git". NULL: the signatures are checked
+ *                    against the vault's own copy of its key, which proves
+ *                    the trail is the vault's, not that the vault's key is
+ *                    the one an auditor expects
+ * *OUT, set when the return is 0 or CV_EVERIFY, is owned by the caller:
+ *   {"ok": bool, "signer": "pinned" | "vault", "commits", "events",
+ *    "head": <the commit verified, hex>, "record_versions": <versions
+ *    checked>, "bad_commit"?, "reason"?}
  * Returns 0, or:
  *   CV_EVERIFY    the trail fails a check: *OUT says where and why
- *   CV_EINVAL     FROM is not a commit id
+ *   CV_EINVAL     FROM is not a commit id or is ambiguous, or
+ *                 ALLOWED_SIGNERS is malformed or pins no ssh-ed25519 key
+ *                 for "git" (the error detail says which)
+ *   CV_EIO        ALLOWED_SIGNERS cannot be read
  *   CV_ECORRUPT   the store holds no audit key
  *   the gate's answers; store and integrity errors
  */
-int cv_audit_verify(struct cv_session *s, const char *from, json_t **out);
+int cv_audit_verify(struct cv_session *s, const char *from,
+    const char *allowed_signers, json_t **out);
 
 /*
  * The trail's own checks alone, without logging in, for a trail that
- * refuses writes (and so logins), e.g. after tampering: needs only the
- * audit public key kept in the store of the vault in DIR, and skips the
- * store cross-check. Nothing is recorded. *OUT as for cv_audit_verify,
- * with "offline": true and without "record_versions".
+ * refuses writes (and so logins), e.g. after tampering, or a vault that
+ * refuses to open because its signer changed. Without ALLOWED_SIGNERS the
+ * signatures are checked against the copy of the audit public key kept
+ * in the store of the vault in DIR, which nothing authenticates without
+ * a login: pin the signer (ALLOWED_SIGNERS, as for cv_audit_verify) to
+ * check a trail whose files may have been replaced. Skips the store
+ * cross-check. Nothing is recorded. FROM and *OUT as for
+ * cv_audit_verify, with "offline": true and without "record_versions".
  * Returns 0, or:
  *   CV_EVERIFY    the trail fails a check: *OUT says where and why
- *   CV_EINVAL     FROM is not a commit id
+ *   CV_EINVAL     as for cv_audit_verify
  *   CV_ENOTFOUND  DIR holds no vault
  *   CV_EVERSION   the store is of another format version
  *   CV_ECORRUPT   the store is malformed or holds no audit key
- *   CV_EIO        DIR does not exist, or the vault's lock file in it
- *                 cannot be made or locked
+ *   CV_EIO        DIR does not exist, the vault's lock file in it cannot
+ *                 be made or locked, or ALLOWED_SIGNERS cannot be read
  *   CV_ETOOBIG    the path DIR is too long
  *   CV_ESTORE, CV_ENOMEM
  */
-int cv_audit_verify_offline(const char *dir, const char *from, json_t **out);
+int cv_audit_verify_offline(const char *dir, const char *from,
+    const char *allowed_signers, json_t **out);
 
 /*
  * The events of the trail, oldest first, as stored (docs/audit-format.md:
@@ -1004,9 +1030,10 @@ int cv_audit_pseudonym(struct cv_session *s, const char *case_id,
 
 /*
  * Push the trail to the mirror REMOTE, a path (a bare repository is made
- * there when missing) or a file:// URL. Only fast-forwards: a mirror that
- * does not hold a prefix of this trail is refused. Policy action
- * audit.read.
+ * there when missing, configured to refuse non-fast-forward pushes and
+ * branch deletion from any client) or a file:// URL. Only fast-forwards:
+ * a mirror that does not hold a prefix of this trail is refused before
+ * anything is sent, and left as it was. Policy action audit.read.
  * Returns 0, or:
  *   CV_EAUDIT  the push failed or was refused (also: the gate's answer
  *              when the decision could not be recorded)

@@ -22,7 +22,15 @@ rm -rf "$V"
 pass admin
 "$CV" init "$V" --admin admin --new-passphrase-file "$D/admin" \
 	>/dev/null 2>>"$D/log"
-step 1 "created vault $V: root key wrapped for admin, signed audit trail in $V/audit.git"
+# The key ceremony: the auditor copies the signer's public key out of the
+# vault and pins it where the vault's files cannot change it. A real pin
+# goes into the repository's keys/ (keys/README.md); this throwaway vault's
+# signer is new at every run, so its pin stays beside it, in demo-keys/.
+rm -rf demo-keys
+mkdir demo-keys
+cp "$V/allowed_signers" demo-keys/demo-vault.allowed_signers
+PIN=demo-keys/demo-vault.allowed_signers
+step 1 "created vault $V: root key wrapped for admin, signed audit trail in $V/audit.git; its signer pinned in $PIN"
 for u in "siti counselor --trained" "rina social_worker --trained" \
     "dr_hana psychologist" "kepala supervisor" "inspektur auditor" \
     "lbh_andi legal_aid"; do
@@ -89,14 +97,15 @@ if as siti record show "$C2" 1 >/dev/null 2>&1; then
 	exit 1
 fi
 step 14 "the erased case cannot be read any more"
-if git -C "$V/audit.git" -c gpg.ssh.allowedSignersFile="$PWD/$V/allowed_signers" \
-    verify-commit HEAD >/dev/null 2>&1; then
-	step 15 "stock git verifies the audit trail's signed head (git verify-commit)"
+if git -C "$V/audit.git" -c gpg.ssh.allowedSignersFile="$PWD/$PIN" \
+    verify-commit HEAD >/dev/null 2>&1 && git -C "$V/audit.git" fsck \
+    --no-dangling >/dev/null 2>&1; then
+	step 15 "stock git verifies the signed head against the pinned signer (git verify-commit) and the hash chain under it (git fsck)"
 else
 	step 15 "UNEXPECTED: git could not verify the audit trail"
 	exit 1
 fi
-as inspektur audit verify >"$D/verify" || {
+as inspektur audit verify --allowed-signers "$PIN" >"$D/verify" || {
 	step 16 "UNEXPECTED: the auditor's verification failed"
 	exit 1
 }

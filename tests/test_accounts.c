@@ -182,7 +182,7 @@ verify_reports(const char *dir, uint32_t uid, const char *kind)
 	size_t i;
 	int r, found = 0;
 
-	r = cv_audit_verify(a, NULL, &out);
+	r = cv_audit_verify(a, NULL, NULL, &out);
 	cv_session_close(a);
 	assert_non_null(out);
 	json_array_foreach(json_object_get(out, "tampered"), i, t) {

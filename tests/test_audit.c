@@ -397,6 +397,89 @@ test_tamper_edited_event(void **state)
 	vault_free(&v);
 }
 
+/*
+ * Saved heads abbreviated: a unique prefix of 7 or more digits names its
+ * commit; an ambiguous one (two objects planted to share 7 digits) and a
+ * short or non-hex one are CV_EINVAL; several keys, any one signing.
+ */
+static void
+test_from_prefix_and_keys(void **state)
+{
+	static uint32_t seen[1 << 16][2];
+	uint8_t opk[32], keys[2][32];
+	struct cv_auditlog_report rep;
+	git_repository *r;
+	struct vault v;
+	char hex[41], buf[32];
+	git_oid id, got;
+	uint32_t i, pre, slot;
+	int len, found = 0;
+
+	(void)state;
+	vault_new(&v, 3);
+	git_oid_tostr(hex, sizeof(hex), &v.c[1]);
+	hex[7] = '\0';
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, hex, &rep), 0);
+	hex[6] = '\0';
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, hex, &rep), CV_EINVAL);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, "xyzxyzx", &rep), CV_EINVAL);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, "0000000", &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "truncated or rewritten"));
+
+	/* Two blobs whose ids share their first 28 bits: a birthday search
+	 * over small blobs, bucketed by the first 16 bits. */
+	memset(seen, 0, sizeof(seen));
+	for (i = 1; !found && i < 4000000; i++) {
+		len = snprintf(buf, sizeof(buf), "%u", i);
+		assert_int_equal(
+		    git_odb_hash(&id, buf, (size_t)len, GIT_OBJECT_BLOB), 0);
+		pre = (uint32_t)id.id[0] << 20 | (uint32_t)id.id[1] << 12 |
+		    (uint32_t)id.id[2] << 4 | (uint32_t)id.id[3] >> 4;
+		slot = pre >> 12;
+		if (seen[slot][0] != 0 && seen[slot][1] == pre) {
+			r = vault_repo(&v);
+			assert_int_equal(git_blob_create_from_buffer(
+			                     &got, r, buf, (size_t)len),
+			    0);
+			len = snprintf(buf, sizeof(buf), "%u", seen[slot][0]);
+			assert_int_equal(git_blob_create_from_buffer(
+			                     &got, r, buf, (size_t)len),
+			    0);
+			git_repository_free(r);
+			found = 1;
+		} else {
+			seen[slot][0] = i;
+			seen[slot][1] = pre;
+		}
+	}
+	assert_true(found);
+	git_oid_tostr(hex, sizeof(hex), &id);
+	hex[7] = '\0';
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, hex, &rep), CV_EINVAL);
+	assert_non_null(strstr(rep.reason, "ambiguous"));
+	assert_non_null(strstr(cv_error_detail(), "ambiguous"));
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
+
+	/* Several pinned keys: any one of them may sign; none is refused. */
+	crypto_sign_keypair(opk, (uint8_t[64]){0});
+	memcpy(keys[0], opk, 32);
+	memcpy(keys[1], v.pk, 32);
+	assert_int_equal(cv_auditlog_verify_keys(
+	                     v.dir, (const uint8_t(*)[32])keys, 2, NULL, &rep),
+	    0);
+	assert_int_equal(rep.events, 3);
+	assert_int_equal(cv_auditlog_verify_keys(
+	                     v.dir, (const uint8_t(*)[32])keys, 1, NULL, &rep),
+	    CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "bad signature"));
+	assert_int_equal(cv_auditlog_verify_keys(
+	                     v.dir, (const uint8_t(*)[32])keys, 0, NULL, &rep),
+	    CV_EINVAL);
+	vault_free(&v);
+}
+
 static void
 test_tamper_history(void **state)
 {
@@ -1302,6 +1385,7 @@ main(void)
 	    cmocka_unit_test(test_stock_git_verifies),
 	    cmocka_unit_test(test_tamper_edited_event),
 	    cmocka_unit_test(test_tamper_history),
+	    cmocka_unit_test(test_from_prefix_and_keys),
 	    cmocka_unit_test(test_fail_closed),
 	    cmocka_unit_test(test_group_commit),
 	    cmocka_unit_test(test_push),

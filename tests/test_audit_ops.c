@@ -256,7 +256,7 @@ verify_matches_versions_to_events(void **state)
 	json_t *rep = NULL;
 
 	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
-	assert_int_equal(cv_audit_verify(s, NULL, &rep), 0);
+	assert_int_equal(cv_audit_verify(s, NULL, NULL, &rep), 0);
 	assert_true(json_is_true(json_object_get(rep, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(rep,
 	    "record_versions")), 1);
@@ -280,7 +280,7 @@ verify_matches_versions_to_events(void **state)
 
 	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
 	rep = NULL;
-	assert_int_equal(cv_audit_verify(s, NULL, &rep), CV_EVERIFY);
+	assert_int_equal(cv_audit_verify(s, NULL, NULL, &rep), CV_EVERIFY);
 	assert_false(json_is_true(json_object_get(rep, "ok")));
 	assert_non_null(strstr(json_string_value(json_object_get(rep,
 	    "reason")), "no matching audit event"));
@@ -288,7 +288,7 @@ verify_matches_versions_to_events(void **state)
 	/* Only auditors verify. */
 	cv_session_close(s);
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	assert_int_equal(cv_audit_verify(s, NULL, &rep), CV_EDENIED);
+	assert_int_equal(cv_audit_verify(s, NULL, NULL, &rep), CV_EDENIED);
 	cv_session_close(s);
 }
 

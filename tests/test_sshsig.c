@@ -212,6 +212,56 @@ test_pubkey_line_known_answer(void **state)
 	assert_int_equal(cv_sshsig_pubkey_line(pk, NULL, line, 20), CV_ETOOBIG);
 }
 
+/* allowed_signers lines as ssh-keygen reads them: what pins a key for
+ * "git", and what must never be read as such a pin. */
+static void
+test_allowed_signers_lines(void **state)
+{
+#define K "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHubtuQJT31Jd6fmGl+tgocobGpS9pFQw0y4yZMnRNCz"
+	static const struct {
+		const char *line;
+		int want;
+	} cases[] = {
+	    {"audit@casevault namespaces=\"git\" " K "\n", 0},
+	    {"audit@casevault " K " a comment", 0},
+	    {"a@x,b@y namespaces=\"file,git\" " K, 0},
+	    {"\"a b\"@x namespaces=\"*\" " K, 0},
+	    {"  a@x\tNAMESPACES=\"git\" " K "\r\n", 0},
+	    {"a@x namespaces=\"file\" " K, CV_ENOTFOUND},
+	    {"a@x namespaces=\"gitx\" " K, CV_ENOTFOUND},
+	    {"a@x cert-authority " K, CV_ENOTFOUND},
+	    {"a@x namespaces=\"git\",valid-before=\"2020\" " K,
+	        CV_ENOTFOUND},
+	    {"a@x ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQ", CV_ENOTFOUND},
+	    {"# a comment", CV_ENOTFOUND},
+	    {"   ", CV_ENOTFOUND},
+	    {"a@x", CV_ECORRUPT},
+	    {"a@x namespaces=\"git " K, CV_ECORRUPT},
+	    {"a@x ssh-ed25519 AAAA!!!!", CV_ECORRUPT},
+	    {"\"a@x " K, CV_ECORRUPT},
+	};
+	uint8_t pk[32], want[32];
+	char big[2048];
+	size_t i;
+
+	(void)state;
+	fixture_pk(want);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(pk, 0, sizeof(pk));
+		if (cv_sshsig_allowed_parse(cases[i].line,
+		        strlen(cases[i].line), "git", pk) != cases[i].want)
+			fail_msg("line %zu: %s", i, cases[i].line);
+		if (cases[i].want == 0)
+			assert_memory_equal(pk, want, 32);
+	}
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(cv_sshsig_allowed_parse(big, sizeof(big), "git", pk),
+	    CV_ETOOBIG);
+	assert_int_equal(
+	    cv_sshsig_allowed_parse(K, strlen(K), "", pk), CV_EINVAL);
+#undef K
+}
+
 int
 main(void)
 {
@@ -220,6 +270,7 @@ main(void)
 	    cmocka_unit_test(test_forgeries_refused),
 	    cmocka_unit_test(test_our_signature_verifies_with_ssh_keygen),
 	    cmocka_unit_test(test_pubkey_line_known_answer),
+	    cmocka_unit_test(test_allowed_signers_lines),
 	};
 
 	if (sodium_init() < 0)

@@ -951,7 +951,7 @@ open_removes_leftover_tmp_packs(void **state)
 
 	/* The trail is whole. */
 	a = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
-	assert_int_equal(cv_audit_verify(a, NULL, &out), 0);
+	assert_int_equal(cv_audit_verify(a, NULL, NULL, &out), 0);
 	json_decref(out);
 	cv_session_close(a);
 }

@@ -268,7 +268,7 @@ writers_at_once(void **state)
 	out = NULL;
 	cv_session_close(s);
 	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
-	r = cv_audit_verify(s, NULL, &out);
+	r = cv_audit_verify(s, NULL, NULL, &out);
 	if (r != 0 && out != NULL)
 		print_message("audit verify: %s\n", json_string_value(
 		                                        json_object_get(out, "reason")));
@@ -328,7 +328,7 @@ open_event_closed_by_next_writer(void **state)
 	assert_int_equal(t.closed[seq], 1);
 
 	b = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
-	assert_int_equal(cv_audit_verify(b, NULL, &out), 0);
+	assert_int_equal(cv_audit_verify(b, NULL, NULL, &out), 0);
 	assert_true(json_is_true(json_object_get(out, "ok")));
 	json_decref(out);
 	cv_session_close(b);

@@ -97,19 +97,35 @@ struct cv_auditlog_report {
 	char reason[160];
 };
 
+/* The shortest abbreviated commit id accepted as a saved head. */
+#define CV_AUDIT_FROM_MIN 7
+
 /*
  * Verify the whole trail in VAULTDIR against the Ed25519 public key PK:
  * every commit's SSHSIG signature (namespace "git"), no merges, Audit-Seq
  * ranges contiguous from 1, each commit's tree exactly its parent's plus
  * its new events and state blob, each event's "seq" matching its path,
  * times never decreasing, canonical JSON, Log-Size and Log-Root recomputed.
- * FROM_COMMIT (NULL or 40 hex digits), a head saved earlier, must be on the
- * chain (the log only grew). Stops at the first failure.
- * Returns 0 (REP filled), CV_EVERIFY (REP says where and why), CV_EINVAL,
- * CV_ENOMEM.
+ * FROM_COMMIT (NULL, or a commit id of CV_AUDIT_FROM_MIN to 40 hex
+ * digits that is a unique prefix in the repository), a head saved
+ * earlier, must be on the chain (the log only grew). The walk goes from
+ * the head to the root holding one commit's state, so memory does not
+ * grow with the trail; it stops at the first failure found walking down
+ * (the newest bad commit).
+ * Returns 0 (REP filled), CV_EVERIFY (REP says where and why; also a
+ * FROM_COMMIT the repository does not hold), CV_EINVAL (FROM_COMMIT is
+ * not such an id, or is ambiguous: the error detail says so), CV_ENOMEM.
  */
 int cv_auditlog_verify(const char *vaultdir, const uint8_t pk[static 32],
     const char *from_commit, struct cv_auditlog_report *rep);
+
+/*
+ * cv_auditlog_verify with NPK (at least 1) accepted signers PKS: each
+ * commit must be signed by one of them, as with an allowed_signers file
+ * holding several keys for the namespace "git".
+ */
+int cv_auditlog_verify_keys(const char *vaultdir, const uint8_t (*pks)[32],
+    size_t npk, const char *from_commit, struct cv_auditlog_report *rep);
 
 /*
  * Call CB with every event in sequence order (the event is borrowed for
@@ -122,9 +138,12 @@ int cv_auditlog_foreach(
 
 /*
  * Push refs/heads/main to REMOTE: a filesystem path (a bare repository is
- * created there if missing) or a file:// URL. Only fast-forwards: a mirror
- * whose branch is not an ancestor of ours is refused.
- * Returns 0, CV_EINVAL, CV_EAUDIT (push failed or refused).
+ * created there if missing, with receive.denyNonFastForwards and
+ * receive.denyDeletes set so that stock git cannot rewrite or delete its
+ * branch either) or a file:// URL. Only fast-forwards: a mirror whose
+ * branch is not an ancestor of ours is refused before anything is sent.
+ * Returns 0, CV_EINVAL, CV_EAUDIT (push failed or refused; the error
+ * detail says which).
  */
 int cv_auditlog_push(const char *vaultdir, const char *remote);
 

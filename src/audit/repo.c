@@ -17,6 +17,7 @@
 #include "audit/auditlog.h"
 #include "audit/internal.h"
 #include "audit/layout.h"
+#include "base/error.h"
 #include "base/gitpack.h"
 #include "base/sshsig.h"
 #include "base/util.h"
@@ -230,8 +231,14 @@ cv_auditlog_open(
 	if ((h = audit_read_head(a->repo, &head)) < 0)
 		goto fail;
 	/* A writer starts only from a head signed with its key. */
-	if (h && a->sk != NULL && audit_head_signed(a, &head) != 0)
+	if (h && a->sk != NULL && audit_head_signed(a, &head) != 0) {
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), &head);
+		cv_error_set("the trail's head %s is not signed by the vault's "
+		             "audit key",
+		    hex);
 		goto fail;
+	}
 	if (audit_load_state(a->repo, h ? &head : NULL, &a->st) != 0)
 		goto fail;
 	a->loaded = 1;
@@ -288,6 +295,70 @@ push_status(const char *refname, const char *status, void *data)
 	return 0;
 }
 
+/*
+ * A mirror is the check against rewrites, so stock git must not rewrite
+ * it either: receive-pack refuses a non-fast-forward update and the
+ * deletion of a branch in a repository configured so.
+ */
+static int
+mirror_protect(git_repository *mirror)
+{
+	git_config *cfg = NULL;
+	int r = CV_EAUDIT;
+
+	if (git_repository_config(&cfg, mirror) == 0 &&
+	    git_config_set_bool(cfg, "receive.denyNonFastForwards", 1) == 0 &&
+	    git_config_set_bool(cfg, "receive.denyDeletes", 1) == 0)
+		r = 0;
+	git_config_free(cfg);
+	return r;
+}
+
+/*
+ * The mirror's branch must be a prefix of the trail (its head an ancestor
+ * of ours, or unborn) before anything is sent: a mirror that holds
+ * another history is evidence, never overwritten. Remotes that are not
+ * local paths are left to the transport's fast-forward rule. MIRROR, when
+ * not NULL, is the repository just created at REMOTE.
+ */
+static int
+mirror_is_prefix(
+    git_repository *repo, const char *remote, git_repository *mirror)
+{
+	git_repository *m = mirror;
+	const char *path = remote;
+	git_oid theirs, ours;
+	int r = CV_EAUDIT, e;
+
+	if (strncmp(path, "file://", 7) == 0)
+		path += 7;
+	if (m == NULL && git_repository_open_bare(&m, path) != 0) {
+		cv_error_set("the mirror %s cannot be opened", remote);
+		return CV_EAUDIT;
+	}
+	e = git_reference_name_to_id(&theirs, m, AUDIT_REF);
+	if (e == GIT_ENOTFOUND) {
+		r = 0;
+		goto out;
+	}
+	if (e != 0 || audit_read_head(repo, &ours) != 1) {
+		cv_error_set(
+		    "the branch of the mirror %s cannot be read", remote);
+		goto out;
+	}
+	if (git_oid_equal(&theirs, &ours) ||
+	    git_graph_descendant_of(repo, &ours, &theirs) == 1)
+		r = 0;
+	else
+		cv_error_set("the mirror %s is not a prefix of the trail: "
+		             "its branch holds another history, or more",
+		    remote);
+out:
+	if (m != mirror)
+		git_repository_free(m);
+	return r;
+}
+
 int
 cv_auditlog_push(const char *vaultdir, const char *remote)
 {
@@ -322,11 +393,15 @@ cv_auditlog_push(const char *vaultdir, const char *remote)
 		io.flags = GIT_REPOSITORY_INIT_BARE |
 		    GIT_REPOSITORY_INIT_MKPATH | GIT_REPOSITORY_INIT_NO_REINIT;
 		io.initial_head = "main";
-		if (git_repository_init_ext(&mirror, remote, &io) != 0)
+		if (git_repository_init_ext(&mirror, remote, &io) != 0 ||
+		    mirror_protect(mirror) != 0)
 			goto out;
 	}
 	if (git_repository_open_bare(&repo, gitdir) != 0)
 		goto out;
+	if ((r = mirror_is_prefix(repo, remote, mirror)) != 0)
+		goto out;
+	r = CV_EAUDIT;
 	/* A mirror is named exactly: no url.*.insteadOf rewriting. */
 	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	ro.repository = repo;

@@ -1,12 +1,16 @@
 /*
  * Verification and reading of the audit trail. Needs only the public key.
  *
- * The verifier replays the log from the root commit: for each commit it
- * checks the signature over the exact bytes git signs, reads the events
- * the message claims, recomputes the Merkle head, the state blob and every
- * tree id with the writer's own layout code, and compares them with what
- * the commit holds. A tree id that matches means the commit added exactly
- * those events and changed nothing else.
+ * The verifier walks the first-parent chain from the head down to the
+ * root: for each commit it checks the signature over the exact bytes git
+ * signs, reads the events the message claims, and from the parent's state
+ * (its state blob and the right edge of its tree) recomputes the Merkle
+ * head, the state blob and every tree id with the writer's own layout
+ * code, and compares them with what the commit holds. A tree id that
+ * matches means the commit added exactly those events to its parent and
+ * changed nothing else; the root's parent is the empty log. Each parent
+ * is checked in its turn, so by induction from the root the whole chain
+ * is, while only one commit's state is held at a time.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -18,14 +22,21 @@
 #include "casevault.h"
 #include "audit/auditlog.h"
 #include "audit/layout.h"
+#include "base/error.h"
 #include "base/merkle.h"
 #include "base/sshsig.h"
 #include "base/util.h"
 
+#define CACHE_MAX          (8 << 20)
+#define MWINDOW_SIZE       (4 << 20)
+#define MWINDOW_MAPPED_MAX (16 << 20)
+
 struct vctx {
 	git_repository *repo;
-	const uint8_t *pk;
+	const uint8_t (*pks)[32];
+	size_t npk;
 	struct cv_auditlog_report *rep;
+	/* The parent's state, made this commit's as its events are added. */
 	struct cv_merkle mt;
 	struct audit_layout lay;
 	uint64_t last_time, last_write;
@@ -105,12 +116,71 @@ out:
 }
 
 static int
-verify_commit(struct vctx *v, const git_oid *cid, int is_root)
+signed_by_any(const struct vctx *v, const git_buf *sig, const git_buf *data)
+{
+	size_t i;
+
+	for (i = 0; i < v->npk; i++)
+		if (cv_sshsig_verify(sig->ptr, sig->size, v->pks[i], AUDIT_NS,
+		        data->ptr, data->size) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Load into V the state the parent P of a commit left: its Merkle
+ * frontier, last write and time from its state blob, and the right edge of
+ * its tree. P is checked in its turn (its tree id, which names the state
+ * blob, is recomputed from its own parent's), so what is read here is
+ * trusted once the whole chain has passed. A state that cannot be read
+ * means P's tree is not what its events make: that is P's failure.
+ */
+static const char *
+load_parent(struct vctx *v, const git_commit *p)
+{
+	git_tree *t = NULL;
+	git_blob *b = NULL;
+	const git_tree_entry *te;
+	const char *why = "tree is not the parent's plus the new events";
+
+	if (p == NULL) {
+		cv_merkle_init(&v->mt);
+		memset(&v->lay, 0, sizeof(v->lay));
+		v->last_time = v->last_write = 0;
+		return NULL;
+	}
+	if (git_commit_tree(&t, p) != 0 ||
+	    (te = git_tree_entry_byname(t, AUDIT_STATE)) == NULL ||
+	    git_tree_entry_filemode(te) != GIT_FILEMODE_BLOB ||
+	    git_blob_lookup(&b, v->repo, git_tree_entry_id(te)) != 0 ||
+	    git_blob_rawsize(b) > AUDIT_STATE_MAX ||
+	    audit_state_parse(git_blob_rawcontent(b),
+	        (size_t)git_blob_rawsize(b), &v->mt, &v->last_write,
+	        &v->last_time) != 0 ||
+	    audit_layout_load(&v->lay, v->repo, t, v->mt.size) != 0)
+		goto out;
+	why = NULL;
+out:
+	git_blob_free(b);
+	git_tree_free(t);
+	return why;
+}
+
+/*
+ * Check commit CID against its parent's state: signature, identity,
+ * Audit-Seq contiguous with the parent, its events, the Log-Root and its
+ * tree id. On success *PARENT is its parent and *HAS_PARENT says whether
+ * it has one. The walk goes from the head down, so only one commit's
+ * state is held at a time, whatever the length of the trail.
+ */
+static int
+verify_commit(
+    struct vctx *v, const git_oid *cid, git_oid *parent, int *has_parent)
 {
 	git_buf sig = GIT_BUF_INIT, signed_data = GIT_BUF_INIT;
 	uint8_t leaf[CV_MERKLE_HASHBYTES], root[CV_MERKLE_HASHBYTES];
 	char msg[AUDIT_MSG_MAX], path[32];
-	git_commit *c = NULL;
+	git_commit *c = NULL, *p = NULL;
 	git_tree *t = NULL;
 	git_tree_entry *te = NULL;
 	git_blob *b = NULL;
@@ -126,18 +196,24 @@ verify_commit(struct vctx *v, const git_oid *cid, int is_root)
 		why = "commit unreadable";
 		goto out;
 	}
-	if (git_commit_parentcount(c) > 1 ||
-	    (is_root != (git_commit_parentcount(c) == 0))) {
+	if (git_commit_parentcount(c) > 1) {
 		why = "merge commit";
 		goto out;
+	}
+	*has_parent = git_commit_parentcount(c) == 1;
+	if (*has_parent) {
+		git_oid_cpy(parent, git_commit_parent_id(c, 0));
+		if (git_commit_lookup(&p, v->repo, parent) != 0) {
+			r = fail(v->rep, parent, "commit unreadable");
+			goto out;
+		}
 	}
 	if (git_commit_extract_signature(
 	        &sig, &signed_data, v->repo, (git_oid *)cid, "gpgsig") != 0) {
 		why = "commit not signed";
 		goto out;
 	}
-	if (cv_sshsig_verify(sig.ptr, sig.size, v->pk, AUDIT_NS,
-	        signed_data.ptr, signed_data.size) != 0) {
+	if (!signed_by_any(v, &sig, &signed_data)) {
 		why = "bad signature or not the audit key";
 		goto out;
 	}
@@ -150,6 +226,11 @@ verify_commit(struct vctx *v, const git_oid *cid, int is_root)
 	if (audit_message_range(git_commit_message_raw(c), &first, &last) !=
 	    0) {
 		why = "commit message malformed";
+		goto out;
+	}
+	if ((why = load_parent(v, p)) != NULL) {
+		r = fail(v->rep, parent, why);
+		why = NULL;
 		goto out;
 	}
 	if (first != v->mt.size + 1) {
@@ -217,7 +298,6 @@ verify_commit(struct vctx *v, const git_oid *cid, int is_root)
 		goto out;
 	}
 	v->rep->commits++;
-	v->rep->events = v->mt.size;
 	r = 0;
 out:
 	if (why != NULL)
@@ -227,80 +307,105 @@ out:
 	git_blob_free(b);
 	git_tree_entry_free(te);
 	git_tree_free(t);
+	git_commit_free(p);
 	git_commit_free(c);
 	git_buf_dispose(&sig);
 	git_buf_dispose(&signed_data);
 	return r;
 }
 
-/* First-parent chain from HEAD back to the root, oldest first. */
 static int
-collect_chain(git_repository *repo, const git_oid *head,
-    struct cv_auditlog_report *rep, git_oid **out, size_t *count)
+hex_prefix_valid(const char *s)
 {
-	git_oid *ids = NULL, *nids, cur;
-	size_t n = 0, cap = 0, i;
-	git_commit *c = NULL;
-	int r = CV_EVERIFY;
+	size_t n = strlen(s), i;
 
-	git_oid_cpy(&cur, head);
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			if ((nids = realloc(ids, cap * sizeof(*ids))) == NULL) {
-				r = CV_ENOMEM;
-				goto out;
-			}
-			ids = nids;
-		}
-		git_oid_cpy(&ids[n++], &cur);
-		if (git_commit_lookup(&c, repo, &cur) != 0) {
-			r = fail(rep, &cur, "commit unreadable");
-			goto out;
-		}
-		if (git_commit_parentcount(c) > 1) {
-			r = fail(rep, &cur, "merge commit");
-			goto out;
-		}
-		if (git_commit_parentcount(c) == 0)
-			break;
-		git_oid_cpy(&cur, git_commit_parent_id(c, 0));
-		git_commit_free(c);
-		c = NULL;
+	if (n < CV_AUDIT_FROM_MIN || n > GIT_OID_HEXSZ)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f') ||
+		        (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+/*
+ * The commit a saved head FROM (a unique prefix) names. Unknown is not a
+ * usage error: a head saved from this trail that the repository no
+ * longer holds means the trail was truncated or rewritten.
+ */
+static int
+resolve_from(git_repository *repo, const char *from, git_oid *out,
+    struct cv_auditlog_report *rep)
+{
+	git_object *o = NULL;
+	git_oid p;
+	size_t n = strlen(from);
+	int e;
+
+	if (git_oid_fromstrn(&p, from, n) != 0)
+		return CV_EINVAL;
+	e = git_object_lookup_prefix(&o, repo, &p, n, GIT_OBJECT_COMMIT);
+	if (e == 0) {
+		git_oid_cpy(out, git_object_id(o));
+		git_object_free(o);
+		return 0;
 	}
-	for (i = 0; i < n / 2; i++) {
-		git_oid t = ids[i];
-		ids[i] = ids[n - 1 - i];
-		ids[n - 1 - i] = t;
+	if (e == GIT_EAMBIGUOUS) {
+		cv_error_set("the commit id %s is ambiguous in the trail: give "
+		             "more of its digits",
+		    from);
+		snprintf(rep->reason, sizeof(rep->reason),
+		    "saved head %s is ambiguous", from);
+		return CV_EINVAL;
 	}
-	*out = ids;
-	*count = n;
-	ids = NULL;
-	r = 0;
-out:
-	git_commit_free(c);
-	free(ids);
-	return r;
+	snprintf(rep->bad_commit, sizeof(rep->bad_commit), "%s", from);
+	snprintf(rep->reason, sizeof(rep->reason),
+	    "saved head is not in the trail's repository: "
+	    "the log was truncated or rewritten");
+	return CV_EVERIFY;
+}
+
+/*
+ * The walk reads each object once, so what libgit2 keeps grows with the
+ * trail unless capped: its object cache (256 MiB by default) and the
+ * windows it maps of the pack files (up to 8 GiB), each page of which,
+ * once read, counts as resident. These caps are process-wide; they are
+ * far above what a writer, which works from the right edge, ever holds.
+ */
+static void
+bound_memory(void)
+{
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)CACHE_MAX);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)MWINDOW_SIZE);
+	git_libgit2_opts(
+	    GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)MWINDOW_MAPPED_MAX);
 }
 
 int
 cv_auditlog_verify(const char *vaultdir, const uint8_t pk[static 32],
     const char *from_commit, struct cv_auditlog_report *rep)
 {
+	return cv_auditlog_verify_keys(
+	    vaultdir, (const uint8_t(*)[32])pk, 1, from_commit, rep);
+}
+
+int
+cv_auditlog_verify_keys(const char *vaultdir, const uint8_t (*pks)[32],
+    size_t npk, const char *from_commit, struct cv_auditlog_report *rep)
+{
 	git_repository *repo = NULL;
 	struct vctx *v = NULL;
-	git_oid head, from, *chain = NULL;
-	size_t n = 0, i;
-	int r, e, found = 0;
+	git_oid head, from, cur, parent;
+	int r, e, found = 0, has_parent = 1;
 
-	if (vaultdir == NULL || rep == NULL)
+	if (vaultdir == NULL || rep == NULL || pks == NULL || npk == 0)
 		return CV_EINVAL;
 	memset(rep, 0, sizeof(*rep));
-	if (from_commit != NULL &&
-	    (strlen(from_commit) != GIT_OID_HEXSZ ||
-	        git_oid_fromstr(&from, from_commit) != 0))
+	if (from_commit != NULL && !hex_prefix_valid(from_commit))
 		return CV_EINVAL;
 	git_libgit2_init();
+	bound_memory();
 	if (open_repo(vaultdir, &repo) != 0) {
 		r = fail(rep, NULL, "no audit repository");
 		goto out;
@@ -318,33 +423,38 @@ cv_auditlog_verify(const char *vaultdir, const uint8_t pk[static 32],
 		goto out;
 	}
 	git_oid_tostr(rep->head, sizeof(rep->head), &head);
-	if ((r = collect_chain(repo, &head, rep, &chain, &n)) != 0)
+	if (from_commit != NULL &&
+	    (r = resolve_from(repo, from_commit, &from, rep)) != 0)
 		goto out;
-	if (from_commit != NULL) {
-		for (i = 0; i < n && !found; i++)
-			found = git_oid_equal(&chain[i], &from);
-		if (!found) {
-			r = fail(rep, &from,
-			    "saved head is not in the history: "
-			    "the log was truncated or rewritten");
-			goto out;
-		}
-	}
 	if ((v = calloc(1, sizeof(*v))) == NULL) {
 		r = CV_ENOMEM;
 		goto out;
 	}
 	v->repo = repo;
-	v->pk = pk;
+	v->pks = pks;
+	v->npk = npk;
 	v->rep = rep;
-	cv_merkle_init(&v->mt);
-	for (i = 0; i < n; i++)
-		if ((r = verify_commit(v, &chain[i], i == 0)) != 0)
+	/* Newest to oldest, each commit against its parent's state: the
+	 * memory held is one commit's, the root must start at 1. */
+	git_oid_cpy(&cur, &head);
+	while (has_parent) {
+		if ((r = verify_commit(v, &cur, &parent, &has_parent)) != 0)
 			goto out;
+		if (rep->commits == 1)
+			rep->events = v->mt.size;
+		if (from_commit != NULL && git_oid_equal(&cur, &from))
+			found = 1;
+		git_oid_cpy(&cur, &parent);
+	}
+	if (from_commit != NULL && !found) {
+		r = fail(rep, &from,
+		    "saved head is not in the history: "
+		    "the log was truncated or rewritten");
+		goto out;
+	}
 	r = 0;
 out:
 	free(v);
-	free(chain);
 	git_repository_free(repo);
 	git_libgit2_shutdown();
 	return r;

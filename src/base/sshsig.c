@@ -17,6 +17,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -398,4 +399,106 @@ cv_sshsig_pubkey_parse(const char *line, size_t len, uint8_t pk[static 32])
 		return CV_ECORRUPT;
 	memcpy(pk, v, 32);
 	return 0;
+}
+
+#define ALLOWED_LINE_MAX 1024
+
+/* Does the comma-separated LIST (LEN bytes) name NS or "*"? */
+static int
+list_has(const char *list, size_t len, const char *ns)
+{
+	const char *p = list, *end = list + len, *c;
+
+	for (;;) {
+		for (c = p; c < end && *c != ','; c++)
+			;
+		if (str_eq((const uint8_t *)p, (size_t)(c - p), ns) ||
+		    str_eq((const uint8_t *)p, (size_t)(c - p), "*"))
+			return 1;
+		if (c == end)
+			return 0;
+		p = c + 1;
+	}
+}
+
+/*
+ * The options field: comma-separated, values in double quotes may hold
+ * commas and spaces. Only namespaces="..." is honoured; any other option
+ * would narrow or change what the key may sign, so its line is skipped.
+ */
+static int
+options_allow(const char *o, size_t len, const char *ns)
+{
+	static const char key[] = "namespaces=\"";
+	const char *p = o, *end = o + len, *q;
+	int seen = 0, allowed = 0;
+
+	while (p < end) {
+		if ((size_t)(end - p) > sizeof(key) - 1 &&
+		    strncasecmp(p, key, sizeof(key) - 1) == 0) {
+			p += sizeof(key) - 1;
+			if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+				return CV_ECORRUPT;
+			seen = 1;
+			allowed |= list_has(p, (size_t)(q - p), ns);
+			p = q + 1;
+		} else {
+			return CV_ENOTFOUND;
+		}
+		if (p < end && *p++ != ',')
+			return CV_ECORRUPT;
+	}
+	return !seen || allowed ? 0 : CV_ENOTFOUND;
+}
+
+int
+cv_sshsig_allowed_parse(
+    const char *line, size_t len, const char *ns, uint8_t pk[static 32])
+{
+	const char *p = line, *end, *f;
+	size_t tl = strlen(KEYTYPE);
+	int inq = 0, e;
+
+	if (ns == NULL || *ns == '\0')
+		return CV_EINVAL;
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > ALLOWED_LINE_MAX)
+		return CV_ETOOBIG;
+	end = line + len;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == end || *p == '#')
+		return CV_ENOTFOUND;
+	/* Principals: one field, which may be quoted. */
+	for (; p < end && (inq || (*p != ' ' && *p != '\t')); p++)
+		if (*p == '"')
+			inq = !inq;
+	if (inq || p == end)
+		return CV_ECORRUPT;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	/* Options, when the next field is not a key type. */
+	if ((size_t)(end - p) <= tl || memcmp(p, KEYTYPE, tl) != 0 ||
+	    p[tl] != ' ') {
+		for (f = p; p < end && (inq || (*p != ' ' && *p != '\t')); p++)
+			if (*p == '"')
+				inq = !inq;
+		if (inq)
+			return CV_ECORRUPT;
+		if ((e = options_allow(f, (size_t)(p - f), ns)) != 0)
+			return e;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+	}
+	if ((size_t)(end - p) <= tl || memcmp(p, KEYTYPE, tl) != 0 ||
+	    p[tl] != ' ')
+		return p == end ? CV_ECORRUPT : CV_ENOTFOUND;
+	if ((size_t)(end - p) > CV_SSHSIG_PUBLINE_MAX)
+		return CV_ECORRUPT;
+	return cv_sshsig_pubkey_parse(p, (size_t)(end - p), pk) == 0
+	    ? 0
+	    : CV_ECORRUPT;
 }

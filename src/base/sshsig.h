@@ -53,4 +53,19 @@ int cv_sshsig_pubkey_line(
  */
 int cv_sshsig_pubkey_parse(const char *line, size_t len, uint8_t pk[static 32]);
 
+/*
+ * Parse one line of an OpenSSH allowed_signers file (ssh-keygen(1),
+ * ALLOWED SIGNERS; untrusted, LEN bytes, a trailing newline optional):
+ * "PRINCIPALS [namespaces=\"NS,...\"] ssh-ed25519 AAAA... [COMMENT]".
+ * On 0, PK is the key, allowed for namespace NS: the line's namespaces
+ * option lists NS or "*", or the line has none (every namespace).
+ * Returns 0; CV_ENOTFOUND for a line that pins nothing for NS: blank, a
+ * comment, another key type, another namespace, or an option this parser
+ * does not honour (cert-authority, valid-after, valid-before), so such a
+ * line is never read as a wider pin than it is; CV_ECORRUPT (malformed),
+ * CV_ETOOBIG (over 1024 bytes), CV_EINVAL (NS empty or NULL).
+ */
+int cv_sshsig_allowed_parse(
+    const char *line, size_t len, const char *ns, uint8_t pk[static 32]);
+
 #endif

@@ -8,26 +8,28 @@
 static void
 verify_print(const struct cli *c, const json_t *j)
 {
-	(void)c;
-	if (json_is_true(json_object_get(j, "offline"))) {
-		printf("audit trail %s: %lld commits, %lld events, head %s "
-		       "(signatures and roots only)\n",
-		    json_is_true(json_object_get(j, "ok")) ? "verified"
-		                                           : "FAILED",
-		    (long long)json_integer_value(
-		        json_object_get(j, "commits")),
-		    (long long)json_integer_value(json_object_get(j, "events")),
-		    json_string_value(json_object_get(j, "head")));
-		return;
-	}
-	printf("audit trail %s: %lld commits, %lld events, head %s; "
-	       "%lld record versions each have their event\n",
-	    json_is_true(json_object_get(j, "ok")) ? "verified" : "FAILED",
+	const char *signer = json_string_value(json_object_get(j, "signer"));
+	int pinned = signer != NULL && strcmp(signer, "pinned") == 0;
+
+	printf("audit trail %s against %s: %lld commits, %lld events, "
+	       "head %s",
+	    json_is_true(json_object_get(j, "ok")) ? "checked" : "FAILED",
+	    pinned ? "the pinned signer"
+	           : "the vault's own key (not a pinned signer)",
 	    (long long)json_integer_value(json_object_get(j, "commits")),
 	    (long long)json_integer_value(json_object_get(j, "events")),
-	    json_string_value(json_object_get(j, "head")),
-	    (long long)json_integer_value(
-	        json_object_get(j, "record_versions")));
+	    json_string_value(json_object_get(j, "head")));
+	if (json_is_true(json_object_get(j, "offline")))
+		printf(" (signatures and roots only)\n");
+	else
+		printf("; %lld record versions each have their event\n",
+		    (long long)json_integer_value(
+		        json_object_get(j, "record_versions")));
+	if (!pinned)
+		fprintf(stderr,
+		    "casevault %s: to check the signer too, pin it: "
+		    "--allowed-signers FILE\n",
+		    c->name);
 }
 
 /* Not cli_call: a failed login can still lead to a verification. */
@@ -35,6 +37,7 @@ int
 cmd_audit_verify(struct cli *c)
 {
 	const char *from = c->opt[OPT_FROM];
+	const char *pinned = c->opt[OPT_ALLOWED_SIGNERS];
 	struct cv_session *s;
 	json_t *out = NULL;
 	int r;
@@ -42,18 +45,20 @@ cmd_audit_verify(struct cli *c)
 	if ((r = cli_session(c, &s)) != 0) {
 		/*
 		 * A trail that cannot be written refuses every login, the
-		 * auditor's too; its signatures and roots can still be
-		 * checked with the public key alone.
+		 * auditor's too, and so does a vault whose signer changed;
+		 * its signatures and roots can still be checked with a
+		 * public key alone.
 		 */
-		if (c->session_err != CV_EAUDIT)
+		if (c->session_err != CV_EAUDIT && c->session_err != CV_ECRYPTO)
 			return r;
 		fprintf(stderr,
 		    "casevault %s: verifying without logging in "
 		    "(no store cross-check)\n",
 		    c->name);
-		r = cv_audit_verify_offline(c->opt[OPT_VAULT], from, &out);
+		r = cv_audit_verify_offline(
+		    c->opt[OPT_VAULT], from, pinned, &out);
 	} else {
-		r = cv_audit_verify(s, from, &out);
+		r = cv_audit_verify(s, from, pinned, &out);
 		cv_session_close(s);
 	}
 	return cli_result(c, r, out, verify_print);

@@ -37,6 +37,7 @@ const struct cli_opt cli_opts[OPT_COUNT] = {
     [OPT_ACTOR] = {"actor", 0, 1},
     [OPT_ADMIN] = {"admin", 0, 1},
     [OPT_ALL] = {"all", 0, 0},
+    [OPT_ALLOWED_SIGNERS] = {"allowed-signers", 0, 1},
     [OPT_ASSENT] = {"assent", 0, 0},
     [OPT_BREAKGLASS] = {"breakglass", 0, 0},
     [OPT_BY] = {"by", 0, 1},
@@ -340,15 +341,21 @@ const struct cli_cmd cli_cmds[] = {
         "result."},
 
     /* The audit trail. */
-    {"audit", "verify", cmd_audit_verify, O(OPT_FROM), 0, 0,
-        "audit verify [--from COMMIT]", "Verify the audit trail.",
-        "Checks every commit's SSHSIG signature against the vault's audit\n"
-        "key, no merges, no gaps in the sequence, time never running\n"
-        "backwards, every Log-Root, that the log only grew since COMMIT\n"
-        "(a head saved earlier), and that every record version in the\n"
-        "store has its audit event. Exits 1 at the first failure, naming\n"
-        "the bad commit. A trail that refuses writes refuses logins too;\n"
-        "it is then verified without logging in, with the public key\n"
+    {"audit", "verify", cmd_audit_verify, O(OPT_FROM) | O(OPT_ALLOWED_SIGNERS),
+        0, 0, "audit verify [--from COMMIT] [--allowed-signers FILE]",
+        "Verify the audit trail.",
+        "Checks every commit's SSHSIG signature, no merges, no gaps in the\n"
+        "sequence, time never running backwards, every Log-Root, that the\n"
+        "log only grew since COMMIT (a head saved earlier; at least 7 hex\n"
+        "digits of it, enough to be unique), and that every record version\n"
+        "in the store has its audit event. Exits 1 at the first failure,\n"
+        "naming the bad commit.\n"
+        "--allowed-signers FILE checks the signatures against the signer\n"
+        "pinned in FILE, an OpenSSH allowed_signers file kept outside the\n"
+        "vault (keys/README.md); without it they are checked against the\n"
+        "vault's own key, and the output says so. A trail that refuses\n"
+        "writes, or a vault whose signer changed, refuses logins; the\n"
+        "trail is then verified without logging in, with the public key\n"
         "alone. Stock git can check the signatures too; see\n"
         "docs/audit-format.md."},
     {"audit", "log", cmd_audit_log,

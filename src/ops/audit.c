@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "audit/auditlog.h"
+#include "base/sshsig.h"
 #include "casevault.h"
 #include "base/error.h"
 #include "gate/gate.h"
@@ -216,12 +217,91 @@ out:
 	return r;
 }
 
+#define PINNED_MAX      16
+#define PINNED_FILE_MAX (64 * 1024)
+
+/*
+ * The signers pinned in the allowed_signers file PATH, kept outside the
+ * vault: every ssh-ed25519 key the file allows for the namespace "git",
+ * into PKS (at most PINNED_MAX), *N of them. A file that pins none is an
+ * error, never an empty set that checks nothing.
+ */
+static int
+pinned_signers(const char *path, uint8_t pks[PINNED_MAX][32], size_t *n)
+{
+	char *buf = NULL, *line, *nl;
+	size_t len, lineno = 0;
+	int r, e;
+
+	*n = 0;
+	if ((r = cv_read_file(path, PINNED_FILE_MAX, &buf, &len)) != 0) {
+		cv_error_set(
+		    "the allowed signers file %s cannot be read", path);
+		return r == CV_ETOOBIG ? CV_EINVAL : CV_EIO;
+	}
+	r = 0;
+	for (line = buf; line < buf + len && r == 0; line = nl + 1) {
+		lineno++;
+		if ((nl = memchr(line, '\n', (size_t)(buf + len - line))) ==
+		    NULL)
+			nl = buf + len;
+		e = cv_sshsig_allowed_parse(
+		    line, (size_t)(nl - line), "git", pks[*n]);
+		if (e == CV_ENOTFOUND)
+			continue;
+		if (e != 0) {
+			cv_error_set(
+			    "%s, line %zu: not an allowed signers line", path,
+			    lineno);
+			r = CV_EINVAL;
+		} else if (++*n == PINNED_MAX) {
+			cv_error_set("%s pins more than %d signers", path,
+			    PINNED_MAX - 1);
+			r = CV_EINVAL;
+		}
+	}
+	if (r == 0 && *n == 0) {
+		cv_error_set("%s pins no ssh-ed25519 signer for the namespace "
+		             "\"git\"",
+		    path);
+		r = CV_EINVAL;
+	}
+	free(buf);
+	return r;
+}
+
+/*
+ * Verify the trail in DIR against the pinned signers in ALLOWED (a path)
+ * or, with ALLOWED NULL, against the vault's own key PK; *SIGNER says
+ * which, for the report.
+ */
+static int
+verify_trail(const char *dir, const uint8_t pk[static 32], const char *allowed,
+    const char *from, struct cv_auditlog_report *rep, const char **signer)
+{
+	uint8_t pks[PINNED_MAX][32];
+	size_t n;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	*signer = "vault";
+	if (allowed == NULL)
+		return cv_auditlog_verify(dir, pk, from, rep);
+	if ((r = pinned_signers(allowed, pks, &n)) != 0)
+		return r;
+	*signer = "pinned";
+	return cv_auditlog_verify_keys(
+	    dir, (const uint8_t(*)[32])pks, n, from, rep);
+}
+
 int
-cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
+cv_audit_verify(struct cv_session *s, const char *from,
+    const char *allowed_signers, json_t **out)
 {
 	struct cv_auditlog_report rep;
 	struct written w = {NULL};
 	json_t *tampered = NULL;
+	const char *signer;
 	uint8_t pk[32];
 	uint64_t versions = 0;
 	char why[200] = "";
@@ -244,8 +324,7 @@ cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
 	cv_txn_abort(txn);
 	if (r != 0)
 		return r;
-	memset(&rep, 0, sizeof(rep));
-	vr = cv_auditlog_verify(s->dir, pk, from, &rep);
+	vr = verify_trail(s->dir, pk, allowed_signers, from, &rep, &signer);
 	if (vr == 0) {
 		if ((w.set = json_object()) == NULL)
 			return CV_ENOMEM;
@@ -261,9 +340,10 @@ cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
 		vr = check_accounts(s, &tampered, why, sizeof(why));
 	if (vr != 0 && vr != CV_EVERIFY)
 		return vr;
-	o = json_pack("{s:b, s:I, s:I, s:s, s:I}", "ok", vr == 0, "commits",
-	    (json_int_t)rep.commits, "events", (json_int_t)rep.events, "head",
-	    rep.head, "record_versions", (json_int_t)versions);
+	o = json_pack("{s:b, s:s, s:I, s:I, s:s, s:I}", "ok", vr == 0, "signer",
+	    signer, "commits", (json_int_t)rep.commits, "events",
+	    (json_int_t)rep.events, "head", rep.head, "record_versions",
+	    (json_int_t)versions);
 	if (o == NULL) {
 		json_decref(tampered);
 		return CV_ENOMEM;
@@ -283,9 +363,11 @@ cv_audit_verify(struct cv_session *s, const char *from, json_t **out)
 }
 
 int
-cv_audit_verify_offline(const char *dir, const char *from, json_t **out)
+cv_audit_verify_offline(const char *dir, const char *from,
+    const char *allowed_signers, json_t **out)
 {
 	struct cv_auditlog_report rep;
+	const char *signer;
 	struct cv_store *st;
 	uint8_t pk[32];
 	struct cv_txn *txn;
@@ -307,13 +389,12 @@ cv_audit_verify_offline(const char *dir, const char *from, json_t **out)
 	cv_store_close(st);
 	if (r != 0)
 		return r;
-	memset(&rep, 0, sizeof(rep));
-	vr = cv_auditlog_verify(dir, pk, from, &rep);
+	vr = verify_trail(dir, pk, allowed_signers, from, &rep, &signer);
 	if (vr != 0 && vr != CV_EVERIFY)
 		return vr;
-	*out = json_pack("{s:b, s:b, s:I, s:I, s:s}", "ok", vr == 0, "offline",
-	    1, "commits", (json_int_t)rep.commits, "events",
-	    (json_int_t)rep.events, "head", rep.head);
+	*out = json_pack("{s:b, s:b, s:s, s:I, s:I, s:s}", "ok", vr == 0,
+	    "offline", 1, "signer", signer, "commits", (json_int_t)rep.commits,
+	    "events", (json_int_t)rep.events, "head", rep.head);
 	if (*out == NULL)
 		return CV_ENOMEM;
 	if (vr != 0) {

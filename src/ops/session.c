@@ -25,6 +25,7 @@
 #include "base/passphrase.h"
 #include "base/safefile.h"
 #include "gate/clock.h"
+#include "base/sshsig.h"
 #include "gate/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
@@ -115,6 +116,66 @@ cv_session_clock_behind(const struct cv_session *s)
 }
 
 /*
+ * The signer's public key is authenticated by the sealed signing key it
+ * is the second half of (a libsodium Ed25519 secret key ends with its
+ * public key), sealed under the meta key. Every other copy in the vault
+ * must be that key: the store's audit_pk, which verification reads, and
+ * audit_signer.pub and allowed_signers, which auditors and stock git
+ * read. The signer has no recorded rotation, so a copy that differs means
+ * it was changed behind the vault's back: the vault refuses to open. (The
+ * trail's head must be signed by it too: cv_auditlog_open checks.)
+ */
+static int
+signer_check(struct cv_txn *txn, const uint8_t pk[static 32], const char *dir)
+{
+	static const char *const files[] = {
+	    "audit_signer.pub", "allowed_signers"};
+	const char *where = "the store";
+	char path[4200], *buf = NULL, *line, *nl;
+	uint8_t other[32];
+	struct cv_val v;
+	size_t i, len, pins;
+	int r, e;
+
+	if ((r = cv_get(txn, CV_DB_META, "audit_pk", 8, &v)) != 0 ||
+	    v.len != 32 || memcmp(v.data, pk, 32) != 0)
+		goto changed;
+	for (i = 0; i < CV_ARRAY_LEN(files); i++) {
+		where = files[i];
+		if (cv_path(path, sizeof(path), "%s/%s", dir, files[i]) != 0 ||
+		    cv_read_file_nofollow(path, 4096, &buf, &len) != 0)
+			goto changed;
+		pins = 0;
+		for (line = buf; line < buf + len; line = nl + 1) {
+			if ((nl = memchr(line, '\n',
+			         (size_t)(buf + len - line))) == NULL)
+				nl = buf + len;
+			e = i == 0 ? cv_sshsig_pubkey_parse(
+			                 line, (size_t)(nl - line), other)
+			           : cv_sshsig_allowed_parse(line,
+			                 (size_t)(nl - line), "git", other);
+			if (e == CV_ENOTFOUND)
+				continue;
+			if (e != 0 || memcmp(other, pk, 32) != 0)
+				goto changed;
+			pins++;
+		}
+		free(buf);
+		buf = NULL;
+		if (pins == 0)
+			goto changed;
+	}
+	return 0;
+changed:
+	free(buf);
+	cv_error_set("the audit signer's public key in %s is not the vault's "
+	             "signing key: the signer was changed without a recorded "
+	             "rotation",
+	    where);
+	return CV_ECRYPTO;
+}
+
+/*
  * Unseal the audit signing key and open the trail for appending with it;
  * the trail keeps its own guarded copy, and this one is wiped on every
  * path (sodium_free).
@@ -133,7 +194,8 @@ audit_attach(struct cv_txn *txn, struct cv_session *s)
 		return CV_ECORRUPT;
 	if ((sk = sodium_malloc(crypto_sign_SECRETKEYBYTES)) == NULL)
 		return CV_ENOMEM;
-	if ((r = cv_sealed_open(s->keys->meta, &b, v.data, v.len, sk)) != 0)
+	if ((r = cv_sealed_open(s->keys->meta, &b, v.data, v.len, sk)) != 0 ||
+	    (r = signer_check(txn, sk + 32, s->dir)) != 0)
 		goto out;
 	if (cv_auditlog_open(s->dir, sk, &s->audit) != 0)
 		r = CV_EAUDIT;

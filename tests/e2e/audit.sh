@@ -30,7 +30,7 @@ check "git verify-commit accepts the head" $G verify-commit HEAD
 check "ssh-keygen's allowed_signers names the git namespace" \
 	grep -q 'namespaces="git"' "$V/allowed_signers"
 check "audit verify passes" as inspektur audit verify
-has "with a summary" "$T/out" "audit trail verified: [0-9]+ commits, [0-9]+ events"
+has "with a summary" "$T/out" "audit trail checked against the vault.s own key \(not a pinned signer\): [0-9]+ commits, [0-9]+ events"
 refuse "only auditors verify" 1 as siti audit verify
 
 # No personal data anywhere in the trail's objects.
@@ -70,6 +70,29 @@ H2=$(git -C "$T/mirror.git" rev-parse main)
 check "the mirror grew" test "$H1" != "$H2"
 check "the old head is an ancestor" git -C "$T/mirror.git" merge-base --is-ancestor "$H1" "$H2"
 
+# The mirror is the check against rewrites: stock git cannot rewrite it.
+M="git -C $T/mirror.git"
+has "the mirror refuses non-fast-forward pushes" "$T/mirror.git/config" \
+	'denyNonFastForwards = true'
+has "and branch deletion" "$T/mirror.git/config" 'denyDeletes = true'
+cp -r "$V/audit.git" "$T/rewrite.git"
+R="git -C $T/rewrite.git"
+$R -c user.name=x -c user.email=x@x commit-tree -p HEAD~2 -m "audit: events" \
+	"$($R rev-parse HEAD~1^{tree})" >"$T/rewritten" 2>/dev/null
+$R update-ref refs/heads/main "$(cat "$T/rewritten")"
+refuse "a stock git push --force of a rewritten history is refused" 1 \
+	$R push --force "$T/mirror.git" main:main
+check "the mirror kept its head" test "$($M rev-parse main)" = "$H2"
+refuse "a stock git push deleting the branch is refused" 1 \
+	$R push "$T/mirror.git" :main
+git init -q --bare "$T/diverged.git"
+$R push -q "$T/diverged.git" main:main >/dev/null 2>&1
+refuse "audit push refuses a mirror that is not a prefix of the trail" 1 \
+	as inspektur audit push "$T/diverged.git"
+has "saying why" "$T/err" "not a prefix"
+check "the diverged mirror is untouched" \
+	test "$(git -C "$T/diverged.git" rev-parse main)" = "$(cat "$T/rewritten")"
+
 # Tampering: an unsigned commit on top, then a truncated branch.
 SAVED=$($G rev-parse HEAD)
 cp -r "$V/audit.git" "$T/audit.good"
@@ -78,6 +101,8 @@ $G -c user.name=x -c user.email=x@x commit-tree -p HEAD -m "audit: events" \
 $G update-ref refs/heads/main "$(cat "$T/forged")"
 refuse "the vault will not build on an unsigned head" 1 as siti record show "$C" 1
 has "it fails closed" "$T/err" "audit trail cannot be written"
+has "saying the head is not signed by the vault's key" "$T/err" \
+	"head [0-9a-f]{40} is not signed by the vault's audit key"
 refuse "audit verify refuses an unsigned commit" 1 as inspektur audit verify
 has "verifying without logging in" "$T/err" "without logging in"
 has "naming the bad commit" "$T/err" "$(cut -c1-12 "$T/forged")"
