@@ -91,6 +91,8 @@
 #define CV_EBUSY     (-1021) /* the vault is in use by another process */
 #define CV_ESEALED   (-1022) /* sealed: no key unlocked (served mode; unused) */
 #define CV_EUNSAFE   (-1023) /* a vault file is a link or others can write */
+#define CV_EROLLBACK (-1024) /* the store is older than its audit trail */
+#define CV_ETRUNC    (-1025) /* the audit trail is behind the store */
 
 /* Limits and sizes. */
 #define CV_NAME_MAX       64           /* user names, record types */
@@ -207,6 +209,13 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
  *                 another user's, or is writable by group or others
  *                 (cv_error_detail() names it)
  *   CV_EVERSION   the store is of another format version
+ *   CV_EROLLBACK  the store is older than the trail: the trail records a
+ *                 login and a change after the position the store last
+ *                 committed (an older copy was put back), or the store's
+ *                 anchor was removed; nothing changed
+ *   CV_ETRUNC     the trail no longer holds the position the store last
+ *                 committed: it was truncated, rewritten, or its branch is
+ *                 missing; nothing changed, no new trail is started
  *   CV_EAUDIT     the audit trail cannot be opened or written: while it
  *                 refuses writes, every login is refused (see
  *                 cv_audit_verify_offline)

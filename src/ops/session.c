@@ -28,6 +28,7 @@
 #include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "gate/anchor.h"
 #include "gate/event.h"
 #include "model/account.h"
 #include "model/session.h"
@@ -78,6 +79,19 @@ cv_session_record(struct cv_session *s, const char *action)
 	if ((ev = cv_event_new(s, action)) != NULL) {
 		json_object_set_new(ev, "decision", json_string("allow"));
 		json_object_set_new(ev, "outcome", json_string("success"));
+	}
+	return cv_event_commit(s, ev, 0, NULL);
+}
+
+int
+cv_session_record_init(struct cv_session *s)
+{
+	json_t *ev;
+
+	if ((ev = cv_event_new(s, "vault.init")) != NULL) {
+		json_object_set_new(ev, "decision", json_string("allow"));
+		json_object_set_new(ev, "outcome", json_string("success"));
+		json_object_set_new(ev, "anchored", json_true());
 	}
 	return cv_event_commit(s, ev, 0, NULL);
 }
@@ -310,7 +324,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	struct cv_txn *txn = NULL;
 	struct cv_val v;
 	uint64_t gen, now = cv_now_ms(), wait;
-	int r, changed = 0, reset = 0;
+	int r, changed = 0, first = 0;
 	char dummy[CV_ENCODED_MAX];
 
 	cv_error_clear();
@@ -395,11 +409,14 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	/* Unlocked: settle what waits for a writer, then record the login. */
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
+	/* Store and trail must agree before anything is appended: a refused
+	 * open changes neither. */
+	if ((r = cv_anchor_check(txn, s, &first)) != 0)
+		goto out;
 	if ((r = pending_flush(txn, s, &changed)) != 0 ||
 	    (r = recover_outcome(txn, s, &changed)) != 0)
 		goto out;
 	if (u.failures > 0) {
-		reset = 1;
 		u.failures = 0;
 		u.last_failure = 0;
 		if ((r = cv_user_put(txn, &u)) != 0)
@@ -407,10 +424,12 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	}
 	if ((r = cv_session_record(s, "session.open")) != 0)
 		goto out;
-	if (changed || reset)
-		r = cv_txn_commit(txn);
-	else
-		cv_txn_abort(txn);
+	/* A store made before anchors gets one, said in the trail. */
+	if (first && (r = cv_session_record(s, "vault.anchor")) != 0)
+		goto out;
+	if ((r = cv_anchor_advance(txn, s)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
 	txn = NULL;
 	if (r != 0)
 		goto out;
