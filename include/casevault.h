@@ -987,6 +987,26 @@ int cv_audit_push(struct cv_session *s, const char *remote);
 int cv_vault_backup(struct cv_session *s, const char *dest);
 
 /*
+ * Make the backup in SRC (made by cv_vault_backup of this vault) the
+ * vault's store again, while the trail stays the vault's own: the one way
+ * an older store becomes current. The backup must be of this vault and
+ * anchored at a position this vault's trail holds. The event
+ * "vault.restore" names the backup's position (backup_head, backup_size,
+ * backup_root) and the restored store is anchored at the trail's head, that
+ * event included. No other process may have the vault open. Policy action
+ * backup. Close S afterwards: the accounts and keys are the backup's.
+ * Returns 0, or:
+ *   CV_EINVAL   SRC is not a backup of this vault, or has no anchor
+ *               (cv_error_detail() says which)
+ *   CV_ETRUNC   the backup's position is not on this vault's trail
+ *   CV_EBUSY    another process has the vault open (after the event: the
+ *               next open records it not applied)
+ *   CV_ENOTFOUND SRC holds no store
+ *   CV_EDENIED, CV_EAUDIT, CV_EIO, CV_EUNSAFE; store errors
+ */
+int cv_vault_restore(struct cv_session *s, const char *src);
+
+/*
  * Re-wrap every case key under a new key-encryption key, then compact the
  * store so no key wrapped under the old one remains. The records are not
  * re-encrypted. Policy action key.rotate.

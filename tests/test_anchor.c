@@ -326,6 +326,72 @@ test_died_after_event(void **state)
 	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
 }
 
+static int
+find_restore(const json_t *ev, void *arg)
+{
+	const char *a = json_string_value(json_object_get(ev, "action"));
+	const char *d = json_string_value(json_object_get(ev, "decision"));
+
+	if (a == NULL || strcmp(a, "vault.restore") != 0 || d == NULL ||
+	    strcmp(d, "allow") != 0)
+		return 0;
+	*(json_t **)arg = json_deep_copy(ev);
+	return 1;
+}
+
+/* The explicit restore: recorded, naming the backup's position, and the
+ * restored store opens; the same file put back by hand does not. */
+static void
+test_restore_reanchors(void **state)
+{
+	struct fx *f = *state;
+	char dest[128], other[64];
+	struct cv_session *s;
+	json_t *ev = NULL;
+
+	snprintf(dest, sizeof(dest), "%s-backup", f->dir);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_vault_backup(s, dest), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_user_disable(s, "rina"), 0);
+	cv_session_close(s);
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+
+	/* By hand: refused, and put right again. */
+	copy(f->dir, "store.lmdb", "store.cur");
+	copy(f->dir, "../v-backup/store.lmdb", "store.lmdb");
+	assert_int_equal(admin(f->dir), CV_EROLLBACK);
+	copy(f->dir, "store.cur", "store.lmdb");
+	assert_int_equal(admin(f->dir), 0);
+
+	/* Another vault's backup is not this vault's. */
+	s = test_vault_new(other);
+	assert_int_equal(cv_vault_restore(s, dest), CV_EINVAL);
+	cv_session_close(s);
+	test_vault_remove(other);
+
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_vault_restore(s, dest), CV_EDENIED);
+	cv_session_close(s);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_vault_restore(s, dest), 0);
+	cv_session_close(s);
+
+	/* The backup's state is current, and the vault opens. */
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	assert_int_equal(admin(f->dir), 0);
+	assert_int_equal(cv_auditlog_foreach(f->dir, find_restore, &ev), 1);
+	assert_non_null(ev);
+	assert_string_equal(
+	    json_string_value(json_object_get(ev, "decision")), "allow");
+	assert_int_equal(
+	    strlen(json_string_value(json_object_get(ev, "backup_head"))), 40);
+	assert_true(json_integer_value(json_object_get(ev, "backup_size")) > 0);
+	json_decref(ev);
+	test_rm_rf(dest);
+}
+
 int
 main(void)
 {
@@ -341,6 +407,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_anchor_removed, setup,
 	        teardown),
 	    cmocka_unit_test_setup_teardown(test_died_after_event, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_reanchors, setup,
 	        teardown),
 	};
 
