@@ -28,6 +28,7 @@ struct cv_session {
 	uint32_t uid;
 	int trained;
 	char session_id[17];
+	int opened; /* logged in: closing moves the store's anchor */
 };
 
 #endif

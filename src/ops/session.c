@@ -96,11 +96,32 @@ cv_session_record_init(struct cv_session *s)
 	return cv_event_commit(s, ev, 0, NULL);
 }
 
+/*
+ * The events of a session's reads follow its last store write: anchor
+ * them at close, so that cutting them off the trail is noticed at the
+ * next login. Best effort: a close that cannot write leaves the anchor
+ * where the session's login or last write put it.
+ */
+static void
+anchor_at_close(struct cv_session *s)
+{
+	struct cv_txn *txn = NULL;
+
+	if (cv_txn_begin(s->st, CV_TXN_WRITE, &txn) != 0)
+		return;
+	if (cv_anchor_advance(txn, s) == 0)
+		cv_txn_commit(txn);
+	else
+		cv_txn_abort(txn);
+}
+
 void
 cv_session_close(struct cv_session *s)
 {
 	if (s == NULL)
 		return;
+	if (s->opened && s->st != NULL && s->audit != NULL)
+		anchor_at_close(s);
 	cv_auditlog_close(s->audit);
 	cv_policy_store_free(s->policy);
 	cv_store_close(s->st);
@@ -433,6 +454,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	txn = NULL;
 	if (r != 0)
 		goto out;
+	s->opened = 1;
 	*out = s;
 	s = NULL;
 out:
