@@ -218,6 +218,19 @@ branch_delete(const char *dir)
 	git_libgit2_shutdown();
 }
 
+/* Each refusal has a code and a message of its own. */
+static void
+test_codes_distinct(void **state)
+{
+	(void)state;
+	assert_true(CV_EROLLBACK != CV_ETRUNC);
+	assert_string_not_equal(cv_strerror(CV_EROLLBACK), "unknown error");
+	assert_string_not_equal(cv_strerror(CV_ETRUNC), "unknown error");
+	assert_string_not_equal(
+	    cv_strerror(CV_EROLLBACK), cv_strerror(CV_ETRUNC));
+	assert_string_not_equal(cv_strerror(CV_ETRUNC), cv_strerror(CV_EAUDIT));
+}
+
 /* Positive control: an untouched vault opens, again and again. */
 static void
 test_untouched_opens(void **state)
@@ -396,6 +409,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_codes_distinct),
 	    cmocka_unit_test_setup_teardown(test_untouched_opens, setup,
 	        teardown),
 	    cmocka_unit_test_setup_teardown(test_store_rolled_back, setup,
