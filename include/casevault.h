@@ -226,7 +226,12 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
 int cv_session_open(const char *dir, const char *user, const char *pass,
     size_t passlen, struct cv_session **out);
 
-/* Close S, wipe its keys and close the vault. NULL is allowed. */
+/*
+ * Close S, wipe its keys and close the vault. A session that logged in
+ * first anchors the store at the trail's head (best effort), so that the
+ * events of its reads cannot be cut off the trail unnoticed. NULL is
+ * allowed.
+ */
 void cv_session_close(struct cv_session *s);
 
 /*
