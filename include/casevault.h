@@ -91,6 +91,8 @@
 #define CV_EBUSY     (-1021) /* the vault is in use by another process */
 #define CV_ESEALED   (-1022) /* sealed: no key unlocked (served mode; unused) */
 #define CV_EUNSAFE   (-1023) /* a vault file is a link or others can write */
+#define CV_EROLLBACK (-1024) /* the store is older than its audit trail */
+#define CV_ETRUNC    (-1025) /* the audit trail is behind the store */
 
 /* Limits and sizes. */
 #define CV_NAME_MAX       64           /* user names, record types */
@@ -208,6 +210,13 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
  *                 another user's, or is writable by group or others
  *                 (cv_error_detail() names it)
  *   CV_EVERSION   the store is of another format version
+ *   CV_EROLLBACK  the store is older than the trail: the trail records a
+ *                 login and a change after the position the store last
+ *                 committed (an older copy was put back), or the store's
+ *                 anchor was removed; nothing changed
+ *   CV_ETRUNC     the trail no longer holds the position the store last
+ *                 committed: it was truncated, rewritten, or its branch is
+ *                 missing; nothing changed, no new trail is started
  *   CV_EAUDIT     the audit trail cannot be opened or written: while it
  *                 refuses writes, every login is refused (see
  *                 cv_audit_verify_offline); also a trail whose head is
@@ -224,7 +233,12 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
 int cv_session_open(const char *dir, const char *user, const char *pass,
     size_t passlen, struct cv_session **out);
 
-/* Close S, wipe its keys and close the vault. NULL is allowed. */
+/*
+ * Close S, wipe its keys and close the vault. A session that logged in
+ * first anchors the store at the trail's head (best effort), so that the
+ * events of its reads cannot be cut off the trail unnoticed. NULL is
+ * allowed.
+ */
 void cv_session_close(struct cv_session *s);
 
 /*
@@ -1056,6 +1070,26 @@ int cv_audit_push(struct cv_session *s, const char *remote);
  *   CV_EDENIED; store errors
  */
 int cv_vault_backup(struct cv_session *s, const char *dest);
+
+/*
+ * Make the backup in SRC (made by cv_vault_backup of this vault) the
+ * vault's store again, while the trail stays the vault's own: the one way
+ * an older store becomes current. The backup must be of this vault and
+ * anchored at a position this vault's trail holds. The event
+ * "vault.restore" names the backup's position (backup_head, backup_size,
+ * backup_root) and the restored store is anchored at the trail's head, that
+ * event included. No other process may have the vault open. Policy action
+ * backup. Close S afterwards: the accounts and keys are the backup's.
+ * Returns 0, or:
+ *   CV_EINVAL   SRC is not a backup of this vault, or has no anchor
+ *               (cv_error_detail() says which)
+ *   CV_ETRUNC   the backup's position is not on this vault's trail
+ *   CV_EBUSY    another process has the vault open (after the event: the
+ *               next open records it not applied)
+ *   CV_ENOTFOUND SRC holds no store
+ *   CV_EDENIED, CV_EAUDIT, CV_EIO, CV_EUNSAFE; store errors
+ */
+int cv_vault_restore(struct cv_session *s, const char *src);
 
 /*
  * Re-wrap every case key under a new key-encryption key, then compact the

@@ -87,6 +87,43 @@ int cv_auditlog_size(struct cv_auditlog *a, uint64_t *size);
  */
 int cv_auditlog_last_time(struct cv_auditlog *a, uint64_t *ms);
 
+/* A position of the trail: the commit after which it held SIZE events,
+ * with RFC 6962 tree head ROOT (its Log-Size and Log-Root). */
+#define CV_AUDIT_COMMITBYTES 20
+struct cv_audit_pos {
+	uint64_t size;
+	uint8_t root[32];
+	uint8_t commit[CV_AUDIT_COMMITBYTES]; /* zero for the empty log */
+};
+
+/*
+ * The current head of the trail (read again: another process may have
+ * appended) into *POS, and the seq of its latest CV_AUDIT_WRITE event into
+ * *LAST_WRITE (may be NULL). An unborn branch is the empty log: size 0.
+ * Returns 0, CV_EINVAL, CV_ENOMEM or CV_EAUDIT.
+ */
+int cv_auditlog_head(
+    struct cv_auditlog *a, struct cv_audit_pos *pos, uint64_t *last_write);
+
+/*
+ * Whether the trail still holds POS: its commit is the head or an
+ * ancestor of it, and carries POS's Log-Size and Log-Root. Returns 0 when
+ * it does (always for size 0), CV_EVERIFY when it does not (the trail was
+ * truncated, rewritten or its branch deleted), CV_EINVAL, CV_EAUDIT.
+ */
+int cv_auditlog_holds(struct cv_auditlog *a, const struct cv_audit_pos *pos)
+    __attribute__((warn_unused_result));
+
+/*
+ * Call CB with each event whose seq is strictly between FROM and TO, in
+ * order, from the current head (the event is borrowed for the call); stops
+ * when CB returns nonzero and returns that value. Reads one event at a
+ * time. Returns 0, the value of CB, CV_EINVAL, CV_EAUDIT (no head),
+ * CV_ECORRUPT (an event in the range is missing or malformed).
+ */
+int cv_auditlog_scan(struct cv_auditlog *a, uint64_t from, uint64_t to,
+    int (*cb)(const json_t *event, void *arg), void *arg);
+
 /* What cv_auditlog_verify found. HEAD is the verified head (hex, "" for an
  * empty log); on failure BAD_COMMIT names the first bad commit (or is "")
  * and REASON says what is wrong, without any event content. */

@@ -136,6 +136,9 @@ int audit_event_prepare(const json_t *event, unsigned flags, struct req *q);
 size_t audit_event_text(
     const struct req *q, uint64_t seq, const char *time, char *buf);
 
+/* queue.c */
+int audit_read_current(struct cv_auditlog *a, struct tstate *st);
+
 /* commit.c */
 int audit_build_begin(struct cv_auditlog *a, struct build *b);
 int audit_build_add(struct cv_auditlog *a, struct build *b, struct req *q);

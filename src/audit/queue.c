@@ -154,9 +154,10 @@ cv_auditlog_append(
 	return q.r;
 }
 
-/* Read the head with the libgit2 handle to ourselves, as a leader would. */
-static int
-read_current(struct cv_auditlog *a, struct tstate *st)
+/* Read the head with the libgit2 handle to ourselves, as a leader would:
+ * ST gets the head, its Merkle tree and its last write (not the layout). */
+int
+audit_read_current(struct cv_auditlog *a, struct tstate *st)
 {
 	git_oid disk;
 	int h, r = CV_EAUDIT;
@@ -182,7 +183,9 @@ read_current(struct cv_auditlog *a, struct tstate *st)
 		}
 	}
 	if (r == 0) {
-		st->mt.size = a->st.mt.size;
+		st->has_head = a->st.has_head;
+		git_oid_cpy(&st->head, &a->st.head);
+		st->mt = a->st.mt;
 		st->last_write = a->st.last_write;
 		st->last_time = a->st.last_time;
 	}
@@ -203,7 +206,7 @@ cv_auditlog_last_write(struct cv_auditlog *a, uint64_t *seq)
 		return CV_EINVAL;
 	if ((st = malloc(sizeof(*st))) == NULL)
 		return CV_ENOMEM;
-	if ((r = read_current(a, st)) == 0)
+	if ((r = audit_read_current(a, st)) == 0)
 		*seq = st->last_write;
 	free(st);
 	return r;
@@ -219,7 +222,7 @@ cv_auditlog_size(struct cv_auditlog *a, uint64_t *size)
 		return CV_EINVAL;
 	if ((st = malloc(sizeof(*st))) == NULL)
 		return CV_ENOMEM;
-	if ((r = read_current(a, st)) == 0)
+	if ((r = audit_read_current(a, st)) == 0)
 		*size = st->mt.size;
 	free(st);
 	return r;
@@ -235,7 +238,7 @@ cv_auditlog_last_time(struct cv_auditlog *a, uint64_t *ms)
 		return CV_EINVAL;
 	if ((st = malloc(sizeof(*st))) == NULL)
 		return CV_ENOMEM;
-	if ((r = read_current(a, st)) == 0)
+	if ((r = audit_read_current(a, st)) == 0)
 		*ms = st->last_time;
 	free(st);
 	return r;

@@ -61,6 +61,12 @@ cv_strerror(int err)
 		return "the vault is sealed";
 	case CV_EUNSAFE:
 		return "unsafe vault file or directory; refused";
+	case CV_EROLLBACK:
+		return "the store is older than its audit trail (rolled "
+		       "back?); refused";
+	case CV_ETRUNC:
+		return "the audit trail is behind the store (truncated, "
+		       "rewritten or deleted); refused";
 	default:
 		return "unknown error";
 	}

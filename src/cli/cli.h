@@ -314,6 +314,7 @@ int cmd_audit_push(struct cli *c);
 
 int cmd_erase(struct cli *c); /* maintenance.c */
 int cmd_backup(struct cli *c);
+int cmd_restore(struct cli *c);
 int cmd_key_rotate(struct cli *c);
 
 #endif

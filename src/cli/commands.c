@@ -385,6 +385,13 @@ const struct cli_cmd cli_cmds[] = {
         "Make a compacted hot copy of the vault in DEST.",
         "DEST must not exist. The copy opens with the same passphrases and\n"
         "carries the audit trail up to the moment of the copy."},
+    {"restore", NULL, cmd_restore, 0, 1, 1, "restore SRC",
+        "Make a backup of this vault its store again.",
+        "The trail stays the vault's own; the restore is recorded, naming\n"
+        "the backup's position on the trail, and the store is anchored\n"
+        "there. Nothing else makes an older store current: one put back\n"
+        "by hand is refused at the next login. No other process may have\n"
+        "the vault open."},
     {"key", "rotate", cmd_key_rotate, 0, 0, 0, "key rotate",
         "Re-wrap every case key under a new key-encryption key.",
         "The records are not re-encrypted. The store is compacted so no\n"

@@ -50,6 +50,29 @@ cmd_backup(struct cli *c)
 }
 
 static int
+restore_call(struct cli *c, struct cv_session *s, json_t **out)
+{
+	int r;
+
+	if ((r = cv_vault_restore(s, c->pos[0])) == 0)
+		*out = json_pack("{s:s}", "restored", c->pos[0]);
+	return r;
+}
+
+static void
+restore_print(const struct cli *c, const json_t *j)
+{
+	(void)j;
+	printf("restored the store from %s; the trail records it\n", c->pos[0]);
+}
+
+int
+cmd_restore(struct cli *c)
+{
+	return cli_call(c, restore_call, restore_print);
+}
+
+static int
 rotate_call(struct cli *c, struct cv_session *s, json_t **out)
 {
 	int r;

@@ -9,6 +9,7 @@
 #include "audit/auditlog.h"
 #include "base/crypto.h"
 #include "gate/clock.h"
+#include "gate/anchor.h"
 #include "gate/event.h"
 #include "model/session.h"
 #include "store/store.h"
@@ -53,6 +54,10 @@ cv_event_commit(struct cv_session *s, json_t *ev, int write, uint64_t *seq)
 int
 cv_event_applied(struct cv_txn *txn, struct cv_session *s, uint64_t seq)
 {
-	(void)s;
-	return cv_meta_put_u64(txn, "applied", seq);
+	int r;
+
+	/* The anchor moves in the same transaction as the change. */
+	if ((r = cv_meta_put_u64(txn, "applied", seq)) != 0)
+		return r;
+	return cv_anchor_advance(txn, s);
 }

@@ -30,6 +30,7 @@ struct cv_session {
 	char session_id[17];
 	uint64_t clock_behind; /* ms the clock was seen behind the trail,
 	                          past the tolerance (gate/clock.h) */
+	int opened;            /* logged in: closing moves the store's anchor */
 };
 
 #endif

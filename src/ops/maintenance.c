@@ -18,6 +18,7 @@
 #include "model/caseobj.h"
 #include "casevault.h"
 #include "base/error.h"
+#include "gate/anchor.h"
 #include "gate/gate.h"
 #include "gate/outcome.h"
 #include "gate/event.h"
@@ -264,5 +265,154 @@ out:
 		cv_outcome_failed(s, &txn);
 	cv_txn_abort(txn);
 	free(c.ids);
+	return r;
+}
+
+/* What a restore does under the vault's exclusive lock. */
+struct restore_ctx {
+	struct cv_session *s;
+	const struct cv_audit_pos *from; /* the backup's anchor */
+	const char *stage;               /* the staged copy's directory */
+};
+
+/*
+ * Decide and record the restore, then anchor the staged copy at the trail
+ * as it is now, its restore event included: the copy becomes current only
+ * with an anchor that the next open finds on the trail.
+ */
+static int
+restore_prepare(void *arg)
+{
+	struct restore_ctx *c = arg;
+	struct cv_session *s = c->s;
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_BACKUP,
+	    .op = "vault.restore",
+	    .write = 1};
+	struct cv_gate_res res;
+	struct cv_store *st = NULL;
+	struct cv_txn *txn = NULL;
+	char hex[2 * CV_AUDIT_COMMITBYTES + 1], root[65];
+	json_t *extra;
+	int r;
+
+	sodium_bin2hex(hex, sizeof(hex), c->from->commit, CV_AUDIT_COMMITBYTES);
+	sodium_bin2hex(root, sizeof(root), c->from->root, 32);
+	extra = json_pack("{s:s, s:I, s:s}", "backup_head", hex, "backup_size",
+	    (json_int_t)c->from->size, "backup_root", root);
+	if (extra == NULL)
+		return CV_ENOMEM;
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) == 0) {
+		r = cv_gate_check(s, txn, &q, extra, &res);
+		cv_txn_abort(txn);
+		txn = NULL;
+	}
+	json_decref(extra);
+	if (r != 0)
+		return r;
+	if ((r = cv_store_open(c->stage, &st)) != 0 ||
+	    (r = cv_txn_begin(st, CV_TXN_WRITE, &txn)) != 0)
+		goto out;
+	if ((r = cv_event_applied(txn, s, res.seq)) != 0 ||
+	    (r = cv_anchor_reset(txn, s)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	if (txn != NULL)
+		cv_txn_abort(txn);
+	cv_store_close(st);
+	return r;
+}
+
+/*
+ * The backup in SRC, as this vault's session sees it: of this vault, and
+ * anchored at a position this vault's trail holds. *POS gets its anchor.
+ */
+static int
+backup_anchor(struct cv_session *s, const char *src, struct cv_audit_pos *pos)
+{
+	struct cv_store *bst = NULL;
+	struct cv_txn *txn = NULL;
+	struct cv_val v;
+	int r;
+
+	if ((r = cv_store_open(src, &bst)) != 0)
+		return r;
+	if ((r = cv_txn_begin(bst, CV_TXN_RDONLY, &txn)) != 0)
+		goto out;
+	if ((r = cv_get(txn, CV_DB_META, "vault_id", 8, &v)) != 0 ||
+	    v.len != CV_VAULTIDBYTES ||
+	    sodium_memcmp(v.data, s->vault_id, CV_VAULTIDBYTES) != 0) {
+		cv_error_set("%s is not a backup of this vault", src);
+		r = CV_EINVAL;
+		goto out;
+	}
+	if ((r = cv_anchor_get(txn, s, pos)) != 0) {
+		cv_error_set("%s has no anchor on the trail (a backup made "
+		             "before anchors, or altered)",
+		    src);
+		r = r == CV_ENOTFOUND ? CV_EINVAL : r;
+		goto out;
+	}
+	if ((r = cv_auditlog_holds(s->audit, pos)) != 0) {
+		cv_error_set("%s was anchored at event %llu, which this "
+		             "vault's trail does not hold",
+		    src, (unsigned long long)pos->size);
+		r = r == CV_EVERIFY ? CV_ETRUNC : CV_EAUDIT;
+	}
+out:
+	cv_txn_abort(txn);
+	cv_store_close(bst);
+	return r;
+}
+
+static int
+rm_stage(const char *stage)
+{
+	static const char *const files[] = {
+	    CV_STORE_FILE, CV_STORE_FILE "-lock", "vault.lock"};
+	char path[4200];
+	size_t i;
+
+	for (i = 0; i < CV_ARRAY_LEN(files); i++)
+		if (cv_path(path, sizeof(path), "%s/%s", stage, files[i]) == 0)
+			unlink(path);
+	return rmdir(stage) == 0 || errno == ENOENT ? 0 : CV_EIO;
+}
+
+int
+cv_vault_restore(struct cv_session *s, const char *src)
+{
+	struct cv_audit_pos from;
+	struct restore_ctx c = {s, &from, NULL};
+	struct cv_store *bst = NULL;
+	char stage[4200], staged[4300];
+	int r;
+
+	cv_error_clear();
+	if (src == NULL)
+		return CV_EINVAL;
+	if ((r = backup_anchor(s, src, &from)) != 0)
+		return r;
+	/* Staged inside the vault, so that the swap is one rename. */
+	if ((r = cv_path(stage, sizeof(stage), "%s/restore.tmp", s->dir)) !=
+	        0 ||
+	    (r = cv_path(
+	         staged, sizeof(staged), "%s/%s", stage, CV_STORE_FILE)) != 0)
+		return r;
+	rm_stage(stage); /* left by a restore that died */
+	if (mkdir(stage, 0700) != 0)
+		return CV_EIO;
+	if ((r = cv_store_open(src, &bst)) == 0)
+		r = cv_store_backup(bst, stage);
+	cv_store_close(bst);
+	if (r != 0)
+		goto out;
+	c.stage = stage;
+	r = cv_store_replace(s->st, staged, restore_prepare, &c);
+out:
+	if (rm_stage(stage) != 0 && r == 0)
+		r = CV_EIO;
 	return r;
 }

@@ -30,6 +30,7 @@
 #include "store/sealed.h"
 #include "store/store.h"
 #include "base/util.h"
+#include "gate/anchor.h"
 #include "gate/event.h"
 #include "gate/outcome.h"
 #include "model/account.h"
@@ -85,11 +86,45 @@ cv_session_record(struct cv_session *s, const char *action)
 	return cv_event_commit(s, ev, 0, NULL);
 }
 
+int
+cv_session_record_init(struct cv_session *s)
+{
+	json_t *ev;
+
+	if ((ev = cv_event_new(s, "vault.init")) != NULL) {
+		json_object_set_new(ev, "decision", json_string("allow"));
+		json_object_set_new(ev, "outcome", json_string("success"));
+		json_object_set_new(ev, "anchored", json_true());
+	}
+	return cv_event_commit(s, ev, 0, NULL);
+}
+
+/*
+ * The events of a session's reads follow its last store write: anchor
+ * them at close, so that cutting them off the trail is noticed at the
+ * next login. Best effort: a close that cannot write leaves the anchor
+ * where the session's login or last write put it.
+ */
+static void
+anchor_at_close(struct cv_session *s)
+{
+	struct cv_txn *txn = NULL;
+
+	if (cv_txn_begin(s->st, CV_TXN_WRITE, &txn) != 0)
+		return;
+	if (cv_anchor_advance(txn, s) == 0)
+		cv_txn_commit(txn);
+	else
+		cv_txn_abort(txn);
+}
+
 void
 cv_session_close(struct cv_session *s)
 {
 	if (s == NULL)
 		return;
+	if (s->opened && s->st != NULL && s->audit != NULL)
+		anchor_at_close(s);
 	cv_auditlog_close(s->audit);
 	cv_policy_store_free(s->policy);
 	cv_store_close(s->st);
@@ -624,7 +659,7 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	struct cv_txn *txn = NULL;
 	struct cv_val v;
 	uint64_t gen, now, behind, wait;
-	int r, changed = 0, reset = 0;
+	int r, changed = 0, first = 0;
 	char dummy[CV_ENCODED_MAX];
 
 	cv_error_clear();
@@ -724,6 +759,10 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	/* Unlocked: settle what waits for a writer, then record the login. */
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
+	/* Store and trail must agree before anything is appended: a refused
+	 * open changes neither. */
+	if ((r = cv_anchor_check(txn, s, &first)) != 0)
+		goto out;
 	if ((r = pending_flush(txn, s, &changed)) != 0 ||
 	    (r = recover_outcome(txn, s, &changed)) != 0)
 		goto out;
@@ -737,20 +776,22 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 	if ((r = login_record(s, u.failures)) != 0)
 		goto out;
 	if (u.failures > 0 || u.signed_failures > 0) {
-		reset = 1;
 		u.failures = 0;
 		u.last_failure = 0;
 		u.signed_failures = 0;
 		if ((r = cv_user_put(txn, s, &u)) != 0)
 			goto out;
 	}
-	if (changed || reset)
-		r = cv_txn_commit(txn);
-	else
-		cv_txn_abort(txn);
+	/* A store made before anchors gets one, said in the trail. */
+	if (first && (r = cv_session_record(s, "vault.anchor")) != 0)
+		goto out;
+	if ((r = cv_anchor_advance(txn, s)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
 	txn = NULL;
 	if (r != 0)
 		goto out;
+	s->opened = 1;
 	*out = s;
 	s = NULL;
 out:

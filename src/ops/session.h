@@ -38,4 +38,12 @@ void cv_session_set_user(struct cv_session *s, const struct cv_user *u);
 int cv_session_record(struct cv_session *s, const char *action)
     __attribute__((warn_unused_result));
 
+/*
+ * Record the vault's first event, "vault.init", saying that the store has
+ * an anchor from the start (gate/anchor.h): an open that finds it missing
+ * then knows it was removed. Returns as cv_event_commit.
+ */
+int cv_session_record_init(struct cv_session *s)
+    __attribute__((warn_unused_result));
+
 #endif

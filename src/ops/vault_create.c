@@ -26,6 +26,7 @@
 #include "base/error.h"
 #include "base/passphrase.h"
 #include "base/safefile.h"
+#include "gate/anchor.h"
 #include "gate/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
@@ -190,7 +191,16 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	}
 	if ((r = cv_policy_store_load(s)) != 0)
 		goto out;
-	if ((r = cv_session_record(s, "vault.init")) != 0)
+	if ((r = cv_session_record_init(s)) != 0)
+		goto out;
+	/* The store's anchor starts at the first event. */
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+		goto out;
+	if ((r = cv_anchor_reset(txn, s)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+	if (r != 0)
 		goto out;
 	/* libgit2 chose its own modes (0755, 0644): what the vault is
 	 * made of is the owner's alone. */

@@ -628,6 +628,40 @@ out:
 }
 
 int
+cv_store_replace(
+    struct cv_store *st, const char *from, int (*prepare)(void *arg), void *arg)
+{
+	char path[4200];
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	int r, i;
+
+	if ((r = cv_path(
+	         path, sizeof(path), "%s/%s", st->dir, CV_STORE_FILE)) != 0)
+		return r;
+	/* Other users of the vault map the old file: wait for them. */
+	for (i = 0; flock(st->lockfd, LOCK_EX | LOCK_NB) != 0; i++) {
+		if (errno != EWOULDBLOCK || i >= 100)
+			return CV_EBUSY;
+		nanosleep(&ts, NULL);
+	}
+	if ((r = prepare(arg)) != 0) {
+		flock(st->lockfd, LOCK_SH);
+		return r;
+	}
+	mdb_env_close(st->env);
+	st->env = NULL;
+	if (rename(from, path) != 0)
+		r = CV_EIO;
+	else
+		r = cv_fsync_dir(st->dir);
+	i = env_open(st, 0);
+	if (r == 0)
+		r = i;
+	flock(st->lockfd, LOCK_SH);
+	return r;
+}
+
+int
 cv_store_backup(struct cv_store *st, const char *dest)
 {
 	char path[4200];

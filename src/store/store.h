@@ -195,6 +195,18 @@ int cv_meta_put_u64(struct cv_txn *txn, const char *key, uint64_t v);
 int cv_store_compact(struct cv_store *st);
 
 /*
+ * Replace the data file by the store file FROM, on the same file system
+ * (renamed into place, the directory fsynced), and reopen. Once the
+ * exclusive lock is held, and before anything is replaced, PREPARE(ARG)
+ * runs (it may use ST); a nonzero return is returned and nothing is
+ * replaced. No transaction may be open on ST when PREPARE returns.
+ * Returns 0, what PREPARE returns, CV_EBUSY (another process has the
+ * vault open), CV_EIO (FROM was not moved), CV_ESTORE.
+ */
+int cv_store_replace(struct cv_store *st, const char *from,
+    int (*prepare)(void *arg), void *arg);
+
+/*
  * A compacted hot copy of the data file into the existing directory DEST.
  * CV_EEXIST when DEST holds a store already, CV_EIO, CV_ESTORE.
  */

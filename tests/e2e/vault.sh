@@ -169,4 +169,33 @@ check "and the leftover is gone" test ! -e "$V/audit.git/objects/pack/tmp_pack_k
 check "the trail still verifies" as inspektur audit verify
 find "$T/backup" -perm /077 -o -type l >"$T/loose"
 check "a backup is as private as the vault" test ! -s "$T/loose"
+# The store and the trail check each other: a store put back by hand and a
+# trail cut back are refused at login; a restore is the audited way back.
+# (The backup above was opened as a vault: its trail went its own way.)
+check "a backup to restore" as admin backup "$T/backup2"
+cp "$V/store.lmdb" "$T/store.old"
+staff tamu counselor
+cp "$V/store.lmdb" "$T/store.tamu"
+cp "$T/store.old" "$V/store.lmdb"
+refuse "a store put back by hand is refused" 1 as admin user list
+has "as older than the trail" "$T/err" "older than its audit trail"
+check "the refusal changed nothing" cmp "$V/store.lmdb" "$T/store.old"
+cp "$T/store.tamu" "$V/store.lmdb"
+check "the current store opens again" as admin user list
+has "with the later account" "$T/out" tamu
+HEAD_NOW=$(git -C "$V/audit.git" rev-parse refs/heads/main)
+git -C "$V/audit.git" update-ref refs/heads/main "$HEAD_NOW~1"
+refuse "a trail cut back by one commit is refused" 1 as admin user list
+has "as behind the store" "$T/err" "audit trail is behind the store"
+git -C "$V/audit.git" update-ref refs/heads/main "$HEAD_NOW"
+refuse "a backup used as a vault is not on this trail" 1 \
+	as admin restore "$T/backup"
+has "saying so" "$T/err" "does not hold"
+refuse "restore is the admin's" 1 as siti restore "$T/backup2"
+check "restore from the backup" as admin restore "$T/backup2"
+check "the restored vault opens" as admin user list
+lacks "as the backup left it" "$T/out" tamu
+check "the trail verifies after the restore" as inspektur audit verify
+as inspektur --json audit log >"$T/log" 2>&1
+has "and records the restore" "$T/log" "vault.restore"
 finish

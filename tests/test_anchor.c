@@ -1,0 +1,430 @@
+#define _GNU_SOURCE
+/*
+ * The store's anchor on the audit trail: each tamper is a raw copy or edit
+ * of the vault's files, as an insider with file access and no passphrase
+ * would make it, and each must refuse the next open with its own code and
+ * leave the files as they were. Positive controls: a writer that died
+ * between its event and its commit is not mistaken for a rollback, and an
+ * untouched vault opens.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "casevault.h"
+#include "audit/auditlog.h"
+#include "model/session.h"
+#include "store/store.h"
+#include "base/util.h"
+
+#include "helpers.h"
+#include "helpers.c.inc"
+
+struct fx {
+	char dir[64];
+	char cid[CV_CASE_ID_LEN + 1];
+};
+
+/* A vault with a counselor, a social worker and one case. */
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cv_session *s;
+	json_t *in;
+
+	s = test_vault_new(f->dir);
+	cv_session_close(s);
+	test_user(f->dir, "siti", "counselor", 1);
+	test_user(f->dir, "rina", "social_worker", 0);
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	in = test_fixture("intake_valid.json");
+	assert_int_equal(cv_case_open(s, in, f->cid), 0);
+	json_decref(in);
+	cv_session_close(s);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	test_vault_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+static int
+login(const char *dir, const char *user, const char *pass)
+{
+	struct cv_session *s = NULL;
+	int r = cv_session_open(dir, user, pass, strlen(pass), &s);
+
+	cv_session_close(s);
+	return r;
+}
+
+static int
+admin(const char *dir)
+{
+	return login(dir, "admin", TEST_PASS_ADMIN);
+}
+
+/* The whole of file DIR/NAME, malloc'd, or NULL when it is missing. */
+static char *
+slurp(const char *dir, const char *name, size_t *len)
+{
+	char path[256];
+	FILE *fp;
+	char *buf = NULL;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	*len = 0;
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+static void
+copy(const char *dir, const char *from, const char *to)
+{
+	char path[256];
+	size_t len;
+	char *buf = slurp(dir, from, &len);
+	FILE *fp;
+
+	assert_non_null(buf);
+	snprintf(path, sizeof(path), "%s/%s", dir, to);
+	assert_non_null(fp = fopen(path, "wb"));
+	assert_int_equal(fwrite(buf, 1, len, fp), len);
+	fclose(fp);
+	free(buf);
+}
+
+/* The bytes an open must leave alone: the store and the branch. */
+struct snap {
+	char *store, *ref;
+	size_t slen, rlen;
+	char head[41];
+};
+
+static void
+branch_head(const char *dir, char out[static 41])
+{
+	char gitdir[256];
+	git_repository *repo;
+	git_oid id;
+
+	snprintf(gitdir, sizeof(gitdir), "%s/audit.git", dir);
+	git_libgit2_init();
+	assert_int_equal(git_repository_open_bare(&repo, gitdir), 0);
+	if (git_reference_name_to_id(&id, repo, "refs/heads/main") == 0)
+		git_oid_tostr(out, 41, &id);
+	else
+		out[0] = '\0';
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
+static void
+snap_take(const char *dir, struct snap *sn)
+{
+	sn->store = slurp(dir, "store.lmdb", &sn->slen);
+	sn->ref = slurp(dir, "audit.git/refs/heads/main", &sn->rlen);
+	branch_head(dir, sn->head);
+}
+
+static void
+snap_same(const char *dir, struct snap *sn)
+{
+	struct snap now;
+
+	snap_take(dir, &now);
+	assert_int_equal(now.slen, sn->slen);
+	assert_memory_equal(now.store, sn->store, sn->slen);
+	assert_int_equal(now.rlen, sn->rlen);
+	if (sn->rlen > 0)
+		assert_memory_equal(now.ref, sn->ref, sn->rlen);
+	assert_string_equal(now.head, sn->head);
+	free(now.store);
+	free(now.ref);
+	free(sn->store);
+	free(sn->ref);
+}
+
+/* Move the branch to the parent of its head (N times). */
+static void
+branch_back(const char *dir, int n)
+{
+	char gitdir[256];
+	git_repository *repo;
+	git_reference *ref, *nref;
+	git_commit *c, *p;
+
+	snprintf(gitdir, sizeof(gitdir), "%s/audit.git", dir);
+	git_libgit2_init();
+	assert_int_equal(git_repository_open_bare(&repo, gitdir), 0);
+	assert_int_equal(git_reference_lookup(&ref, repo, "refs/heads/main"), 0);
+	assert_int_equal(
+	    git_commit_lookup(&c, repo, git_reference_target(ref)), 0);
+	while (n-- > 0) {
+		assert_int_equal(git_commit_parent(&p, c, 0), 0);
+		git_commit_free(c);
+		c = p;
+	}
+	assert_int_equal(git_reference_set_target(
+	                     &nref, ref, git_commit_id(c), "tamper"),
+	    0);
+	git_reference_free(nref);
+	git_reference_free(ref);
+	git_commit_free(c);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
+static void
+branch_delete(const char *dir)
+{
+	char gitdir[256];
+	git_repository *repo;
+	git_reference *ref;
+
+	snprintf(gitdir, sizeof(gitdir), "%s/audit.git", dir);
+	git_libgit2_init();
+	assert_int_equal(git_repository_open_bare(&repo, gitdir), 0);
+	assert_int_equal(git_reference_lookup(&ref, repo, "refs/heads/main"), 0);
+	assert_int_equal(git_reference_delete(ref), 0);
+	git_reference_free(ref);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+}
+
+/* Each refusal has a code and a message of its own. */
+static void
+test_codes_distinct(void **state)
+{
+	(void)state;
+	assert_true(CV_EROLLBACK != CV_ETRUNC);
+	assert_string_not_equal(cv_strerror(CV_EROLLBACK), "unknown error");
+	assert_string_not_equal(cv_strerror(CV_ETRUNC), "unknown error");
+	assert_string_not_equal(
+	    cv_strerror(CV_EROLLBACK), cv_strerror(CV_ETRUNC));
+	assert_string_not_equal(cv_strerror(CV_ETRUNC), cv_strerror(CV_EAUDIT));
+}
+
+/* Positive control: an untouched vault opens, again and again. */
+static void
+test_untouched_opens(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(admin(f->dir), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(admin(f->dir), 0);
+}
+
+/* An older copy of the whole store put back undoes an account disable. */
+static void
+test_store_rolled_back(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	struct snap sn;
+
+	copy(f->dir, "store.lmdb", "store.old");
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_user_disable(s, "rina"), 0);
+	cv_session_close(s);
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+	copy(f->dir, "store.old", "store.lmdb");
+
+	snap_take(f->dir, &sn);
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EROLLBACK);
+	assert_int_equal(admin(f->dir), CV_EROLLBACK);
+	assert_non_null(strstr(cv_error_detail(), "login"));
+	snap_same(f->dir, &sn);
+}
+
+/* The branch moved back one commit: the store's last position is gone. */
+static void
+test_trail_truncated(void **state)
+{
+	struct fx *f = *state;
+	struct snap sn;
+
+	assert_int_equal(admin(f->dir), 0);
+	branch_back(f->dir, 1);
+	snap_take(f->dir, &sn);
+	assert_int_equal(admin(f->dir), CV_ETRUNC);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_ETRUNC);
+	snap_same(f->dir, &sn);
+}
+
+/* The branch deleted: refused, and no new trail is started. */
+static void
+test_branch_deleted(void **state)
+{
+	struct fx *f = *state;
+	struct snap sn;
+
+	branch_delete(f->dir);
+	snap_take(f->dir, &sn);
+	assert_string_equal(sn.head, "");
+	assert_int_equal(admin(f->dir), CV_ETRUNC);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_ETRUNC);
+	snap_same(f->dir, &sn);
+}
+
+/* The anchor removed from the store, to pass the store off as one made
+ * before anchors: the trail says it had one. */
+static void
+test_anchor_removed(void **state)
+{
+	struct fx *f = *state;
+	struct cv_store *st;
+	struct cv_txn *txn;
+	struct snap sn;
+
+	assert_int_equal(cv_store_open(f->dir, &st), 0);
+	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
+	assert_int_equal(cv_del(txn, CV_DB_META, "anchor", 6), 0);
+	assert_int_equal(cv_txn_commit(txn), 0);
+	cv_store_close(st);
+	snap_take(f->dir, &sn);
+	assert_int_equal(admin(f->dir), CV_EROLLBACK);
+	snap_same(f->dir, &sn);
+}
+
+/* A writer that died between its event and its store commit leaves the
+ * trail ahead of the store with no login in between: not a rollback; the
+ * open records the write not applied. Twice in one session, the same. */
+static void
+test_died_after_event(void **state)
+{
+	struct fx *f = *state;
+	struct cv_session *s;
+	json_t *ev;
+	uint64_t seq;
+	int i;
+
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	for (i = 0; i < 2; i++) {
+		ev = json_pack("{s:s, s:s, s:s}", "action", "user.disable",
+		    "actor", "u1", "decision", "allow");
+		assert_int_equal(
+		    cv_auditlog_append(s->audit, ev, CV_AUDIT_WRITE, &seq), 0);
+		json_decref(ev);
+	}
+	cv_session_close(s);
+	assert_int_equal(admin(f->dir), 0);
+	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+}
+
+static int
+find_restore(const json_t *ev, void *arg)
+{
+	const char *a = json_string_value(json_object_get(ev, "action"));
+	const char *d = json_string_value(json_object_get(ev, "decision"));
+
+	if (a == NULL || strcmp(a, "vault.restore") != 0 || d == NULL ||
+	    strcmp(d, "allow") != 0)
+		return 0;
+	*(json_t **)arg = json_deep_copy(ev);
+	return 1;
+}
+
+/* The explicit restore: recorded, naming the backup's position, and the
+ * restored store opens; the same file put back by hand does not. */
+static void
+test_restore_reanchors(void **state)
+{
+	struct fx *f = *state;
+	char dest[128], other[64];
+	struct cv_session *s;
+	json_t *ev = NULL;
+
+	snprintf(dest, sizeof(dest), "%s-backup", f->dir);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_vault_backup(s, dest), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_user_disable(s, "rina"), 0);
+	cv_session_close(s);
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+
+	/* By hand: refused, and put right again. */
+	copy(f->dir, "store.lmdb", "store.cur");
+	copy(f->dir, "../v-backup/store.lmdb", "store.lmdb");
+	assert_int_equal(admin(f->dir), CV_EROLLBACK);
+	copy(f->dir, "store.cur", "store.lmdb");
+	assert_int_equal(admin(f->dir), 0);
+
+	/* Another vault's backup is not this vault's. */
+	s = test_vault_new(other);
+	assert_int_equal(cv_vault_restore(s, dest), CV_EINVAL);
+	cv_session_close(s);
+	test_vault_remove(other);
+
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_vault_restore(s, dest), CV_EDENIED);
+	cv_session_close(s);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_vault_restore(s, dest), 0);
+	cv_session_close(s);
+
+	/* The backup's state is current, and the vault opens. */
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	assert_int_equal(admin(f->dir), 0);
+	assert_int_equal(cv_auditlog_foreach(f->dir, find_restore, &ev), 1);
+	assert_non_null(ev);
+	assert_string_equal(
+	    json_string_value(json_object_get(ev, "decision")), "allow");
+	assert_int_equal(
+	    strlen(json_string_value(json_object_get(ev, "backup_head"))), 40);
+	assert_true(json_integer_value(json_object_get(ev, "backup_size")) > 0);
+	json_decref(ev);
+	test_rm_rf(dest);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_codes_distinct),
+	    cmocka_unit_test_setup_teardown(test_untouched_opens, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_store_rolled_back, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_trail_truncated, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_branch_deleted, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_anchor_removed, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_died_after_event, setup,
+	        teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_reanchors, setup,
+	        teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
