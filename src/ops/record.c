@@ -76,10 +76,11 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	struct cv_rec_hdr h;
 	uint8_t key[CV_KEYBYTES];
 	struct cv_txn *txn = NULL;
-	json_t *meta = NULL;
+	json_t *meta = NULL, *ev = NULL;
 	uint8_t *payload = NULL;
 	size_t plen = 0;
 	char err[256];
+	uint64_t meta_version = 0;
 	uint32_t latest;
 	int r;
 
@@ -114,8 +115,20 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 		}
 		q.version = version = latest + 1;
 	}
+	/* The event names what this write stores: the version and, for a
+	 * new record, the case's metadata with its next record id. */
+	if ((r = cv_rec_stage(
+	         s, case_id, record, version, payload, plen, &ev)) != 0)
+		goto out;
+	if (!amend) {
+		json_object_set_new(
+		    meta, "next_record", json_integer(record + 1));
+		if ((r = cv_case_stage(
+		         txn, s, case_id, meta, &ev, &meta_version)) != 0)
+			goto out;
+	}
 	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	memset(&h, 0, sizeof(h));
 	snprintf(h.type, sizeof(h.type), "%s", type);
@@ -128,12 +141,10 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	if ((r = cv_rec_put(txn, s, case_id, record, version, &h, key, payload,
 	         plen)) != 0)
 		goto out;
-	if (!amend) {
-		json_object_set_new(
-		    meta, "next_record", json_integer(record + 1));
-		if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
-			goto out;
-	}
+	if (!amend &&
+	    (r = cv_case_save(txn, s, case_id, meta, meta_version, res.seq)) !=
+	        0)
+		goto out;
 	if ((r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
@@ -147,6 +158,7 @@ out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);
+	json_decref(ev);
 	return r;
 }
 
