@@ -504,7 +504,7 @@ plant(const char *dir, const char *cid, char kind, const char *id, json_t *obj)
 
 	assert_int_equal(cv_txn_begin(s->st, CV_TXN_WRITE, &txn), 0);
 	assert_int_equal(cv_casekey_get(txn, s, cid, key), 0);
-	assert_int_equal(cv_casedata_put(txn, s, cid, kind, id, key, obj), 0);
+	assert_int_equal(cv_casedata_put(txn, s, cid, kind, id, key, obj, 1, 0), 0);
 	if (kind != CV_CD_CONSENT)
 		assert_int_equal(cv_casedata_index(txn, s, id, cid), 0);
 	assert_int_equal(cv_txn_commit(txn), 0);

@@ -368,17 +368,20 @@ stored_objects_open_under_the_documented_ad(void **state)
 	assert_int_equal(cv_txn_begin(s->st, CV_TXN_WRITE, &txn), 0);
 	assert_int_equal(cv_casekey_get(txn, s, cid, key), 0);
 	assert_int_equal(
-	    cv_casedata_put(txn, s, cid, CV_CD_CONSENT, "K1", key, obj), 0);
+	    cv_casedata_put(txn, s, cid, CV_CD_CONSENT, "K1", key, obj, 1, 0), 0);
 	assert_int_equal(cv_txn_commit(txn), 0);
 	json_decref(obj);
 
 	assert_int_equal(cv_txn_begin(s->st, CV_TXN_RDONLY, &txn), 0);
-	/* Case metadata: meta key; tag, vault id, case id. */
+	/* Case metadata: meta key; tag, vault id, case id, the clear header
+	 * (version 1, written by the case's opening event). */
 	assert_int_equal(cv_get(txn, CV_DB_CASES, cid, CV_CASE_ID_LEN, &v), 0);
+	assert_int_equal(cv_get_be64(v.data), 1);
+	assert_true(cv_get_be64((const uint8_t *)v.data + 8) > 0);
 	adlen = oracle_ad(ad, "casevault-case-v1", s->vault_id, cid,
-	    CV_CASE_ID_LEN, "", 0);
-	opens_under(s->keys->meta, &v, 0, ad, adlen,
-	    v.len - CV_SEALOVERHEAD);
+	    CV_CASE_ID_LEN, v.data, 16);
+	opens_under(s->keys->meta, &v, 16, ad, adlen,
+	    v.len - 16 - CV_SEALOVERHEAD);
 	/* The case key: KEK; tag, vault id, case id, the clear generation. */
 	assert_int_equal(
 	    cv_get(txn, CV_DB_CASEKEYS, cid, CV_CASE_ID_LEN, &v), 0);
@@ -391,9 +394,11 @@ stored_objects_open_under_the_documented_ad(void **state)
 	memcpy(cdkey + CV_CASE_ID_LEN, "KK1", 3);
 	assert_int_equal(
 	    cv_get(txn, CV_DB_CASEDATA, cdkey, CV_CASE_ID_LEN + 3, &v), 0);
+	assert_int_equal(cv_get_be64(v.data), 1);
+	assert_int_equal(cv_get_be64((const uint8_t *)v.data + 8), 0);
 	adlen = oracle_ad(ad, "casevault-casedata-v1", s->vault_id, cdkey,
-	    CV_CASE_ID_LEN + 3, "", 0);
-	opens_under(key, &v, 0, ad, adlen, v.len - CV_SEALOVERHEAD);
+	    CV_CASE_ID_LEN + 3, v.data, 16);
+	opens_under(key, &v, 16, ad, adlen, v.len - 16 - CV_SEALOVERHEAD);
 	/* The audit signing key and the policy set: meta key; tag, vault id. */
 	assert_int_equal(cv_get(txn, CV_DB_META, "audit_sk", 8, &v), 0);
 	adlen = oracle_ad(ad, "casevault-auditsk-v1", s->vault_id, "", 0, "", 0);

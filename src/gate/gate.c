@@ -197,6 +197,9 @@ cv_gate_check(struct cv_session *s, struct cv_txn *txn,
 	    ev, "outcome", json_string(allow ? "success" : "refused"));
 	if (extra != NULL)
 		json_object_update_missing(ev, (json_t *)extra);
+	/* A refused write stores nothing: its event names no object. */
+	if (!allow || !q->write)
+		json_object_del(ev, "writes");
 	if ((r = cv_event_commit(s, ev, allow && q->write, &res->seq)) != 0)
 		goto out;
 	if (!allow) {

@@ -15,6 +15,7 @@
 #include "base/crypto.h"
 #include "base/error.h"
 #include "base/util.h"
+#include "model/binding.h"
 #include "model/casemeta.h"
 #include "model/session.h"
 #include "store/sealed.h"
@@ -25,25 +26,46 @@
 #define CASE_TAG "casevault-case-v1"
 #define CK_TAG   "casevault-casekey-v1"
 
-int
-cv_case_load(
-    struct cv_txn *txn, struct cv_session *s, const char *id, json_t **meta)
+/*
+ * Open the stored metadata of ID: its clear header into *H and the
+ * plaintext into a new buffer *M of *N bytes (wiped and freed by the
+ * caller).
+ */
+static int
+open_meta(struct cv_txn *txn, struct cv_session *s, const char *id,
+    struct cv_bind_hdr *h, uint8_t **m, size_t *n)
 {
-	struct cv_bind b = {CASE_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, 0};
-	size_t n;
-	uint8_t *m;
+	struct cv_bind b = {
+	    CASE_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, CV_BIND_HDRBYTES};
 	struct cv_val v;
 	int r;
 
-	*meta = NULL;
+	*m = NULL;
+	*n = 0;
 	if (!cv_case_id_valid(id))
 		return CV_ENOTFOUND;
 	if ((r = cv_get(txn, CV_DB_CASES, id, CV_CASE_ID_LEN, &v)) != 0)
 		return r;
-	if (v.len < CV_SEALOVERHEAD || v.len > META_MAX)
+	if (v.len < CV_BIND_HDRBYTES + CV_SEALOVERHEAD || v.len > META_MAX)
 		return CV_ECORRUPT;
-	if ((r = cv_sealed_open_new(
-	         s->keys->meta, &b, v.data, v.len, &m, &n)) == 0)
+	b.hdr = v.data;
+	cv_bind_hdr_decode(v.data, h);
+	return cv_sealed_open_new(s->keys->meta, &b,
+	    (const uint8_t *)v.data + CV_BIND_HDRBYTES,
+	    v.len - CV_BIND_HDRBYTES, m, n);
+}
+
+int
+cv_case_load(
+    struct cv_txn *txn, struct cv_session *s, const char *id, json_t **meta)
+{
+	struct cv_bind_hdr h;
+	size_t n;
+	uint8_t *m;
+	int r;
+
+	*meta = NULL;
+	if ((r = open_meta(txn, s, id, &h, &m, &n)) == 0)
 		r = cv_json_parse_object((char *)m, n, META_MAX, meta) == 0
 		    ? 0
 		    : CV_ECORRUPT;
@@ -51,6 +73,22 @@ cv_case_load(
 		sodium_memzero(m, n);
 	free(m);
 	return r;
+}
+
+int
+cv_case_digest(struct cv_txn *txn, struct cv_session *s, const char *id,
+    struct cv_bind_hdr *h, uint8_t d[static CV_BIND_DIGESTBYTES])
+{
+	size_t n;
+	uint8_t *m;
+	int r;
+
+	if ((r = open_meta(txn, s, id, h, &m, &n)) != 0)
+		return r;
+	cv_bind_digest(s, id, CV_BIND_OBJ_CASE, h->version, m, n, d);
+	sodium_memzero(m, n);
+	free(m);
+	return 0;
 }
 
 int
@@ -69,19 +107,61 @@ cv_case_load_live(
 	return 0;
 }
 
+/* The version the next write of case ID's metadata takes. */
+static int
+next_version(struct cv_txn *txn, const char *id, uint64_t *version)
+{
+	struct cv_val v;
+	int r;
+
+	if ((r = cv_get(txn, CV_DB_CASES, id, CV_CASE_ID_LEN, &v)) ==
+	    CV_ENOTFOUND) {
+		*version = 1;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (v.len < CV_BIND_HDRBYTES)
+		return CV_ECORRUPT;
+	*version = cv_get_be64(v.data) + 1;
+	return 0;
+}
+
+int
+cv_case_stage(struct cv_txn *txn, struct cv_session *s, const char *id,
+    const json_t *meta, json_t **extra, uint64_t *version)
+{
+	uint8_t d[CV_BIND_DIGESTBYTES];
+	char *text;
+	int r;
+
+	if ((r = next_version(txn, id, version)) != 0)
+		return r;
+	if ((text = cv_json_canonical(meta)) == NULL)
+		return CV_ENOMEM;
+	cv_bind_digest(s, id, CV_BIND_OBJ_CASE, *version, (uint8_t *)text,
+	    strlen(text), d);
+	free(text);
+	return cv_bind_note(extra, CV_BIND_OBJ_CASE, *version, d);
+}
+
 int
 cv_case_save(struct cv_txn *txn, struct cv_session *s, const char *id,
-    const json_t *meta)
+    const json_t *meta, uint64_t version, uint64_t seq)
 {
-	struct cv_bind b = {CASE_TAG, s->vault_id, id, CV_CASE_ID_LEN, NULL, 0};
+	struct cv_bind_hdr bh = {version, seq};
+	uint8_t hdr[CV_BIND_HDRBYTES];
+	struct cv_bind b = {
+	    CASE_TAG, s->vault_id, id, CV_CASE_ID_LEN, hdr, sizeof(hdr)};
 	size_t n;
 	char *text;
 	int r;
 
+	cv_bind_hdr_encode(&bh, hdr);
 	if ((text = cv_json_canonical(meta)) == NULL)
 		return CV_ENOMEM;
 	n = strlen(text);
-	if (n + CV_SEALOVERHEAD > META_MAX)
+	if (n + CV_BIND_HDRBYTES + CV_SEALOVERHEAD > META_MAX)
 		r = CV_ETOOBIG;
 	else
 		r = cv_sealed_put(

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "base/crypto.h"
+#include "model/binding.h"
 
 struct cv_session;
 struct cv_txn;
@@ -27,8 +28,32 @@ int cv_case_load(
  * CV_ENOTFOUND, like an unknown one. */
 int cv_case_load_live(
     struct cv_txn *txn, struct cv_session *s, const char *id, json_t **meta);
+
+/*
+ * Before the event of a write of case ID's metadata: the version this
+ * write takes into *VERSION, and the write of META at that version noted
+ * in the event detail *EXTRA (cv_bind_note; created when NULL). Returns 0,
+ * CV_ENOMEM or a store error.
+ */
+int cv_case_stage(struct cv_txn *txn, struct cv_session *s, const char *id,
+    const json_t *meta, json_t **extra, uint64_t *version);
+
+/*
+ * After the event SEQ that cv_case_stage prepared: store META as VERSION
+ * of case ID's metadata, written by event SEQ (both bound in its clear
+ * header). META must be what was staged: the digest in the event covers
+ * its canonical bytes.
+ */
 int cv_case_save(struct cv_txn *txn, struct cv_session *s, const char *id,
-    const json_t *meta);
+    const json_t *meta, uint64_t version, uint64_t seq);
+
+/*
+ * Open the stored metadata of case ID: its clear header into *H and the
+ * keyed digest of its plaintext (cv_bind_digest) into D, for the
+ * reconciliation with the trail. CV_ENOTFOUND, CV_ECORRUPT, CV_ECRYPTO.
+ */
+int cv_case_digest(struct cv_txn *txn, struct cv_session *s, const char *id,
+    struct cv_bind_hdr *h, uint8_t d[static CV_BIND_DIGESTBYTES]);
 
 /* 1 if UID is on the team of META. */
 int cv_case_on_team(const json_t *meta, uint32_t uid);

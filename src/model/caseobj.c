@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "model/binding.h"
 #include "model/caseobj.h"
 #include "model/casemeta.h"
 #include "casevault.h"
@@ -33,19 +34,66 @@ mkkey(uint8_t k[static KEY_MAX], const char *case_id, char kind, const char *id,
 	return 0;
 }
 
+/* The version the next write of the object at key K takes. */
+static int
+next_version(
+    struct cv_txn *txn, const uint8_t *k, size_t klen, uint64_t *version)
+{
+	struct cv_val v;
+	int r;
+
+	if ((r = cv_get(txn, CV_DB_CASEDATA, k, klen, &v)) == CV_ENOTFOUND) {
+		*version = 1;
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (v.len < CV_BIND_HDRBYTES)
+		return CV_ECORRUPT;
+	*version = cv_get_be64(v.data) + 1;
+	return 0;
+}
+
+int
+cv_casedata_stage(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    char kind, const char *id, const json_t *obj, json_t **extra,
+    uint64_t *version)
+{
+	uint8_t k[KEY_MAX], d[CV_BIND_DIGESTBYTES];
+	char name[CV_BIND_OBJ_MAX];
+	size_t klen;
+	char *text;
+	int r;
+
+	if ((r = mkkey(k, case_id, kind, id, &klen)) != 0 ||
+	    (r = cv_bind_obj_name(name, kind, id)) != 0)
+		return r;
+	if ((r = next_version(txn, k, klen, version)) != 0)
+		return r;
+	if ((text = cv_json_canonical(obj)) == NULL)
+		return CV_ENOMEM;
+	cv_bind_digest(
+	    s, case_id, name, *version, (uint8_t *)text, strlen(text), d);
+	sodium_memzero(text, strlen(text));
+	free(text);
+	return cv_bind_note(extra, name, *version, d);
+}
+
 int
 cv_casedata_put(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     char kind, const char *id, const uint8_t key[static CV_KEYBYTES],
-    const json_t *obj)
+    const json_t *obj, uint64_t version, uint64_t seq)
 {
-	uint8_t k[KEY_MAX];
-	struct cv_bind b = {AD_TAG, s->vault_id, k, 0, NULL, 0};
+	uint8_t k[KEY_MAX], hdr[CV_BIND_HDRBYTES];
+	struct cv_bind_hdr bh = {version, seq};
+	struct cv_bind b = {AD_TAG, s->vault_id, k, 0, hdr, sizeof(hdr)};
 	size_t n;
 	char *text;
 	int r;
 
 	if ((r = mkkey(k, case_id, kind, id, &b.klen)) != 0)
 		return r;
+	cv_bind_hdr_encode(&bh, hdr);
 	if ((text = cv_json_canonical(obj)) == NULL)
 		return CV_ENOMEM;
 	n = strlen(text);
@@ -75,25 +123,77 @@ cv_casedata_exists(struct cv_txn *txn, struct cv_session *s,
 	return cv_get(txn, CV_DB_CASEDATA, k, n, &v);
 }
 
+/*
+ * Open the value V stored at key K: its clear header into *H, the
+ * plaintext into a new buffer *M of *N bytes (wiped and freed by the
+ * caller).
+ */
+static int
+open_raw(struct cv_session *s, const struct cv_val *k, const struct cv_val *v,
+    const uint8_t key[static CV_KEYBYTES], struct cv_bind_hdr *h, uint8_t **m,
+    size_t *n)
+{
+	struct cv_bind b = {
+	    AD_TAG, s->vault_id, k->data, k->len, v->data, CV_BIND_HDRBYTES};
+
+	*m = NULL;
+	*n = 0;
+	if (v->len < CV_BIND_HDRBYTES + CV_SEALOVERHEAD ||
+	    v->len > OBJ_MAX + CV_BIND_HDRBYTES + CV_SEALOVERHEAD)
+		return CV_ECORRUPT;
+	cv_bind_hdr_decode(v->data, h);
+	return cv_sealed_open_new(key, &b,
+	    (const uint8_t *)v->data + CV_BIND_HDRBYTES,
+	    v->len - CV_BIND_HDRBYTES, m, n);
+}
+
 static int
 open_val(struct cv_session *s, const struct cv_val *k, const struct cv_val *v,
     const uint8_t key[static CV_KEYBYTES], json_t **out)
 {
-	struct cv_bind b = {AD_TAG, s->vault_id, k->data, k->len, NULL, 0};
+	struct cv_bind_hdr h;
 	size_t n;
 	uint8_t *m;
 	int r;
 
 	*out = NULL;
-	if (v->len < CV_SEALOVERHEAD || v->len > OBJ_MAX + CV_SEALOVERHEAD)
-		return CV_ECORRUPT;
-	if ((r = cv_sealed_open_new(key, &b, v->data, v->len, &m, &n)) != 0)
+	if ((r = open_raw(s, k, v, key, &h, &m, &n)) != 0)
 		return r;
 	r = cv_json_parse_object((char *)m, n, OBJ_MAX, out) == 0 ? 0
 	                                                          : CV_ECORRUPT;
 	sodium_memzero(m, n);
 	free(m);
 	return r;
+}
+
+int
+cv_casedata_digest(struct cv_session *s, const struct cv_val *k,
+    const struct cv_val *v, const uint8_t key[static CV_KEYBYTES], char *kind,
+    char name[static CV_BIND_OBJ_MAX], struct cv_bind_hdr *h,
+    uint8_t d[static CV_BIND_DIGESTBYTES])
+{
+	const char *kb = k->data;
+	char cid[CV_CASE_ID_LEN + 1], id[CV_CD_ID_MAX + 1];
+	size_t n, idlen;
+	uint8_t *m;
+	int r;
+
+	if (k->len <= CV_CASE_ID_LEN + 1 || k->len > KEY_MAX)
+		return CV_ECORRUPT;
+	idlen = k->len - CV_CASE_ID_LEN - 1;
+	memcpy(cid, kb, CV_CASE_ID_LEN);
+	cid[CV_CASE_ID_LEN] = '\0';
+	*kind = kb[CV_CASE_ID_LEN];
+	memcpy(id, kb + CV_CASE_ID_LEN + 1, idlen);
+	id[idlen] = '\0';
+	if (strlen(id) != idlen || cv_bind_obj_name(name, *kind, id) != 0)
+		return CV_ECORRUPT;
+	if ((r = open_raw(s, k, v, key, h, &m, &n)) != 0)
+		return r;
+	cv_bind_digest(s, cid, name, h->version, m, n, d);
+	sodium_memzero(m, n);
+	free(m);
+	return 0;
 }
 
 int
@@ -203,13 +303,15 @@ cv_casedata_lookup(struct cv_txn *txn, struct cv_session *s, const char *id,
 
 int
 cv_casedata_put_indexed(struct cv_txn *txn, struct cv_session *s,
-    const char *case_id, char kind, const char *id, const json_t *obj)
+    const char *case_id, char kind, const char *id, const json_t *obj,
+    uint64_t version, uint64_t seq)
 {
 	uint8_t key[CV_KEYBYTES];
 	int r;
 
 	if ((r = cv_casekey_get(txn, s, case_id, key)) == 0 &&
-	    (r = cv_casedata_put(txn, s, case_id, kind, id, key, obj)) == 0)
+	    (r = cv_casedata_put(
+	         txn, s, case_id, kind, id, key, obj, version, seq)) == 0)
 		r = cv_casedata_index(txn, s, id, case_id);
 	sodium_memzero(key, sizeof(key));
 	return r;

@@ -13,6 +13,8 @@
 
 #include "casevault.h"
 #include "base/crypto.h"
+#include "model/binding.h"
+#include "store/store.h"
 
 struct cv_session;
 struct cv_txn;
@@ -23,10 +25,38 @@ struct cv_txn;
 #define CV_CD_DISCLOSURE 'D'
 #define CV_CD_ID_MAX     32
 
-/* Store OBJ as object ID of KIND in case CASE_ID (replacing it). */
+/*
+ * Before the event of a write of object ID of KIND in case CASE_ID: the
+ * version this write takes into *VERSION (1 for a new object), and the
+ * write of OBJ at that version noted in the event detail *EXTRA
+ * (cv_bind_note; created when NULL). Returns 0, CV_EINVAL (an id too
+ * long), CV_ENOMEM or a store error.
+ */
+int cv_casedata_stage(struct cv_txn *txn, struct cv_session *s,
+    const char *case_id, char kind, const char *id, const json_t *obj,
+    json_t **extra, uint64_t *version);
+
+/*
+ * After the event SEQ that cv_casedata_stage prepared: store OBJ as
+ * VERSION of object ID of KIND in case CASE_ID (replacing it), version
+ * and SEQ bound in its clear header. OBJ must be what was staged.
+ */
 int cv_casedata_put(struct cv_txn *txn, struct cv_session *s,
     const char *case_id, char kind, const char *id,
-    const uint8_t key[static CV_KEYBYTES], const json_t *obj);
+    const uint8_t key[static CV_KEYBYTES], const json_t *obj, uint64_t version,
+    uint64_t seq);
+
+/*
+ * Open the per-case object stored as V at key K (a case id, a kind, an
+ * id) under KEY, its case's key: its kind into *KIND, its object name
+ * (cv_bind_obj_name) into NAME, its clear header into *H and the keyed
+ * digest of its plaintext into D, for the reconciliation with the trail.
+ * CV_ECORRUPT, CV_ECRYPTO, CV_ENOMEM.
+ */
+int cv_casedata_digest(struct cv_session *s, const struct cv_val *k,
+    const struct cv_val *v, const uint8_t key[static CV_KEYBYTES], char *kind,
+    char name[static CV_BIND_OBJ_MAX], struct cv_bind_hdr *h,
+    uint8_t d[static CV_BIND_DIGESTBYTES]);
 
 /*
  * Whether object ID of KIND is stored in case CASE_ID, without opening
@@ -62,7 +92,8 @@ int cv_casedata_lookup(struct cv_txn *txn, struct cv_session *s, const char *id,
  * case key.
  */
 int cv_casedata_put_indexed(struct cv_txn *txn, struct cv_session *s,
-    const char *case_id, char kind, const char *id, const json_t *obj);
+    const char *case_id, char kind, const char *id, const json_t *obj,
+    uint64_t version, uint64_t seq);
 
 /*
  * Load the indexed object ID of KIND with what acting on it needs: its

@@ -1,4 +1,5 @@
 /* The sealed record format; see recstore.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,5 +285,44 @@ cv_rec_list(struct cv_txn *txn, struct cv_session *s, const char *case_id,
 		return r;
 	}
 	*out = x.ids;
+	return 0;
+}
+
+static void
+rec_obj_name(char out[static CV_BIND_OBJ_MAX], uint32_t record)
+{
+	snprintf(out, CV_BIND_OBJ_MAX, "rec/%u", (unsigned)record);
+}
+
+int
+cv_rec_stage(struct cv_session *s, const char *case_id, uint32_t record,
+    uint32_t version, const uint8_t *payload, size_t len, json_t **extra)
+{
+	uint8_t d[CV_BIND_DIGESTBYTES];
+	char name[CV_BIND_OBJ_MAX];
+
+	rec_obj_name(name, record);
+	cv_bind_digest(s, case_id, name, version, payload, len, d);
+	return cv_bind_note(extra, name, version, d);
+}
+
+int
+cv_rec_digest(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    uint32_t record, uint32_t version,
+    const uint8_t casekey[static CV_KEYBYTES],
+    char name[static CV_BIND_OBJ_MAX], uint8_t d[static CV_BIND_DIGESTBYTES])
+{
+	uint8_t *payload;
+	size_t len;
+	int format, r;
+
+	/* Opened only to be digested: the plaintext leaves no function. */
+	if ((r = cv_rec_decrypt(txn, s, case_id, record, version, casekey,
+	         &payload, &len, &format)) != 0)
+		return r;
+	rec_obj_name(name, record);
+	cv_bind_digest(s, case_id, name, version, payload, len, d);
+	sodium_memzero(payload, len);
+	free(payload);
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include "base/classes.h"
 #include "base/crypto.h"
 #include "base/cbor.h"
+#include "model/binding.h"
 
 #define CV_REC_FORMAT_JSON 1
 #define CV_REC_FORMAT_CBOR 2
@@ -54,6 +55,26 @@ int cv_rec_put(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, const struct cv_rec_hdr *h,
     const uint8_t casekey[static CV_KEYBYTES], const uint8_t *payload,
     size_t len);
+
+/*
+ * Before the event that writes VERSION of RECORD of CASE_ID: note the
+ * write of PAYLOAD (LEN bytes, what cv_rec_put will seal) in the event
+ * detail *EXTRA (cv_bind_note, object "rec/RECORD"; created when NULL).
+ * The version's own header carries the event's seq. CV_ENOMEM.
+ */
+int cv_rec_stage(struct cv_session *s, const char *case_id, uint32_t record,
+    uint32_t version, const uint8_t *payload, size_t len, json_t **extra);
+
+/*
+ * Open VERSION of RECORD under CASEKEY only to digest it: its object name
+ * into NAME and the keyed digest of its payload (cv_bind_digest) into D,
+ * for the reconciliation with the trail. The payload is wiped here.
+ * Returns as cv_rec_decrypt.
+ */
+int cv_rec_digest(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    uint32_t record, uint32_t version,
+    const uint8_t casekey[static CV_KEYBYTES],
+    char name[static CV_BIND_OBJ_MAX], uint8_t d[static CV_BIND_DIGESTBYTES]);
 
 /* The header of a version, without opening it. */
 int cv_rec_header(struct cv_txn *txn, struct cv_session *s, const char *case_id,

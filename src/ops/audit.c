@@ -13,11 +13,11 @@
 #include "casevault.h"
 #include "base/error.h"
 #include "gate/gate.h"
-#include "model/recstore.h"
 #include "store/store.h"
 #include "base/util.h"
 #include "model/account.h"
 #include "model/session.h"
+#include "ops/reconcile.h"
 
 static int
 audit_gate(struct cv_session *s, const char *op, const json_t *extra)
@@ -36,96 +36,28 @@ audit_gate(struct cv_session *s, const char *op, const json_t *extra)
 	return r;
 }
 
-/* The set of (pseudonym, record, version) the trail says were written. */
-struct written {
-	json_t *set; /* "pseudonym/record/version" -> seq */
-};
-
-static int
-collect_writes(const json_t *ev, void *arg)
+/* One line for the first problem the reconciliation found. */
+static void
+describe(const json_t *problems, char *why, size_t whylen)
 {
-	struct written *w = arg;
-	const char *action = json_string_value(json_object_get(ev, "action"));
-	const char *cas = json_string_value(json_object_get(ev, "case"));
-	const char *dec = json_string_value(json_object_get(ev, "decision"));
-	char key[96];
+	const json_t *p = json_array_get(problems, 0);
+	const char *problem = json_string_value(json_object_get(p, "problem"));
+	const char *what;
 
-	if (action == NULL || cas == NULL || dec == NULL ||
-	    strcmp(dec, "allow") != 0 ||
-	    (strcmp(action, "record.add") != 0 &&
-	        strcmp(action, "record.amend") != 0 &&
-	        strcmp(action, "note.add") != 0 &&
-	        strcmp(action, "assess") != 0))
-		return 0;
-	snprintf(key, sizeof(key), "%s/%lld/%lld", cas,
-	    (long long)json_integer_value(json_object_get(ev, "record")),
-	    (long long)json_integer_value(json_object_get(ev, "version")));
-	json_object_set_new(
-	    w->set, key, json_incref(json_object_get(ev, "seq")));
-	return 0;
-}
-
-struct versions_ctx {
-	struct cv_session *s;
-	struct cv_txn *txn;
-	struct written *w;
-	uint64_t *count;
-	char *why;
-	size_t whylen;
-};
-
-static int
-check_version(const struct cv_val *k, const struct cv_val *v, void *arg)
-{
-	struct versions_ctx *c = arg;
-	const uint8_t *kb = k->data;
-	struct cv_rec_hdr h;
-	char id[CV_CASE_ID_LEN + 1], p[CV_PSEUDONYM_LEN + 1], key[96];
-	const json_t *seq;
-	uint32_t rec, ver;
-	int r;
-
-	(void)v;
-	if (k->len != CV_REC_KEYLEN)
-		return 0;
-	memcpy(id, kb, CV_CASE_ID_LEN);
-	id[CV_CASE_ID_LEN] = '\0';
-	rec = cv_get_be32(kb + CV_CASE_ID_LEN);
-	ver = cv_get_be32(kb + CV_CASE_ID_LEN + 4);
-	if ((r = cv_rec_header(c->txn, c->s, id, rec, ver, &h)) != 0)
-		return r;
-	cv_pseudonym(c->s->keys->pseudo, id, p);
-	snprintf(key, sizeof(key), "%s/%u/%u", p, (unsigned)rec, (unsigned)ver);
-	seq = json_object_get(c->w->set, key);
-	if (seq == NULL || (uint64_t)json_integer_value(seq) != h.seq) {
-		snprintf(c->why, c->whylen,
-		    "a record version in the store "
-		    "(case %s, record %u, version %u) has no matching "
-		    "audit event",
-		    p, (unsigned)rec, (unsigned)ver);
-		return CV_EVERIFY;
-	}
-	(*c->count)++;
-	return 0;
-}
-
-/*
- * Every record version in the store must name, in its sealed header, an
- * audit event that recorded writing exactly that version.
- */
-static int
-check_versions(struct cv_session *s, struct written *w, uint64_t *count,
-    char *why, size_t whylen)
-{
-	struct versions_ctx c = {s, NULL, w, count, why, whylen};
-	int r;
-
-	*count = 0;
-	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &c.txn)) != 0)
-		return r;
-	r = cv_store_scan(c.txn, CV_DB_RECORDS, NULL, 0, check_version, &c);
-	cv_txn_abort(c.txn);
-	return r;
+	if (problem == NULL)
+		return;
+	if (strcmp(problem, "missing") == 0)
+		what = "written by an audit event, is missing from the store";
+	else if (strcmp(problem, "replayed") == 0)
+		what = "is an older value than its audit events wrote";
+	else if (strcmp(problem, "digest_mismatch") == 0)
+		what = "is not what its audit event wrote";
+	else
+		what = "has no matching audit event";
+	snprintf(why, whylen, "a stored %s (case %s, %s) %s",
+	    json_string_value(json_object_get(p, "kind")),
+	    json_string_value(json_object_get(p, "case")),
+	    json_string_value(json_object_get(p, "id")), what);
 }
 
 /* The accounts, as the verification sees them. */
@@ -299,11 +231,10 @@ cv_audit_verify(struct cv_session *s, const char *from,
     const char *allowed_signers, json_t **out)
 {
 	struct cv_auditlog_report rep;
-	struct written w = {NULL};
-	json_t *tampered = NULL;
+	json_t *tampered = NULL, *problems = NULL;
 	const char *signer;
 	uint8_t pk[32];
-	uint64_t versions = 0;
+	uint64_t versions = 0, objects = 0, nproblems = 0;
 	char why[200] = "";
 	struct cv_txn *txn;
 	struct cv_val v;
@@ -326,30 +257,38 @@ cv_audit_verify(struct cv_session *s, const char *from,
 		return r;
 	vr = verify_trail(s->dir, pk, allowed_signers, from, &rep, &signer);
 	if (vr == 0) {
-		if ((w.set = json_object()) == NULL)
-			return CV_ENOMEM;
-		if ((r = cv_auditlog_foreach(s->dir, collect_writes, &w)) != 0)
-			vr = r == CV_ENOMEM ? r : CV_EVERIFY;
-		else
-			vr = check_versions(s, &w, &versions, why, sizeof(why));
-		json_decref(w.set);
-		if (vr != 0 && vr != CV_EVERIFY)
-			return vr;
+		if ((r = cv_reconcile(
+		         s, &problems, &nproblems, &objects, &versions)) != 0)
+			return r;
+		if (nproblems > 0) {
+			describe(problems, why, sizeof(why));
+			vr = CV_EVERIFY;
+		}
 	}
 	if (vr == 0)
 		vr = check_accounts(s, &tampered, why, sizeof(why));
-	if (vr != 0 && vr != CV_EVERIFY)
+	if (vr != 0 && vr != CV_EVERIFY) {
+		json_decref(problems);
 		return vr;
-	o = json_pack("{s:b, s:s, s:I, s:I, s:s, s:I}", "ok", vr == 0, "signer",
-	    signer, "commits", (json_int_t)rep.commits, "events",
+	}
+	o = json_pack("{s:b, s:s, s:I, s:I, s:s, s:I, s:I}", "ok", vr == 0,
+	    "signer", signer, "commits", (json_int_t)rep.commits, "events",
 	    (json_int_t)rep.events, "head", rep.head, "record_versions",
-	    (json_int_t)versions);
+	    (json_int_t)versions, "objects", (json_int_t)objects);
 	if (o == NULL) {
 		json_decref(tampered);
+		json_decref(problems);
 		return CV_ENOMEM;
 	}
 	if (tampered != NULL)
 		json_object_set_new(o, "tampered", tampered);
+	if (nproblems > 0) {
+		json_object_set_new(o, "problems", problems);
+		json_object_set_new(
+		    o, "problem_count", json_integer((json_int_t)nproblems));
+	} else {
+		json_decref(problems);
+	}
 	if (vr != 0) {
 		json_object_set_new(
 		    o, "bad_commit", json_string(rep.bad_commit));

@@ -156,6 +156,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *obj = NULL, *ev = NULL;
 	char kind = id[0] == 'D' ? CV_CD_DISCLOSURE : CV_CD_BREAKGLASS;
+	uint64_t version;
 	int r;
 
 	cv_error_clear();
@@ -169,17 +170,20 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 		r = CV_ESTATE;
 		goto out;
 	}
-	q.case_id = cid;
-	q.meta = meta;
-	ev = json_pack("{s:s}",
-	    kind == CV_CD_DISCLOSURE ? "disclosure" : "breakglass", id);
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
 	json_object_set_new(obj, "reviewed", json_true());
 	json_object_set_new(obj, "reviewed_by", json_string(s->actor));
 	json_object_set_new(
 	    obj, "reviewed_at", json_integer((json_int_t)cv_now_ms()));
-	r = cv_case_txn_put(s, &txn, cid, kind, id, key, obj, res.seq);
+	q.case_id = cid;
+	q.meta = meta;
+	ev = json_pack("{s:s}",
+	    kind == CV_CD_DISCLOSURE ? "disclosure" : "breakglass", id);
+	if ((r = cv_casedata_stage(
+	         txn, s, cid, kind, id, obj, &ev, &version)) != 0)
+		goto out;
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+		goto out;
+	r = cv_case_txn_put(s, &txn, cid, kind, id, key, obj, version, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (r != 0)

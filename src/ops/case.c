@@ -35,8 +35,9 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *probe = NULL;
+	json_t *meta = NULL, *probe = NULL, *ev = NULL;
 	cv_classmask classes;
+	uint64_t version;
 	char err[256];
 	uint32_t rid;
 	int r;
@@ -65,14 +66,16 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 		r = CV_ENOMEM;
 		goto out;
 	}
+	if ((r = cv_case_stage(txn, s, id, meta, &ev, &version)) != 0)
+		goto out;
 	q.case_id = id;
 	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	cv_random(key, sizeof(key));
 	if ((r = cv_casekey_put(
 	         txn, s, id, key, s->keys->kek, s->keys->kek_gen)) != 0 ||
-	    (r = cv_case_txn_save(s, &txn, id, meta, res.seq)) != 0)
+	    (r = cv_case_txn_save(s, &txn, id, meta, version, res.seq)) != 0)
 		goto out;
 	if (intake != NULL)
 		r = cv_record_add(s, id, "intake", intake, &rid);
@@ -83,6 +86,7 @@ out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);
+	json_decref(ev);
 	return r;
 }
 
@@ -227,7 +231,8 @@ team_change(
 	struct cv_gate_res res;
 	struct cv_user u;
 	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *team, *m, *ev = NULL;
+	json_t *meta = NULL, *next = NULL, *team, *m, *ev = NULL;
+	uint64_t version;
 	size_t i;
 	int r, found;
 
@@ -249,10 +254,13 @@ team_change(
 		r = u.disabled ? CV_EDISABLED : CV_ETOOBIG;
 		goto out;
 	}
-	q.meta = meta;
-	ev = json_pack("{s:o}", "member", json_sprintf("u%u", (unsigned)u.id));
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+	/* The gate decides on the team as it is; the event names the team
+	 * as it will be. */
+	if ((next = json_deep_copy(meta)) == NULL) {
+		r = CV_ENOMEM;
 		goto out;
+	}
+	team = json_object_get(next, "team");
 	if (remove) {
 		json_array_foreach (team, i, m)
 			if (json_integer_value(m) == u.id) {
@@ -262,13 +270,20 @@ team_change(
 	} else {
 		json_array_append_new(team, json_integer(u.id));
 	}
-	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
+	q.meta = meta;
+	ev = json_pack("{s:o}", "member", json_sprintf("u%u", (unsigned)u.id));
+	if ((r = cv_case_stage(txn, s, case_id, next, &ev, &version)) != 0)
+		goto out;
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+		goto out;
+	r = cv_case_txn_save(s, &txn, case_id, next, version, res.seq);
 out:
 	if (r != 0)
 		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);
+	json_decref(next);
 	json_decref(ev);
 	return r;
 }
@@ -297,7 +312,8 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	    .write = 1};
 	struct cv_gate_res res;
 	struct cv_txn *txn = NULL;
-	json_t *meta = NULL;
+	json_t *meta = NULL, *next = NULL, *ev = NULL;
+	uint64_t version;
 	int r;
 
 	cv_error_clear();
@@ -308,18 +324,26 @@ cv_case_close(struct cv_session *s, const char *case_id)
 		r = CV_ESTATE;
 		goto out;
 	}
-	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+	if ((next = json_deep_copy(meta)) == NULL) {
+		r = CV_ENOMEM;
 		goto out;
-	json_object_set_new(meta, "status", json_string("closed"));
+	}
+	json_object_set_new(next, "status", json_string("closed"));
 	json_object_set_new(
-	    meta, "closed", json_integer((json_int_t)cv_now_ms()));
-	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
+	    next, "closed", json_integer((json_int_t)cv_now_ms()));
+	if ((r = cv_case_stage(txn, s, case_id, next, &ev, &version)) != 0)
+		goto out;
+	q.meta = meta;
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+		goto out;
+	r = cv_case_txn_save(s, &txn, case_id, next, version, res.seq);
 out:
 	if (r != 0)
 		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);
+	json_decref(next);
+	json_decref(ev);
 	return r;
 }

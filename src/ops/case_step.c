@@ -70,6 +70,8 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	struct cv_gate_res res;
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *steps, *entry = NULL, *ev = NULL;
+	json_t *next = NULL, *wev = NULL;
+	uint64_t version;
 	const char *from;
 	char why[256];
 	uint64_t now;
@@ -146,10 +148,6 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 		r = CV_ETOOBIG;
 		goto out;
 	}
-	/* The reason is free text: it goes into the sealed metadata only,
-	 * never into the event. */
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
-		goto out;
 	now = cv_now_ms();
 	entry = json_pack("{s:s, s:I, s:I}", "step", step, "at",
 	    (json_int_t)now, "by", (json_int_t)s->uid);
@@ -160,20 +158,34 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 		r = CV_ENOMEM;
 		goto out;
 	}
-	json_array_append(steps, entry);
-	json_object_set_new(meta, "step", json_string(step));
-	if (closing) {
-		json_object_set_new(meta, "status", json_string("closed"));
-		json_object_set_new(
-		    meta, "closed", json_integer((json_int_t)now));
+	/* The gate decides on the case as it is; the event names what it
+	 * will be. */
+	if ((next = json_deep_copy(meta)) == NULL) {
+		r = CV_ENOMEM;
+		goto out;
 	}
-	r = cv_case_txn_save(s, &txn, case_id, meta, res.seq);
+	json_array_append(json_object_get(next, "steps"), entry);
+	json_object_set_new(next, "step", json_string(step));
+	if (closing) {
+		json_object_set_new(next, "status", json_string("closed"));
+		json_object_set_new(
+		    next, "closed", json_integer((json_int_t)now));
+	}
+	/* The reason is free text: it goes into the sealed metadata only,
+	 * never into the event (which holds its keyed digest alone). */
+	if ((r = cv_case_stage(txn, s, case_id, next, &wev, &version)) != 0)
+		goto out;
+	if ((r = cv_gate_check(s, txn, &q, wev, &res)) != 0)
+		goto out;
+	r = cv_case_txn_save(s, &txn, case_id, next, version, res.seq);
 out:
 	if (r != 0)
 		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
 	json_decref(meta);
+	json_decref(next);
+	json_decref(wev);
 	json_decref(entry);
 	json_decref(ev);
 	return r;

@@ -61,11 +61,11 @@ cv_case_txn_commit(struct cv_session *s, struct cv_txn **txn, uint64_t seq)
 
 int
 cv_case_txn_save(struct cv_session *s, struct cv_txn **txn, const char *case_id,
-    const json_t *meta, uint64_t seq)
+    const json_t *meta, uint64_t version, uint64_t seq)
 {
 	int r;
 
-	if ((r = cv_case_save(*txn, s, case_id, meta)) != 0)
+	if ((r = cv_case_save(*txn, s, case_id, meta, version, seq)) != 0)
 		return r;
 	return cv_case_txn_commit(s, txn, seq);
 }
@@ -73,11 +73,12 @@ cv_case_txn_save(struct cv_session *s, struct cv_txn **txn, const char *case_id,
 int
 cv_case_txn_put(struct cv_session *s, struct cv_txn **txn, const char *case_id,
     char kind, const char *id, const uint8_t key[static CV_KEYBYTES],
-    const json_t *obj, uint64_t seq)
+    const json_t *obj, uint64_t version, uint64_t seq)
 {
 	int r;
 
-	if ((r = cv_casedata_put(*txn, s, case_id, kind, id, key, obj)) != 0)
+	if ((r = cv_casedata_put(
+	         *txn, s, case_id, kind, id, key, obj, version, seq)) != 0)
 		return r;
 	return cv_case_txn_commit(s, txn, seq);
 }
@@ -85,11 +86,12 @@ cv_case_txn_put(struct cv_session *s, struct cv_txn **txn, const char *case_id,
 int
 cv_case_txn_put_indexed(struct cv_session *s, struct cv_txn **txn,
     const char *case_id, char kind, const char *id, const json_t *obj,
-    uint64_t seq)
+    uint64_t version, uint64_t seq)
 {
 	int r;
 
-	if ((r = cv_casedata_put_indexed(*txn, s, case_id, kind, id, obj)) != 0)
+	if ((r = cv_casedata_put_indexed(
+	         *txn, s, case_id, kind, id, obj, version, seq)) != 0)
 		return r;
 	return cv_case_txn_commit(s, txn, seq);
 }
@@ -125,6 +127,7 @@ cv_case_txn_create(struct cv_session *s, struct cv_gate_req *q, char kind,
 	struct cv_gate_res res;
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *obj = NULL, *ev = NULL;
+	uint64_t version;
 	int r;
 
 	id[0] = '\0';
@@ -140,11 +143,14 @@ cv_case_txn_create(struct cv_session *s, struct cv_gate_req *q, char kind,
 		r = CV_ENOMEM;
 		goto out;
 	}
+	if ((r = cv_casedata_stage(
+	         txn, s, q->case_id, kind, id, obj, &ev, &version)) != 0)
+		goto out;
 	q->meta = meta;
 	if ((r = cv_gate_check(s, txn, q, ev, &res)) != 0)
 		goto out;
 	r = cv_case_txn_put_indexed(
-	    s, &txn, q->case_id, kind, id, obj, res.seq);
+	    s, &txn, q->case_id, kind, id, obj, version, res.seq);
 out:
 	q->meta = NULL;
 	if (r != 0) {

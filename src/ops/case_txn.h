@@ -48,23 +48,25 @@ int cv_case_txn_begin_read(struct cv_session *s, struct cv_gate_req *q,
 int cv_case_txn_commit(struct cv_session *s, struct cv_txn **txn, uint64_t seq);
 
 /*
- * The last step of an operation that changes the case's metadata, once
- * the gate has allowed it as event SEQ: save META as the metadata of
- * CASE_ID (cv_case_save) and commit as cv_case_txn_commit. Returns 0 or
- * an error of the store.
+ * The last step of an operation that changes the case's metadata, staged
+ * as VERSION (cv_case_stage) and allowed by the gate as event SEQ: save
+ * META as the metadata of CASE_ID (cv_case_save) and commit as
+ * cv_case_txn_commit. Returns 0 or an error of the store.
  */
 int cv_case_txn_save(struct cv_session *s, struct cv_txn **txn,
-    const char *case_id, const json_t *meta, uint64_t seq);
+    const char *case_id, const json_t *meta, uint64_t version, uint64_t seq);
 
 /*
- * The last step of an operation that writes one per-case object, once the
- * gate has allowed it as event SEQ: seal OBJ as object ID of KIND in case
+ * The last step of an operation that writes one per-case object, staged
+ * as VERSION (cv_casedata_stage) and allowed by the gate as event SEQ: seal
+ * OBJ as object ID of KIND in case
  * CASE_ID under KEY, the case key (cv_casedata_put, replacing it), and
  * commit as cv_case_txn_commit. Returns 0 or an error of the store.
  */
 int cv_case_txn_put(struct cv_session *s, struct cv_txn **txn,
     const char *case_id, char kind, const char *id,
-    const uint8_t key[static CV_KEYBYTES], const json_t *obj, uint64_t seq);
+    const uint8_t key[static CV_KEYBYTES], const json_t *obj, uint64_t version,
+    uint64_t seq);
 
 /*
  * As cv_case_txn_put for a new object that commands name by its id alone
@@ -73,7 +75,7 @@ int cv_case_txn_put(struct cv_session *s, struct cv_txn **txn,
  */
 int cv_case_txn_put_indexed(struct cv_session *s, struct cv_txn **txn,
     const char *case_id, char kind, const char *id, const json_t *obj,
-    uint64_t seq);
+    uint64_t version, uint64_t seq);
 
 /*
  * A new id for an object of KIND in case CASE_ID (KIND and 10 base32

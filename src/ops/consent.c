@@ -55,7 +55,7 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *g = NULL, *intake = NULL, *ev = NULL, *rcp;
 	char why[160], t[25], recip[80];
-	uint64_t now;
+	uint64_t now, version;
 	int r, child;
 
 	cv_error_clear();
@@ -130,13 +130,16 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 		json_object_set_new(
 		    ev, "recipient_user", json_sprintf("u%u", (unsigned)u.id));
 	}
+	if ((r = cv_casedata_stage(
+	         txn, s, case_id, CV_CD_CONSENT, id, g, &ev, &version)) != 0)
+		goto out;
 	q.meta = meta;
 	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	if ((r = cv_casekey_get(txn, s, case_id, key)) != 0)
 		goto out;
 	r = cv_case_txn_put(
-	    s, &txn, case_id, CV_CD_CONSENT, id, key, g, res.seq);
+	    s, &txn, case_id, CV_CD_CONSENT, id, key, g, version, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (r != 0)
@@ -165,6 +168,7 @@ cv_consent_withdraw(
 	uint8_t key[CV_KEYBYTES];
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *k = NULL, *ev = NULL;
+	uint64_t version;
 	int r;
 
 	cv_error_clear();
@@ -179,14 +183,17 @@ cv_consent_withdraw(
 		r = CV_ESTATE;
 		goto out;
 	}
-	q.meta = meta;
-	ev = json_pack("{s:s}", "consent", consent_id);
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
 	if ((r = cv_consent_mark_withdrawn(k, s->actor, cv_now_ms())) != 0)
 		goto out;
-	r = cv_case_txn_put(
-	    s, &txn, case_id, CV_CD_CONSENT, consent_id, key, k, res.seq);
+	q.meta = meta;
+	ev = json_pack("{s:s}", "consent", consent_id);
+	if ((r = cv_casedata_stage(txn, s, case_id, CV_CD_CONSENT, consent_id,
+	         k, &ev, &version)) != 0)
+		goto out;
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+		goto out;
+	r = cv_case_txn_put(s, &txn, case_id, CV_CD_CONSENT, consent_id, key, k,
+	    version, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (r != 0)

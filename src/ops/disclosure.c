@@ -196,8 +196,9 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	struct cv_gate_res res;
 	char id[12];
 	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *d = NULL, *ev = NULL, *rel = NULL;
+	json_t *meta = NULL, *d = NULL, *ev = NULL, *wev = NULL, *rel = NULL;
 	cv_classmask m;
+	uint64_t version;
 	int r;
 
 	cv_error_clear();
@@ -221,27 +222,30 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	cv_casedata_id_new('D', id);
 	ev = json_pack("{s:s, s:s, s:s}", "disclosure", id, "legal_basis",
 	    basis, "recipient_kind", recipient);
+	d = json_pack("{s:s, s:I, s:I, s:s, s:s, s:o, s:b}", "id", id, "user",
+	    (json_int_t)s->uid, "opened", (json_int_t)cv_now_ms(),
+	    "legal_basis", basis, "recipient", recipient, "classes",
+	    cv_classes_json(m), "reviewed", 0);
+	/* The release's reads name the disclosure, not its write. */
+	if (d == NULL || ev == NULL || (wev = json_deep_copy(ev)) == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	if (note != NULL)
+		json_object_set_new(d, "note", json_string(note));
+	if ((r = cv_casedata_stage(txn, s, case_id, CV_CD_DISCLOSURE, id, d,
+	         &wev, &version)) != 0)
+		goto out;
 	/* Every asked class must be allowed: a disclosure is not partial. */
 	q.meta = meta;
 	q.classes = m;
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+	if ((r = cv_gate_check(s, txn, &q, wev, &res)) != 0)
 		goto out;
 	if ((r = cv_disclosure_release(s, txn, case_id, meta, "disclose",
 	         CV_ACTION_DISCLOSE, m, NULL, NULL, ev, &rel)) != 0)
 		goto out;
-	d = json_pack("{s:s, s:I, s:I, s:s, s:s, s:O, s:b}", "id", id, "user",
-	    (json_int_t)s->uid, "opened", (json_int_t)cv_now_ms(),
-	    "legal_basis", basis, "recipient", recipient, "classes",
-	    json_object_get(rel, "withheld"), "reviewed", 0);
-	if (d == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	json_object_set_new(d, "classes", cv_classes_json(m));
-	if (note != NULL)
-		json_object_set_new(d, "note", json_string(note));
-	if ((r = cv_case_txn_put_indexed(
-	         s, &txn, case_id, CV_CD_DISCLOSURE, id, d, res.seq)) != 0)
+	if ((r = cv_case_txn_put_indexed(s, &txn, case_id, CV_CD_DISCLOSURE, id,
+	         d, version, res.seq)) != 0)
 		goto out;
 	json_object_set_new(rel, "disclosure", json_string(id));
 	json_object_set_new(rel, "legal_basis", json_string(basis));
@@ -255,6 +259,7 @@ out:
 	json_decref(meta);
 	json_decref(d);
 	json_decref(ev);
+	json_decref(wev);
 	json_decref(rel);
 	return r;
 }

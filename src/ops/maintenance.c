@@ -65,7 +65,8 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	struct keys_ctx k = {NULL, 0, 0};
 	struct cv_gate_res res;
 	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *tomb = NULL;
+	json_t *meta = NULL, *tomb = NULL, *ev = NULL;
+	uint64_t version;
 	size_t i;
 	int r;
 
@@ -74,8 +75,18 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 		return r;
 	if ((r = cv_case_load_live(txn, s, case_id, &meta)) != 0)
 		goto out;
+	/* A tombstone keeps the id from being reused and says what happened. */
+	tomb = json_pack("{s:s, s:s, s:b, s:I, s:[]}", "id", case_id, "status",
+	    "erased", "erased", 1, "erased_at", (json_int_t)cv_now_ms(),
+	    "team");
+	if (tomb == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	if ((r = cv_case_stage(txn, s, case_id, tomb, &ev, &version)) != 0)
+		goto out;
 	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	if ((r = cv_rec_foreach(txn, s, case_id, collect_key, &k)) != 0)
 		goto out;
@@ -90,16 +101,8 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	if ((r = cv_shred(txn, CV_DB_CASEKEYS, case_id, CV_CASE_ID_LEN)) != 0 &&
 	    r != CV_ENOTFOUND)
 		goto out;
-	/* A tombstone keeps the id from being reused and says what happened. */
-	tomb = json_pack("{s:s, s:s, s:b, s:I, s:[]}", "id", case_id, "status",
-	    "erased", "erased", 1, "erased_at", (json_int_t)cv_now_ms(),
-	    "team");
-	if (tomb == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
 	if ((r = cv_shred(txn, CV_DB_CASES, case_id, CV_CASE_ID_LEN)) != 0 ||
-	    (r = cv_case_save(txn, s, case_id, tomb)) != 0 ||
+	    (r = cv_case_save(txn, s, case_id, tomb, version, res.seq)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
@@ -114,6 +117,7 @@ out:
 	free(k.keys);
 	json_decref(meta);
 	json_decref(tomb);
+	json_decref(ev);
 	return r;
 }
 

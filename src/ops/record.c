@@ -86,10 +86,11 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	struct cv_rec_hdr h;
 	uint8_t key[CV_KEYBYTES];
 	struct cv_txn *txn = NULL;
-	json_t *meta = NULL;
+	json_t *meta = NULL, *ev = NULL;
 	uint8_t *payload = NULL;
 	size_t plen = 0;
 	char err[256];
+	uint64_t meta_version = 0;
 	uint32_t latest = 0;
 	int r;
 
@@ -136,8 +137,20 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	}
 	q.record = record;
 	q.version = latest + 1;
+	/* The event names what this write stores: the version and, for a
+	 * new record, the case's metadata with its next record id. */
+	if ((r = cv_rec_stage(
+	         s, case_id, record, latest + 1, payload, plen, &ev)) != 0)
+		goto out;
+	if (!amend) {
+		json_object_set_new(
+		    meta, "next_record", json_integer(record + 1));
+		if ((r = cv_case_stage(
+		         txn, s, case_id, meta, &ev, &meta_version)) != 0)
+			goto out;
+	}
 	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
 		goto out;
 	memset(&h, 0, sizeof(h));
 	snprintf(h.type, sizeof(h.type), "%s", type);
@@ -150,12 +163,10 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 	if ((r = cv_rec_put(txn, s, case_id, record, latest + 1, &h, key,
 	         payload, plen)) != 0)
 		goto out;
-	if (!amend) {
-		json_object_set_new(
-		    meta, "next_record", json_integer(record + 1));
-		if ((r = cv_case_save(txn, s, case_id, meta)) != 0)
-			goto out;
-	}
+	if (!amend &&
+	    (r = cv_case_save(txn, s, case_id, meta, meta_version, res.seq)) !=
+	        0)
+		goto out;
 	if ((r = cv_case_txn_commit(s, &txn, res.seq)) != 0)
 		goto out;
 	*record_out = record;
@@ -169,6 +180,7 @@ out:
 	if (r != 0)
 		cv_outcome_failed(s, &txn);
 	json_decref(meta);
+	json_decref(ev);
 	return r;
 }
 

@@ -87,7 +87,7 @@ decide(
 	char cid[CV_CASE_ID_LEN + 1];
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *consents = NULL, *c, *ev = NULL;
-	uint64_t now;
+	uint64_t now, version;
 	size_t i;
 	int r, cls;
 
@@ -140,11 +140,6 @@ decide(
 			}
 		}
 	}
-	q.case_id = cid;
-	q.meta = meta;
-	ev = json_pack("{s:s}", "request", request_id);
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
 	json_object_set_new(
 	    req, "status", json_string(approve ? "approved" : "denied"));
 	json_object_set_new(req, "decided_by", json_string(s->actor));
@@ -152,8 +147,16 @@ decide(
 	if (approve)
 		json_object_set_new(req, "until",
 		    json_integer((json_int_t)(now + hours * HOUR_MS)));
-	r = cv_case_txn_put(
-	    s, &txn, cid, CV_CD_REQUEST, request_id, key, req, res.seq);
+	q.case_id = cid;
+	q.meta = meta;
+	ev = json_pack("{s:s}", "request", request_id);
+	if ((r = cv_casedata_stage(txn, s, cid, CV_CD_REQUEST, request_id, req,
+	         &ev, &version)) != 0)
+		goto out;
+	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+		goto out;
+	r = cv_case_txn_put(s, &txn, cid, CV_CD_REQUEST, request_id, key, req,
+	    version, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (r != 0)
