@@ -1035,7 +1035,7 @@ test_merge_deltas(void **state)
 	git_repository *repo;
 	git_odb *odb;
 	git_odb_object *o;
-	git_oid trees[3 * AUDIT_PACKS_MIN];
+	git_oid trees[4 * AUDIT_PACKS_MIN];
 	char dir[64], pdir[128], rdir[96], out[256];
 	int i, n = 0;
 
@@ -1124,6 +1124,39 @@ test_merge_deltas(void **state)
 	}
 	git_odb_free(odb);
 	git_repository_free(repo);
+	/* A pack of stock git's, all objects, its deltas (OFS_DELTA)
+	 * chosen by git, is merged with ours. */
+	assert_int_equal(
+	    run(NULL, 0,
+	        "cd %s && old=$(ls objects/pack/pack-*) && git cat-file "
+	        "--batch-all-objects --batch-check='%%(objectname)' | git "
+	        "pack-objects -q --delta-base-offset objects/pack/pack && "
+	        "rm -f $old",
+	        rdir),
+	    0);
+	assert_int_equal(run(out, sizeof(out),
+	                     "cd %s && git verify-pack -v *.idx | "
+	                     "awk 'NF == 7' | wc -l",
+	                     pdir),
+	    0);
+	assert_true(atoi(out) > 0);
+	for (i = 0; i < AUDIT_PACKS_MIN; i++, n++)
+		delta_pack(w, pdir, n + 1, &trees[n]);
+	assert_int_equal(audit_pack_compact(w, pdir), 0);
+	assert_int_equal(
+	    run(out, sizeof(out), "ls %s | grep -c 'idx$'", pdir), 0);
+	assert_int_equal(atoi(out), 1);
+	assert_int_equal(run(NULL, 0,
+	                     "cd %s && git verify-pack *.idx && git "
+	                     "--git-dir=%s fsck --full --strict 2>&1",
+	                     pdir, rdir),
+	    0);
+	assert_int_equal(run(out, sizeof(out),
+	                     "git --git-dir=%s cat-file --batch-all-objects "
+	                     "--batch-check | grep -c tree",
+	                     rdir),
+	    0);
+	assert_int_equal(atoi(out), n);
 	audit_packw_free(w);
 	assert_int_equal(run(NULL, 0, "rm -rf %s", dir), 0);
 }
