@@ -49,7 +49,8 @@ vault_new(struct vault *v, int events)
 	strcpy(v->dir, "/tmp/cv_audit_XXXXXX");
 	assert_non_null(mkdtemp(v->dir));
 	crypto_sign_keypair(v->pk, v->sk);
-	assert_int_equal(cv_auditlog_create(v->dir, v->pk, "audit@casevault"), 0);
+	assert_int_equal(
+	    cv_auditlog_create(v->dir, v->pk, "audit@casevault"), 0);
 	assert_int_equal(cv_auditlog_open(v->dir, v->sk, &a), 0);
 	for (i = 0; i < events; i++) {
 		git_repository *r;
@@ -534,7 +535,8 @@ test_tamper_history(void **state)
 	}
 	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 2);
-	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, hex, &rep), CV_EVERIFY);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, hex, &rep), CV_EVERIFY);
 	assert_string_equal(rep.bad_commit, hex);
 	assert_non_null(strstr(rep.reason, "truncated"));
 
@@ -625,7 +627,8 @@ test_fail_closed(void **state)
 	assert_int_equal(
 	    run(NULL, 0, "cp %s %s.bak && echo junk > %s", p, p, p), 0);
 	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
-	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
 	assert_int_equal(run(NULL, 0, "mv %s.bak %s", p, p), 0);
 	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
 	assert_int_equal(rep.events, 3);
@@ -640,7 +643,8 @@ test_fail_closed(void **state)
 	assert_int_equal(cv_auditlog_append(a, e, 0, &seq), CV_EAUDIT);
 	cv_auditlog_close(a);
 	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), CV_EAUDIT);
-	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
 	json_decref(e);
 	vault_free(&v);
 }
@@ -1068,6 +1072,179 @@ test_merge_checks(void **state)
 }
 
 /*
+ * Pack I of the delta test: blobs for entries 3I-2..3I and the tree of
+ * entries 1..3I, the next version of one growing directory, as a commit's
+ * pack holds them. *TREE receives the tree's id.
+ */
+static void
+delta_pack(struct audit_packw *w, const char *pdir, int i, git_oid *tree)
+{
+	uint8_t buf[16384];
+	char blob[32];
+	git_oid id;
+	size_t len = 0;
+	int k;
+
+	audit_packw_reset(w);
+	for (k = 1; k <= 3 * i; k++) {
+		snprintf(blob, sizeof(blob), "event %d\n", k);
+		assert_int_equal(audit_packw_add(w, GIT_OBJECT_BLOB, blob,
+		                     strlen(blob), &id),
+		    0);
+		len += (size_t)snprintf(
+		    (char *)buf + len, sizeof(buf) - len, "100644 e%05d", k);
+		buf[len++] = '\0';
+		memcpy(buf + len, id.id, GIT_OID_RAWSZ);
+		len += GIT_OID_RAWSZ;
+	}
+	assert_int_equal(
+	    audit_packw_add(w, GIT_OBJECT_TREE, buf, len, tree), 0);
+	assert_int_equal(audit_packw_write(w, pdir, NULL), 0);
+	audit_packw_reset(w);
+}
+
+/*
+ * Merged packs store the versions of a tree as deltas (OFS_DELTA) that
+ * stock git and libgit2 read: git fsck --full and verify-pack pass, some
+ * objects are deltas, chains are no longer than 10, and libgit2 reads
+ * every tree back. A second merge copies the first one's deltas into a
+ * new pack; after a merge that stopped before removing the packs it
+ * copied (a crash), the next merge keeps every object once.
+ */
+static void
+test_merge_deltas(void **state)
+{
+	struct audit_packw *w;
+	git_repository *repo;
+	git_odb *odb;
+	git_odb_object *o;
+	git_oid trees[4 * AUDIT_PACKS_MIN];
+	char dir[64], pdir[128], rdir[96], out[256];
+	int i, n = 0;
+
+	(void)state;
+	strcpy(dir, "/tmp/cv_delta_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(run(NULL, 0, "git init -q --bare %s/r.git", dir), 0);
+	snprintf(rdir, sizeof(rdir), "%s/r.git", dir);
+	snprintf(pdir, sizeof(pdir), "%s/objects/pack", rdir);
+	assert_int_equal(audit_packw_new(1, &w), 0);
+	for (i = 0; i < AUDIT_PACKS_MIN; i++, n++)
+		delta_pack(w, pdir, n + 1, &trees[n]);
+	assert_int_equal(audit_pack_compact(w, pdir), 0);
+	assert_int_equal(
+	    run(out, sizeof(out), "ls %s | grep -c 'idx$'", pdir), 0);
+	assert_int_equal(atoi(out), 1);
+	/* Deltas, none deeper than 10, all resolved by stock git. */
+	assert_int_equal(run(out, sizeof(out),
+	                     "cd %s && git verify-pack -v *.idx | "
+	                     "awk '$2 == \"tree\" && NF == 7' | wc -l",
+	                     pdir),
+	    0);
+	assert_true(atoi(out) > AUDIT_PACKS_MIN / 2);
+	assert_int_equal(run(out, sizeof(out),
+	                     "cd %s && git verify-pack -v *.idx | "
+	                     "awk '$2 == \"tree\" && NF == 7 && $6 > 10' | "
+	                     "wc -l",
+	                     pdir),
+	    0);
+	assert_string_equal(out, "0\n");
+	assert_int_equal(
+	    run(NULL, 0, "git --git-dir=%s fsck --full --strict 2>&1", rdir),
+	    0);
+
+	/* Keep the merged pack's sources aside, as a crash between the
+	 * merge's rename and its unlinks would leave them. */
+	for (i = 0; i < AUDIT_PACKS_MIN - 1; i++, n++)
+		delta_pack(w, pdir, n + 1, &trees[n]);
+	assert_int_equal(
+	    run(NULL, 0, "mkdir %s/aside && cp -p %s/pack-* %s/aside/", dir,
+	        pdir, dir),
+	    0);
+	/* A second merge, of the first one's deltas and new packs. */
+	assert_int_equal(audit_pack_compact(w, pdir), 0);
+	assert_int_equal(
+	    run(out, sizeof(out), "ls %s | grep -c 'idx$'", pdir), 0);
+	assert_int_equal(atoi(out), 1);
+	assert_int_equal(run(NULL, 0,
+	                     "cd %s && git verify-pack *.idx && git "
+	                     "--git-dir=%s fsck --full --strict 2>&1",
+	                     pdir, rdir),
+	    0);
+	assert_int_equal(run(out, sizeof(out),
+	                     "cd %s && git verify-pack -v *.idx | "
+	                     "awk '$2 == \"tree\" && NF == 7' | wc -l",
+	                     pdir),
+	    0);
+	assert_true(atoi(out) > AUDIT_PACKS_MIN);
+	/* The crash: the copied packs are back beside the merged one. */
+	assert_int_equal(run(NULL, 0, "cp -p %s/aside/* %s/ && rm -r %s/aside",
+	                     dir, pdir, dir),
+	    0);
+	for (i = 0; i < AUDIT_PACKS_MIN; i++, n++)
+		delta_pack(w, pdir, n + 1, &trees[n]);
+	assert_int_equal(audit_pack_compact(w, pdir), 0);
+	assert_int_equal(run(NULL, 0,
+	                     "cd %s && git verify-pack *.idx && git "
+	                     "--git-dir=%s fsck --full --strict 2>&1",
+	                     pdir, rdir),
+	    0);
+	assert_int_equal(run(out, sizeof(out),
+	                     "cd %s && git verify-pack -v *.idx | "
+	                     "awk '$2 == \"tree\"' | wc -l",
+	                     pdir),
+	    0);
+	/* Every tree, once in every pack that remains. */
+	assert_true(atoi(out) >= n);
+	assert_int_equal(git_repository_open_bare(&repo, rdir), 0);
+	assert_int_equal(git_repository_odb(&odb, repo), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(git_odb_read(&o, odb, &trees[i]), 0);
+		assert_int_equal(git_odb_object_type(o), GIT_OBJECT_TREE);
+		assert_int_equal(git_odb_object_size(o),
+		    (size_t)(3 * (i + 1)) * (7 + 6 + 1 + GIT_OID_RAWSZ));
+		git_odb_object_free(o);
+	}
+	git_odb_free(odb);
+	git_repository_free(repo);
+	/* A pack of stock git's, all objects, its deltas (OFS_DELTA)
+	 * chosen by git, is merged with ours. */
+	assert_int_equal(
+	    run(NULL, 0,
+	        "cd %s && old=$(ls objects/pack/pack-*) && git cat-file "
+	        "--batch-all-objects --batch-check='%%(objectname)' | git "
+	        "pack-objects -q --delta-base-offset objects/pack/pack && "
+	        "rm -f $old",
+	        rdir),
+	    0);
+	assert_int_equal(run(out, sizeof(out),
+	                     "cd %s && git verify-pack -v *.idx | "
+	                     "awk 'NF == 7' | wc -l",
+	                     pdir),
+	    0);
+	assert_true(atoi(out) > 0);
+	for (i = 0; i < AUDIT_PACKS_MIN; i++, n++)
+		delta_pack(w, pdir, n + 1, &trees[n]);
+	assert_int_equal(audit_pack_compact(w, pdir), 0);
+	assert_int_equal(
+	    run(out, sizeof(out), "ls %s | grep -c 'idx$'", pdir), 0);
+	assert_int_equal(atoi(out), 1);
+	assert_int_equal(run(NULL, 0,
+	                     "cd %s && git verify-pack *.idx && git "
+	                     "--git-dir=%s fsck --full --strict 2>&1",
+	                     pdir, rdir),
+	    0);
+	assert_int_equal(run(out, sizeof(out),
+	                     "git --git-dir=%s cat-file --batch-all-objects "
+	                     "--batch-check | grep -c tree",
+	                     rdir),
+	    0);
+	assert_int_equal(atoi(out), n);
+	audit_packw_free(w);
+	assert_int_equal(run(NULL, 0, "rm -rf %s", dir), 0);
+}
+
+/*
  * The branch moves in place: the loose ref keeps its inode from commit
  * to commit. A branch packed by `git pack-refs` still moves (through
  * libgit2), and a ref file that is not the plain 41 bytes, or a symlink,
@@ -1393,6 +1570,7 @@ main(void)
 	    cmocka_unit_test(test_pack_writer_matches_git),
 	    cmocka_unit_test(test_packs_stock_git),
 	    cmocka_unit_test(test_merge_checks),
+	    cmocka_unit_test(test_merge_deltas),
 	    cmocka_unit_test(test_layout_boundaries),
 	    cmocka_unit_test(test_ref_in_place),
 	    cmocka_unit_test(test_event_splice),

@@ -4,6 +4,8 @@
  *   type/size header and one zlib stream; the pack is "PACK", version 2,
  *   the entry count, the arena and the SHA-1 of all that.
  * - No object id appears twice (git's index format forbids it).
+ * - A delta entry (OFS_DELTA) comes after its base's entry, as git
+ *   requires, and the base is an object of the same pack.
  * - Nothing becomes visible under a pack-* name before both files are
  *   complete and durable; the index, which is what readers look for, is
  *   renamed last.
@@ -143,6 +145,12 @@ grow_set(struct audit_packw *w)
 	return 0;
 }
 
+int
+audit_packw_has(struct audit_packw *w, const git_oid *id)
+{
+	return w->setcap != 0 && *find(w, id) != 0;
+}
+
 static int
 reserve(struct audit_packw *w, size_t more)
 {
@@ -163,14 +171,14 @@ reserve(struct audit_packw *w, size_t more)
 	return 0;
 }
 
-int
-audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
+/* Add one object, deflated by Z. */
+static int
+add_with(struct audit_packw *w, z_stream *z, git_object_t type, const void *buf,
     size_t len, git_oid *id)
 {
 	struct ent *e;
 	uint32_t *s;
 	uint8_t *h;
-	z_stream *z;
 	size_t hl, bound;
 	uint64_t sz = len;
 	int r;
@@ -193,7 +201,6 @@ audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
 		w->ents = e;
 		w->ecap = cap;
 	}
-	z = len < AUDIT_STORE_BELOW ? &w->z0 : &w->z;
 	bound = deflateBound(z, (uLong)len);
 	if ((r = reserve(w, ENTRY_HDMAX + bound)) != 0)
 		return r;
@@ -226,6 +233,21 @@ audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
 }
 
 int
+audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
+    size_t len, git_oid *id)
+{
+	return add_with(
+	    w, len < AUDIT_STORE_BELOW ? &w->z0 : &w->z, type, buf, len, id);
+}
+
+int
+audit_packw_add_deflated(struct audit_packw *w, git_object_t type,
+    const void *buf, size_t len, git_oid *id)
+{
+	return add_with(w, &w->z, type, buf, len, id);
+}
+
+int
 audit_packw_add_raw(struct audit_packw *w, const git_oid *id,
     const uint8_t *entry, size_t len, uint32_t crc)
 {
@@ -255,6 +277,117 @@ audit_packw_add_raw(struct audit_packw *w, const git_oid *id,
 	e->crc = crc;
 	w->alen += len;
 	*s = (uint32_t)++w->n;
+	return 0;
+}
+
+/*
+ * The common start of an OFS_DELTA entry: with BASE in the pack, an entry
+ * slot for ID and room for MORE bytes after its header, which is written
+ * at the arena's end into *HL bytes: type 6 and the delta's size DSIZE,
+ * then the distance back to the base's entry in git's offset encoding
+ * (7-bit groups, most significant first, each continuation adding one).
+ * 1 when ID is already in the pack (nothing to do), 0 ready, or CV_E*.
+ */
+static int
+delta_begin(struct audit_packw *w, const git_oid *id, const git_oid *base,
+    uint64_t dsize, size_t more, uint32_t **sp, size_t *hl)
+{
+	uint8_t *h, ofs[10];
+	uint64_t rel;
+	uint32_t *b;
+	struct ent *e;
+	size_t n, k;
+	int r;
+
+	if (dsize == 0 || dsize > PACK_LIMIT || more > PACK_LIMIT)
+		return CV_EINVAL;
+	if (2 * (w->n + 1) > w->setcap && (r = grow_set(w)) != 0)
+		return r;
+	if (*(*sp = find(w, id)) != 0)
+		return 1;
+	if (*(b = find(w, base)) == 0)
+		return CV_EINVAL; /* OFS_DELTA needs its base earlier here */
+	if (w->n == w->ecap) {
+		size_t cap = w->ecap ? w->ecap * 2 : 256;
+		if ((e = realloc(w->ents, cap * sizeof(*e))) == NULL)
+			return CV_ENOMEM;
+		w->ents = e;
+		w->ecap = cap;
+	}
+	if ((r = reserve(w, 2 * ENTRY_HDMAX + more)) != 0)
+		return r;
+	/* The slots point into the set, which neither the entries' realloc
+	 * nor reserve() moves. Every entry so far lies before this one. */
+	rel = 12 + (uint64_t)w->alen - w->ents[*b - 1].off;
+	h = w->arena + w->alen;
+	h[0] = (uint8_t)(6u << 4 | (dsize & 0x0f));
+	dsize >>= 4;
+	for (n = 1; dsize != 0; n++) {
+		h[n - 1] |= 0x80;
+		h[n] = (uint8_t)(dsize & 0x7f);
+		dsize >>= 7;
+	}
+	k = sizeof(ofs) - 1;
+	ofs[k] = (uint8_t)(rel & 0x7f);
+	while (rel >>= 7)
+		ofs[--k] = (uint8_t)(0x80 | (--rel & 0x7f));
+	memcpy(h + n, ofs + k, sizeof(ofs) - k);
+	*hl = n + sizeof(ofs) - k;
+	return 0;
+}
+
+/* Record the entry of ID that delta_begin started, HL bytes long. */
+static void
+delta_end(struct audit_packw *w, const git_oid *id, uint32_t *s, size_t hl)
+{
+	struct ent *e = &w->ents[w->n];
+
+	git_oid_cpy(&e->id, id);
+	e->off = 12 + (uint64_t)w->alen;
+	e->crc = (uint32_t)crc32(0, w->arena + w->alen, (uInt)hl);
+	w->alen += hl;
+	*s = (uint32_t)++w->n;
+}
+
+int
+audit_packw_add_delta(struct audit_packw *w, const git_oid *id,
+    const git_oid *base, const void *delta, size_t dlen)
+{
+	z_stream *z;
+	uint32_t *s;
+	size_t hl, bound;
+	int r;
+
+	z = dlen < AUDIT_STORE_BELOW ? &w->z0 : &w->z;
+	bound = deflateBound(z, (uLong)dlen);
+	if ((r = delta_begin(w, id, base, dlen, bound, &s, &hl)) != 0)
+		return r < 0 ? r : 0;
+	if (deflateReset(z) != Z_OK)
+		return CV_ENOMEM;
+	z->next_in = (Bytef *)(uintptr_t)delta;
+	z->avail_in = (uInt)dlen;
+	z->next_out = w->arena + w->alen + hl;
+	z->avail_out = (uInt)bound;
+	if (deflate(z, Z_FINISH) != Z_STREAM_END)
+		return CV_ENOMEM;
+	delta_end(w, id, s, hl + bound - z->avail_out);
+	return 0;
+}
+
+int
+audit_packw_add_delta_raw(struct audit_packw *w, const git_oid *id,
+    const git_oid *base, uint64_t dsize, const uint8_t *zdata, size_t zlen)
+{
+	uint32_t *s;
+	size_t hl;
+	int r;
+
+	if (zlen == 0)
+		return CV_EINVAL;
+	if ((r = delta_begin(w, id, base, dsize, zlen, &s, &hl)) != 0)
+		return r < 0 ? r : 0;
+	memcpy(w->arena + w->alen + hl, zdata, zlen);
+	delta_end(w, id, s, hl + zlen);
 	return 0;
 }
 

@@ -1,9 +1,10 @@
 /*
  * A git pack written directly: the objects of one audit commit (or of the
  * packs being merged) deflated into pack version 2 with its version 2
- * index, both fsynced and renamed into objects/pack. No deltas: every
- * object is stored whole, so writing needs no search and reading needs no
- * base. Stock git reads, verifies and repacks the result (see
+ * index, both fsynced and renamed into objects/pack. A commit's objects
+ * are stored whole, so writing needs no search; a merge may store trees as
+ * deltas against an earlier tree of the same pack (audit_packw_add_delta).
+ * Stock git reads, verifies and repacks the result (see
  * docs/audit-format.md, "Packs").
  */
 #ifndef CV_AUDIT_WRITE_H
@@ -51,6 +52,13 @@ int audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
     size_t len, git_oid *id);
 
 /*
+ * As audit_packw_add, but deflated at the writer's level whatever its
+ * size: for a merge, which has the time that a commit has not.
+ */
+int audit_packw_add_deflated(struct audit_packw *w, git_object_t type,
+    const void *buf, size_t len, git_oid *id);
+
+/*
  * Copy one whole (undeltified) pack entry of object ID, its type/size
  * header and zlib stream, LEN bytes at ENTRY, as it stands in another pack;
  * CRC is its CRC32 from that pack's index, which the caller has checked.
@@ -59,6 +67,31 @@ int audit_packw_add(struct audit_packw *w, git_object_t type, const void *buf,
  */
 int audit_packw_add_raw(struct audit_packw *w, const git_oid *id,
     const uint8_t *entry, size_t len, uint32_t crc);
+
+/*
+ * Store object ID as a delta (git's OFS_DELTA entry) against BASE, which
+ * must already be in the pack, so that its entry comes first. DELTA holds
+ * DLEN bytes of git's delta instructions (the base's size and the
+ * object's, then copy and insert operations) that turn BASE into ID; they
+ * are deflated like an object. The caller has checked that applying them
+ * gives ID. An object already in the pack is not stored twice.
+ * Returns 0, CV_EINVAL (BASE not in the pack, DLEN 0), CV_ENOMEM,
+ * CV_ETOOBIG.
+ */
+int audit_packw_add_delta(struct audit_packw *w, const git_oid *id,
+    const git_oid *base, const void *delta, size_t dlen);
+
+/*
+ * Copy an OFS_DELTA entry of object ID from another pack: ZLEN bytes at
+ * ZDATA are its zlib stream of DSIZE bytes of delta, and BASE, the object
+ * it applies to, is already in this pack. The distance to the base is
+ * written anew for this pack. Returns as audit_packw_add_delta.
+ */
+int audit_packw_add_delta_raw(struct audit_packw *w, const git_oid *id,
+    const git_oid *base, uint64_t dsize, const uint8_t *zdata, size_t zlen);
+
+/* Whether object ID is in the pack already. */
+int audit_packw_has(struct audit_packw *w, const git_oid *id);
 
 /* Number of objects gathered so far. */
 size_t audit_packw_count(const struct audit_packw *w);

@@ -26,10 +26,14 @@
  * smaller ones together), as long as the packs merged hold at most
  * AUDIT_MERGE_MAX bytes: every object is rewritten O(log n) times until
  * its pack reaches that size, and lookups stay fast. W is an empty pack
- * writer (left empty). The merged pack is written with audit_packw_write
- * (fsynced, directory fsynced) before the packs it replaces are removed;
- * every object is checked against its id on the way. The caller holds the
- * writer lock. Returns 0, CV_ENOMEM or CV_EIO; a failure loses nothing.
+ * writer (left empty). Trees are stored as deltas against earlier versions
+ * of the same directory, and events a commit stored undeflated are
+ * deflated (see packmerge.c). The merged pack is written with
+ * audit_packw_write (fsynced, directory fsynced) before the packs it
+ * replaces are removed; every object is checked on the way, against its
+ * id or against the CRC32 its index recorded. The caller holds the pack
+ * directory's lock. Returns 0, CV_ENOMEM or CV_EIO; a failure loses
+ * nothing.
  */
 int audit_pack_compact(struct audit_packw *w, const char *packdir);
 
