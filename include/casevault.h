@@ -23,7 +23,7 @@
  *    excepted). A record id or version comes out as a uint32_t, 0 on
  *    failure.
  *  - A list of data classes is a JSON array of class names, such as
- *    ["incident", "legal"], in and out. The names are those of DESIGN.md:
+ *    ["incident", "legal"], in and out. The names are those of docs/policy.md:
  *    identity, contact, incident, health, assessment, counseling_note,
  *    services, legal, case_admin.
  *  - In the shapes of JSON below, "key"? is a key that may be absent;
@@ -259,7 +259,7 @@ const char *cv_session_role(const struct cv_session *s);
 uint64_t cv_session_clock_behind(const struct cv_session *s);
 
 /*
- * 1 if ROLE is one of the roles of DESIGN.md (counselor, social_worker,
+ * 1 if ROLE is one of the roles of docs/policy.md (counselor, social_worker,
  * psychologist, legal_aid, supervisor, auditor, admin), else 0.
  */
 int cv_role_valid(const char *role);
