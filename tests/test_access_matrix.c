@@ -1,10 +1,10 @@
 /*
  * The access matrix: tests/fixtures/access-matrix.tsv is the oracle, written
  * by hand from the role and class tables of docs/policy.md. Every row is
- * checked against cv_policy_decide()
- * over the shipped policies/; then every combination of role, action, class,
- * team, consent, request and break-glass is decided and must be refused
- * unless the table lists it as allowed. Run from the repository root.
+ * checked against cv_policy_decide() over the shipped policies/; then every
+ * combination of role, action, class, team, consent, request and break-glass
+ * is decided and must be refused unless the table lists it as allowed. Run
+ * from the repository root.
  */
 #include <setjmp.h>
 #include <stdarg.h>
