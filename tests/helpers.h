@@ -21,6 +21,36 @@ struct cv_session *test_login(const char *dir, const char *user,
 void test_user(const char *dir, const char *name, const char *role,
     int trained);
 
+/* One account a suite's vault starts with. */
+struct test_staff {
+	const char *name;
+	const char *role;
+	int trained;
+};
+
+#define TEST_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Add the N accounts of STAFF, in order, as test_user would. */
+void test_staff_add(const char *dir, const struct test_staff *staff,
+    size_t n);
+
+/* USER (TEST_PASS_STAFF) opens a case from the intake fixture into CID. */
+void test_case_open(const char *dir, const char *user,
+    char cid[static CV_CASE_ID_LEN + 1]);
+
+/* The fixture most suites share: a vault with up to two cases. */
+struct test_fx {
+	char dir[64];
+	char cid[CV_CASE_ID_LEN + 1];
+	char cid2[CV_CASE_ID_LEN + 1];
+};
+
+/* A new fixture: a fresh vault with the N accounts of STAFF, no case. */
+struct test_fx *test_fx_new(const struct test_staff *staff, size_t n);
+
+/* A cmocka teardown for a struct test_fx in *STATE. */
+int test_fx_teardown(void **state);
+
 /* The contents of tests/fixtures/records/NAME as JSON. */
 json_t *test_fixture(const char *name);
 

@@ -32,6 +32,13 @@ struct fx {
 	char child[CV_CASE_ID_LEN + 1];
 };
 
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1},
+	{"andi", "legal_aid", 0},
+	{"kepala", "supervisor", 0},
+	{"dewi", "counselor", 0},
+};
+
 static int
 setup(void **state)
 {
@@ -41,15 +48,10 @@ setup(void **state)
 
 	s = test_vault_new(f->dir);
 	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "andi", "legal_aid", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	test_user(f->dir, "dewi", "counselor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
+	test_staff_add(f->dir, staff, TEST_COUNT(staff));
+	test_case_open(f->dir, "siti", f->cid);
 	/* A child at any date the suite runs: born ten years before now. */
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	in = test_fixture("intake_child_valid.json");
 	{
 		char born[25];

@@ -22,9 +22,11 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1},
+	{"rina", "legal_aid", 0},
+	{"inspektur", "auditor", 0},
+	{"kepala", "supervisor", 0},
 };
 
 /* A vault with a trained counselor who opened a case, a legal-aid account,
@@ -32,32 +34,11 @@ struct fx {
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
+	struct test_fx *f;
 
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "legal_aid", 0);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
+	f = test_fx_new(staff, TEST_COUNT(staff));
+	test_case_open(f->dir, "siti", f->cid);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -231,7 +212,7 @@ trail_count(const char *dir, const char *field, const char *value,
 static void
 role_edit_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint32_t rina = account_id(f->dir, "rina");
 
@@ -257,7 +238,7 @@ role_edit_refused(void **state)
 static void
 disabled_flag_cleared_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint8_t slot[512];
 	size_t n;
@@ -284,7 +265,7 @@ disabled_flag_cleared_refused(void **state)
 static void
 trained_flag_edited_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint32_t rina = account_id(f->dir, "rina");
 
 	account_edit(f->dir, "rina", "trained", json_true());
@@ -295,7 +276,7 @@ trained_flag_edited_refused(void **state)
 static void
 slot_copied_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t slot[512];
 	size_t n;
 	uint32_t rina = account_id(f->dir, "rina");
@@ -325,7 +306,7 @@ queue_forge(const char *dir, const char *text)
 static void
 forged_queue_entry_never_a_read(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	char text[512];
 	char p[CV_PSEUDONYM_LEN + 1];
@@ -370,7 +351,7 @@ forged_queue_entry_never_a_read(void **state)
 static void
 deleted_queue_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint64_t next;
 	uint8_t k[8];
 
@@ -399,7 +380,7 @@ deleted_queue_reported(void **state)
 static void
 failure_counter_reset_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint32_t siti = account_id(f->dir, "siti");
 	int i;
 
@@ -423,7 +404,7 @@ failure_counter_reset_reported(void **state)
 static void
 passwd_keeps_queued_failures(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint32_t siti = account_id(f->dir, "siti");
 	json_t *row;
@@ -452,21 +433,21 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(role_edit_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(disabled_flag_cleared_refused,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(trained_flag_edited_refused,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(slot_copied_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    forged_queue_entry_never_a_read, setup, teardown),
+		    forged_queue_entry_never_a_read, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(deleted_queue_reported, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    failure_counter_reset_reported, setup, teardown),
+		    failure_counter_reset_reported, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    passwd_keeps_queued_failures, setup, teardown),
+		    passwd_keeps_queued_failures, setup, test_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,40 +30,21 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1},
+	{"rina", "social_worker", 0},
+	{"kepala", "supervisor", 0},
+	{"inspektur", "auditor", 0},
 };
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
+	struct test_fx *f;
 
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "social_worker", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
+	f = test_fx_new(staff, TEST_COUNT(staff));
+	test_case_open(f->dir, "siti", f->cid);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -111,7 +92,7 @@ raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
  * PROBLEM for the fixture's case (KIND NULL: the report must be clean).
  */
 static int
-verify_reports(struct fx *f, const char *kind, const char *problem)
+verify_reports(struct test_fx *f, const char *kind, const char *problem)
 {
 	struct cv_session *s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
 	char p[CV_PSEUDONYM_LEN + 1];
@@ -158,7 +139,7 @@ grant(void)
 }
 
 static void
-consent_key(const struct fx *f, const char *kid, uint8_t *k, size_t *klen)
+consent_key(const struct test_fx *f, const char *kid, uint8_t *k, size_t *klen)
 {
 	memcpy(k, f->cid, CV_CASE_ID_LEN);
 	k[CV_CASE_ID_LEN] = CV_CD_CONSENT;
@@ -168,7 +149,7 @@ consent_key(const struct fx *f, const char *kid, uint8_t *k, size_t *klen)
 
 /* Put rina on the team (ADD) or take her off, as the supervisor. */
 static void
-team(struct fx *f, int add)
+team(struct test_fx *f, int add)
 {
 	struct cv_session *s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
 
@@ -183,7 +164,7 @@ team(struct fx *f, int add)
 static void
 untouched_vault_verifies_clean(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	char kid[CV_OBJECT_ID_LEN + 1];
 	json_t *g = grant(), *in = test_fixture("intake_valid.json");
@@ -209,7 +190,7 @@ untouched_vault_verifies_clean(void **state)
 static void
 replayed_older_consent_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	char kid[CV_OBJECT_ID_LEN + 1];
 	uint8_t k[CV_CASE_ID_LEN + 1 + CV_OBJECT_ID_LEN], *old;
@@ -234,7 +215,7 @@ replayed_older_consent_is_reported(void **state)
 static void
 replayed_older_team_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t *old;
 	size_t n;
 
@@ -250,7 +231,7 @@ replayed_older_team_is_reported(void **state)
 
 /* Amend record 1 of the fixture's case once: version 2. */
 static void
-amend_once(struct fx *f)
+amend_once(struct test_fx *f)
 {
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *in = test_fixture("intake_valid.json");
@@ -266,7 +247,7 @@ amend_once(struct fx *f)
 static void
 replayed_older_record_version_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t k1[CV_REC_KEYLEN], k2[CV_REC_KEYLEN], *old;
 	size_t n;
 
@@ -282,7 +263,7 @@ replayed_older_record_version_is_reported(void **state)
 static void
 deleted_newest_version_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t k2[CV_REC_KEYLEN];
 
 	amend_once(f);
@@ -294,7 +275,7 @@ deleted_newest_version_is_reported(void **state)
 static void
 deleted_record_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	uint8_t k[CV_REC_KEYLEN];
 	uint32_t nid;
@@ -317,7 +298,7 @@ deleted_record_is_reported(void **state)
 static void
 write_past_the_gate_is_a_digest_mismatch(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	char kid[CV_OBJECT_ID_LEN + 1];
 	uint8_t k[CV_CASE_ID_LEN + 1 + CV_OBJECT_ID_LEN], key[CV_KEYBYTES];
@@ -353,19 +334,21 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        untouched_vault_verifies_clean, setup, teardown),
+	        untouched_vault_verifies_clean, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        replayed_older_consent_is_reported, setup, teardown),
+	        replayed_older_consent_is_reported, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        replayed_older_team_is_reported, setup, teardown),
+	        replayed_older_team_is_reported, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        replayed_older_record_version_is_reported, setup, teardown),
+	        replayed_older_record_version_is_reported,
+	        setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        deleted_newest_version_is_reported, setup, teardown),
+	        deleted_newest_version_is_reported, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        deleted_record_is_reported, setup, teardown),
+	        deleted_record_is_reported, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        write_past_the_gate_is_a_digest_mismatch, setup, teardown),
+	        write_past_the_gate_is_a_digest_mismatch,
+	        setup, test_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

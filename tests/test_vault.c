@@ -27,43 +27,23 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
-	char cid2[CV_CASE_ID_LEN + 1];
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1},
+	{"rina", "social_worker", 0},
+	{"kepala", "supervisor", 0},
+	{"inspektur", "auditor", 0},
 };
 
 /* A vault with a counselor who opened two cases, each with an intake. */
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
+	struct test_fx *f;
 
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "social_worker", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	assert_int_equal(cv_case_open(s, in, f->cid2), 0);
-	json_decref(in);
-	cv_session_close(s);
+	f = test_fx_new(staff, TEST_COUNT(staff));
+	test_case_open(f->dir, "siti", f->cid);
+	test_case_open(f->dir, "siti", f->cid2);
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -133,7 +113,7 @@ show(const char *dir, const char *user, const char *cid, uint32_t rec,
 static void
 no_plaintext_on_disk(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	static const char *const markers[] = {
 		"Sari Contoh", "3510015203950001", "Jl. Contoh",
 		"Budi Contoh", "checks her phone",
@@ -153,7 +133,7 @@ no_plaintext_on_disk(void **state)
 static void
 flipped_byte_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
 	struct cv_val v;
 
@@ -168,7 +148,7 @@ flipped_byte_refused(void **state)
 static void
 flipped_header_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
 	struct cv_val v;
 
@@ -183,7 +163,7 @@ flipped_header_refused(void **state)
 static void
 moved_ciphertext_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t k1[CV_REC_KEYLEN], k2[CV_REC_KEYLEN], kother[CV_REC_KEYLEN];
 	uint8_t buf[CV_RECORD_MAX + 512];
 	struct cv_session *s;
@@ -222,7 +202,7 @@ moved_ciphertext_refused(void **state)
 static void
 error_detail_cleared_by_each_call(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	json_t *bad = json_pack("{s:s}", "no_such_field", "x"), *out = NULL;
 	uint32_t rid = 0;
@@ -252,7 +232,7 @@ error_detail_cleared_by_each_call(void **state)
 static void
 moved_case_key_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t buf[256];
 	struct cv_val v;
 
@@ -268,7 +248,7 @@ moved_case_key_refused(void **state)
 static void
 wrong_passphrase_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = NULL;
 	size_t records = raw_count(f->dir, CV_DB_RECORDS);
 	size_t cases = raw_count(f->dir, CV_DB_CASES);
@@ -299,7 +279,7 @@ wrong_passphrase_refused(void **state)
 static void
 session_open_outcomes(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = NULL;
 	char empty[] = "/tmp/cvtest-empty.XXXXXX", missing[64];
 
@@ -322,7 +302,7 @@ session_open_outcomes(void **state)
 static void
 repeated_failures_back_off(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = NULL;
 	int i;
 
@@ -341,7 +321,7 @@ repeated_failures_back_off(void **state)
 static void
 disabled_user_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *a, *s = NULL;
 
 	a = test_login(f->dir, "admin", TEST_PASS_ADMIN);
@@ -359,7 +339,7 @@ disabled_user_refused(void **state)
 static void
 erase_leaves_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], wrapped[256], rec[CV_RECORD_MAX + 512];
 	struct cv_session *s;
 	struct cv_val kv, rv;
@@ -399,7 +379,7 @@ erase_leaves_nothing(void **state)
 static void
 bad_input_changes_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	size_t records = raw_count(f->dir, CV_DB_RECORDS);
 	size_t cases = raw_count(f->dir, CV_DB_CASES);
@@ -440,7 +420,7 @@ bad_input_changes_nothing(void **state)
 static void
 team_gate(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 
 	/* Not on the team: refused, with the rule named. */
@@ -463,7 +443,7 @@ team_gate(void **state)
 static void
 amend_keeps_history(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	json_t *in = test_fixture("intake_valid.json"), *out, *hist;
 	uint32_t ver;
@@ -496,7 +476,7 @@ amend_keeps_history(void **state)
 static void
 backup_and_rotate_keep_records(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t wrapped[256];
 	char dest[128];
 	struct cv_session *s;
@@ -534,7 +514,7 @@ backup_and_rotate_keep_records(void **state)
 static void
 rotate_twice_in_one_session(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint64_t gen;
 
@@ -552,7 +532,7 @@ rotate_twice_in_one_session(void **state)
 static void
 readers_during_writer(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	json_t *in, *out;
 	int i, status, reads = 0;
@@ -815,7 +795,7 @@ init_makes_everything_private(void **state)
 static void
 open_refuses_dir_others_can_write(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char git[96];
 
 	snprintf(git, sizeof(git), "%s/audit.git", f->dir);
@@ -861,7 +841,7 @@ open_refuses_linked_files(void **state)
 {
 	static const char *const names[] = {"store.lmdb", "store.lmdb-lock",
 	    "vault.lock", "allowed_signers", "audit_signer.pub"};
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char moved[128], *before, *after;
 	size_t i, blen, alen;
 
@@ -927,7 +907,7 @@ plant_tmp_pack(const char *dir, const char *name, char *path, size_t size)
 static void
 open_removes_leftover_tmp_packs(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *a;
 	char p1[160], p2[160];
 	struct stat sb;
@@ -961,48 +941,49 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(no_plaintext_on_disk, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(flipped_byte_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(flipped_header_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(moved_ciphertext_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(moved_case_key_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(wrong_passphrase_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    error_detail_cleared_by_each_call, setup, teardown),
+		    error_detail_cleared_by_each_call, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(session_open_outcomes, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(repeated_failures_back_off,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(disabled_user_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(erase_leaves_nothing, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(bad_input_changes_nothing, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(team_gate, setup, teardown),
+		    test_fx_teardown),
+		cmocka_unit_test_setup_teardown(team_gate,
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(amend_keeps_history, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(backup_and_rotate_keep_records,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(rotate_twice_in_one_session,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(readers_during_writer, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test(init_refuses_dir_others_can_write),
 		cmocka_unit_test(init_refuses_planted_store_link),
 		cmocka_unit_test(init_refuses_nonempty_dir),
 		cmocka_unit_test(init_makes_everything_private),
 		cmocka_unit_test_setup_teardown(
-		    open_refuses_dir_others_can_write, setup, teardown),
+		    open_refuses_dir_others_can_write, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    open_refuses_linked_files, setup, teardown),
+		    open_refuses_linked_files, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    open_removes_leftover_tmp_packs, setup, teardown),
+		    open_removes_leftover_tmp_packs, setup, test_fx_teardown),
 		cmocka_unit_test(vault_file_reads_follow_no_link),
 	};
 
