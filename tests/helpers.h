@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "casevault.h"
+#include "store/store.h"
 
 #define TEST_PASS_ADMIN "admin-passphrase-1"
 #define TEST_PASS_STAFF "staff-passphrase-1"
@@ -50,6 +51,19 @@ struct test_fx *test_fx_new(const struct test_staff *staff, size_t n);
 
 /* A cmocka teardown for a struct test_fx in *STATE. */
 int test_fx_teardown(void **state);
+
+/*
+ * Raw access to the store, as an insider with the files would have.
+ * test_raw_dup: a malloc'd copy of the value at K in DB, *LEN bytes.
+ * test_raw_get: the same copied into COPY (CAP bytes at most); its length.
+ * test_raw_put: VAL (LEN bytes) at K in DB, or K deleted when VAL is NULL.
+ */
+uint8_t *test_raw_dup(const char *dir, enum cv_db db, const void *k,
+    size_t klen, size_t *len);
+size_t test_raw_get(const char *dir, enum cv_db db, const void *k,
+    size_t klen, uint8_t *copy, size_t cap);
+void test_raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
+    const void *val, size_t len);
 
 /* The contents of tests/fixtures/records/NAME as JSON. */
 json_t *test_fixture(const char *name);

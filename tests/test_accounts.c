@@ -42,52 +42,6 @@ setup(void **state)
 	return 0;
 }
 
-/* Raw access to the store, as an insider with the files would have. */
-static size_t
-raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
-    uint8_t *copy, size_t cap)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-	struct cv_val v = {NULL, 0};
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
-	assert_int_equal(cv_get(txn, db, k, klen, &v), 0);
-	assert_true(v.len <= cap);
-	memcpy(copy, v.data, v.len);
-	cv_txn_abort(txn);
-	cv_store_close(st);
-	return v.len;
-}
-
-static void
-raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
-    const void *val, size_t vlen)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
-	assert_int_equal(cv_put(txn, db, k, klen, val, vlen, 0), 0);
-	assert_int_equal(cv_txn_commit(txn), 0);
-	cv_store_close(st);
-}
-
-static void
-raw_del(const char *dir, enum cv_db db, const void *k, size_t klen)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
-	assert_int_equal(cv_del(txn, db, k, klen), 0);
-	assert_int_equal(cv_txn_commit(txn), 0);
-	cv_store_close(st);
-}
-
 /* The queue's counter; 0 before any failed login. */
 static uint64_t
 raw_pending_next(const char *dir)
@@ -111,7 +65,7 @@ static json_t *
 account_row(const char *dir, const char *name)
 {
 	uint8_t buf[4096];
-	size_t n = raw_get(dir, CV_DB_USERS, name, strlen(name), buf,
+	size_t n = test_raw_get(dir, CV_DB_USERS, name, strlen(name), buf,
 	    sizeof(buf));
 	json_t *j = json_loadb((const char *)buf, n, 0, NULL);
 
@@ -129,7 +83,7 @@ account_edit(const char *dir, const char *name, const char *key, json_t *val)
 	json_object_set_new(j, key, val);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_non_null(text);
-	raw_put(dir, CV_DB_USERS, name, strlen(name), text, strlen(text));
+	test_raw_put(dir, CV_DB_USERS, name, strlen(name), text, strlen(text));
 	free(text);
 	json_decref(j);
 }
@@ -245,7 +199,7 @@ disabled_flag_cleared_refused(void **state)
 	uint32_t rina = account_id(f->dir, "rina");
 
 	/* The slot as it was before the disable, kept by the insider. */
-	n = raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
+	n = test_raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	assert_int_equal(cv_user_disable(s, "rina"), 0);
 	cv_session_close(s);
@@ -257,7 +211,7 @@ disabled_flag_cleared_refused(void **state)
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 
 	/* The flag and the old slot put back: the passphrase opens it. */
-	raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
+	test_raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
 	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 }
@@ -281,8 +235,8 @@ slot_copied_refused(void **state)
 	size_t n;
 	uint32_t rina = account_id(f->dir, "rina");
 
-	n = raw_get(f->dir, CV_DB_SLOTS, "siti", 4, slot, sizeof(slot));
-	raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
+	n = test_raw_get(f->dir, CV_DB_SLOTS, "siti", 4, slot, sizeof(slot));
+	test_raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
 	assert_int_not_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 	/* The account the slot came from is untouched. */
@@ -298,8 +252,8 @@ queue_forge(const char *dir, const char *text)
 	uint8_t k[8];
 
 	cv_put_be64(k, n);
-	raw_put(dir, CV_DB_PENDING, k, 8, text, strlen(text));
-	raw_put(dir, CV_DB_META, "pending_next", 12, k, 8);
+	test_raw_put(dir, CV_DB_PENDING, k, 8, text, strlen(text));
+	test_raw_put(dir, CV_DB_META, "pending_next", 12, k, 8);
 	return n;
 }
 
@@ -359,9 +313,9 @@ deleted_queue_reported(void **state)
 	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
 	next = raw_pending_next(f->dir);
 	cv_put_be64(k, next - 1);
-	raw_del(f->dir, CV_DB_PENDING, k, 8);
+	test_raw_put(f->dir, CV_DB_PENDING, k, 8, NULL, 0);
 	cv_put_be64(k, next);
-	raw_del(f->dir, CV_DB_PENDING, k, 8);
+	test_raw_put(f->dir, CV_DB_PENDING, k, 8, NULL, 0);
 
 	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
@@ -370,7 +324,7 @@ deleted_queue_reported(void **state)
 
 	/* The counter wound back below what was flushed. */
 	cv_put_be64(k, next - 1);
-	raw_put(f->dir, CV_DB_META, "pending_next", 12, k, 8);
+	test_raw_put(f->dir, CV_DB_META, "pending_next", 12, k, 8);
 	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
 	                     "kind", "queue_rewound"),

@@ -48,45 +48,6 @@ setup(void **state)
 	return 0;
 }
 
-/* A copy of the raw value at K in DB, *LEN bytes (freed by the caller). */
-static uint8_t *
-raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
-    size_t *len)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-	struct cv_val v;
-	uint8_t *copy;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
-	assert_int_equal(cv_get(txn, db, k, klen, &v), 0);
-	assert_non_null(copy = malloc(v.len));
-	memcpy(copy, v.data, v.len);
-	*len = v.len;
-	cv_txn_abort(txn);
-	cv_store_close(st);
-	return copy;
-}
-
-/* Put VAL back at K in DB, or delete K when VAL is NULL. */
-static void
-raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
-    const uint8_t *val, size_t len)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
-	if (val != NULL)
-		assert_int_equal(cv_put(txn, db, k, klen, val, len, 0), 0);
-	else
-		assert_int_equal(cv_del(txn, db, k, klen), 0);
-	assert_int_equal(cv_txn_commit(txn), 0);
-	cv_store_close(st);
-}
-
 /*
  * Verify as the auditor; 1 if the report lists a problem of KIND and
  * PROBLEM for the fixture's case (KIND NULL: the report must be clean).
@@ -201,13 +162,13 @@ replayed_older_consent_is_reported(void **state)
 	json_decref(g);
 	cv_session_close(s);
 	consent_key(f, kid, k, &klen);
-	old = raw_get(f->dir, CV_DB_CASEDATA, k, klen, &n);
+	old = test_raw_dup(f->dir, CV_DB_CASEDATA, k, klen, &n);
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_consent_withdraw(s, f->cid, kid), 0);
 	cv_session_close(s);
 	assert_true(verify_reports(f, NULL, NULL));
 	/* The granted consent copied back over its withdrawal. */
-	raw_put(f->dir, CV_DB_CASEDATA, k, klen, old, n);
+	test_raw_put(f->dir, CV_DB_CASEDATA, k, klen, old, n);
 	free(old);
 	assert_true(verify_reports(f, "consent", "replayed"));
 }
@@ -220,11 +181,11 @@ replayed_older_team_is_reported(void **state)
 	size_t n;
 
 	team(f, 1);
-	old = raw_get(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, &n);
+	old = test_raw_dup(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, &n);
 	team(f, 0);
 	assert_true(verify_reports(f, NULL, NULL));
 	/* The team with rina on it copied back over her removal. */
-	raw_put(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, old, n);
+	test_raw_put(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, old, n);
 	free(old);
 	assert_true(verify_reports(f, "case", "replayed"));
 }
@@ -254,8 +215,8 @@ replayed_older_record_version_is_reported(void **state)
 	amend_once(f);
 	cv_rec_key(k1, f->cid, 1, 1);
 	cv_rec_key(k2, f->cid, 1, 2);
-	old = raw_get(f->dir, CV_DB_RECORDS, k1, sizeof(k1), &n);
-	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), old, n);
+	old = test_raw_dup(f->dir, CV_DB_RECORDS, k1, sizeof(k1), &n);
+	test_raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), old, n);
 	free(old);
 	assert_true(verify_reports(f, "record", "replayed"));
 }
@@ -268,7 +229,7 @@ deleted_newest_version_is_reported(void **state)
 
 	amend_once(f);
 	cv_rec_key(k2, f->cid, 1, 2);
-	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), NULL, 0);
+	test_raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), NULL, 0);
 	assert_true(verify_reports(f, "record", "missing"));
 }
 
@@ -286,7 +247,7 @@ deleted_record_is_reported(void **state)
 	cv_session_close(s);
 	assert_true(verify_reports(f, NULL, NULL));
 	cv_rec_key(k, f->cid, nid, 1);
-	raw_put(f->dir, CV_DB_RECORDS, k, sizeof(k), NULL, 0);
+	test_raw_put(f->dir, CV_DB_RECORDS, k, sizeof(k), NULL, 0);
 	assert_true(verify_reports(f, "record", "missing"));
 }
 

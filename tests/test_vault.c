@@ -47,40 +47,6 @@ setup(void **state)
 	return 0;
 }
 
-/* Raw access to the store, as an insider with the files would have. */
-static struct cv_val
-raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
-    uint8_t *copy, size_t cap)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-	struct cv_val v = {NULL, 0};
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
-	assert_int_equal(cv_get(txn, db, k, klen, &v), 0);
-	assert_true(v.len <= cap);
-	memcpy(copy, v.data, v.len);
-	v.data = copy;
-	cv_txn_abort(txn);
-	cv_store_close(st);
-	return v;
-}
-
-static void
-raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
-    const void *val, size_t vlen)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
-	assert_int_equal(cv_put(txn, db, k, klen, val, vlen, 0), 0);
-	assert_int_equal(cv_txn_commit(txn), 0);
-	cv_store_close(st);
-}
-
 static size_t
 raw_count(const char *dir, enum cv_db db)
 {
@@ -135,13 +101,14 @@ flipped_byte_refused(void **state)
 {
 	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
-	struct cv_val v;
+	size_t vlen;
 
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
 	cv_rec_key(key, f->cid, 1, 1);
-	v = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, sizeof(buf));
-	buf[v.len - 20] ^= 0x01; /* inside the ciphertext */
-	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.len);
+	vlen = test_raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf,
+	    sizeof(buf));
+	buf[vlen - 20] ^= 0x01; /* inside the ciphertext */
+	test_raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), CV_ECRYPTO);
 }
 
@@ -150,13 +117,14 @@ flipped_header_refused(void **state)
 {
 	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
-	struct cv_val v;
+	size_t vlen;
 
 	cv_rec_key(key, f->cid, 1, 1);
-	v = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, sizeof(buf));
+	vlen = test_raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf,
+	    sizeof(buf));
 	/* The author id in the clear header is bound as associated data. */
 	buf[2 + strlen("intake") + 3] ^= 0x01;
-	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.len);
+	test_raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), CV_ECRYPTO);
 }
 
@@ -169,7 +137,7 @@ moved_ciphertext_refused(void **state)
 	struct cv_session *s;
 	json_t *in = test_fixture("intake_valid.json");
 	uint32_t rid;
-	struct cv_val v;
+	size_t vlen;
 
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_record_add(s, f->cid, "intake", in, &rid), 0);
@@ -182,13 +150,14 @@ moved_ciphertext_refused(void **state)
 	/* Record 1's sealed value copied over record 2 of the same case. */
 	cv_rec_key(k1, f->cid, 1, 1);
 	cv_rec_key(k2, f->cid, 2, 1);
-	v = raw_get(f->dir, CV_DB_RECORDS, k1, sizeof(k1), buf, sizeof(buf));
-	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), buf, v.len);
+	vlen = test_raw_get(f->dir, CV_DB_RECORDS, k1, sizeof(k1), buf,
+	    sizeof(buf));
+	test_raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), buf, vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid, 2, 1), CV_ECRYPTO);
 
 	/* ... and over record 1 of another case (another key, too). */
 	cv_rec_key(kother, f->cid2, 1, 1);
-	raw_put(f->dir, CV_DB_RECORDS, kother, sizeof(kother), buf, v.len);
+	test_raw_put(f->dir, CV_DB_RECORDS, kother, sizeof(kother), buf, vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), CV_ECRYPTO);
 	/* The original still reads. */
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
@@ -234,14 +203,14 @@ moved_case_key_refused(void **state)
 {
 	struct test_fx *f = *state;
 	uint8_t buf[256];
-	struct cv_val v;
+	size_t vlen;
 
 	/* Case 1's wrapped key put in case 2's place: the wrap binds the
 	 * case id, so case 2 cannot be opened with it. */
-	v = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, buf,
+	vlen = test_raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, buf,
 	    sizeof(buf));
-	raw_put(f->dir, CV_DB_CASEKEYS, f->cid2, CV_CASE_ID_LEN, buf,
-	    v.len);
+	test_raw_put(f->dir, CV_DB_CASEKEYS, f->cid2, CV_CASE_ID_LEN, buf,
+	    vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), CV_ECRYPTO);
 }
 
@@ -342,17 +311,17 @@ erase_leaves_nothing(void **state)
 	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], wrapped[256], rec[CV_RECORD_MAX + 512];
 	struct cv_session *s;
-	struct cv_val kv, rv;
+	size_t kvlen, rvlen;
 	json_t *out = NULL;
 
 	cv_rec_key(key, f->cid, 1, 1);
-	kv = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, wrapped,
-	    sizeof(wrapped));
-	rv = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), rec,
+	kvlen = test_raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN,
+	    wrapped, sizeof(wrapped));
+	rvlen = test_raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), rec,
 	    sizeof(rec));
 	/* Before: both are in the vault's files (the search can find). */
-	assert_true(test_dir_contains(f->dir, wrapped, kv.len));
-	assert_true(test_dir_contains(f->dir, rec + rv.len - 64, 64));
+	assert_true(test_dir_contains(f->dir, wrapped, kvlen));
+	assert_true(test_dir_contains(f->dir, rec + rvlen - 64, 64));
 
 	/* A counselor may not erase; a supervisor may. */
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
@@ -363,8 +332,8 @@ erase_leaves_nothing(void **state)
 	assert_int_equal(cv_case_erase(s, f->cid), CV_ENOTFOUND);
 	cv_session_close(s);
 
-	assert_false(test_dir_contains(f->dir, wrapped, kv.len));
-	assert_false(test_dir_contains(f->dir, rec + rv.len - 64, 64));
+	assert_false(test_dir_contains(f->dir, wrapped, kvlen));
+	assert_false(test_dir_contains(f->dir, rec + rvlen - 64, 64));
 	assert_false(test_dir_contains(f->dir, rec + 40, 32));
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out),
@@ -480,7 +449,7 @@ backup_and_rotate_keep_records(void **state)
 	uint8_t wrapped[256];
 	char dest[128];
 	struct cv_session *s;
-	struct cv_val kv;
+	size_t kvlen;
 
 	snprintf(dest, sizeof(dest), "%s-backup", f->dir);
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
@@ -491,8 +460,8 @@ backup_and_rotate_keep_records(void **state)
 	assert_int_equal(show(dest, "siti", f->cid, 1, 1), 0);
 	assert_int_equal(show(dest, "siti", f->cid2, 1, 1), 0);
 
-	kv = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, wrapped,
-	    sizeof(wrapped));
+	kvlen = test_raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN,
+	    wrapped, sizeof(wrapped));
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_key_rotate(s), CV_EDENIED);
 	cv_session_close(s);
@@ -502,7 +471,7 @@ backup_and_rotate_keep_records(void **state)
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), 0);
 	/* The case key wrapped under the old KEK is gone from every file. */
-	assert_false(test_dir_contains(f->dir, wrapped + 8, kv.len - 8));
+	assert_false(test_dir_contains(f->dir, wrapped + 8, kvlen - 8));
 	test_rm_rf(dest);
 }
 
