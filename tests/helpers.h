@@ -31,6 +31,14 @@ struct test_staff {
 
 #define TEST_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* siti (trained counselor), rina (social worker), kepala (supervisor) and
+ * inspektur (auditor): the team the case suites start with. */
+extern const struct test_staff test_staff_team[4];
+
+/* siti (trained counselor), andi (legal aid), kepala (supervisor) and dewi
+ * (untrained counselor): the staff of the time-bound access suites. */
+extern const struct test_staff test_staff_legal[4];
+
 /* Add the N accounts of STAFF, in order, as test_user would. */
 void test_staff_add(const char *dir, const struct test_staff *staff,
     size_t n);

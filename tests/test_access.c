@@ -32,13 +32,6 @@ struct fx {
 	char child[CV_CASE_ID_LEN + 1];
 };
 
-static const struct test_staff staff[] = {
-	{"siti", "counselor", 1},
-	{"andi", "legal_aid", 0},
-	{"kepala", "supervisor", 0},
-	{"dewi", "counselor", 0},
-};
-
 static int
 setup(void **state)
 {
@@ -48,7 +41,7 @@ setup(void **state)
 
 	s = test_vault_new(f->dir);
 	cv_session_close(s);
-	test_staff_add(f->dir, staff, TEST_COUNT(staff));
+	test_staff_add(f->dir, test_staff_legal, TEST_COUNT(test_staff_legal));
 	test_case_open(f->dir, "siti", f->cid);
 	/* A child at any date the suite runs: born ten years before now. */
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);

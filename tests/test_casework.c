@@ -35,13 +35,6 @@
 /* 4*3 + 2*3 + 1*2 = 20: "severe" (19-22). */
 #define HAMD_20 "[4,4,4,2,2,2,1,1,0,0,0,0,0,0,0,0,0]"
 
-static const struct test_staff staff[] = {
-	{"siti", "counselor", 1},
-	{"rina", "social_worker", 0},
-	{"kepala", "supervisor", 0},
-	{"inspektur", "auditor", 0},
-};
-
 /*
  * siti (trained counselor) opened a case with an intake; the supervisor
  * put rina (social worker, untrained) on its team.
@@ -52,7 +45,7 @@ setup(void **state)
 	struct test_fx *f;
 	struct cv_session *s;
 
-	f = test_fx_new(staff, TEST_COUNT(staff));
+	f = test_fx_new(test_staff_team, TEST_COUNT(test_staff_team));
 	test_case_open(f->dir, "siti", f->cid);
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
 	assert_int_equal(cv_case_assign(s, f->cid, "rina"), 0);

@@ -34,20 +34,13 @@ clock_at(int64_t minutes)
 	cv_clock_set_offset_ms(minutes * MIN_MS);
 }
 
-static const struct test_staff staff[] = {
-	{"siti", "counselor", 1},
-	{"andi", "legal_aid", 0},
-	{"kepala", "supervisor", 0},
-	{"dewi", "counselor", 0},
-};
-
 static int
 setup(void **state)
 {
 	struct test_fx *f;
 
 	clock_at(0);
-	f = test_fx_new(staff, TEST_COUNT(staff));
+	f = test_fx_new(test_staff_legal, TEST_COUNT(test_staff_legal));
 	test_case_open(f->dir, "siti", f->cid);
 	*state = f;
 	return 0;

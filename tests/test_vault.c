@@ -27,20 +27,13 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-static const struct test_staff staff[] = {
-	{"siti", "counselor", 1},
-	{"rina", "social_worker", 0},
-	{"kepala", "supervisor", 0},
-	{"inspektur", "auditor", 0},
-};
-
 /* A vault with a counselor who opened two cases, each with an intake. */
 static int
 setup(void **state)
 {
 	struct test_fx *f;
 
-	f = test_fx_new(staff, TEST_COUNT(staff));
+	f = test_fx_new(test_staff_team, TEST_COUNT(test_staff_team));
 	test_case_open(f->dir, "siti", f->cid);
 	test_case_open(f->dir, "siti", f->cid2);
 	*state = f;
