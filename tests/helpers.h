@@ -57,6 +57,10 @@ struct test_fx {
 /* A new fixture: a fresh vault with the N accounts of STAFF, no case. */
 struct test_fx *test_fx_new(const struct test_staff *staff, size_t n);
 
+/* A cmocka setup: test_fx_new with the N accounts of STAFF, and a case
+ * opened into cid by the first of them; the fixture in *STATE. */
+int test_fx_setup(void **state, const struct test_staff *staff, size_t n);
+
 /* A cmocka teardown for a struct test_fx in *STATE. */
 int test_fx_teardown(void **state);
 

@@ -37,12 +37,7 @@ static const struct test_staff staff[] = {
 static int
 setup(void **state)
 {
-	struct test_fx *f;
-
-	f = test_fx_new(staff, TEST_COUNT(staff));
-	test_case_open(f->dir, "siti", f->cid);
-	*state = f;
-	return 0;
+	return test_fx_setup(state, staff, TEST_COUNT(staff));
 }
 
 static int

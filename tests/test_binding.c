@@ -33,12 +33,8 @@
 static int
 setup(void **state)
 {
-	struct test_fx *f;
-
-	f = test_fx_new(test_staff_team, TEST_COUNT(test_staff_team));
-	test_case_open(f->dir, "siti", f->cid);
-	*state = f;
-	return 0;
+	return test_fx_setup(state, test_staff_team,
+	    TEST_COUNT(test_staff_team));
 }
 
 /*

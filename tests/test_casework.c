@@ -45,12 +45,11 @@ setup(void **state)
 	struct test_fx *f;
 	struct cv_session *s;
 
-	f = test_fx_new(test_staff_team, TEST_COUNT(test_staff_team));
-	test_case_open(f->dir, "siti", f->cid);
+	test_fx_setup(state, test_staff_team, TEST_COUNT(test_staff_team));
+	f = *state;
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
 	assert_int_equal(cv_case_assign(s, f->cid, "rina"), 0);
 	cv_session_close(s);
-	*state = f;
 	return 0;
 }
 

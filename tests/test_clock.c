@@ -37,13 +37,9 @@ clock_at(int64_t minutes)
 static int
 setup(void **state)
 {
-	struct test_fx *f;
-
 	clock_at(0);
-	f = test_fx_new(test_staff_legal, TEST_COUNT(test_staff_legal));
-	test_case_open(f->dir, "siti", f->cid);
-	*state = f;
-	return 0;
+	return test_fx_setup(state, test_staff_legal,
+	    TEST_COUNT(test_staff_legal));
 }
 
 static int

@@ -521,8 +521,8 @@ setup(void **state)
 	struct test_fx *f;
 	uint64_t now = cv_now_ms();
 
-	f = test_fx_new(staff, TEST_COUNT(staff));
-	test_case_open(f->dir, "siti", f->cid);
+	test_fx_setup(state, staff, TEST_COUNT(staff));
+	f = *state;
 	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
 	    json_pack("{s:s, s:s, s:{s:s}, s:[s], s:s, s:s, s:s, s:s, s:s}",
 	        "id", "K0000000001", "grantor", "survivor", "recipient", "role",
@@ -536,7 +536,6 @@ setup(void **state)
 	        "legal_proceeding", "status", "approved", "created",
 	        (json_int_t)(now - 60000), "until",
 	        (json_int_t)(now + 3600000)));
-	*state = f;
 	return 0;
 }
 

@@ -33,10 +33,9 @@ setup(void **state)
 {
 	struct test_fx *f;
 
-	f = test_fx_new(test_staff_team, TEST_COUNT(test_staff_team));
-	test_case_open(f->dir, "siti", f->cid);
+	test_fx_setup(state, test_staff_team, TEST_COUNT(test_staff_team));
+	f = *state;
 	test_case_open(f->dir, "siti", f->cid2);
-	*state = f;
 	return 0;
 }
 
