@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "casevault.h"
+#include "store/store.h"
 
 #define TEST_PASS_ADMIN "admin-passphrase-1"
 #define TEST_PASS_STAFF "staff-passphrase-1"
@@ -20,6 +21,61 @@ struct cv_session *test_login(const char *dir, const char *user,
 /* Add user NAME with ROLE (TEST_PASS_STAFF), as admin. */
 void test_user(const char *dir, const char *name, const char *role,
     int trained);
+
+/* One account a suite's vault starts with. */
+struct test_staff {
+	const char *name;
+	const char *role;
+	int trained;
+};
+
+#define TEST_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* siti (trained counselor), rina (social worker), kepala (supervisor) and
+ * inspektur (auditor): the team the case suites start with. */
+extern const struct test_staff test_staff_team[4];
+
+/* siti (trained counselor), andi (legal aid), kepala (supervisor) and dewi
+ * (untrained counselor): the staff of the time-bound access suites. */
+extern const struct test_staff test_staff_legal[4];
+
+/* Add the N accounts of STAFF, in order, as test_user would. */
+void test_staff_add(const char *dir, const struct test_staff *staff,
+    size_t n);
+
+/* USER (TEST_PASS_STAFF) opens a case from the intake fixture into CID. */
+void test_case_open(const char *dir, const char *user,
+    char cid[static CV_CASE_ID_LEN + 1]);
+
+/* The fixture most suites share: a vault with up to two cases. */
+struct test_fx {
+	char dir[64];
+	char cid[CV_CASE_ID_LEN + 1];
+	char cid2[CV_CASE_ID_LEN + 1];
+};
+
+/* A new fixture: a fresh vault with the N accounts of STAFF, no case. */
+struct test_fx *test_fx_new(const struct test_staff *staff, size_t n);
+
+/* A cmocka setup: test_fx_new with the N accounts of STAFF, and a case
+ * opened into cid by the first of them; the fixture in *STATE. */
+int test_fx_setup(void **state, const struct test_staff *staff, size_t n);
+
+/* A cmocka teardown for a struct test_fx in *STATE. */
+int test_fx_teardown(void **state);
+
+/*
+ * Raw access to the store, as an insider with the files would have.
+ * test_raw_dup: a malloc'd copy of the value at K in DB, *LEN bytes.
+ * test_raw_get: the same copied into COPY (CAP bytes at most); its length.
+ * test_raw_put: VAL (LEN bytes) at K in DB, or K deleted when VAL is NULL.
+ */
+uint8_t *test_raw_dup(const char *dir, enum cv_db db, const void *k,
+    size_t klen, size_t *len);
+size_t test_raw_get(const char *dir, enum cv_db db, const void *k,
+    size_t klen, uint8_t *copy, size_t cap);
+void test_raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
+    const void *val, size_t len);
 
 /* The contents of tests/fixtures/records/NAME as JSON. */
 json_t *test_fixture(const char *name);

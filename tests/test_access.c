@@ -41,15 +41,10 @@ setup(void **state)
 
 	s = test_vault_new(f->dir);
 	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "andi", "legal_aid", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	test_user(f->dir, "dewi", "counselor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
+	test_staff_add(f->dir, test_staff_legal, TEST_COUNT(test_staff_legal));
+	test_case_open(f->dir, "siti", f->cid);
 	/* A child at any date the suite runs: born ten years before now. */
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	in = test_fixture("intake_child_valid.json");
 	{
 		char born[25];

@@ -22,9 +22,11 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1},
+	{"rina", "legal_aid", 0},
+	{"inspektur", "auditor", 0},
+	{"kepala", "supervisor", 0},
 };
 
 /* A vault with a trained counselor who opened a case, a legal-aid account,
@@ -32,79 +34,7 @@ struct fx {
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
-
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "legal_aid", 0);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
-	return 0;
-}
-
-/* Raw access to the store, as an insider with the files would have. */
-static size_t
-raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
-    uint8_t *copy, size_t cap)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-	struct cv_val v = {NULL, 0};
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
-	assert_int_equal(cv_get(txn, db, k, klen, &v), 0);
-	assert_true(v.len <= cap);
-	memcpy(copy, v.data, v.len);
-	cv_txn_abort(txn);
-	cv_store_close(st);
-	return v.len;
-}
-
-static void
-raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
-    const void *val, size_t vlen)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
-	assert_int_equal(cv_put(txn, db, k, klen, val, vlen, 0), 0);
-	assert_int_equal(cv_txn_commit(txn), 0);
-	cv_store_close(st);
-}
-
-static void
-raw_del(const char *dir, enum cv_db db, const void *k, size_t klen)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
-	assert_int_equal(cv_del(txn, db, k, klen), 0);
-	assert_int_equal(cv_txn_commit(txn), 0);
-	cv_store_close(st);
+	return test_fx_setup(state, staff, TEST_COUNT(staff));
 }
 
 /* The queue's counter; 0 before any failed login. */
@@ -130,7 +60,7 @@ static json_t *
 account_row(const char *dir, const char *name)
 {
 	uint8_t buf[4096];
-	size_t n = raw_get(dir, CV_DB_USERS, name, strlen(name), buf,
+	size_t n = test_raw_get(dir, CV_DB_USERS, name, strlen(name), buf,
 	    sizeof(buf));
 	json_t *j = json_loadb((const char *)buf, n, 0, NULL);
 
@@ -148,7 +78,7 @@ account_edit(const char *dir, const char *name, const char *key, json_t *val)
 	json_object_set_new(j, key, val);
 	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_non_null(text);
-	raw_put(dir, CV_DB_USERS, name, strlen(name), text, strlen(text));
+	test_raw_put(dir, CV_DB_USERS, name, strlen(name), text, strlen(text));
 	free(text);
 	json_decref(j);
 }
@@ -231,7 +161,7 @@ trail_count(const char *dir, const char *field, const char *value,
 static void
 role_edit_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint32_t rina = account_id(f->dir, "rina");
 
@@ -257,14 +187,14 @@ role_edit_refused(void **state)
 static void
 disabled_flag_cleared_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint8_t slot[512];
 	size_t n;
 	uint32_t rina = account_id(f->dir, "rina");
 
 	/* The slot as it was before the disable, kept by the insider. */
-	n = raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
+	n = test_raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	assert_int_equal(cv_user_disable(s, "rina"), 0);
 	cv_session_close(s);
@@ -276,7 +206,7 @@ disabled_flag_cleared_refused(void **state)
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 
 	/* The flag and the old slot put back: the passphrase opens it. */
-	raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
+	test_raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
 	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 }
@@ -284,7 +214,7 @@ disabled_flag_cleared_refused(void **state)
 static void
 trained_flag_edited_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint32_t rina = account_id(f->dir, "rina");
 
 	account_edit(f->dir, "rina", "trained", json_true());
@@ -295,13 +225,13 @@ trained_flag_edited_refused(void **state)
 static void
 slot_copied_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t slot[512];
 	size_t n;
 	uint32_t rina = account_id(f->dir, "rina");
 
-	n = raw_get(f->dir, CV_DB_SLOTS, "siti", 4, slot, sizeof(slot));
-	raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
+	n = test_raw_get(f->dir, CV_DB_SLOTS, "siti", 4, slot, sizeof(slot));
+	test_raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
 	assert_int_not_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 	/* The account the slot came from is untouched. */
@@ -317,15 +247,15 @@ queue_forge(const char *dir, const char *text)
 	uint8_t k[8];
 
 	cv_put_be64(k, n);
-	raw_put(dir, CV_DB_PENDING, k, 8, text, strlen(text));
-	raw_put(dir, CV_DB_META, "pending_next", 12, k, 8);
+	test_raw_put(dir, CV_DB_PENDING, k, 8, text, strlen(text));
+	test_raw_put(dir, CV_DB_META, "pending_next", 12, k, 8);
 	return n;
 }
 
 static void
 forged_queue_entry_never_a_read(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	char text[512];
 	char p[CV_PSEUDONYM_LEN + 1];
@@ -370,7 +300,7 @@ forged_queue_entry_never_a_read(void **state)
 static void
 deleted_queue_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint64_t next;
 	uint8_t k[8];
 
@@ -378,9 +308,9 @@ deleted_queue_reported(void **state)
 	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
 	next = raw_pending_next(f->dir);
 	cv_put_be64(k, next - 1);
-	raw_del(f->dir, CV_DB_PENDING, k, 8);
+	test_raw_put(f->dir, CV_DB_PENDING, k, 8, NULL, 0);
 	cv_put_be64(k, next);
-	raw_del(f->dir, CV_DB_PENDING, k, 8);
+	test_raw_put(f->dir, CV_DB_PENDING, k, 8, NULL, 0);
 
 	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
@@ -389,7 +319,7 @@ deleted_queue_reported(void **state)
 
 	/* The counter wound back below what was flushed. */
 	cv_put_be64(k, next - 1);
-	raw_put(f->dir, CV_DB_META, "pending_next", 12, k, 8);
+	test_raw_put(f->dir, CV_DB_META, "pending_next", 12, k, 8);
 	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
 	                     "kind", "queue_rewound"),
@@ -399,7 +329,7 @@ deleted_queue_reported(void **state)
 static void
 failure_counter_reset_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint32_t siti = account_id(f->dir, "siti");
 	int i;
 
@@ -423,7 +353,7 @@ failure_counter_reset_reported(void **state)
 static void
 passwd_keeps_queued_failures(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint32_t siti = account_id(f->dir, "siti");
 	json_t *row;
@@ -452,21 +382,21 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(role_edit_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(disabled_flag_cleared_refused,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(trained_flag_edited_refused,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(slot_copied_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    forged_queue_entry_never_a_read, setup, teardown),
+		    forged_queue_entry_never_a_read, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(deleted_queue_reported, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    failure_counter_reset_reported, setup, teardown),
+		    failure_counter_reset_reported, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    passwd_keeps_queued_failures, setup, teardown),
+		    passwd_keeps_queued_failures, setup, test_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

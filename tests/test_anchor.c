@@ -28,40 +28,16 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1},
+	{"rina", "social_worker", 0},
 };
 
 /* A vault with a counselor, a social worker and one case. */
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
-
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "social_worker", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
-	return 0;
+	return test_fx_setup(state, staff, TEST_COUNT(staff));
 }
 
 static int
@@ -235,7 +211,7 @@ test_codes_distinct(void **state)
 static void
 test_untouched_opens(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 
 	assert_int_equal(admin(f->dir), 0);
 	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
@@ -246,7 +222,7 @@ test_untouched_opens(void **state)
 static void
 test_store_rolled_back(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	struct snap sn;
 
@@ -268,7 +244,7 @@ test_store_rolled_back(void **state)
 static void
 test_trail_truncated(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct snap sn;
 
 	assert_int_equal(admin(f->dir), 0);
@@ -283,7 +259,7 @@ test_trail_truncated(void **state)
 static void
 test_branch_deleted(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct snap sn;
 
 	branch_delete(f->dir);
@@ -299,7 +275,7 @@ test_branch_deleted(void **state)
 static void
 test_anchor_removed(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_store *st;
 	struct cv_txn *txn;
 	struct snap sn;
@@ -320,7 +296,7 @@ test_anchor_removed(void **state)
 static void
 test_died_after_event(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	json_t *ev;
 	uint64_t seq;
@@ -357,7 +333,7 @@ find_restore(const json_t *ev, void *arg)
 static void
 test_restore_reanchors(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char dest[128], other[64];
 	struct cv_session *s;
 	json_t *ev = NULL;
@@ -411,19 +387,19 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_codes_distinct),
 	    cmocka_unit_test_setup_teardown(test_untouched_opens, setup,
-	        teardown),
+	        test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_store_rolled_back, setup,
-	        teardown),
+	        test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_trail_truncated, setup,
-	        teardown),
+	        test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_branch_deleted, setup,
-	        teardown),
+	        test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_anchor_removed, setup,
-	        teardown),
+	        test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_died_after_event, setup,
-	        teardown),
+	        test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_restore_reanchors, setup,
-	        teardown),
+	        test_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,40 +28,16 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1},
+	{"rina", "social_worker", 0},
+	{"inspektur", "auditor", 0},
 };
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
-
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "social_worker", 0);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
-	return 0;
+	return test_fx_setup(state, staff, TEST_COUNT(staff));
 }
 
 static void
@@ -98,7 +74,7 @@ record_count(const char *dir)
 static void
 fail_closed_on_read_and_write(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *out = NULL, *in = test_fixture("intake_valid.json");
 	size_t before = record_count(f->dir);
@@ -130,7 +106,7 @@ fail_closed_on_read_and_write(void **state)
 static void
 fail_closed_when_trail_missing(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = NULL;
 	char from[128], to[128];
 
@@ -174,7 +150,7 @@ find_event(const json_t *ev, void *arg)
 static void
 refusals_recorded(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "rina", TEST_PASS_STAFF);
 	struct find fd = {"record.show", "deny", 0, 0, NULL};
 	json_t *out = NULL;
@@ -210,7 +186,7 @@ refusals_recorded(void **state)
 static void
 unapplied_write_closed_at_next_open(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	struct find fd = {"audit.outcome", NULL, 0, 0, NULL};
 	json_t *ev;
@@ -247,7 +223,7 @@ unapplied_write_closed_at_next_open(void **state)
 static void
 verify_matches_versions_to_events(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	struct cv_store *st;
 	struct cv_txn *txn;
@@ -314,7 +290,7 @@ audit_objects_contain(const char *dir, const char *s)
 static void
 pseudonyms_are_keyed_and_stable(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "inspektur",
 	    TEST_PASS_STAFF);
 	char p1[CV_PSEUDONYM_LEN + 1], p2[CV_PSEUDONYM_LEN + 1], hex[65];
@@ -345,17 +321,18 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(fail_closed_on_read_and_write,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(fail_closed_when_trail_missing,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(refusals_recorded, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    unapplied_write_closed_at_next_open, setup, teardown),
+		    unapplied_write_closed_at_next_open,
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    verify_matches_versions_to_events, setup, teardown),
+		    verify_matches_versions_to_events, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(pseudonyms_are_keyed_and_stable,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,80 +30,11 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
-};
-
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
-
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "social_worker", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
-	return 0;
-}
-
-/* A copy of the raw value at K in DB, *LEN bytes (freed by the caller). */
-static uint8_t *
-raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
-    size_t *len)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-	struct cv_val v;
-	uint8_t *copy;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
-	assert_int_equal(cv_get(txn, db, k, klen, &v), 0);
-	assert_non_null(copy = malloc(v.len));
-	memcpy(copy, v.data, v.len);
-	*len = v.len;
-	cv_txn_abort(txn);
-	cv_store_close(st);
-	return copy;
-}
-
-/* Put VAL back at K in DB, or delete K when VAL is NULL. */
-static void
-raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
-    const uint8_t *val, size_t len)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
-	if (val != NULL)
-		assert_int_equal(cv_put(txn, db, k, klen, val, len, 0), 0);
-	else
-		assert_int_equal(cv_del(txn, db, k, klen), 0);
-	assert_int_equal(cv_txn_commit(txn), 0);
-	cv_store_close(st);
+	return test_fx_setup(state, test_staff_team,
+	    TEST_COUNT(test_staff_team));
 }
 
 /*
@@ -111,7 +42,7 @@ raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
  * PROBLEM for the fixture's case (KIND NULL: the report must be clean).
  */
 static int
-verify_reports(struct fx *f, const char *kind, const char *problem)
+verify_reports(struct test_fx *f, const char *kind, const char *problem)
 {
 	struct cv_session *s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
 	char p[CV_PSEUDONYM_LEN + 1];
@@ -158,7 +89,7 @@ grant(void)
 }
 
 static void
-consent_key(const struct fx *f, const char *kid, uint8_t *k, size_t *klen)
+consent_key(const struct test_fx *f, const char *kid, uint8_t *k, size_t *klen)
 {
 	memcpy(k, f->cid, CV_CASE_ID_LEN);
 	k[CV_CASE_ID_LEN] = CV_CD_CONSENT;
@@ -168,7 +99,7 @@ consent_key(const struct fx *f, const char *kid, uint8_t *k, size_t *klen)
 
 /* Put rina on the team (ADD) or take her off, as the supervisor. */
 static void
-team(struct fx *f, int add)
+team(struct test_fx *f, int add)
 {
 	struct cv_session *s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
 
@@ -183,7 +114,7 @@ team(struct fx *f, int add)
 static void
 untouched_vault_verifies_clean(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	char kid[CV_OBJECT_ID_LEN + 1];
 	json_t *g = grant(), *in = test_fixture("intake_valid.json");
@@ -209,7 +140,7 @@ untouched_vault_verifies_clean(void **state)
 static void
 replayed_older_consent_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	char kid[CV_OBJECT_ID_LEN + 1];
 	uint8_t k[CV_CASE_ID_LEN + 1 + CV_OBJECT_ID_LEN], *old;
@@ -220,13 +151,13 @@ replayed_older_consent_is_reported(void **state)
 	json_decref(g);
 	cv_session_close(s);
 	consent_key(f, kid, k, &klen);
-	old = raw_get(f->dir, CV_DB_CASEDATA, k, klen, &n);
+	old = test_raw_dup(f->dir, CV_DB_CASEDATA, k, klen, &n);
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_consent_withdraw(s, f->cid, kid), 0);
 	cv_session_close(s);
 	assert_true(verify_reports(f, NULL, NULL));
 	/* The granted consent copied back over its withdrawal. */
-	raw_put(f->dir, CV_DB_CASEDATA, k, klen, old, n);
+	test_raw_put(f->dir, CV_DB_CASEDATA, k, klen, old, n);
 	free(old);
 	assert_true(verify_reports(f, "consent", "replayed"));
 }
@@ -234,23 +165,23 @@ replayed_older_consent_is_reported(void **state)
 static void
 replayed_older_team_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t *old;
 	size_t n;
 
 	team(f, 1);
-	old = raw_get(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, &n);
+	old = test_raw_dup(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, &n);
 	team(f, 0);
 	assert_true(verify_reports(f, NULL, NULL));
 	/* The team with rina on it copied back over her removal. */
-	raw_put(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, old, n);
+	test_raw_put(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, old, n);
 	free(old);
 	assert_true(verify_reports(f, "case", "replayed"));
 }
 
 /* Amend record 1 of the fixture's case once: version 2. */
 static void
-amend_once(struct fx *f)
+amend_once(struct test_fx *f)
 {
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *in = test_fixture("intake_valid.json");
@@ -266,15 +197,15 @@ amend_once(struct fx *f)
 static void
 replayed_older_record_version_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t k1[CV_REC_KEYLEN], k2[CV_REC_KEYLEN], *old;
 	size_t n;
 
 	amend_once(f);
 	cv_rec_key(k1, f->cid, 1, 1);
 	cv_rec_key(k2, f->cid, 1, 2);
-	old = raw_get(f->dir, CV_DB_RECORDS, k1, sizeof(k1), &n);
-	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), old, n);
+	old = test_raw_dup(f->dir, CV_DB_RECORDS, k1, sizeof(k1), &n);
+	test_raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), old, n);
 	free(old);
 	assert_true(verify_reports(f, "record", "replayed"));
 }
@@ -282,19 +213,19 @@ replayed_older_record_version_is_reported(void **state)
 static void
 deleted_newest_version_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t k2[CV_REC_KEYLEN];
 
 	amend_once(f);
 	cv_rec_key(k2, f->cid, 1, 2);
-	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), NULL, 0);
+	test_raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), NULL, 0);
 	assert_true(verify_reports(f, "record", "missing"));
 }
 
 static void
 deleted_record_is_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	uint8_t k[CV_REC_KEYLEN];
 	uint32_t nid;
@@ -305,7 +236,7 @@ deleted_record_is_reported(void **state)
 	cv_session_close(s);
 	assert_true(verify_reports(f, NULL, NULL));
 	cv_rec_key(k, f->cid, nid, 1);
-	raw_put(f->dir, CV_DB_RECORDS, k, sizeof(k), NULL, 0);
+	test_raw_put(f->dir, CV_DB_RECORDS, k, sizeof(k), NULL, 0);
 	assert_true(verify_reports(f, "record", "missing"));
 }
 
@@ -317,7 +248,7 @@ deleted_record_is_reported(void **state)
 static void
 write_past_the_gate_is_a_digest_mismatch(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	char kid[CV_OBJECT_ID_LEN + 1];
 	uint8_t k[CV_CASE_ID_LEN + 1 + CV_OBJECT_ID_LEN], key[CV_KEYBYTES];
@@ -353,19 +284,21 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        untouched_vault_verifies_clean, setup, teardown),
+	        untouched_vault_verifies_clean, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        replayed_older_consent_is_reported, setup, teardown),
+	        replayed_older_consent_is_reported, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        replayed_older_team_is_reported, setup, teardown),
+	        replayed_older_team_is_reported, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        replayed_older_record_version_is_reported, setup, teardown),
+	        replayed_older_record_version_is_reported,
+	        setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        deleted_newest_version_is_reported, setup, teardown),
+	        deleted_newest_version_is_reported, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        deleted_record_is_reported, setup, teardown),
+	        deleted_record_is_reported, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        write_past_the_gate_is_a_digest_mismatch, setup, teardown),
+	        write_past_the_gate_is_a_digest_mismatch,
+	        setup, test_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

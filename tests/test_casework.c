@@ -35,11 +35,6 @@
 /* 4*3 + 2*3 + 1*2 = 20: "severe" (19-22). */
 #define HAMD_20 "[4,4,4,2,2,2,1,1,0,0,0,0,0,0,0,0,0]"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
-};
-
 /*
  * siti (trained counselor) opened a case with an intake; the supervisor
  * put rina (social worker, untrained) on its team.
@@ -47,35 +42,14 @@ struct fx {
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct test_fx *f;
 	struct cv_session *s;
-	json_t *in;
 
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "social_worker", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
+	test_fx_setup(state, test_staff_team, TEST_COUNT(test_staff_team));
+	f = *state;
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
 	assert_int_equal(cv_case_assign(s, f->cid, "rina"), 0);
 	cv_session_close(s);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -93,7 +67,7 @@ answers(const char *items)
 
 /* The number of records of the case, from its metadata. */
 static json_int_t
-record_count(const struct fx *f)
+record_count(const struct test_fx *f)
 {
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *show;
@@ -122,7 +96,7 @@ assess_ok(
 static void
 test_assess_stored(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *res, *rec;
 	uint32_t id;
@@ -153,7 +127,7 @@ test_assess_stored(void **state)
 }
 
 static void
-refused_nothing_written(struct fx *f, const char *items, const char *want)
+refused_nothing_written(struct test_fx *f, const char *items, const char *want)
 {
 	struct cv_session *s;
 	json_t *a = answers(items), *res = (json_t *)1;
@@ -174,7 +148,7 @@ refused_nothing_written(struct fx *f, const char *items, const char *want)
 static void
 test_assess_bad_answers(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	json_t *a, *res;
 	uint32_t id;
@@ -203,7 +177,7 @@ test_assess_bad_answers(void **state)
 
 /* 1 if the trail of the case holds an event ACTION/DECISION by ACTOR. */
 static int
-trail_has(const struct fx *f, const char *action, const char *decision,
+trail_has(const struct test_fx *f, const char *action, const char *decision,
     const char *actor_name, const char *needle)
 {
 	struct cv_session *s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
@@ -234,7 +208,7 @@ trail_has(const struct fx *f, const char *action, const char *decision,
 static void
 test_note(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	static const char text[] = "She spoke about the night of 18 May.";
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *notes, *data;
@@ -290,7 +264,7 @@ test_note(void **state)
 static void
 test_service_plan_residential(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "rina", TEST_PASS_STAFF);
 	json_t *bad =
 	    test_fixture("service_plan_bad_residential_no_reason.json");
@@ -317,7 +291,7 @@ test_service_plan_residential(void **state)
 static void
 test_record_list(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	struct cv_txn *txn;
 	json_t *in = test_fixture("intake_valid.json"), *res, *ids, *want;
@@ -367,7 +341,7 @@ static const char *const full_path[] = {
 };
 
 static json_t *
-summary(const struct fx *f, const char *user)
+summary(const struct test_fx *f, const char *user)
 {
 	struct cv_session *s = test_login(f->dir, user, TEST_PASS_STAFF);
 	struct cv_txn *txn;
@@ -386,7 +360,7 @@ summary(const struct fx *f, const char *user)
 static void
 test_flow(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *show, *tl, *e;
 	size_t i;
@@ -446,7 +420,7 @@ test_flow(void **state)
 static void
 test_early_close_reason(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	static const char why[] = "Moved to her sister in Jember";
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *show, *tl;
@@ -477,7 +451,7 @@ test_early_close_reason(void **state)
 static void
 test_worsening(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *res, *show, *hamd, *results, *plan;
 	uint32_t id;
@@ -562,7 +536,7 @@ open_case(struct cv_session *s, const char *sex, const char *birth,
 static void
 test_indicator(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char a[12], b[12], c[12], d[12], e[12], child[24], t[25];
 	struct cv_session *s;
 	json_t *res, *in, *ref, *x;
@@ -739,18 +713,21 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-	        test_assess_stored, setup, teardown),
+	        test_assess_stored, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_assess_bad_answers, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_note, setup, teardown),
+	        test_assess_bad_answers, setup, test_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_note, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_service_plan_residential, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_record_list, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_flow, setup, teardown),
+	        test_service_plan_residential, setup, test_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_record_list,
+	        setup, test_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_flow, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        test_early_close_reason, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_worsening, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_indicator, setup, teardown),
+	        test_early_close_reason, setup, test_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_worsening,
+	        setup, test_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_indicator,
+	        setup, test_fx_teardown),
 	    cmocka_unit_test(test_report_helpers),
 	    cmocka_unit_test(test_format_date),
 	    cmocka_unit_test(test_case_check_open),

@@ -27,11 +27,6 @@
 
 #define MIN_MS ((int64_t)60 * 1000)
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
-};
-
 /* Set the system clock MINUTES from the true time (negative: behind). */
 static void
 clock_at(int64_t minutes)
@@ -42,41 +37,22 @@ clock_at(int64_t minutes)
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
-
 	clock_at(0);
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "andi", "legal_aid", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	test_user(f->dir, "dewi", "counselor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
-	*state = f;
-	return 0;
+	return test_fx_setup(state, test_staff_legal,
+	    TEST_COUNT(test_staff_legal));
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
 	clock_at(0);
-	test_vault_remove(f->dir);
-	free(f);
-	return 0;
+	return test_fx_teardown(state);
 }
 
 /* A consent by the survivor for legal aid on incidents, for legal
  * proceedings, until MINUTES from now (0: no end given). */
 static void
-grant(struct fx *f, int64_t minutes)
+grant(struct test_fx *f, int64_t minutes)
 {
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	char id[CV_OBJECT_ID_LEN + 1], until[25];
@@ -98,7 +74,8 @@ grant(struct fx *f, int64_t minutes)
 
 /* A request by andi, approved by kepala for HOURS. */
 static void
-approved_request(struct fx *f, unsigned hours, char rid[CV_OBJECT_ID_LEN + 1])
+approved_request(struct test_fx *f, unsigned hours,
+    char rid[CV_OBJECT_ID_LEN + 1])
 {
 	json_t *classes = json_pack("[s]", "incident");
 	struct cv_session *s;
@@ -115,7 +92,7 @@ approved_request(struct fx *f, unsigned hours, char rid[CV_OBJECT_ID_LEN + 1])
 }
 
 static int
-fetch(struct fx *f, const char *rid)
+fetch(struct test_fx *f, const char *rid)
 {
 	struct cv_session *s = test_login(f->dir, "andi", TEST_PASS_STAFF);
 	json_t *out = NULL;
@@ -129,7 +106,7 @@ fetch(struct fx *f, const char *rid)
 static void
 expired_consent_stays_expired(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char rid[CV_OBJECT_ID_LEN + 1];
 
 	grant(f, 60);
@@ -146,7 +123,7 @@ expired_consent_stays_expired(void **state)
 static void
 expired_request_stays_expired(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char rid[CV_OBJECT_ID_LEN + 1];
 
 	grant(f, 0);
@@ -159,7 +136,7 @@ expired_request_stays_expired(void **state)
 }
 
 static int
-show(struct fx *f, const char *user)
+show(struct test_fx *f, const char *user)
 {
 	struct cv_session *s = test_login(f->dir, user, TEST_PASS_STAFF);
 	json_t *out = NULL;
@@ -171,7 +148,7 @@ show(struct fx *f, const char *user)
 }
 
 static void
-window(struct fx *f)
+window(struct test_fx *f)
 {
 	struct cv_session *s = test_login(f->dir, "dewi", TEST_PASS_STAFF);
 	char id[CV_OBJECT_ID_LEN + 1];
@@ -184,7 +161,7 @@ window(struct fx *f)
 static void
 window_does_not_reopen(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 
 	/* dewi is not on the case's team: only a window lets her read. */
 	assert_int_equal(show(f, "dewi"), CV_EDENIED);
@@ -201,7 +178,7 @@ window_does_not_reopen(void **state)
 }
 
 static int
-login(struct fx *f, const char *user, const char *pass)
+login(struct test_fx *f, const char *user, const char *pass)
 {
 	struct cv_session *s = NULL;
 	int r = cv_session_open(f->dir, user, pass, strlen(pass), &s);
@@ -211,7 +188,7 @@ login(struct fx *f, const char *user, const char *pass)
 }
 
 static void
-fail_three(struct fx *f)
+fail_three(struct test_fx *f)
 {
 	int i;
 
@@ -223,7 +200,7 @@ fail_three(struct fx *f)
 static void
 backoff_not_shortened(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 
 	/* Failures at the true time, then the clock set back: still held
 	 * off (the third failure costs two seconds). */
@@ -274,7 +251,7 @@ collect(const json_t *ev, void *arg)
 /* The trail's last event (owned by the caller); *ordered: whether every
  * event's time is at or after its predecessor's. */
 static json_t *
-last_event(struct fx *f, int *ordered)
+last_event(struct test_fx *f, int *ordered)
 {
 	struct last l = {"", 1, NULL};
 
@@ -288,7 +265,7 @@ last_event(struct fx *f, int *ordered)
 static void
 event_times_never_go_back(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char ahead[32];
 	json_t *ev;
 	int ordered;
@@ -312,7 +289,7 @@ event_times_never_go_back(void **state)
 
 /* The "clock_behind_ms" of the trail's last event, -1 when it has none. */
 static json_int_t
-behind_in_trail(struct fx *f)
+behind_in_trail(struct test_fx *f)
 {
 	json_t *ev = last_event(f, NULL), *b;
 	json_int_t ms = -1;
@@ -328,7 +305,7 @@ behind_in_trail(struct fx *f)
 static void
 clock_behind_reported(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 
 	/* Behind by four minutes: within the tolerance, not reported. */

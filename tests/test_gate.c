@@ -490,11 +490,6 @@ decide_refuses_bad_questions(void **state)
 
 /* ---- through cv_gate_check on a vault ---- */
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
-};
-
 static void
 plant(const char *dir, const char *cid, char kind, const char *id, json_t *obj)
 {
@@ -512,26 +507,22 @@ plant(const char *dir, const char *cid, char kind, const char *id, json_t *obj)
 	json_decref(obj);
 }
 
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1}, /* u2 */
+	{"andi", "legal_aid", 0}, /* u3 */
+	{"kepala", "supervisor", 0}, /* u4 */
+	{"inspektur", "auditor", 0}, /* u5 */
+	{"dewi", "counselor", 0}, /* u6 */
+};
+
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
+	struct test_fx *f;
 	uint64_t now = cv_now_ms();
-	json_t *in;
 
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);    /* u2 */
-	test_user(f->dir, "andi", "legal_aid", 0);    /* u3 */
-	test_user(f->dir, "kepala", "supervisor", 0); /* u4 */
-	test_user(f->dir, "inspektur", "auditor", 0); /* u5 */
-	test_user(f->dir, "dewi", "counselor", 0);    /* u6 */
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
+	test_fx_setup(state, staff, TEST_COUNT(staff));
+	f = *state;
 	plant(f->dir, f->cid, CV_CD_CONSENT, "K0000000001",
 	    json_pack("{s:s, s:s, s:{s:s}, s:[s], s:s, s:s, s:s, s:s, s:s}",
 	        "id", "K0000000001", "grantor", "survivor", "recipient", "role",
@@ -545,17 +536,6 @@ setup(void **state)
 	        "legal_proceeding", "status", "approved", "created",
 	        (json_int_t)(now - 60000), "until",
 	        (json_int_t)(now + 3600000)));
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
 	return 0;
 }
 
@@ -620,7 +600,7 @@ struct via_check {
 
 /* Put one access to cv_gate_check as USER and check its event. */
 static void
-via_check(const struct fx *f, const struct via_check *c)
+via_check(const struct test_fx *f, const struct via_check *c)
 {
 	struct cv_session *s = test_login(f->dir, c->user, TEST_PASS_STAFF);
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
@@ -657,7 +637,7 @@ via_check(const struct fx *f, const struct via_check *c)
 static void
 events_name_rule_actor_role(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	const cv_classmask id = CV_CLASS_BIT(CV_CLASS_IDENTITY),
 	                   inc = CV_CLASS_BIT(CV_CLASS_INCIDENT),
 	                   notes = CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE);
@@ -701,7 +681,7 @@ events_name_rule_actor_role(void **state)
 static void
 subject_must_be_the_session(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "dewi", TEST_PASS_STAFF);
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_READ,
@@ -749,7 +729,7 @@ subject_must_be_the_session(void **state)
 static void
 explain_event_names_the_explainer(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint64_t before, after;
 	json_t *out = NULL, *ev;
@@ -809,7 +789,7 @@ explain_event_names_the_explainer(void **state)
 static void
 list_and_release_name_their_rule(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "andi", TEST_PASS_STAFF);
 	json_t *out = NULL, *ev;
 
@@ -847,13 +827,13 @@ main(void)
 	    cmocka_unit_test(relied_facts_matter),
 	    cmocka_unit_test(decide_refuses_bad_questions),
 	    cmocka_unit_test_setup_teardown(
-	        events_name_rule_actor_role, setup, teardown),
+	        events_name_rule_actor_role, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        subject_must_be_the_session, setup, teardown),
+	        subject_must_be_the_session, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        explain_event_names_the_explainer, setup, teardown),
+	        explain_event_names_the_explainer, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        list_and_release_name_their_rule, setup, teardown),
+	        list_and_release_name_their_rule, setup, test_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,78 +27,16 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
-	char cid2[CV_CASE_ID_LEN + 1];
-};
-
 /* A vault with a counselor who opened two cases, each with an intake. */
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
+	struct test_fx *f;
 
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "rina", "social_worker", 0);
-	test_user(f->dir, "kepala", "supervisor", 0);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	assert_int_equal(cv_case_open(s, in, f->cid2), 0);
-	json_decref(in);
-	cv_session_close(s);
-	*state = f;
+	test_fx_setup(state, test_staff_team, TEST_COUNT(test_staff_team));
+	f = *state;
+	test_case_open(f->dir, "siti", f->cid2);
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
-	return 0;
-}
-
-/* Raw access to the store, as an insider with the files would have. */
-static struct cv_val
-raw_get(const char *dir, enum cv_db db, const void *k, size_t klen,
-    uint8_t *copy, size_t cap)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-	struct cv_val v = {NULL, 0};
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
-	assert_int_equal(cv_get(txn, db, k, klen, &v), 0);
-	assert_true(v.len <= cap);
-	memcpy(copy, v.data, v.len);
-	v.data = copy;
-	cv_txn_abort(txn);
-	cv_store_close(st);
-	return v;
-}
-
-static void
-raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
-    const void *val, size_t vlen)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
-	assert_int_equal(cv_put(txn, db, k, klen, val, vlen, 0), 0);
-	assert_int_equal(cv_txn_commit(txn), 0);
-	cv_store_close(st);
 }
 
 static size_t
@@ -133,7 +71,7 @@ show(const char *dir, const char *user, const char *cid, uint32_t rec,
 static void
 no_plaintext_on_disk(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	static const char *const markers[] = {
 		"Sari Contoh", "3510015203950001", "Jl. Contoh",
 		"Budi Contoh", "checks her phone",
@@ -153,43 +91,45 @@ no_plaintext_on_disk(void **state)
 static void
 flipped_byte_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
-	struct cv_val v;
+	size_t vlen;
 
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
 	cv_rec_key(key, f->cid, 1, 1);
-	v = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, sizeof(buf));
-	buf[v.len - 20] ^= 0x01; /* inside the ciphertext */
-	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.len);
+	vlen = test_raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf,
+	    sizeof(buf));
+	buf[vlen - 20] ^= 0x01; /* inside the ciphertext */
+	test_raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), CV_ECRYPTO);
 }
 
 static void
 flipped_header_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], buf[CV_RECORD_MAX + 512];
-	struct cv_val v;
+	size_t vlen;
 
 	cv_rec_key(key, f->cid, 1, 1);
-	v = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, sizeof(buf));
+	vlen = test_raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), buf,
+	    sizeof(buf));
 	/* The author id in the clear header is bound as associated data. */
 	buf[2 + strlen("intake") + 3] ^= 0x01;
-	raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, v.len);
+	test_raw_put(f->dir, CV_DB_RECORDS, key, sizeof(key), buf, vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), CV_ECRYPTO);
 }
 
 static void
 moved_ciphertext_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t k1[CV_REC_KEYLEN], k2[CV_REC_KEYLEN], kother[CV_REC_KEYLEN];
 	uint8_t buf[CV_RECORD_MAX + 512];
 	struct cv_session *s;
 	json_t *in = test_fixture("intake_valid.json");
 	uint32_t rid;
-	struct cv_val v;
+	size_t vlen;
 
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_record_add(s, f->cid, "intake", in, &rid), 0);
@@ -202,13 +142,14 @@ moved_ciphertext_refused(void **state)
 	/* Record 1's sealed value copied over record 2 of the same case. */
 	cv_rec_key(k1, f->cid, 1, 1);
 	cv_rec_key(k2, f->cid, 2, 1);
-	v = raw_get(f->dir, CV_DB_RECORDS, k1, sizeof(k1), buf, sizeof(buf));
-	raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), buf, v.len);
+	vlen = test_raw_get(f->dir, CV_DB_RECORDS, k1, sizeof(k1), buf,
+	    sizeof(buf));
+	test_raw_put(f->dir, CV_DB_RECORDS, k2, sizeof(k2), buf, vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid, 2, 1), CV_ECRYPTO);
 
 	/* ... and over record 1 of another case (another key, too). */
 	cv_rec_key(kother, f->cid2, 1, 1);
-	raw_put(f->dir, CV_DB_RECORDS, kother, sizeof(kother), buf, v.len);
+	test_raw_put(f->dir, CV_DB_RECORDS, kother, sizeof(kother), buf, vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), CV_ECRYPTO);
 	/* The original still reads. */
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
@@ -222,7 +163,7 @@ moved_ciphertext_refused(void **state)
 static void
 error_detail_cleared_by_each_call(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	json_t *bad = json_pack("{s:s}", "no_such_field", "x"), *out = NULL;
 	uint32_t rid = 0;
@@ -252,23 +193,23 @@ error_detail_cleared_by_each_call(void **state)
 static void
 moved_case_key_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t buf[256];
-	struct cv_val v;
+	size_t vlen;
 
 	/* Case 1's wrapped key put in case 2's place: the wrap binds the
 	 * case id, so case 2 cannot be opened with it. */
-	v = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, buf,
+	vlen = test_raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, buf,
 	    sizeof(buf));
-	raw_put(f->dir, CV_DB_CASEKEYS, f->cid2, CV_CASE_ID_LEN, buf,
-	    v.len);
+	test_raw_put(f->dir, CV_DB_CASEKEYS, f->cid2, CV_CASE_ID_LEN, buf,
+	    vlen);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), CV_ECRYPTO);
 }
 
 static void
 wrong_passphrase_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = NULL;
 	size_t records = raw_count(f->dir, CV_DB_RECORDS);
 	size_t cases = raw_count(f->dir, CV_DB_CASES);
@@ -299,7 +240,7 @@ wrong_passphrase_refused(void **state)
 static void
 session_open_outcomes(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = NULL;
 	char empty[] = "/tmp/cvtest-empty.XXXXXX", missing[64];
 
@@ -322,7 +263,7 @@ session_open_outcomes(void **state)
 static void
 repeated_failures_back_off(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s = NULL;
 	int i;
 
@@ -341,7 +282,7 @@ repeated_failures_back_off(void **state)
 static void
 disabled_user_refused(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *a, *s = NULL;
 
 	a = test_login(f->dir, "admin", TEST_PASS_ADMIN);
@@ -359,20 +300,20 @@ disabled_user_refused(void **state)
 static void
 erase_leaves_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t key[CV_REC_KEYLEN], wrapped[256], rec[CV_RECORD_MAX + 512];
 	struct cv_session *s;
-	struct cv_val kv, rv;
+	size_t kvlen, rvlen;
 	json_t *out = NULL;
 
 	cv_rec_key(key, f->cid, 1, 1);
-	kv = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, wrapped,
-	    sizeof(wrapped));
-	rv = raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), rec,
+	kvlen = test_raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN,
+	    wrapped, sizeof(wrapped));
+	rvlen = test_raw_get(f->dir, CV_DB_RECORDS, key, sizeof(key), rec,
 	    sizeof(rec));
 	/* Before: both are in the vault's files (the search can find). */
-	assert_true(test_dir_contains(f->dir, wrapped, kv.len));
-	assert_true(test_dir_contains(f->dir, rec + rv.len - 64, 64));
+	assert_true(test_dir_contains(f->dir, wrapped, kvlen));
+	assert_true(test_dir_contains(f->dir, rec + rvlen - 64, 64));
 
 	/* A counselor may not erase; a supervisor may. */
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
@@ -383,8 +324,8 @@ erase_leaves_nothing(void **state)
 	assert_int_equal(cv_case_erase(s, f->cid), CV_ENOTFOUND);
 	cv_session_close(s);
 
-	assert_false(test_dir_contains(f->dir, wrapped, kv.len));
-	assert_false(test_dir_contains(f->dir, rec + rv.len - 64, 64));
+	assert_false(test_dir_contains(f->dir, wrapped, kvlen));
+	assert_false(test_dir_contains(f->dir, rec + rvlen - 64, 64));
 	assert_false(test_dir_contains(f->dir, rec + 40, 32));
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out),
@@ -399,7 +340,7 @@ erase_leaves_nothing(void **state)
 static void
 bad_input_changes_nothing(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	size_t records = raw_count(f->dir, CV_DB_RECORDS);
 	size_t cases = raw_count(f->dir, CV_DB_CASES);
@@ -440,7 +381,7 @@ bad_input_changes_nothing(void **state)
 static void
 team_gate(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 
 	/* Not on the team: refused, with the rule named. */
@@ -463,7 +404,7 @@ team_gate(void **state)
 static void
 amend_keeps_history(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	json_t *in = test_fixture("intake_valid.json"), *out, *hist;
 	uint32_t ver;
@@ -496,11 +437,11 @@ amend_keeps_history(void **state)
 static void
 backup_and_rotate_keep_records(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	uint8_t wrapped[256];
 	char dest[128];
 	struct cv_session *s;
-	struct cv_val kv;
+	size_t kvlen;
 
 	snprintf(dest, sizeof(dest), "%s-backup", f->dir);
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
@@ -511,8 +452,8 @@ backup_and_rotate_keep_records(void **state)
 	assert_int_equal(show(dest, "siti", f->cid, 1, 1), 0);
 	assert_int_equal(show(dest, "siti", f->cid2, 1, 1), 0);
 
-	kv = raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN, wrapped,
-	    sizeof(wrapped));
+	kvlen = test_raw_get(f->dir, CV_DB_CASEKEYS, f->cid, CV_CASE_ID_LEN,
+	    wrapped, sizeof(wrapped));
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_key_rotate(s), CV_EDENIED);
 	cv_session_close(s);
@@ -522,7 +463,7 @@ backup_and_rotate_keep_records(void **state)
 	assert_int_equal(show(f->dir, "siti", f->cid, 1, 1), 0);
 	assert_int_equal(show(f->dir, "siti", f->cid2, 1, 1), 0);
 	/* The case key wrapped under the old KEK is gone from every file. */
-	assert_false(test_dir_contains(f->dir, wrapped + 8, kv.len - 8));
+	assert_false(test_dir_contains(f->dir, wrapped + 8, kvlen - 8));
 	test_rm_rf(dest);
 }
 
@@ -534,7 +475,7 @@ backup_and_rotate_keep_records(void **state)
 static void
 rotate_twice_in_one_session(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	uint64_t gen;
 
@@ -552,7 +493,7 @@ rotate_twice_in_one_session(void **state)
 static void
 readers_during_writer(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *s;
 	json_t *in, *out;
 	int i, status, reads = 0;
@@ -815,7 +756,7 @@ init_makes_everything_private(void **state)
 static void
 open_refuses_dir_others_can_write(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char git[96];
 
 	snprintf(git, sizeof(git), "%s/audit.git", f->dir);
@@ -861,7 +802,7 @@ open_refuses_linked_files(void **state)
 {
 	static const char *const names[] = {"store.lmdb", "store.lmdb-lock",
 	    "vault.lock", "allowed_signers", "audit_signer.pub"};
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	char moved[128], *before, *after;
 	size_t i, blen, alen;
 
@@ -927,7 +868,7 @@ plant_tmp_pack(const char *dir, const char *name, char *path, size_t size)
 static void
 open_removes_leftover_tmp_packs(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *a;
 	char p1[160], p2[160];
 	struct stat sb;
@@ -961,48 +902,49 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(no_plaintext_on_disk, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(flipped_byte_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(flipped_header_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(moved_ciphertext_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(moved_case_key_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(wrong_passphrase_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    error_detail_cleared_by_each_call, setup, teardown),
+		    error_detail_cleared_by_each_call, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(session_open_outcomes, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(repeated_failures_back_off,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(disabled_user_refused, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(erase_leaves_nothing, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(bad_input_changes_nothing, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(team_gate, setup, teardown),
+		    test_fx_teardown),
+		cmocka_unit_test_setup_teardown(team_gate,
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(amend_keeps_history, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test_setup_teardown(backup_and_rotate_keep_records,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(rotate_twice_in_one_session,
-		    setup, teardown),
+		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(readers_during_writer, setup,
-		    teardown),
+		    test_fx_teardown),
 		cmocka_unit_test(init_refuses_dir_others_can_write),
 		cmocka_unit_test(init_refuses_planted_store_link),
 		cmocka_unit_test(init_refuses_nonempty_dir),
 		cmocka_unit_test(init_makes_everything_private),
 		cmocka_unit_test_setup_teardown(
-		    open_refuses_dir_others_can_write, setup, teardown),
+		    open_refuses_dir_others_can_write, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    open_refuses_linked_files, setup, teardown),
+		    open_refuses_linked_files, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
-		    open_removes_leftover_tmp_packs, setup, teardown),
+		    open_removes_leftover_tmp_packs, setup, test_fx_teardown),
 		cmocka_unit_test(vault_file_reads_follow_no_link),
 	};
 

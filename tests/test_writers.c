@@ -36,45 +36,21 @@
 #define MAX_OPS   (WRITERS * ROUNDS * 2)
 #define MAX_SEQ   8192
 
-struct fx {
-	char dir[64];
-	char cid[CV_CASE_ID_LEN + 1];
-};
-
 /* An acknowledged write, as a writer reported it. */
 struct ack {
 	uint32_t record, version;
 	char text[48];
 };
 
+static const struct test_staff staff[] = {
+	{"siti", "counselor", 1},
+	{"inspektur", "auditor", 0},
+};
+
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	struct cv_session *s;
-	json_t *in;
-
-	s = test_vault_new(f->dir);
-	cv_session_close(s);
-	test_user(f->dir, "siti", "counselor", 1);
-	test_user(f->dir, "inspektur", "auditor", 0);
-	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	in = test_fixture("intake_valid.json");
-	assert_int_equal(cv_case_open(s, in, f->cid), 0);
-	json_decref(in);
-	cv_session_close(s);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	test_vault_remove(f->dir);
-	free(f);
-	return 0;
+	return test_fx_setup(state, staff, TEST_COUNT(staff));
 }
 
 static uint64_t
@@ -100,7 +76,7 @@ note(const char *text)
  * clean refusal of a write happened.
  */
 static void
-writer(const struct fx *f, int id, int fd, uint64_t until)
+writer(const struct test_fx *f, int id, int fd, uint64_t until)
 {
 	struct cv_session *s = NULL;
 	uint32_t mine[ROUNDS], rec, ver;
@@ -187,7 +163,7 @@ tally_event(const json_t *ev, void *arg)
 static void
 writers_at_once(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	static struct ack acks[MAX_OPS + 1];
 	static struct tally t;
 	struct cv_session *s;
@@ -298,7 +274,7 @@ writers_at_once(void **state)
 static void
 open_event_closed_by_next_writer(void **state)
 {
-	struct fx *f = *state;
+	struct test_fx *f = *state;
 	struct cv_session *a = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	struct cv_session *b = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	static struct tally t;
@@ -342,9 +318,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(writers_at_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(writers_at_once,
+	        setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
-	        open_event_closed_by_next_writer, setup, teardown),
+	        open_event_closed_by_next_writer, setup, test_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
