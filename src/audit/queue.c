@@ -196,19 +196,37 @@ audit_read_current(struct cv_auditlog *a, struct tstate *st)
 	return r;
 }
 
+/*
+ * The current head's state into a new *ST, freed by the caller; OUT is the
+ * caller's result pointer, checked here so the three readers below do not.
+ */
+static int
+current(struct cv_auditlog *a, const void *out, struct tstate **st)
+{
+	int r;
+
+	*st = NULL;
+	if (a == NULL || out == NULL)
+		return CV_EINVAL;
+	if ((*st = malloc(sizeof(**st))) == NULL)
+		return CV_ENOMEM;
+	if ((r = audit_read_current(a, *st)) != 0) {
+		free(*st);
+		*st = NULL;
+	}
+	return r;
+}
+
 int
 cv_auditlog_last_write(struct cv_auditlog *a, uint64_t *seq)
 {
 	struct tstate *st;
 	int r;
 
-	if (a == NULL || seq == NULL)
-		return CV_EINVAL;
-	if ((st = malloc(sizeof(*st))) == NULL)
-		return CV_ENOMEM;
-	if ((r = audit_read_current(a, st)) == 0)
+	if ((r = current(a, seq, &st)) == 0) {
 		*seq = st->last_write;
-	free(st);
+		free(st);
+	}
 	return r;
 }
 
@@ -218,13 +236,10 @@ cv_auditlog_size(struct cv_auditlog *a, uint64_t *size)
 	struct tstate *st;
 	int r;
 
-	if (a == NULL || size == NULL)
-		return CV_EINVAL;
-	if ((st = malloc(sizeof(*st))) == NULL)
-		return CV_ENOMEM;
-	if ((r = audit_read_current(a, st)) == 0)
+	if ((r = current(a, size, &st)) == 0) {
 		*size = st->mt.size;
-	free(st);
+		free(st);
+	}
 	return r;
 }
 
@@ -234,12 +249,9 @@ cv_auditlog_last_time(struct cv_auditlog *a, uint64_t *ms)
 	struct tstate *st;
 	int r;
 
-	if (a == NULL || ms == NULL)
-		return CV_EINVAL;
-	if ((st = malloc(sizeof(*st))) == NULL)
-		return CV_ENOMEM;
-	if ((r = audit_read_current(a, st)) == 0)
+	if ((r = current(a, ms, &st)) == 0) {
 		*ms = st->last_time;
-	free(st);
+		free(st);
+	}
 	return r;
 }

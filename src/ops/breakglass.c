@@ -150,13 +150,11 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	    .action = CV_ACTION_BREAKGLASS_REVIEW,
 	    .op = "breakglass.review",
 	    .write = 1};
-	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *obj = NULL, *ev = NULL;
 	char kind = id[0] == 'D' ? CV_CD_DISCLOSURE : CV_CD_BREAKGLASS;
-	uint64_t version;
 	int r;
 
 	cv_error_clear();
@@ -178,12 +176,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	q.meta = meta;
 	ev = json_pack("{s:s}",
 	    kind == CV_CD_DISCLOSURE ? "disclosure" : "breakglass", id);
-	if ((r = cv_casedata_stage(
-	         txn, s, cid, kind, id, obj, &ev, &version)) != 0)
-		goto out;
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
-	r = cv_case_txn_put(s, &txn, cid, kind, id, key, obj, version, res.seq);
+	r = cv_case_txn_decide_put(s, &txn, &q, cid, kind, id, key, obj, &ev);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (r != 0)

@@ -228,11 +228,9 @@ team_change(
 	    .op = remove ? "case.unassign" : "case.assign",
 	    .case_id = case_id,
 	    .write = 1};
-	struct cv_gate_res res;
 	struct cv_user u;
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *next = NULL, *team, *m, *ev = NULL;
-	uint64_t version;
 	size_t i;
 	int r, found;
 
@@ -272,11 +270,7 @@ team_change(
 	}
 	q.meta = meta;
 	ev = json_pack("{s:o}", "member", json_sprintf("u%u", (unsigned)u.id));
-	if ((r = cv_case_stage(txn, s, case_id, next, &ev, &version)) != 0)
-		goto out;
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
-	r = cv_case_txn_save(s, &txn, case_id, next, version, res.seq);
+	r = cv_case_txn_decide_save(s, &txn, &q, case_id, next, &ev);
 out:
 	if (r != 0)
 		cv_outcome_failed(s, &txn);
@@ -310,10 +304,8 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	    .op = "case.close",
 	    .case_id = case_id,
 	    .write = 1};
-	struct cv_gate_res res;
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *next = NULL, *ev = NULL;
-	uint64_t version;
 	int r;
 
 	cv_error_clear();
@@ -331,12 +323,8 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	json_object_set_new(next, "status", json_string("closed"));
 	json_object_set_new(
 	    next, "closed", json_integer((json_int_t)cv_now_ms()));
-	if ((r = cv_case_stage(txn, s, case_id, next, &ev, &version)) != 0)
-		goto out;
 	q.meta = meta;
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
-	r = cv_case_txn_save(s, &txn, case_id, next, version, res.seq);
+	r = cv_case_txn_decide_save(s, &txn, &q, case_id, next, &ev);
 out:
 	if (r != 0)
 		cv_outcome_failed(s, &txn);

@@ -71,7 +71,6 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *steps, *entry = NULL, *ev = NULL;
 	json_t *next = NULL, *wev = NULL;
-	uint64_t version;
 	const char *from;
 	char why[256];
 	uint64_t now;
@@ -173,11 +172,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	}
 	/* The reason is free text: it goes into the sealed metadata only,
 	 * never into the event (which holds its keyed digest alone). */
-	if ((r = cv_case_stage(txn, s, case_id, next, &wev, &version)) != 0)
-		goto out;
-	if ((r = cv_gate_check(s, txn, &q, wev, &res)) != 0)
-		goto out;
-	r = cv_case_txn_save(s, &txn, case_id, next, version, res.seq);
+	r = cv_case_txn_decide_save(s, &txn, &q, case_id, next, &wev);
 out:
 	if (r != 0)
 		cv_outcome_failed(s, &txn);

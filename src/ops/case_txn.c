@@ -84,6 +84,38 @@ cv_case_txn_put(struct cv_session *s, struct cv_txn **txn, const char *case_id,
 }
 
 int
+cv_case_txn_decide_save(struct cv_session *s, struct cv_txn **txn,
+    const struct cv_gate_req *q, const char *case_id, const json_t *next,
+    json_t **ev)
+{
+	struct cv_gate_res res;
+	uint64_t version;
+	int r;
+
+	if ((r = cv_case_stage(*txn, s, case_id, next, ev, &version)) != 0 ||
+	    (r = cv_gate_check(s, *txn, q, *ev, &res)) != 0)
+		return r;
+	return cv_case_txn_save(s, txn, case_id, next, version, res.seq);
+}
+
+int
+cv_case_txn_decide_put(struct cv_session *s, struct cv_txn **txn,
+    const struct cv_gate_req *q, const char *case_id, char kind, const char *id,
+    const uint8_t key[static CV_KEYBYTES], const json_t *obj, json_t **ev)
+{
+	struct cv_gate_res res;
+	uint64_t version;
+	int r;
+
+	if ((r = cv_casedata_stage(
+	         *txn, s, case_id, kind, id, obj, ev, &version)) != 0 ||
+	    (r = cv_gate_check(s, *txn, q, *ev, &res)) != 0)
+		return r;
+	return cv_case_txn_put(
+	    s, txn, case_id, kind, id, key, obj, version, res.seq);
+}
+
+int
 cv_case_txn_put_indexed(struct cv_session *s, struct cv_txn **txn,
     const char *case_id, char kind, const char *id, const json_t *obj,
     uint64_t version, uint64_t seq)

@@ -16,6 +16,8 @@
 #include "store/store.h"
 
 struct cv_gate_req;
+
+struct cv_gate_req;
 struct cv_session;
 
 /*
@@ -67,6 +69,27 @@ int cv_case_txn_put(struct cv_session *s, struct cv_txn **txn,
     const char *case_id, char kind, const char *id,
     const uint8_t key[static CV_KEYBYTES], const json_t *obj, uint64_t version,
     uint64_t seq);
+
+/*
+ * The whole of a write of the case's metadata once it is built: stage NEXT
+ * as case CASE_ID's new metadata (its version and digest noted in *EV,
+ * made when NULL), decide Q with that event, and when allowed save NEXT
+ * and commit (cv_case_txn_save). Returns 0, CV_EDENIED and the gate's
+ * other refusals, CV_EAUDIT, or an error of the store.
+ */
+int cv_case_txn_decide_save(struct cv_session *s, struct cv_txn **txn,
+    const struct cv_gate_req *q, const char *case_id, const json_t *next,
+    json_t **ev) __attribute__((warn_unused_result));
+
+/*
+ * The same for one per-case object: stage OBJ as object ID of KIND in
+ * case CASE_ID, decide Q, and when allowed seal it under KEY and commit
+ * (cv_case_txn_put).
+ */
+int cv_case_txn_decide_put(struct cv_session *s, struct cv_txn **txn,
+    const struct cv_gate_req *q, const char *case_id, char kind, const char *id,
+    const uint8_t key[static CV_KEYBYTES], const json_t *obj, json_t **ev)
+    __attribute__((warn_unused_result));
 
 /*
  * As cv_case_txn_put for a new object that commands name by its id alone

@@ -164,11 +164,9 @@ cv_consent_withdraw(
 	    .op = "consent.withdraw",
 	    .case_id = case_id,
 	    .write = 1};
-	struct cv_gate_res res;
 	uint8_t key[CV_KEYBYTES];
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *k = NULL, *ev = NULL;
-	uint64_t version;
 	int r;
 
 	cv_error_clear();
@@ -187,13 +185,8 @@ cv_consent_withdraw(
 		goto out;
 	q.meta = meta;
 	ev = json_pack("{s:s}", "consent", consent_id);
-	if ((r = cv_casedata_stage(txn, s, case_id, CV_CD_CONSENT, consent_id,
-	         k, &ev, &version)) != 0)
-		goto out;
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
-	r = cv_case_txn_put(s, &txn, case_id, CV_CD_CONSENT, consent_id, key, k,
-	    version, res.seq);
+	r = cv_case_txn_decide_put(
+	    s, &txn, &q, case_id, CV_CD_CONSENT, consent_id, key, k, &ev);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (r != 0)

@@ -81,13 +81,12 @@ decide(
 	    .who = cv_gate_subject(s),
 	    .action = CV_ACTION_APPROVE,
 	    .write = 1};
-	struct cv_gate_res res;
 	struct cv_user requester;
 	uint8_t key[CV_KEYBYTES];
 	char cid[CV_CASE_ID_LEN + 1];
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *req = NULL, *consents = NULL, *c, *ev = NULL;
-	uint64_t now, version;
+	uint64_t now;
 	size_t i;
 	int r, cls;
 
@@ -150,13 +149,8 @@ decide(
 	q.case_id = cid;
 	q.meta = meta;
 	ev = json_pack("{s:s}", "request", request_id);
-	if ((r = cv_casedata_stage(txn, s, cid, CV_CD_REQUEST, request_id, req,
-	         &ev, &version)) != 0)
-		goto out;
-	if ((r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
-		goto out;
-	r = cv_case_txn_put(s, &txn, cid, CV_CD_REQUEST, request_id, key, req,
-	    version, res.seq);
+	r = cv_case_txn_decide_put(
+	    s, &txn, &q, cid, CV_CD_REQUEST, request_id, key, req, &ev);
 out:
 	sodium_memzero(key, sizeof(key));
 	if (r != 0)
