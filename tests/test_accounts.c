@@ -239,6 +239,62 @@ slot_copied_refused(void **state)
 	    verify_reports(f->dir, account_id(f->dir, "siti"), "account_edited"));
 }
 
+/*
+ * The row and slot of an account as they were, both once written by
+ * casevault, put back together after a disable: each still matches its
+ * MAC, but the trail says the account was written since.
+ */
+static void
+older_row_and_slot_reported(void **state)
+{
+	struct test_fx *f = *state;
+	struct cv_session *s;
+	uint8_t row[4096], slot[512];
+	size_t rn, sn;
+	uint32_t rina = account_id(f->dir, "rina");
+
+	rn = test_raw_get(f->dir, CV_DB_USERS, "rina", 4, row, sizeof(row));
+	sn = test_raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_user_disable(s, "rina"), 0);
+	cv_session_close(s);
+	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+	/* The positive control: the disable itself is bound. */
+	assert_false(verify_reports(f->dir, 0, "replayed"));
+
+	test_raw_put(f->dir, CV_DB_USERS, "rina", 4, row, rn);
+	test_raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, sn);
+	assert_true(verify_reports(f->dir, rina, "replayed"));
+	/* Named by id, and nothing else is. */
+	assert_false(verify_reports(f->dir, rina, "account_edited"));
+	assert_false(verify_reports(
+	    f->dir, account_id(f->dir, "siti"), "replayed"));
+}
+
+/* The same for a passphrase change: the old passphrase's slot and row. */
+static void
+older_passphrase_reported(void **state)
+{
+	struct test_fx *f = *state;
+	struct cv_session *s;
+	uint8_t row[4096], slot[512];
+	size_t rn, sn;
+	uint32_t rina = account_id(f->dir, "rina");
+
+	rn = test_raw_get(f->dir, CV_DB_USERS, "rina", 4, row, sizeof(row));
+	sn = test_raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_user_passwd(s, "rina", "another passphrase 42",
+	                     strlen("another passphrase 42")),
+	    0);
+	cv_session_close(s);
+	assert_false(verify_reports(f->dir, 0, "replayed"));
+
+	test_raw_put(f->dir, CV_DB_USERS, "rina", 4, row, rn);
+	test_raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, sn);
+	assert_true(verify_reports(f->dir, rina, "replayed"));
+}
+
 /* An entry written into the queue, numbered as the next one. */
 static uint64_t
 queue_forge(const char *dir, const char *text)
@@ -389,6 +445,10 @@ main(void)
 		    setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(slot_copied_refused, setup,
 		    test_fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    older_row_and_slot_reported, setup, test_fx_teardown),
+		cmocka_unit_test_setup_teardown(
+		    older_passphrase_reported, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(
 		    forged_queue_entry_never_a_read, setup, test_fx_teardown),
 		cmocka_unit_test_setup_teardown(deleted_queue_reported, setup,

@@ -11,6 +11,11 @@
  * with an LMDB editor, a row or slot copied from another account, or a slot
  * put back after a disable no longer matches. Only the failure count and
  * time are left out, as a failed login has no key to MAC them with.
+ *
+ * The MAC also binds the account's version and the seq of the event that
+ * wrote it, and that event names the write ("user/<uid>", the version, a
+ * keyed digest), so an older row and slot put back together, though once
+ * written by casevault, are told apart from the latest by `audit verify`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,11 +31,12 @@
 #include "base/passphrase.h"
 #include "base/util.h"
 #include "model/account.h"
+#include "model/binding.h"
 #include "model/session.h"
 #include "store/sealed.h"
 #include "store/store.h"
 
-#define ACCOUNT_TAG "casevault-account-v1"
+#define ACCOUNT_TAG "casevault-account-v2"
 #define MARK_TAG    "casevault-pendmark-v1"
 #define MAC_KDF_CTX "cvacmac1"
 #define MAC_KDF_ID  1
@@ -75,6 +81,9 @@ cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u)
 	    (uint32_t)json_integer_value(json_object_get(j, "signed_failures"));
 	u->created =
 	    (uint64_t)json_integer_value(json_object_get(j, "created"));
+	u->version =
+	    (uint64_t)json_integer_value(json_object_get(j, "version"));
+	u->seq = (uint64_t)json_integer_value(json_object_get(j, "seq"));
 	mac = json_string_value(json_object_get(j, "mac"));
 	if (mac != NULL) {
 		if (strlen(mac) != 2 * CV_ACCOUNT_MACBYTES ||
@@ -99,13 +108,15 @@ row_put(struct cv_txn *txn, const struct cv_user *u, const uint8_t *mac)
 	char *text;
 	int r;
 
-	j = json_pack("{s:I, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:s}",
+	j = json_pack("{s:I, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:s, "
+	              "s:I, s:I}",
 	    "id", (json_int_t)u->id, "name", u->name, "role", u->role,
 	    "trained", u->trained, "disabled", u->disabled, "failures",
 	    (json_int_t)u->failures, "last_failure",
 	    (json_int_t)u->last_failure, "signed_failures",
 	    (json_int_t)u->signed_failures, "created", (json_int_t)u->created,
-	    "hash", u->hash);
+	    "hash", u->hash, "version", (json_int_t)u->version, "seq",
+	    (json_int_t)u->seq);
 	if (j == NULL)
 		return CV_ENOMEM;
 	if (mac != NULL) {
@@ -122,33 +133,39 @@ row_put(struct cv_txn *txn, const struct cv_user *u, const uint8_t *mac)
 	return r;
 }
 
+/* STR as u16 length and bytes at B + *N (room checked by the caller). */
 static void
-put_str(crypto_generichash_state *h, const char *str)
+put_str(uint8_t *b, size_t *n, const char *str)
 {
-	uint8_t len[2];
-	size_t n = strlen(str);
+	size_t len = strlen(str);
 
-	len[0] = (uint8_t)(n >> 8);
-	len[1] = (uint8_t)n;
-	crypto_generichash_update(h, len, sizeof(len));
-	crypto_generichash_update(h, (const uint8_t *)str, n);
+	b[*n] = (uint8_t)(len >> 8);
+	b[*n + 1] = (uint8_t)len;
+	memcpy(b + *n + 2, str, len);
+	*n += 2 + len;
 }
 
+/* The most the bound fields take: id, three strings, flags, created and
+ * the slot digest. */
+#define FIELDS_MAX                                                             \
+	(4 + 2 + CV_NAME_MAX + 2 + CV_NAME_MAX + 2 + 8 + 2 +                   \
+	    sizeof(((struct cv_user *)0)->hash) + 32)
+
 /*
- * The MAC of an account: keyed BLAKE2b-256, under a subkey of the meta key,
- * over
- *   tag 00 | vault id | u32 id | name | role | u8 trained | u8 disabled |
- *   u32 signed failures | u64 created | hash | 32 digest of the keyslot
+ * The bound fields of an account, but its signed failures, version and
+ * seq:
+ *   u32 id | name | role | u8 trained | u8 disabled | u64 created | hash |
+ *   32 digest of the keyslot
  * (strings as u16 length and bytes; the slot digest BLAKE2b-256 of its
  * bytes, or 32 zero bytes when the account has no slot).
  */
 static int
-account_mac(struct cv_txn *txn, const struct cv_session *s,
-    const struct cv_user *u, uint8_t out[static CV_ACCOUNT_MACBYTES])
+account_fields(struct cv_txn *txn, const struct cv_user *u,
+    uint8_t out[static FIELDS_MAX], size_t *len)
 {
-	crypto_generichash_state h;
-	uint8_t key[CV_KEYBYTES], slot[32] = {0}, b[8];
+	uint8_t slot[32] = {0};
 	struct cv_val v;
+	size_t n = 0;
 	int r;
 
 	r = cv_get(txn, CV_DB_SLOTS, u->name, strlen(u->name), &v);
@@ -156,29 +173,103 @@ account_mac(struct cv_txn *txn, const struct cv_session *s,
 		crypto_generichash(slot, sizeof(slot), v.data, v.len, NULL, 0);
 	else if (r != CV_ENOTFOUND)
 		return r;
+	if (strlen(u->name) > CV_NAME_MAX || strlen(u->role) > CV_NAME_MAX ||
+	    strlen(u->hash) >= sizeof(u->hash))
+		return CV_EINVAL;
+	cv_put_be32(out, u->id);
+	n = 4;
+	put_str(out, &n, u->name);
+	put_str(out, &n, u->role);
+	out[n++] = u->trained != 0;
+	out[n++] = u->disabled != 0;
+	cv_put_be64(out + n, u->created);
+	n += 8;
+	put_str(out, &n, u->hash);
+	memcpy(out + n, slot, sizeof(slot));
+	*len = n + sizeof(slot);
+	return 0;
+}
+
+/*
+ * The MAC of an account: keyed BLAKE2b-256, under a subkey of the meta key,
+ * over
+ *   tag 00 | vault id | bound fields (account_fields) |
+ *   u32 signed failures | u64 version | u64 seq
+ */
+static int
+account_mac(struct cv_txn *txn, const struct cv_session *s,
+    const struct cv_user *u, uint8_t out[static CV_ACCOUNT_MACBYTES])
+{
+	crypto_generichash_state h;
+	uint8_t key[CV_KEYBYTES], f[FIELDS_MAX], b[20];
+	size_t n;
+	int r;
+
+	if ((r = account_fields(txn, u, f, &n)) != 0)
+		return r;
 	crypto_kdf_derive_from_key(
 	    key, sizeof(key), MAC_KDF_ID, MAC_KDF_CTX, s->keys->meta);
 	crypto_generichash_init(&h, key, sizeof(key), CV_ACCOUNT_MACBYTES);
 	crypto_generichash_update(
 	    &h, (const uint8_t *)ACCOUNT_TAG, sizeof(ACCOUNT_TAG));
 	crypto_generichash_update(&h, s->vault_id, CV_VAULTIDBYTES);
-	cv_put_be32(b, u->id);
-	crypto_generichash_update(&h, b, 4);
-	put_str(&h, u->name);
-	put_str(&h, u->role);
-	b[0] = u->trained != 0;
-	b[1] = u->disabled != 0;
-	crypto_generichash_update(&h, b, 2);
+	crypto_generichash_update(&h, f, n);
 	cv_put_be32(b, u->signed_failures);
-	crypto_generichash_update(&h, b, 4);
-	cv_put_be64(b, u->created);
-	crypto_generichash_update(&h, b, 8);
-	put_str(&h, u->hash);
-	crypto_generichash_update(&h, slot, sizeof(slot));
+	cv_put_be64(b + 4, u->version);
+	cv_put_be64(b + 12, u->seq);
+	crypto_generichash_update(&h, b, sizeof(b));
 	crypto_generichash_final(&h, out, CV_ACCOUNT_MACBYTES);
 	sodium_memzero(&h, sizeof(h));
 	sodium_memzero(key, sizeof(key));
 	return 0;
+}
+
+int
+cv_user_obj_name(char out[static CV_BIND_OBJ_MAX], uint32_t uid)
+{
+	int n = snprintf(out, CV_BIND_OBJ_MAX, "user/%u", (unsigned)uid);
+
+	return n < 0 || n >= CV_BIND_OBJ_MAX ? CV_EINVAL : 0;
+}
+
+int
+cv_user_digest(struct cv_txn *txn, const struct cv_session *s,
+    const struct cv_user *u, uint8_t d[static CV_BIND_DIGESTBYTES])
+{
+	uint8_t f[FIELDS_MAX];
+	char obj[CV_BIND_OBJ_MAX];
+	size_t n;
+	int r;
+
+	if ((r = cv_user_obj_name(obj, u->id)) != 0 ||
+	    (r = account_fields(txn, u, f, &n)) != 0)
+		return r;
+	/* No case: the empty case id, which no case has. */
+	cv_bind_digest(s, "", obj, u->version, f, n, d);
+	return 0;
+}
+
+int
+cv_user_stage(struct cv_txn *txn, const struct cv_session *s, struct cv_user *u,
+    json_t **extra)
+{
+	uint8_t d[CV_BIND_DIGESTBYTES];
+	char obj[CV_BIND_OBJ_MAX];
+	int r;
+
+	u->version++;
+	if ((r = cv_user_obj_name(obj, u->id)) != 0 ||
+	    (r = cv_user_digest(txn, s, u, d)) != 0)
+		return r;
+	return cv_bind_note(extra, obj, u->version, d);
+}
+
+int
+cv_user_save(struct cv_txn *txn, const struct cv_session *s, struct cv_user *u,
+    uint64_t seq)
+{
+	u->seq = seq;
+	return cv_user_put(txn, s, u);
 }
 
 int

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "casevault.h"
+#include "model/binding.h"
 
 struct cv_session;
 struct cv_txn;
@@ -33,9 +36,40 @@ struct cv_user {
 	uint32_t signed_failures;
 	uint64_t created;
 	char hash[192];
+	/* The binding (see model/binding.h): the write this row is, 1 for
+	 * the first, and the seq of the audit event that wrote it. */
+	uint64_t version;
+	uint64_t seq;
 	uint8_t mac[CV_ACCOUNT_MACBYTES]; /* as read; zero when none */
 	int has_mac;
 };
+
+/* The bound object name of account UID: "user/<uid>". */
+int cv_user_obj_name(char out[static CV_BIND_OBJ_MAX], uint32_t uid);
+
+/*
+ * Before the event of a write of U: take the next version into
+ * U->version and note the write of U as it will be stored (the keyslot as
+ * it is in TXN now: write or shred it first) in the event detail *EXTRA
+ * (cv_bind_note; created when NULL), with a keyed digest of its bound
+ * fields and no name. CV_ENOMEM or a store error.
+ */
+int cv_user_stage(struct cv_txn *txn, const struct cv_session *s,
+    struct cv_user *u, json_t **extra);
+
+/* After the event SEQ that cv_user_stage prepared: store U, written by
+ * SEQ (bound in its MAC). */
+int cv_user_save(struct cv_txn *txn, const struct cv_session *s,
+    struct cv_user *u, uint64_t seq);
+
+/*
+ * The keyed digest of U's bound fields at U->version with its keyslot as
+ * in TXN, as cv_user_stage notes it: the MAC's fields but the signed
+ * failures, the version and the seq (the signed failures change at login
+ * and at a failed login's flush, under events that name no write).
+ */
+int cv_user_digest(struct cv_txn *txn, const struct cv_session *s,
+    const struct cv_user *u, uint8_t d[static CV_BIND_DIGESTBYTES]);
 
 /* Read the account NAME. CV_ENOTFOUND, CV_ECORRUPT, or a store error. */
 int cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u);
@@ -44,7 +78,9 @@ int cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u);
  * Write U with a fresh MAC under the session's meta key. The MAC binds the
  * keyslot of U->name as it is in TXN now: write the slot (or shred it)
  * first. Read U with cv_user_get_checked, never plain cv_user_get, so an
- * edit made outside casevault is not signed over.
+ * edit made outside casevault is not signed over. U's version and seq are
+ * kept: a write that an event names goes through cv_user_stage and
+ * cv_user_save instead.
  */
 int cv_user_put(
     struct cv_txn *txn, const struct cv_session *s, const struct cv_user *u);

@@ -22,6 +22,7 @@
 #include "audit/auditlog.h"
 #include "casevault.h"
 #include "base/util.h"
+#include "model/account.h"
 #include "model/binding.h"
 #include "model/casemeta.h"
 #include "model/caseobj.h"
@@ -30,8 +31,9 @@
 #include "ops/reconcile.h"
 #include "store/store.h"
 
-#define KEY_MAX (CV_PSEUDONYM_LEN + 1 + CV_BIND_OBJ_MAX)
-#define HEX_MAX (2 * CV_BIND_DIGESTBYTES + 1)
+#define KEY_MAX     (CV_PSEUDONYM_LEN + 1 + CV_BIND_OBJ_MAX)
+#define HEX_MAX     (2 * CV_BIND_DIGESTBYTES + 1)
+#define ACCT_PREFIX "user/"
 
 /* The fields of an entry of the map. */
 enum { E_SEQ, E_VERSION, E_DIGEST, E_SEEN, E_FOUND };
@@ -93,6 +95,61 @@ undo_clear(struct rc *c)
 	c->undo_case = NULL;
 }
 
+/* An account's object name: "user/<uid>", in no case. */
+static int
+is_account(const char *obj)
+{
+	return strncmp(obj, ACCT_PREFIX, sizeof(ACCT_PREFIX) - 1) == 0;
+}
+
+/*
+ * The map key of OBJ: "pseudonym/name" for an object of case P, "@name"
+ * for an account (P ignored); nonzero when there is none (an object of no
+ * case that is no account, or too long).
+ */
+static int
+map_key(char key[static KEY_MAX], const char *p, const char *obj)
+{
+	int n;
+
+	if (is_account(obj))
+		n = snprintf(key, KEY_MAX, "@%s", obj);
+	else if (p != NULL)
+		n = snprintf(key, KEY_MAX, "%s/%s", p, obj);
+	else
+		return -1;
+	return n < 0 || n >= KEY_MAX;
+}
+
+/*
+ * A restore put back the store as it was after event SIZE: an account
+ * written later may now hold any value written up to SIZE, or be absent
+ * (added after the backup). The map keeps only the latest write, so such
+ * an entry becomes [SIZE, RESTORED_VERSION, ""]: any stored value of seq
+ * up to SIZE passes, until a later event writes the account again.
+ */
+#define RESTORED_VERSION (-1)
+
+static int
+restored(struct rc *c, uint64_t size)
+{
+	const char *k;
+	json_t *e, *n;
+
+	json_object_foreach (c->objs, k, e) {
+		if (k[0] != '@' || (uint64_t)entry_int(e, E_SEQ) <= size)
+			continue;
+		if (json_object_get(c->undo, k) == NULL &&
+		    json_object_set(c->undo, k, e) != 0)
+			return CV_ENOMEM;
+		n = json_pack("[I, I, s, b, I]", (json_int_t)size,
+		    (json_int_t)RESTORED_VERSION, "", 0, (json_int_t)0);
+		if (n == NULL || json_object_set_new(c->objs, k, n) != 0)
+			return CV_ENOMEM;
+	}
+	return 0;
+}
+
 static int
 collect(const json_t *ev, void *arg)
 {
@@ -105,6 +162,7 @@ collect(const json_t *ev, void *arg)
 	json_t *prev, *e;
 	char key[KEY_MAX];
 	size_t i;
+	int r;
 
 	if (outcome != NULL && strcmp(outcome, "not_applied") == 0) {
 		if ((uint64_t)json_integer_value(
@@ -117,15 +175,20 @@ collect(const json_t *ev, void *arg)
 		return 0;
 	c->last_write = seq;
 	undo_clear(c);
-	if (p == NULL || strlen(p) != CV_PSEUDONYM_LEN)
-		return 0;
-	if (action != NULL && strcmp(action, "case.erase") == 0) {
+	if (p != NULL && strlen(p) != CV_PSEUDONYM_LEN)
+		p = NULL;
+	if (p != NULL && action != NULL && strcmp(action, "case.erase") == 0) {
 		snprintf(c->undo_case_buf, sizeof(c->undo_case_buf), "%s", p);
 		c->undo_case = c->undo_case_buf;
 		c->undo_erased = json_incref(json_object_get(c->erased, p));
 		if (json_object_set_new(c->erased, p, json_integer(seq)) != 0)
 			return CV_ENOMEM;
 	}
+	if (action != NULL && strcmp(action, "vault.restore") == 0 &&
+	    (r = restored(c,
+	         (uint64_t)json_integer_value(
+	             json_object_get(ev, "backup_size")))) != 0)
+		return r;
 	json_array_foreach (json_object_get(ev, "writes"), i, w) {
 		const char *obj = json_string_value(json_object_get(w, "obj"));
 		const char *dig =
@@ -133,9 +196,7 @@ collect(const json_t *ev, void *arg)
 		json_int_t ver =
 		    json_integer_value(json_object_get(w, "version"));
 
-		if (obj == NULL || dig == NULL ||
-		    snprintf(key, sizeof(key), "%s/%s", p, obj) >=
-		        (int)sizeof(key))
+		if (obj == NULL || dig == NULL || map_key(key, p, obj) != 0)
 			continue;
 		prev = json_object_get(c->objs, key);
 		if (json_object_get(c->undo, key) == NULL &&
@@ -155,6 +216,8 @@ kind_name(const char *obj)
 {
 	if (strcmp(obj, CV_BIND_OBJ_CASE) == 0)
 		return "case";
+	if (is_account(obj))
+		return "account";
 	if (strncmp(obj, "rec/", 4) == 0)
 		return "record";
 	switch (obj[0]) {
@@ -179,19 +242,25 @@ report(struct rc *c, const char *p, const char *obj, const char *id,
 	c->nproblems++;
 	if (json_array_size(c->problems) >= CV_RECONCILE_REPORT_MAX)
 		return;
-	o = json_pack("{s:s, s:s, s:s, s:s}", "kind", kind_name(obj), "case", p,
-	    "id", id, "problem", problem);
+	/* An account is in no case. */
+	o = json_pack("{s:s, s:s, s:s}", "kind", kind_name(obj), "id", id,
+	    "problem", problem);
+	if (o != NULL && p != NULL &&
+	    json_object_set_new(o, "case", json_string(p)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (o == NULL || json_array_append_new(c->problems, o) != 0)
 		c->oom = 1;
 }
 
-/* The entry of P/OBJ, or NULL. */
+/* The entry of OBJ of case P (an account: P NULL), or NULL. */
 static json_t *
 entry(struct rc *c, const char *p, const char *obj)
 {
 	char key[KEY_MAX];
 
-	if (snprintf(key, sizeof(key), "%s/%s", p, obj) >= (int)sizeof(key))
+	if (map_key(key, p, obj) != 0)
 		return NULL;
 	return json_object_get(c->objs, key);
 }
@@ -215,6 +284,12 @@ judge(struct rc *c, const char *p, const char *obj, uint64_t version,
 	}
 	json_array_set_new(e, E_SEEN, json_true());
 	eseq = (uint64_t)entry_int(e, E_SEQ);
+	if (entry_int(e, E_VERSION) == RESTORED_VERSION) {
+		/* Put back by a restore: what the backup held passes. */
+		if (seq > eseq)
+			report(c, p, obj, obj, "unaudited");
+		return;
+	}
 	ever = (uint64_t)entry_int(e, E_VERSION);
 	if (seq < eseq || version < ever) {
 		report(c, p, obj, obj, "replayed");
@@ -363,6 +438,30 @@ check_version(const struct cv_val *k, const struct cv_val *v, void *arg)
 	return 0;
 }
 
+/*
+ * An account: judged by the version and seq its MAC binds, and the digest
+ * of its bound fields. One whose MAC does not match is not what any event
+ * wrote.
+ */
+static int
+check_account(const struct cv_user *u, void *arg)
+{
+	struct rc *c = arg;
+	uint8_t d[CV_BIND_DIGESTBYTES] = {0};
+	char obj[CV_BIND_OBJ_MAX];
+	int r, ok;
+
+	if (cv_user_obj_name(obj, u->id) != 0)
+		return 0;
+	if ((r = cv_user_check(c->txn, c->s, u)) != 0 && r != CV_ECRYPTO)
+		return r;
+	ok = r == 0;
+	if (ok && (r = cv_user_digest(c->txn, c->s, u, d)) != 0)
+		return r;
+	judge(c, NULL, obj, u->version, u->seq, d, ok);
+	return 0;
+}
+
 /* Every write the trail names and the store does not hold. */
 static void
 check_missing(struct rc *c)
@@ -372,6 +471,14 @@ check_missing(struct rc *c)
 	json_t *e, *er;
 
 	json_object_foreach (c->objs, k, e) {
+		if (k[0] == '@') {
+			/* An account: never removed, only disabled; but
+			 * one added after a restored backup is gone. */
+			if (!json_is_true(json_array_get(e, E_SEEN)) &&
+			    entry_int(e, E_VERSION) != RESTORED_VERSION)
+				report(c, NULL, k + 1, k + 1, "missing");
+			continue;
+		}
 		if (strlen(k) <= CV_PSEUDONYM_LEN + 1)
 			continue;
 		memcpy(p, k, CV_PSEUDONYM_LEN);
@@ -417,9 +524,10 @@ cv_reconcile(struct cv_session *s, json_t **problems, uint64_t *nproblems,
 	if ((r = cv_store_scan(c.txn, CV_DB_CASES, NULL, 0, check_case, &c)) ==
 	        0 &&
 	    (r = cv_store_scan(
-	         c.txn, CV_DB_CASEDATA, "C", 1, check_object, &c)) == 0)
-		r = cv_store_scan(
-		    c.txn, CV_DB_RECORDS, NULL, 0, check_version, &c);
+	         c.txn, CV_DB_CASEDATA, "C", 1, check_object, &c)) == 0 &&
+	    (r = cv_store_scan(
+	         c.txn, CV_DB_RECORDS, NULL, 0, check_version, &c)) == 0)
+		r = cv_user_foreach(c.txn, check_account, &c);
 	cv_txn_abort(c.txn);
 	if (r != 0)
 		goto out;

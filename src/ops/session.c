@@ -87,7 +87,7 @@ cv_session_record(struct cv_session *s, const char *action)
 }
 
 int
-cv_session_record_init(struct cv_session *s)
+cv_session_record_init(struct cv_session *s, const json_t *extra, uint64_t *seq)
 {
 	json_t *ev;
 
@@ -95,8 +95,11 @@ cv_session_record_init(struct cv_session *s)
 		json_object_set_new(ev, "decision", json_string("allow"));
 		json_object_set_new(ev, "outcome", json_string("success"));
 		json_object_set_new(ev, "anchored", json_true());
+		if (extra != NULL)
+			json_object_update_missing(ev, (json_t *)extra);
 	}
-	return cv_event_commit(s, ev, 0, NULL);
+	/* A write: it names the first admin's account, saved under it. */
+	return cv_event_commit(s, ev, 1, seq);
 }
 
 /*

@@ -5,6 +5,9 @@
 #ifndef CV_OPS_SESSION_H
 #define CV_OPS_SESSION_H
 
+#include <stdint.h>
+
+#include <jansson.h>
 #include <sodium.h>
 
 #include "store/sealed.h"
@@ -41,9 +44,12 @@ int cv_session_record(struct cv_session *s, const char *action)
 /*
  * Record the vault's first event, "vault.init", saying that the store has
  * an anchor from the start (gate/anchor.h): an open that finds it missing
- * then knows it was removed. Returns as cv_event_commit.
+ * then knows it was removed. It is a write event: EXTRA's fields (the
+ * "writes" noting the first admin's account; may be NULL) are added, and
+ * its sequence number goes to *SEQ (may be NULL). Returns as
+ * cv_event_commit.
  */
-int cv_session_record_init(struct cv_session *s)
-    __attribute__((warn_unused_result));
+int cv_session_record_init(struct cv_session *s, const json_t *extra,
+    uint64_t *seq) __attribute__((warn_unused_result));
 
 #endif

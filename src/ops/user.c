@@ -22,7 +22,8 @@
 
 static int
 manage_check(struct cv_session *s, struct cv_txn *txn, const char *op,
-    const struct cv_user *target, int write, struct cv_gate_res *res)
+    const struct cv_user *target, int write, const json_t *extra,
+    struct cv_gate_res *res)
 {
 	struct cv_gate_req q = {.who = cv_gate_subject(s),
 	    .action = CV_ACTION_USER_MANAGE,
@@ -30,7 +31,7 @@ manage_check(struct cv_session *s, struct cv_txn *txn, const char *op,
 	    .account = target != NULL ? target->id : 0,
 	    .write = write};
 
-	return cv_gate_check(s, txn, &q, NULL, res);
+	return cv_gate_check(s, txn, &q, extra, res);
 }
 
 int
@@ -41,6 +42,7 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	struct cv_gate_res res;
 	struct cv_user u, old;
 	struct cv_txn *txn = NULL;
+	json_t *ev = NULL;
 	uint64_t next;
 	int r;
 
@@ -84,11 +86,14 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	if ((r = cv_meta_get_u64(txn, "next_uid", &next)) != 0)
 		goto out;
 	u.id = (uint32_t)next;
-	if ((r = manage_check(s, txn, "user.add", &u, 1, &res)) != 0)
-		goto out;
-	/* The slot first: the account's MAC binds it. */
+	/* The slot first: the account's MAC and its event's digest bind
+	 * it. The transaction is dropped if the gate refuses. */
 	if ((r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
-	    (r = cv_user_put(txn, s, &u)) != 0 ||
+	    (r = cv_user_stage(txn, s, &u, &ev)) != 0)
+		goto out;
+	if ((r = manage_check(s, txn, "user.add", &u, 1, ev, &res)) != 0)
+		goto out;
+	if ((r = cv_user_save(txn, s, &u, res.seq)) != 0 ||
 	    (r = cv_meta_put_u64(txn, "next_uid", next + 1)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
@@ -99,6 +104,7 @@ out:
 		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
+	json_decref(ev);
 	return r;
 }
 
@@ -128,7 +134,7 @@ cv_user_list(struct cv_session *s, json_t **out)
 	*out = NULL;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = manage_check(s, txn, "user.list", NULL, 0, &res)) != 0)
+	if ((r = manage_check(s, txn, "user.list", NULL, 0, NULL, &res)) != 0)
 		goto out;
 	if ((arr = json_array()) == NULL) {
 		r = CV_ENOMEM;
@@ -154,6 +160,7 @@ cv_user_passwd(
 	struct cv_user u;
 	struct cv_txn *txn = NULL;
 	char hash[CV_ENCODED_MAX];
+	json_t *ev = NULL;
 	int r;
 
 	cv_error_clear();
@@ -175,8 +182,6 @@ cv_user_passwd(
 	q.action =
 	    u.id == s->uid ? CV_ACTION_SELF_PASSWD : CV_ACTION_USER_MANAGE;
 	q.account = u.id;
-	if ((r = cv_gate_check(s, txn, &q, NULL, &res)) != 0)
-		goto out;
 	memcpy(u.hash, hash, sizeof(u.hash));
 	/* The signed failures are settled; any still queued (since this
 	 * session's login flushed the queue) stay counted, so the count
@@ -186,7 +191,9 @@ cv_user_passwd(
 	u.signed_failures = 0;
 	u.last_failure = 0;
 	if ((r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
-	    (r = cv_user_put(txn, s, &u)) != 0 ||
+	    (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
+	    (r = cv_gate_check(s, txn, &q, ev, &res)) != 0 ||
+	    (r = cv_user_save(txn, s, &u, res.seq)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
@@ -197,6 +204,7 @@ out:
 		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
+	json_decref(ev);
 	return r;
 }
 
@@ -206,6 +214,7 @@ cv_user_disable(struct cv_session *s, const char *name)
 	struct cv_gate_res res;
 	struct cv_user u;
 	struct cv_txn *txn = NULL;
+	json_t *ev = NULL;
 	int r;
 
 	cv_error_clear();
@@ -218,15 +227,17 @@ cv_user_disable(struct cv_session *s, const char *name)
 		r = CV_ESTATE;
 		goto out;
 	}
-	if ((r = manage_check(s, txn, "user.disable", &u, 1, &res)) != 0)
-		goto out;
 	u.disabled = 1;
-	/* The slot goes first: the MAC binds its absence, so a slot put
-	 * back from a copy no longer matches the account. */
+	/* The slot goes first: the MAC and the event's digest bind its
+	 * absence, so a slot put back from a copy no longer matches the
+	 * account. The transaction is dropped if the gate refuses. */
 	r = cv_shred(txn, CV_DB_SLOTS, name, strlen(name));
 	if (r != 0 && r != CV_ENOTFOUND)
 		goto out;
-	if ((r = cv_user_put(txn, s, &u)) != 0)
+	if ((r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
+	    (r = manage_check(s, txn, "user.disable", &u, 1, ev, &res)) != 0)
+		goto out;
+	if ((r = cv_user_save(txn, s, &u, res.seq)) != 0)
 		goto out;
 	if ((r = cv_event_applied(txn, s, res.seq)) != 0)
 		goto out;
@@ -237,5 +248,6 @@ out:
 		cv_outcome_failed(s, &txn);
 	if (txn != NULL)
 		cv_txn_abort(txn);
+	json_decref(ev);
 	return r;
 }

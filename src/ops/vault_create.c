@@ -27,6 +27,7 @@
 #include "base/passphrase.h"
 #include "base/safefile.h"
 #include "gate/anchor.h"
+#include "gate/event.h"
 #include "gate/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
@@ -132,6 +133,8 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	struct cv_bind b = {CV_AUDIT_SK_TAG, NULL, NULL, 0, NULL, 0};
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], *sk = NULL;
 	uint8_t sealed[CV_AUDIT_SK_SEALED];
+	json_t *ev = NULL;
+	uint64_t seq = 0;
 	int r, made;
 
 	cv_error_clear();
@@ -175,6 +178,7 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	    (r = cv_meta_put_u64(txn, "kek_gen", 1)) != 0 ||
 	    (r = cv_meta_put_u64(txn, "next_uid", 2)) != 0 ||
 	    (r = cv_slot_write(txn, s, admin, pass, passlen)) != 0 ||
+	    (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
 	    (r = cv_user_put(txn, s, &u)) != 0 ||
 	    (r = cv_pending_mark_put(txn, s, 0)) != 0 ||
 	    (r = cv_policy_store_init(txn, s)) != 0)
@@ -191,12 +195,16 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	}
 	if ((r = cv_policy_store_load(s)) != 0)
 		goto out;
-	if ((r = cv_session_record_init(s)) != 0)
+	/* The first event names the admin's account, written above before
+	 * there was a trail: bound now to that event's seq. */
+	if ((r = cv_session_record_init(s, ev, &seq)) != 0)
 		goto out;
 	/* The store's anchor starts at the first event. */
 	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
 		goto out;
-	if ((r = cv_anchor_reset(txn, s)) != 0)
+	if ((r = cv_user_save(txn, s, &u, seq)) != 0 ||
+	    (r = cv_event_applied(txn, s, seq)) != 0 ||
+	    (r = cv_anchor_reset(txn, s)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
 	txn = NULL;
@@ -214,6 +222,7 @@ out:
 	if (sk != NULL)
 		sodium_free(sk);
 	sodium_memzero(sealed, sizeof(sealed));
+	json_decref(ev);
 	if (r != 0) {
 		cv_session_close(s);
 		/* Leave nothing half-made behind. The directory was new or
