@@ -31,9 +31,10 @@
 static const struct test_staff staff[] = {
 	{"siti", "counselor", 1},
 	{"rina", "social_worker", 0},
+	{"inspektur", "auditor", 0},
 };
 
-/* A vault with a counselor, a social worker and one case. */
+/* A vault with a counselor, a social worker, an auditor and one case. */
 static int
 setup(void **state)
 {
@@ -381,6 +382,50 @@ test_restore_reanchors(void **state)
 	test_rm_rf(dest);
 }
 
+/*
+ * After a restore, what was written after the backup's position is gone
+ * from the store by an audited act: `audit verify` passes, and a write
+ * after the restore is held to its event again.
+ */
+static void
+test_restore_then_verify(void **state)
+{
+	struct test_fx *f = *state;
+	char dest[128];
+	struct cv_session *s;
+	json_t *out = NULL;
+	uint32_t rid = 0;
+	static const char note[] = "Sesi lanjutan, catatan uji.";
+
+	snprintf(dest, sizeof(dest), "%s-backup", f->dir);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_vault_backup(s, dest), 0);
+	cv_session_close(s);
+	/* A record, and the case's metadata (its next record id), after it. */
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(
+	    cv_note_add(s, f->cid, note, strlen(note), NULL, NULL, &rid), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_vault_restore(s, dest), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
+	assert_int_equal(cv_audit_verify(s, NULL, NULL, &out), 0);
+	assert_true(json_is_true(json_object_get(out, "ok")));
+	json_decref(out);
+	cv_session_close(s);
+	/* Written again after the restore: bound to its new event. */
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(
+	    cv_note_add(s, f->cid, note, strlen(note), NULL, NULL, &rid), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
+	assert_int_equal(cv_audit_verify(s, NULL, NULL, &out), 0);
+	json_decref(out);
+	cv_session_close(s);
+	test_rm_rf(dest);
+}
+
 int
 main(void)
 {
@@ -397,6 +442,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_anchor_removed, setup,
 	        test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_died_after_event, setup,
+	        test_fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_then_verify, setup,
 	        test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_restore_reanchors, setup,
 	        test_fx_teardown),

@@ -122,11 +122,11 @@ map_key(char key[static KEY_MAX], const char *p, const char *obj)
 }
 
 /*
- * A restore put back the store as it was after event SIZE: an account
- * written later may now hold any value written up to SIZE, or be absent
- * (added after the backup). The map keeps only the latest write, so such
- * an entry becomes [SIZE, RESTORED_VERSION, ""]: any stored value of seq
- * up to SIZE passes, until a later event writes the account again.
+ * A restore put back the store as it was after event SIZE: an object or
+ * account written later may now hold any value written up to SIZE, or be
+ * absent (added after the backup). The map keeps only the latest write, so
+ * such an entry becomes [SIZE, RESTORED_VERSION, ""]: any stored value of
+ * seq up to SIZE passes, until a later event writes it again.
  */
 #define RESTORED_VERSION (-1)
 
@@ -137,7 +137,7 @@ restored(struct rc *c, uint64_t size)
 	json_t *e, *n;
 
 	json_object_foreach (c->objs, k, e) {
-		if (k[0] != '@' || (uint64_t)entry_int(e, E_SEQ) <= size)
+		if ((uint64_t)entry_int(e, E_SEQ) <= size)
 			continue;
 		if (json_object_get(c->undo, k) == NULL &&
 		    json_object_set(c->undo, k, e) != 0)
@@ -487,6 +487,9 @@ check_missing(struct rc *c)
 		er = json_object_get(c->erased, p);
 		if (er != NULL && entry_int(e, E_SEQ) < json_integer_value(er))
 			continue; /* removed by the erasure of its case */
+		/* As the restored backup held it, or absent. */
+		if (entry_int(e, E_VERSION) == RESTORED_VERSION)
+			continue;
 		if (!json_is_true(json_array_get(e, E_SEEN)))
 			report(c, p, obj, obj, "missing");
 		else if (strncmp(obj, "rec/", 4) == 0 &&
