@@ -82,3 +82,14 @@ cv_outcome_failed(struct cv_session *s, struct cv_txn **txn)
 	else
 		cv_error_clear();
 }
+
+void
+cv_outcome_end(struct cv_session *s, struct cv_txn **txn, int r)
+{
+	if (r != 0) {
+		cv_outcome_failed(s, txn);
+		return;
+	}
+	cv_txn_abort(*txn);
+	*txn = NULL;
+}

@@ -47,4 +47,11 @@ int cv_outcome_txn_begin(struct cv_session *s, struct cv_txn **txn);
  */
 void cv_outcome_failed(struct cv_session *s, struct cv_txn **txn);
 
+/*
+ * The end of every write path: with R nonzero, cv_outcome_failed; with R
+ * zero, abort whatever of TXN is left (NULL after a commit). *TXN is NULL
+ * afterwards either way.
+ */
+void cv_outcome_end(struct cv_session *s, struct cv_txn **txn, int r);
+
 #endif

@@ -179,10 +179,7 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	r = cv_case_txn_decide_put(s, &txn, &q, cid, kind, id, key, obj, &ev);
 out:
 	sodium_memzero(key, sizeof(key));
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(obj);
 	json_decref(ev);

@@ -81,10 +81,7 @@ cv_case_open(struct cv_session *s, const json_t *intake,
 		r = cv_record_add(s, id, "intake", intake, &rid);
 out:
 	sodium_memzero(key, sizeof(key));
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(ev);
 	return r;
@@ -272,10 +269,7 @@ team_change(
 	ev = json_pack("{s:o}", "member", json_sprintf("u%u", (unsigned)u.id));
 	r = cv_case_txn_decide_save(s, &txn, &q, case_id, next, &ev);
 out:
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(next);
 	json_decref(ev);
@@ -326,10 +320,7 @@ cv_case_close(struct cv_session *s, const char *case_id)
 	q.meta = meta;
 	r = cv_case_txn_decide_save(s, &txn, &q, case_id, next, &ev);
 out:
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(next);
 	json_decref(ev);

@@ -174,10 +174,7 @@ cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 	 * never into the event (which holds its keyed digest alone). */
 	r = cv_case_txn_decide_save(s, &txn, &q, case_id, next, &wev);
 out:
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(next);
 	json_decref(wev);

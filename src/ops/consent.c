@@ -142,10 +142,7 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	    s, &txn, case_id, CV_CD_CONSENT, id, key, g, version, res.seq);
 out:
 	sodium_memzero(key, sizeof(key));
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	if (r != 0)
 		id[0] = '\0';
 	json_decref(meta);
@@ -189,10 +186,7 @@ cv_consent_withdraw(
 	    s, &txn, &q, case_id, CV_CD_CONSENT, consent_id, key, k, &ev);
 out:
 	sodium_memzero(key, sizeof(key));
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(k);
 	json_decref(ev);

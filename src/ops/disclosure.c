@@ -252,10 +252,7 @@ cv_case_disclose(struct cv_session *s, const char *case_id,
 	*out = rel;
 	rel = NULL;
 out:
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(d);
 	json_decref(ev);

@@ -110,10 +110,7 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	if (r == 0)
 		r = cv_store_compact(s->st);
 out:
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	free(k.keys);
 	json_decref(meta);
 	json_decref(tomb);
@@ -265,9 +262,7 @@ cv_key_rotate(struct cv_session *s)
 out:
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(kek, sizeof(kek));
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	free(c.ids);
 	return r;
 }

@@ -141,10 +141,7 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 	if (r == 0)
 		r = cv_policy_store_load(s);
 out:
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	cv_policy_set_free(set);
 	json_decref(ev);
 	return r;

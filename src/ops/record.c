@@ -177,8 +177,7 @@ out:
 		sodium_memzero(payload, plen);
 		free(payload);
 	}
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(ev);
 	return r;

@@ -153,10 +153,7 @@ decide(
 	    s, &txn, &q, cid, CV_CD_REQUEST, request_id, key, req, &ev);
 out:
 	sodium_memzero(key, sizeof(key));
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(meta);
 	json_decref(req);
 	json_decref(consents);

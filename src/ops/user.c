@@ -100,10 +100,7 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	r = cv_txn_commit(txn);
 	txn = NULL;
 out:
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(ev);
 	return r;
 }
@@ -200,10 +197,7 @@ cv_user_passwd(
 	txn = NULL;
 out:
 	sodium_memzero(hash, sizeof(hash));
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(ev);
 	return r;
 }
@@ -244,10 +238,7 @@ cv_user_disable(struct cv_session *s, const char *name)
 	r = cv_txn_commit(txn);
 	txn = NULL;
 out:
-	if (r != 0)
-		cv_outcome_failed(s, &txn);
-	if (txn != NULL)
-		cv_txn_abort(txn);
+	cv_outcome_end(s, &txn, r);
 	json_decref(ev);
 	return r;
 }
