@@ -89,10 +89,14 @@
 #define CV_EVERIFY   (-1019) /* audit trail verification failed */
 #define CV_ESTATE    (-1020) /* not allowed in the current state */
 #define CV_EBUSY     (-1021) /* the vault is in use by another process */
-#define CV_ESEALED   (-1022) /* sealed: no key unlocked (served mode; unused) */
+#define CV_ESEALED   (-1022) /* sealed: no custodian has unlocked the daemon */
 #define CV_EUNSAFE   (-1023) /* a vault file is a link or others can write */
 #define CV_EROLLBACK (-1024) /* the store is older than its audit trail */
 #define CV_ETRUNC    (-1025) /* the audit trail is behind the store */
+#define CV_ESERVED   (-1026) /* served vault: only the daemon opens it */
+#define CV_EPROTO    (-1027) /* malformed protocol frame or request */
+#define CV_ETIMEDOUT (-1028) /* the peer sent or took nothing in time */
+#define CV_ESESSION  (-1029) /* no such daemon session, or it expired */
 
 /* Limits and sizes. */
 #define CV_NAME_MAX       64           /* user names, record types */
@@ -1103,5 +1107,118 @@ int cv_vault_restore(struct cv_session *s, const char *src);
  *   the gate's answers; store and integrity errors
  */
 int cv_key_rotate(struct cv_session *s);
+
+/* ---- served mode: the daemon's vault (docs/operations.md) ---- */
+
+struct cv_vault; /* a vault unlocked by a custodian, shared by sessions */
+
+/* Who is at the other end of the daemon's socket (SO_PEERCRED). */
+struct cv_peer {
+	int64_t pid;
+	int64_t uid;
+	int64_t gid;
+};
+
+/*
+ * Unlock the vault in DIR for the daemon: CUSTODIAN (an account marked as
+ * a key custodian) opens her keyslot with PASS, and the vault's store,
+ * trail and keys stay open in *OUT until cv_vault_close. Recorded as
+ * "vault.unlock". Works on embedded and served vaults alike; the daemon
+ * refuses an embedded one itself if it must. The vault is thread-safe:
+ * any number of threads may each hold sessions of it.
+ * Returns 0, or the codes of cv_session_open, and:
+ *   CV_EDENIED  the account is not a custodian
+ */
+int cv_vault_unlock(const char *dir, const char *custodian, const char *pass,
+    size_t passlen, struct cv_vault **out);
+
+/*
+ * Log USER in on the unlocked vault V with PASS: one Argon2id check of the
+ * account's verifier, the account's MAC, its disabled flag and the back-off
+ * of failed logins, as cv_session_open does; a failure is signed into the
+ * trail at once. PEER (may be NULL, embedded) is recorded in the session
+ * and in every event it makes. The session borrows V's store, trail and
+ * keys: close it (cv_session_end) before cv_vault_close. A session is used
+ * by one thread at a time.
+ * Returns 0, or CV_EAUTH, CV_ELOCKED, CV_EDISABLED, CV_ECRYPTO (account
+ * edited), CV_EAUDIT, store errors.
+ */
+int cv_vault_login(struct cv_vault *v, const char *user, const char *pass,
+    size_t passlen, const struct cv_peer *peer, struct cv_session **out);
+
+/*
+ * End the session S with WHY ("logout", "expired", "shutdown"), recorded
+ * as "session.close", then close it as cv_session_close does.
+ */
+void cv_session_end(struct cv_session *s, const char *why);
+
+/*
+ * Reload the deployed policy set of V from its store (the daemon's
+ * SIGHUP), recorded as "policy.reload". Sessions opened before keep the
+ * set they began with until they end.
+ * Returns 0, or CV_EPOLICY, CV_EAUDIT, store errors.
+ */
+int cv_vault_reload(struct cv_vault *v);
+
+/*
+ * Seal V: record "vault.seal", close its trail and store, wipe its keys.
+ * Every session of V must have ended.
+ */
+void cv_vault_close(struct cv_vault *v);
+
+/*
+ * Create a vault in served mode: as cv_vault_create, ADMIN becoming its
+ * first key custodian; no other account will ever hold a keyslot.
+ */
+int cv_vault_create_served(const char *dir, const char *admin,
+    const char *pass, size_t passlen, struct cv_session **out);
+
+/*
+ * Turn the embedded vault of S into a served one: every keyslot of an
+ * account that is not a custodian is shredded (the store compacted, so no
+ * copy survives in freed pages), recorded as "vault.serve". S must be a
+ * custodian admin's; no other process may have the vault open.
+ * Returns 0, or CV_EDENIED, CV_ESTATE (served already), CV_EBUSY,
+ * CV_EAUDIT, store errors.
+ */
+int cv_vault_serve(struct cv_session *s);
+
+/* ---- the dispatcher (docs/protocol.md) ---- */
+
+/*
+ * Run one request of the command contract as S: REQ is a JSON object
+ * {"cmd": "record show", "args": {...}} with the command's arguments by
+ * name, as docs/protocol.md lists them. On success *RESP is a new JSON
+ * value, the command's result as `--json` prints it. The arguments are
+ * untrusted: every name, type and bound is checked here, whoever sent them.
+ * Secrets in REQ (passphrases) are wiped with the request when it is freed
+ * (cv_init installs the wiping allocator).
+ * Returns 0, or CV_EPROTO (not a request, unknown command, unknown,
+ * missing or mistyped argument; cv_error_detail() names it), or the
+ * command's own codes.
+ */
+int cv_dispatch(struct cv_session *s, const json_t *req, json_t **resp);
+
+/* ---- frames: the daemon's wire format (docs/protocol.md) ---- */
+
+#define CV_FRAME_MAX   (1024 * 1024) /* bytes of one frame's JSON */
+#define CV_FRAME_DEPTH 32            /* nesting of arrays and objects */
+
+/*
+ * Write MSG to FD as one frame: a 4-byte big-endian length, then the
+ * compact UTF-8 JSON. Waits at most TIMEOUT_MS for the peer to take it.
+ * Returns 0, or CV_ETOOBIG, CV_ETIMEDOUT, CV_EIO, CV_ENOMEM.
+ */
+int cv_frame_write(int fd, const json_t *msg, int timeout_ms);
+
+/*
+ * Read one frame from FD into *OUT (a new JSON object), at most MAX bytes
+ * of JSON (<= CV_FRAME_MAX), waiting at most TIMEOUT_MS for the whole
+ * frame. Invalid UTF-8, nesting deeper than CV_FRAME_DEPTH, anything but
+ * one JSON object, or a short frame is refused without reading further.
+ * Returns 0, or CV_ENOTFOUND (the peer closed before a frame began),
+ * CV_EPROTO, CV_ETOOBIG, CV_ETIMEDOUT, CV_EIO, CV_ENOMEM.
+ */
+int cv_frame_read(int fd, size_t max, int timeout_ms, json_t **out);
 
 #endif /* CASEVAULT_H */

@@ -67,6 +67,15 @@ cv_strerror(int err)
 	case CV_ETRUNC:
 		return "the audit trail is behind the store (truncated, "
 		       "rewritten or deleted); refused";
+	case CV_ESERVED:
+		return "the vault is served by casevaultd; use the daemon "
+		       "(CASEVAULT_SOCKET or --socket)";
+	case CV_EPROTO:
+		return "malformed request or frame";
+	case CV_ETIMEDOUT:
+		return "timed out";
+	case CV_ESESSION:
+		return "no such session, or it has ended; log in again";
 	default:
 		return "unknown error";
 	}
