@@ -28,6 +28,7 @@ LAYERS   = base store audit model rules gate ops
 LIB_SRC  = $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 LIB_HDR  = $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
 CLI_SRC  = $(wildcard src/cli/*.c)
+DAEMON_SRC = $(wildcard src/daemon/*.c)
 TEST_SRC = $(wildcard tests/test_*.c)
 BENCH_SRC = $(wildcard bench/*.c)
 FUZZ_SRC = $(filter-out fuzz/driver.c,$(wildcard fuzz/*.c))
@@ -35,8 +36,10 @@ FUZZ_SRC = $(filter-out fuzz/driver.c,$(wildcard fuzz/*.c))
 DATA     = $(sort $(wildcard policies/*.policy forms/*.json forms/instruments/*.json))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ = $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 LIB      = $(BUILD)/libcasevault.a
 BIN      = $(BUILD)/casevault
+DAEMON   = $(BUILD)/casevaultd
 TESTS    = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZERS  = $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
@@ -52,7 +55,7 @@ endif
 
 .PHONY: all deps test check asan demo bench fuzz fuzz-build install clean \
 	format format-check
-all: $(BIN)
+all: $(BIN) $(DAEMON)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -61,6 +64,12 @@ $(BUILD)/%.o: %.c
 
 # The command sees the public header only.
 $(BUILD)/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(filter-out -Isrc,$(CPPFLAGS)) $(ALL_CFLAGS) -c -o $@ $<
+
+# The daemon too.
+$(BUILD)/src/daemon/%.o: src/daemon/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(filter-out -Isrc,$(CPPFLAGS)) $(ALL_CFLAGS) -c -o $@ $<
@@ -79,6 +88,10 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(HARDLD) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(DAEMON): $(DAEMON_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(HARDLD) -o $@ $(DAEMON_OBJ) $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	@$(if $(Q),echo "  LD      $@")
@@ -113,7 +126,7 @@ deps:
 	    $$missing >/dev/null; \
 	fi
 
-check: $(BIN) $(TESTS) $(FUZZERS)
+check: $(BIN) $(DAEMON) $(TESTS) $(FUZZERS)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 test:
@@ -145,20 +158,21 @@ fuzz: $(BUILD)/gen/embedded.c
 	  $(LIB_SRC) $(BUILD)/gen/embedded.c $(LDLIBS)
 	$(BUILD)/libfuzzer/$(FUZZ) -max_total_time=60 fuzz/corpus/$(FUZZ)
 
-install: $(BIN)
+install: $(BIN) $(DAEMON)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/casevault
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(LIB_HDR) $(wildcard src/cli/*.h) \
-	  include/casevault.h
+	  $(DAEMON_SRC) $(wildcard src/daemon/*.h) include/casevault.h
 
 format-check:
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) \
-	  $(LIB_HDR) $(wildcard src/cli/*.h) include/casevault.h
+	  $(LIB_HDR) $(wildcard src/cli/*.h) $(DAEMON_SRC) \
+	  $(wildcard src/daemon/*.h) include/casevault.h
 
 clean:
 	rm -rf build build-asan demo-vault
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d) $(BENCHES:=.d) \
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(TESTS:=.d) $(BENCHES:=.d) \
 	 $(FUZZERS:=.d) $(BUILD)/fuzz/driver.d
