@@ -18,11 +18,13 @@ fi
 grep -c 'cv_rec_decrypt(' src/gate/gate.c >"$T/n"
 has "and the gate does call it" "$T/n" '^[1-9]'
 
-# The library does not print: only the command does (src/cli/). The one
+# The library does not print: only the command and the daemon do
+# (src/cli/, src/daemon/). The one
 # exception, one call, warns on stderr about the test-only KDF setting
 # (passphrase.c).
 P='\b(printf|fprintf|puts|fputs|perror|putchar|fwrite)\('
-grep -l -E "$P" src/*/*.c | grep -v '^src/cli/' | grep -v -e '^src/base/passphrase.c$' \
+grep -l -E "$P" src/*/*.c | grep -v -e '^src/cli/' -e '^src/daemon/' |
+	grep -v -e '^src/base/passphrase.c$' \
 	>"$T/prints" || true
 for f in src/base/passphrase.c; do
 	[ "$(grep -c -E "$P" "$f")" -le 1 ] || echo "$f" >>"$T/prints"
@@ -34,9 +36,11 @@ else
 	ok "the library prints nothing"
 fi
 
-# getenv: the test-only KDF switch and the vault and user names, no more.
+# getenv: the test-only KDF switch, the vault and user names, the daemon's
+# socket and the directory of the command's session tokens, no more.
 grep -n 'getenv(' src/*/*.c |
 	grep -v -e 'CASEVAULT_TEST_KDF' -e 'CASEVAULT_DIR' -e 'CASEVAULT_USER' \
+	-e 'CASEVAULT_SOCKET' -e 'XDG_RUNTIME_DIR' \
 	-e 'EDITOR' -e 'TMPDIR' >"$T/env" || true
 if [ -s "$T/env" ]; then
 	not_ok "no other environment variable is read"
@@ -67,6 +71,21 @@ fi
 MAKEFLAGS= make -n -B BUILD="$T/b" "$T/b/src/cli/main.o" 2>/dev/null | grep -e ' -c ' >"$T/cli_cc"
 has "src/cli is compiled with -Iinclude" "$T/cli_cc" ' -Iinclude '
 lacks "and without -Isrc" "$T/cli_cc" ' -Isrc( |$)'
+
+# The daemon too: it holds the keys, and reaches them through the public
+# header alone, as the command does.
+grep -n '#include "' src/daemon/*.c src/daemon/*.h |
+	grep -v -e '"daemon\.h"$' -e '"casevault\.h"$' >"$T/daemon_inc" || true
+if [ -s "$T/daemon_inc" ]; then
+	not_ok "src/daemon includes only daemon.h and casevault.h"
+	sed 's/^/    /' "$T/daemon_inc"
+else
+	ok "src/daemon includes only daemon.h and casevault.h"
+fi
+MAKEFLAGS= make -n -B BUILD="$T/b" "$T/b/src/daemon/main.o" 2>/dev/null |
+	grep -e ' -c ' >"$T/daemon_cc"
+has "src/daemon is compiled with -Iinclude" "$T/daemon_cc" ' -Iinclude '
+lacks "and without -Isrc" "$T/daemon_cc" ' -Isrc( |$)'
 
 # No LMDB outside the store: only src/store/ includes lmdb.h or names an
 # MDB_ type or constant or an mdb_ function; the rest of the library, the
@@ -117,7 +136,7 @@ climbs() {
 		rules) ok="base rules" ;;
 		gate) ok="base store audit model rules gate" ;;
 		ops) ok="base store audit model rules gate ops" ;;
-		cli) continue ;;
+		cli | daemon) continue ;;
 		*)
 			echo "$f is in no layer"
 			continue
