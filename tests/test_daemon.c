@@ -550,6 +550,50 @@ bad_requests(void **state)
 }
 
 static void
+token_bound_to_uid(void **state)
+{
+	char *tok, dir[128];
+	pid_t pid;
+	int fd, st;
+
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("skipped: needs root to connect as another uid\n");
+		return;
+	}
+	start(NULL);
+	unlock();
+	fd = dial();
+	tok = login(fd, "siti");
+	assert_int_equal(ask(fd, call_req(tok, "case list", NULL)), 0);
+	/* Another local account that learns the token gets nothing. */
+	snprintf(dir, sizeof(dir), "%s/run", rdir);
+	assert_int_equal(chmod(rdir, 0711), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(chmod(sock, 0666), 0);
+	if ((pid = fork()) == 0) {
+		int c;
+
+		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+		    setuid(65534) != 0 || (c = dial()) == -1)
+			_exit(2);
+		_exit(ask(c, call_req(tok, "case list", NULL)) == CV_ESESSION
+		          ? 0
+		          : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	chmod(rdir, 0700);
+	chmod(dir, 0750);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	/* And it still serves its own uid. */
+	assert_int_equal(ask(fd, call_req(tok, "case list", NULL)), 0);
+	free(tok);
+	close(fd);
+	assert_int_equal(stop(), 0);
+}
+
+static void
 sessions_expire(void **state)
 {
 	const char *const life[] = {"--lifetime", "1", NULL};
@@ -1039,6 +1083,7 @@ main(void)
 	    cmocka_unit_test_teardown(unlock_login_call_logout, teardown),
 	    cmocka_unit_test_teardown(bad_frames, teardown),
 	    cmocka_unit_test_teardown(bad_requests, teardown),
+	    cmocka_unit_test_teardown(token_bound_to_uid, teardown),
 	    cmocka_unit_test_teardown(sessions_expire, teardown),
 	    cmocka_unit_test_teardown(idle_client_closed, teardown),
 	    cmocka_unit_test_teardown(slow_sender_closed, teardown),
