@@ -572,6 +572,7 @@ int cv_record_show(struct cv_session *s, const char *case_id,
  * left out, its refusal on the trail. PURPOSE as for cv_record_show.
  * Returns 0, or:
  *   CV_ENOTFOUND  no live case CASE_ID
+ *   CV_EDENIED    the case holds records and none may be read
  *   CV_EAUDIT; store and integrity errors
  */
 int cv_record_list(struct cv_session *s, const char *case_id,
@@ -1170,8 +1171,8 @@ void cv_vault_close(struct cv_vault *v);
  * Create a vault in served mode: as cv_vault_create, ADMIN becoming its
  * first key custodian; no other account will ever hold a keyslot.
  */
-int cv_vault_create_served(const char *dir, const char *admin,
-    const char *pass, size_t passlen, struct cv_session **out);
+int cv_vault_create_served(const char *dir, const char *admin, const char *pass,
+    size_t passlen, struct cv_session **out);
 
 /*
  * Turn the embedded vault of S into a served one: every keyslot of an
