@@ -163,8 +163,15 @@ test_review_by_another_after_close(void **state)
 	assert_event(f->dir, "breakglass.review", "deny");
 
 	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
-	assert_int_equal(cv_breakglass_review(s, id), CV_ESTATE);
+	assert_int_equal(cv_breakglass_review(s, id), CV_EDENIED);
 	cv_session_close(s);
+	{
+		json_t *ev = last_event(f->dir, "breakglass.review");
+		assert_string_equal(json_string_value(json_object_get(ev,
+		                        "rule")),
+		    "builtin-review-after-close");
+		json_decref(ev);
+	}
 
 	/* Six minutes on, the five-minute window has closed. */
 	cv_clock_set_offset_ms(6 * MIN_MS);
