@@ -52,4 +52,12 @@ int cv_session_record(struct cv_session *s, const char *action)
 int cv_session_record_init(struct cv_session *s, const json_t *extra,
     uint64_t *seq) __attribute__((warn_unused_result));
 
+/*
+ * Record that the session's user was refused ACTION by RULE, a check
+ * made outside the gate (a custody rule: only a custodian may serve the
+ * vault). Returns as cv_event_commit.
+ */
+int cv_session_refuse(struct cv_session *s, const char *action,
+    const char *rule) __attribute__((warn_unused_result));
+
 #endif
