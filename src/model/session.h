@@ -37,6 +37,7 @@ struct cv_vault {
 	struct cv_policy_ref *policy; /* the set new sessions take */
 	unsigned sessions;            /* logged in and not yet closed */
 	int mode;                     /* CV_MODE_EMBEDDED or CV_MODE_SERVED */
+	int compact;                  /* a compaction waits for the seal */
 };
 
 struct cv_session {

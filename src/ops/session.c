@@ -104,6 +104,17 @@ cv_session_record_init(struct cv_session *s, const json_t *extra, uint64_t *seq)
 }
 
 int
+cv_session_compact(struct cv_session *s)
+{
+	if (!s->borrowed)
+		return cv_store_compact(s->st);
+	pthread_mutex_lock(&s->vault->mu);
+	s->vault->compact = 1;
+	pthread_mutex_unlock(&s->vault->mu);
+	return CV_EBUSY;
+}
+
+int
 cv_session_refuse(struct cv_session *s, const char *action, const char *rule)
 {
 	json_t *ev;
@@ -1372,6 +1383,10 @@ cv_vault_close(struct cv_vault *v)
 	}
 	if (cv_event_commit(v->own, ev, 0, NULL) != 0)
 		cv_error_set("the seal of the vault was not recorded");
+	/* What the sessions shredded leaves the freed pages now that none
+	 * is left (best effort: another process may hold the vault). */
+	if (v->compact)
+		(void)cv_store_compact(v->own->st);
 	/* Anchors the store, closes the trail and the store, wipes the
 	 * keys and drops the last reference to the policy set. */
 	cv_session_close(v->own);
