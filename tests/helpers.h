@@ -14,6 +14,9 @@
 /* A fresh vault in a new temporary directory with admin "admin". */
 struct cv_session *test_vault_new(char dir[static 64]);
 
+/* The same, a served vault (cv_vault_create_served). */
+struct cv_session *test_served_new(char dir[static 64]);
+
 /* Log in as USER with PASS; asserts success. */
 struct cv_session *test_login(const char *dir, const char *user,
     const char *pass);
