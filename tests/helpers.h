@@ -89,4 +89,47 @@ void test_vault_remove(const char *dir);
 /* Remove DIR recursively. */
 void test_rm_rf(const char *dir);
 
+/* Copy the tree FROM to TO (which must not exist), keeping every mode. */
+void test_tree_copy(const char *from, const char *to);
+
+/*
+ * The whole of file PATH, malloc'd and NUL-terminated, *LEN bytes; NULL
+ * when it cannot be read. test_file_write replaces PATH with LEN bytes,
+ * keeping the mode of the file it replaces.
+ */
+char *test_file_read(const char *path, size_t *len);
+void test_file_write(const char *path, const void *buf, size_t len);
+
+/*
+ * The trail's branch, as an insider with the files would move it:
+ * test_branch_head, its commit as hex ("" when the branch is missing);
+ * test_branch_back, moved to the N-th parent of its head;
+ * test_branch_delete, deleted.
+ */
+void test_branch_head(const char *dir, char out[static 41]);
+void test_branch_back(const char *dir, int n);
+void test_branch_delete(const char *dir);
+
+/*
+ * An account row as stored (test_account_row, parsed), edited in place
+ * (test_account_edit: KEY set to VAL, consumed, all else kept), and its
+ * id (test_account_id).
+ */
+json_t *test_account_row(const char *dir, const char *name);
+void test_account_edit(const char *dir, const char *name, const char *key,
+    json_t *val);
+uint32_t test_account_id(const char *dir, const char *name);
+
+/* TEXT written into the failed-login queue, numbered as the next entry;
+ * its number. */
+uint64_t test_queue_forge(const char *dir, const char *text);
+
+/*
+ * How many events of the trail, read from its files without a login (so
+ * nothing is appended), have FIELD equal to VALUE and, when FIELD2 is not
+ * NULL, FIELD2 equal to VALUE2.
+ */
+size_t test_trail_count(const char *dir, const char *field, const char *value,
+    const char *field2, const char *value2);
+
 #endif
