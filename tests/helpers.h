@@ -132,4 +132,49 @@ uint64_t test_queue_forge(const char *dir, const char *text);
 size_t test_trail_count(const char *dir, const char *field, const char *value,
     const char *field2, const char *value2);
 
+/* The system clock set MINUTES from the true time (negative: behind), as
+ * an administrator setting it would move it, through the test-only
+ * offset of base/util.h. */
+void test_clock_at(int64_t minutes);
+
+/* USER's login with PASS, closed at once: its return code. */
+int test_try_login(const char *dir, const char *user, const char *pass);
+
+/* The bytes a refused open must leave alone: the store and the branch. */
+struct test_snap {
+	char *store, *ref;
+	size_t slen, rlen;
+	char head[41];
+};
+
+/* Take SN of DIR; test_snap_same asserts DIR is as SN says, and frees
+ * SN. */
+void test_snap_take(const char *dir, struct test_snap *sn);
+void test_snap_same(const char *dir, struct test_snap *sn);
+
+/* The store key of consent KID of case CID into K (room for
+ * CV_CASE_ID_LEN + 1 + CV_OBJECT_ID_LEN bytes), *KLEN bytes. */
+void test_consent_key(const char *cid, const char *kid, uint8_t *k,
+    size_t *klen);
+
+/* The failed-login queue's counter: 0 before any failed login. */
+uint64_t test_queue_next(const char *dir);
+
+/* As kepala (a supervisor): USER put on case CID's team (ADD) or taken
+ * off it. */
+void test_team(const char *dir, const char *cid, const char *user, int add);
+
+/*
+ * With the accounts of test_staff_legal: a consent recorded by siti, the
+ * survivor's, for legal aid on incidents for PURPOSE, until MINUTES from
+ * now (0: no end given), its id in ID; a request by andi for incidents
+ * for PURPOSE, approved by kepala for HOURS, its id in RID; andi's fetch
+ * of request RID, its return code.
+ */
+void test_grant_legal(const char *dir, const char *cid, const char *purpose,
+    int64_t minutes, char id[static CV_OBJECT_ID_LEN + 1]);
+void test_request_approved(const char *dir, const char *cid,
+    const char *purpose, unsigned hours, char rid[static CV_OBJECT_ID_LEN + 1]);
+int test_fetch(const char *dir, const char *rid);
+
 #endif

@@ -54,8 +54,6 @@
 #include "helpers.h"
 #include "helpers.c.inc"
 
-#define MIN_MS ((int64_t)60 * 1000)
-
 static const struct test_staff staff[] = {
     {"siti", "counselor", 1},
     {"andi", "legal_aid", 0},
@@ -129,23 +127,6 @@ struct row {
 	void (*check)(struct copy *c);
 };
 
-/* Set the system clock MINUTES from the true time (negative: behind). */
-static void
-clock_at(int64_t minutes)
-{
-	cv_clock_set_offset_ms(minutes * MIN_MS);
-}
-
-static int
-login(const char *dir, const char *user, const char *pass)
-{
-	struct cv_session *s = NULL;
-	int r = cv_session_open(dir, user, pass, strlen(pass), &s);
-
-	cv_session_close(s);
-	return r;
-}
-
 static void
 save(const char *dir, enum cv_db db, const void *k, size_t klen,
     struct saved *sv)
@@ -162,71 +143,6 @@ save_file(const char *from, const char *to)
 	assert_non_null(buf);
 	test_file_write(to, buf, len);
 	free(buf);
-}
-
-static void
-consent_key(const char *cid, const char *kid, uint8_t *k, size_t *klen)
-{
-	memcpy(k, cid, CV_CASE_ID_LEN);
-	k[CV_CASE_ID_LEN] = CV_CD_CONSENT;
-	memcpy(k + CV_CASE_ID_LEN + 1, kid, strlen(kid));
-	*klen = CV_CASE_ID_LEN + 1 + strlen(kid);
-}
-
-/* A consent by the survivor for legal aid on incidents for PURPOSE, until
- * MINUTES from now (0: no end given). */
-static void
-grant(struct base *b, const char *purpose, int64_t minutes,
-    char id[static CV_OBJECT_ID_LEN + 1])
-{
-	struct cv_session *s = test_login(b->dir, "siti", TEST_PASS_STAFF);
-	char until[25];
-	json_t *g;
-
-	g = json_pack("{s:{s:s}, s:[s], s:s, s:s, s:s}", "recipient", "role",
-	    "legal_aid", "classes", "incident", "purpose", purpose, "grantor",
-	    "survivor", "form_ref", "F-1");
-	if (minutes != 0) {
-		cv_format_time(
-		    cv_now_ms() + (uint64_t)(minutes * MIN_MS), until);
-		json_object_set_new(g, "until", json_string(until));
-	}
-	if (cv_consent_grant(s, b->cid, g, id) != 0)
-		fail_msg("consent refused: %s", cv_error_detail());
-	json_decref(g);
-	cv_session_close(s);
-}
-
-/* A request by andi for incidents for PURPOSE, approved by kepala for
- * HOURS. */
-static void
-approved_request(struct base *b, const char *purpose, unsigned hours,
-    char rid[static CV_OBJECT_ID_LEN + 1])
-{
-	json_t *classes = json_pack("[s]", "incident");
-	struct cv_session *s;
-
-	s = test_login(b->dir, "andi", TEST_PASS_STAFF);
-	assert_int_equal(
-	    cv_request_create(s, b->cid, classes, purpose, rid), 0);
-	cv_session_close(s);
-	json_decref(classes);
-	s = test_login(b->dir, "kepala", TEST_PASS_STAFF);
-	if (cv_request_approve(s, rid, hours) != 0)
-		fail_msg("approval refused: %s", cv_error_detail());
-	cv_session_close(s);
-}
-
-static void
-team(struct base *b, int add)
-{
-	struct cv_session *s = test_login(b->dir, "kepala", TEST_PASS_STAFF);
-
-	if (add)
-		assert_int_equal(cv_case_assign(s, b->cid, "rina"), 0);
-	else
-		assert_int_equal(cv_case_unassign(s, b->cid, "rina"), 0);
-	cv_session_close(s);
 }
 
 /* The case's records: the intake amended once, and a note. */
@@ -252,8 +168,8 @@ consent_withdrawn(struct base *b)
 	uint8_t k[CV_CASE_ID_LEN + 1 + CV_OBJECT_ID_LEN];
 	size_t klen;
 
-	grant(b, "legal_proceeding", 0, b->withdrawn);
-	consent_key(b->cid, b->withdrawn, k, &klen);
+	test_grant_legal(b->dir, b->cid, "legal_proceeding", 0, b->withdrawn);
+	test_consent_key(b->cid, b->withdrawn, k, &klen);
 	save(b->dir, CV_DB_CASEDATA, k, klen, &b->granted);
 	s = test_login(b->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_consent_withdraw(s, b->cid, b->withdrawn), 0);
@@ -268,7 +184,7 @@ group_setup(void **state)
 	char path[128], kid[CV_OBJECT_ID_LEN + 1];
 
 	assert_non_null(b);
-	clock_at(0);
+	test_clock_at(0);
 	cv_session_close(test_vault_new(b->dir));
 	snprintf(b->top, sizeof(b->top), "%.*s",
 	    (int)(strrchr(b->dir, '/') - b->dir), b->dir);
@@ -279,13 +195,15 @@ group_setup(void **state)
 	cv_session_close(s);
 	records(b);
 	consent_withdrawn(b);
-	team(b, 1);
+	test_team(b->dir, b->cid, "rina", 1);
 	save(b->dir, CV_DB_CASES, b->cid, CV_CASE_ID_LEN, &b->team);
-	team(b, 0);
-	grant(b, "legal_proceeding", 60, kid);
-	approved_request(b, "legal_proceeding", 3, b->req_long);
-	grant(b, "social_service", 0, kid);
-	approved_request(b, "social_service", 1, b->req_short);
+	test_team(b->dir, b->cid, "rina", 0);
+	test_grant_legal(b->dir, b->cid, "legal_proceeding", 60, kid);
+	test_request_approved(
+	    b->dir, b->cid, "legal_proceeding", 3, b->req_long);
+	test_grant_legal(b->dir, b->cid, "social_service", 0, kid);
+	test_request_approved(
+	    b->dir, b->cid, "social_service", 1, b->req_short);
 
 	/* The pin, kept outside the vault; the store before the disable. */
 	snprintf(path, sizeof(path), "%s/allowed_signers", b->dir);
@@ -303,10 +221,10 @@ group_setup(void **state)
 
 	/* Two failed logins, signed into the trail by the next login. */
 	assert_int_equal(
-	    login(b->dir, "kepala", "not-the-passphrase"), CV_EAUTH);
+	    test_try_login(b->dir, "kepala", "not-the-passphrase"), CV_EAUTH);
 	assert_int_equal(
-	    login(b->dir, "kepala", "not-the-passphrase"), CV_EAUTH);
-	assert_int_equal(login(b->dir, "admin", TEST_PASS_ADMIN), 0);
+	    test_try_login(b->dir, "kepala", "not-the-passphrase"), CV_EAUTH);
+	assert_int_equal(test_try_login(b->dir, "admin", TEST_PASS_ADMIN), 0);
 	/* Kept here, not in *STATE: each row's state is its row. */
 	(void)state;
 	suite = b;
@@ -319,7 +237,7 @@ group_teardown(void **state)
 	struct base *b = suite;
 
 	(void)state;
-	clock_at(0);
+	test_clock_at(0);
 	test_rm_rf(b->top);
 	free(b->granted.val);
 	free(b->team.val);
@@ -400,7 +318,7 @@ consent_replayed(struct copy *c)
 	uint8_t k[CV_CASE_ID_LEN + 1 + CV_OBJECT_ID_LEN];
 	size_t klen;
 
-	consent_key(c->b->cid, c->b->withdrawn, k, &klen);
+	test_consent_key(c->b->cid, c->b->withdrawn, k, &klen);
 	test_raw_put(c->dir, CV_DB_CASEDATA, k, klen, c->b->granted.val,
 	    c->b->granted.len);
 }
@@ -496,16 +414,13 @@ branch_deleted(struct copy *c)
 static void
 trail_resign(const char *dir, const uint8_t sk[static 64])
 {
-	char gitdir[256], was[GIT_OID_HEXSZ + 1], now[GIT_OID_HEXSZ + 1];
-	git_repository *repo;
+	char was[GIT_OID_HEXSZ + 1], now[GIT_OID_HEXSZ + 1];
+	git_repository *repo = trail_repo(dir);
 	git_revwalk *walk;
 	git_reference *ref;
 	git_oid old, prev_old, prev_new, fresh;
 	int first = 1;
 
-	snprintf(gitdir, sizeof(gitdir), "%s/audit.git", dir);
-	git_libgit2_init();
-	assert_int_equal(git_repository_open_bare(&repo, gitdir), 0);
 	assert_int_equal(git_revwalk_new(&walk, repo), 0);
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
 	assert_int_equal(git_revwalk_push_ref(walk, "refs/heads/main"), 0);
@@ -543,8 +458,7 @@ trail_resign(const char *dir, const uint8_t sk[static 64])
 	    0);
 	git_reference_free(ref);
 	git_revwalk_free(walk);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
+	trail_repo_close(repo);
 }
 
 /* Replace OLD by NEW (LEN bytes each) wherever it occurs in DIR/NAME. */
@@ -594,18 +508,6 @@ signer_swapped(struct copy *c)
 	sodium_memzero(nsk, sizeof(nsk));
 }
 
-static int
-fetch(const char *dir, const char *rid)
-{
-	struct cv_session *s = test_login(dir, "andi", TEST_PASS_STAFF);
-	json_t *out = NULL;
-	int r = cv_request_fetch(s, rid, &out);
-
-	json_decref(out);
-	cv_session_close(s);
-	return r;
-}
-
 /*
  * Two hours pass, in which legal aid is refused (the trail records it),
  * and then the clock is set back to the true time, across the end of
@@ -615,10 +517,10 @@ static void
 clock_back_across(struct copy *c, const char *rid)
 {
 	/* The control: in force before. */
-	assert_int_equal(fetch(c->dir, rid), 0);
-	clock_at(120);
-	assert_int_equal(fetch(c->dir, rid), CV_EDENIED);
-	clock_at(0);
+	assert_int_equal(test_fetch(c->dir, rid), 0);
+	test_clock_at(120);
+	assert_int_equal(test_fetch(c->dir, rid), CV_EDENIED);
+	test_clock_at(0);
 }
 
 static void
@@ -642,8 +544,8 @@ all_in_force(struct copy *c)
 {
 	json_t *out = NULL;
 
-	assert_int_equal(fetch(c->dir, c->b->req_long), 0);
-	assert_int_equal(fetch(c->dir, c->b->req_short), 0);
+	assert_int_equal(test_fetch(c->dir, c->b->req_long), 0);
+	assert_int_equal(test_fetch(c->dir, c->b->req_short), 0);
 	assert_int_equal(
 	    cv_audit_verify_offline(c->dir, NULL, c->b->pin, &out), 0);
 	assert_true(json_is_true(json_object_get(out, "ok")));
@@ -660,7 +562,7 @@ failures_reset_signed(struct copy *c)
 	size_t n = test_trail_count(
 	    c->dir, "action", "session.tampered", "kind", "failures_reset");
 
-	assert_int_equal(login(c->dir, "kepala", TEST_PASS_STAFF), 0);
+	assert_int_equal(test_try_login(c->dir, "kepala", TEST_PASS_STAFF), 0);
 	assert_int_equal(test_trail_count(c->dir, "action", "session.tampered",
 	                     "kind", "failures_reset"),
 	    n + 1);
@@ -691,11 +593,11 @@ forgery_passes_unpinned(struct copy *c)
 static void
 still_expired(struct copy *c, const char *rid)
 {
-	assert_int_equal(fetch(c->dir, rid), CV_EDENIED);
+	assert_int_equal(test_fetch(c->dir, rid), CV_EDENIED);
 	/* A day further back changes nothing either. */
-	clock_at(-24 * 60);
-	assert_int_equal(fetch(c->dir, rid), CV_EDENIED);
-	clock_at(0);
+	test_clock_at(-24 * 60);
+	assert_int_equal(test_fetch(c->dir, rid), CV_EDENIED);
+	test_clock_at(0);
 }
 
 static void
@@ -817,43 +719,6 @@ static struct row rows[] = {
 
 /* ---- running a row ---- */
 
-/* The bytes a refused open must leave alone: the store and the branch. */
-struct snap {
-	char *store, *ref;
-	size_t slen, rlen;
-	char head[41];
-};
-
-static void
-snap_take(const char *dir, struct snap *sn)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/store.lmdb", dir);
-	sn->store = test_file_read(path, &sn->slen);
-	snprintf(path, sizeof(path), "%s/audit.git/refs/heads/main", dir);
-	sn->ref = test_file_read(path, &sn->rlen);
-	test_branch_head(dir, sn->head);
-}
-
-static void
-snap_same(const char *dir, struct snap *sn)
-{
-	struct snap now;
-
-	snap_take(dir, &now);
-	assert_int_equal(now.slen, sn->slen);
-	assert_memory_equal(now.store, sn->store, sn->slen);
-	assert_int_equal(now.rlen, sn->rlen);
-	if (sn->rlen > 0)
-		assert_memory_equal(now.ref, sn->ref, sn->rlen);
-	assert_string_equal(now.head, sn->head);
-	free(now.store);
-	free(now.ref);
-	free(sn->store);
-	free(sn->ref);
-}
-
 static void
 check_open(struct copy *c, const struct row *w)
 {
@@ -861,7 +726,7 @@ check_open(struct copy *c, const struct row *w)
 	    strcmp(w->user, "admin") == 0 ? TEST_PASS_ADMIN : TEST_PASS_STAFF;
 	size_t before = 0, tampered = 0;
 	struct saved row = {NULL, 0}, after;
-	struct snap sn;
+	struct test_snap sn;
 	int r;
 
 	if (w->tampered != NULL)
@@ -872,9 +737,9 @@ check_open(struct copy *c, const struct row *w)
 		    c->dir, "rule", "account-edited", "kind", "account_edited");
 		save(c->dir, CV_DB_USERS, w->user, strlen(w->user), &row);
 	} else if (w->code != 0) {
-		snap_take(c->dir, &sn);
+		test_snap_take(c->dir, &sn);
 	}
-	r = login(c->dir, w->user, pass);
+	r = test_try_login(c->dir, w->user, pass);
 	if (r != w->code)
 		fail_msg("%s: login of %s returned %d (%s), not %d", w->name,
 		    w->user, r, cv_error_detail(), w->code);
@@ -891,7 +756,7 @@ check_open(struct copy *c, const struct row *w)
 		free(after.val);
 		free(row.val);
 	} else if (w->code != 0) {
-		snap_same(c->dir, &sn);
+		test_snap_same(c->dir, &sn);
 	}
 	if (w->tampered != NULL)
 		assert_true(
@@ -1002,7 +867,7 @@ row_teardown(void **state)
 	int i;
 
 	(void)state;
-	clock_at(0);
+	test_clock_at(0);
 	for (i = 0; i < suite->copies; i++) {
 		snprintf(dir, sizeof(dir), "%s/c%02d", suite->top, i);
 		test_rm_rf(dir);
