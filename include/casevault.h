@@ -1170,8 +1170,8 @@ void cv_vault_close(struct cv_vault *v);
  * Create a vault in served mode: as cv_vault_create, ADMIN becoming its
  * first key custodian; no other account will ever hold a keyslot.
  */
-int cv_vault_create_served(const char *dir, const char *admin,
-    const char *pass, size_t passlen, struct cv_session **out);
+int cv_vault_create_served(const char *dir, const char *admin, const char *pass,
+    size_t passlen, struct cv_session **out);
 
 /*
  * Turn the embedded vault of S into a served one: every keyslot of an
