@@ -63,8 +63,10 @@ records_print(const struct cli *c, const json_t *j)
 	}
 }
 
-/* With --lang, show each enumeration value with its label: the request
- * is the same in every language, and the labels are the command's. */
+/*
+ * With --lang, show each enumeration value with its label: the request is
+ * the same in every language, and the labels are the command's to add.
+ */
 static void
 localize(const struct cli *c, json_t *rec)
 {
