@@ -24,7 +24,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS)
 LDLIBS      = $(PKG_LIBS) -lpthread
 
-LAYERS   = base store audit model rules gate ops
+LAYERS   = base store audit model rules gate ops dispatch
 LIB_SRC  = $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 LIB_HDR  = $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.h))
 CLI_SRC  = $(wildcard src/cli/*.c)

@@ -308,10 +308,14 @@ int cv_vocabulary_list(enum cv_vocabulary what, json_t **out);
 
 /*
  * Add the account NAME with role ROLE and passphrase PASS (PASSLEN bytes,
- * never stored), with a keyslot of its own. Policy action user.manage
- * (the shipped policies: administrators).
+ * never stored), with a keyslot of its own in an embedded vault; in a
+ * served one only a custodian gets one, and a staff account keeps only
+ * the Argon2id verifier of PASS. Policy action user.manage (the shipped
+ * policies: administrators).
  *   FLAGS  0, or CV_USER_TRAINED: a social rehabilitation officer who
- *          completed the training the coverage indicator counts
+ *          completed the training the coverage indicator counts; and/or
+ *          CV_USER_CUSTODIAN: a key custodian (ROLE must be admin; see
+ *          the served mode below)
  * Returns 0, or:
  *   CV_EINVAL   an unknown flag; NAME not 1 to CV_NAME_MAX characters of
  *               a-z 0-9 _ . -; ROLE not a role (cv_role_valid); PASS not
@@ -319,14 +323,16 @@ int cv_vocabulary_list(enum cv_vocabulary what, json_t **out);
  *   CV_EEXIST   an account NAME exists, disabled ones included
  *   the gate's answers; store and integrity errors
  */
-#define CV_USER_TRAINED 0x1u
+#define CV_USER_TRAINED   0x1u
+#define CV_USER_CUSTODIAN 0x2u
 int cv_user_add(struct cv_session *s, const char *name, const char *role,
     unsigned flags, const char *pass, size_t passlen);
 
 /*
  * Every account, in byte order of name, as an array of
  *   {"id": <id>, "name", "role", "trained": bool, "disabled": bool,
- *    "failures": <failed logins since the last success>}
+ *    "custodian": bool, "failures": <failed logins since the last
+ *    success>}
  * Policy action user.manage.
  * Returns 0, the gate's answers, or a store error.
  */
@@ -334,7 +340,8 @@ int cv_user_list(struct cv_session *s, json_t **out);
 
 /*
  * Set the passphrase of account NAME to PASS (PASSLEN bytes, never
- * stored) and re-wrap its keyslot; its failed-login count starts again.
+ * stored) and re-wrap its keyslot (a staff account of a served vault has
+ * none: only its verifier changes); its failed-login count starts again.
  * One's own passphrase needs no policy (the built-in rule
  * builtin-own-passphrase); anyone else's needs user.manage.
  * Returns 0, or:
@@ -354,7 +361,8 @@ int cv_user_passwd(
  * Returns 0, or:
  *   CV_ENOTFOUND  no account NAME
  *   CV_ESTATE     the account is disabled already, or it is the session's
- *                 own (which could leave no administrator)
+ *                 own (which could leave no administrator), or the last
+ *                 key custodian (no one could unlock the vault)
  *   the gate's answers; store and integrity errors
  */
 int cv_user_disable(struct cv_session *s, const char *name);
@@ -572,6 +580,7 @@ int cv_record_show(struct cv_session *s, const char *case_id,
  * left out, its refusal on the trail. PURPOSE as for cv_record_show.
  * Returns 0, or:
  *   CV_ENOTFOUND  no live case CASE_ID
+ *   CV_EDENIED    the case holds records and none may be read
  *   CV_EAUDIT; store and integrity errors
  */
 int cv_record_list(struct cv_session *s, const char *case_id,
@@ -1170,8 +1179,8 @@ void cv_vault_close(struct cv_vault *v);
  * Create a vault in served mode: as cv_vault_create, ADMIN becoming its
  * first key custodian; no other account will ever hold a keyslot.
  */
-int cv_vault_create_served(const char *dir, const char *admin,
-    const char *pass, size_t passlen, struct cv_session **out);
+int cv_vault_create_served(const char *dir, const char *admin, const char *pass,
+    size_t passlen, struct cv_session **out);
 
 /*
  * Turn the embedded vault of S into a served one: every keyslot of an

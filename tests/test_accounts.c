@@ -37,72 +37,6 @@ setup(void **state)
 	return test_fx_setup(state, staff, TEST_COUNT(staff));
 }
 
-/* The queue's counter; 0 before any failed login. */
-static uint64_t
-raw_pending_next(const char *dir)
-{
-	struct cv_store *st;
-	struct cv_txn *txn;
-	uint64_t n = 0;
-	int r;
-
-	assert_int_equal(cv_store_open(dir, &st), 0);
-	assert_int_equal(cv_txn_begin(st, CV_TXN_RDONLY, &txn), 0);
-	r = cv_meta_get_u64(txn, "pending_next", &n);
-	assert_true(r == 0 || r == CV_ENOTFOUND);
-	cv_txn_abort(txn);
-	cv_store_close(st);
-	return n;
-}
-
-/* The account row of NAME, parsed. */
-static json_t *
-account_row(const char *dir, const char *name)
-{
-	uint8_t buf[4096];
-	size_t n = test_raw_get(dir, CV_DB_USERS, name, strlen(name), buf,
-	    sizeof(buf));
-	json_t *j = json_loadb((const char *)buf, n, 0, NULL);
-
-	assert_non_null(j);
-	return j;
-}
-
-/* Set KEY of NAME's account row to VAL (consumed), leaving all else. */
-static void
-account_edit(const char *dir, const char *name, const char *key, json_t *val)
-{
-	json_t *j = account_row(dir, name);
-	char *text;
-
-	json_object_set_new(j, key, val);
-	text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_non_null(text);
-	test_raw_put(dir, CV_DB_USERS, name, strlen(name), text, strlen(text));
-	free(text);
-	json_decref(j);
-}
-
-static uint32_t
-account_id(const char *dir, const char *name)
-{
-	json_t *j = account_row(dir, name);
-	uint32_t id = (uint32_t)json_integer_value(json_object_get(j, "id"));
-
-	json_decref(j);
-	return id;
-}
-
-static int
-login(const char *dir, const char *user, const char *pass)
-{
-	struct cv_session *s = NULL;
-	int r = cv_session_open(dir, user, pass, strlen(pass), &s);
-
-	cv_session_close(s);
-	return r;
-}
-
 /* 1 if the auditor's verify reports account UID (0: any) as KIND. */
 static int
 verify_reports(const char *dir, uint32_t uid, const char *kind)
@@ -163,14 +97,15 @@ role_edit_refused(void **state)
 {
 	struct test_fx *f = *state;
 	struct cv_session *s;
-	uint32_t rina = account_id(f->dir, "rina");
+	uint32_t rina = test_account_id(f->dir, "rina");
 
 	/* The positive control: untouched, all is well. */
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	assert_int_equal(test_try_login(f->dir, "rina", TEST_PASS_STAFF), 0);
 	assert_false(verify_reports(f->dir, 0, "account_edited"));
 
-	account_edit(f->dir, "rina", "role", json_string("supervisor"));
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
+	test_account_edit(f->dir, "rina", "role", json_string("supervisor"));
+	assert_int_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
 	/* The refusal is signed into the trail, by kind and not by role. */
 	assert_int_equal(trail_count(f->dir, "rule", "account-edited", "kind",
 	                     "account_edited"),
@@ -191,23 +126,26 @@ disabled_flag_cleared_refused(void **state)
 	struct cv_session *s;
 	uint8_t slot[512];
 	size_t n;
-	uint32_t rina = account_id(f->dir, "rina");
+	uint32_t rina = test_account_id(f->dir, "rina");
 
 	/* The slot as it was before the disable, kept by the insider. */
 	n = test_raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	assert_int_equal(cv_user_disable(s, "rina"), 0);
 	cv_session_close(s);
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+	assert_int_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
 
 	/* The flag alone: no slot, so refused, and now reported. */
-	account_edit(f->dir, "rina", "disabled", json_false());
-	assert_int_not_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	test_account_edit(f->dir, "rina", "disabled", json_false());
+	assert_int_not_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), 0);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 
 	/* The flag and the old slot put back: the passphrase opens it. */
 	test_raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
+	assert_int_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 }
 
@@ -215,10 +153,11 @@ static void
 trained_flag_edited_refused(void **state)
 {
 	struct test_fx *f = *state;
-	uint32_t rina = account_id(f->dir, "rina");
+	uint32_t rina = test_account_id(f->dir, "rina");
 
-	account_edit(f->dir, "rina", "trained", json_true());
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
+	test_account_edit(f->dir, "rina", "trained", json_true());
+	assert_int_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), CV_ECRYPTO);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 }
 
@@ -228,15 +167,16 @@ slot_copied_refused(void **state)
 	struct test_fx *f = *state;
 	uint8_t slot[512];
 	size_t n;
-	uint32_t rina = account_id(f->dir, "rina");
+	uint32_t rina = test_account_id(f->dir, "rina");
 
 	n = test_raw_get(f->dir, CV_DB_SLOTS, "siti", 4, slot, sizeof(slot));
 	test_raw_put(f->dir, CV_DB_SLOTS, "rina", 4, slot, n);
-	assert_int_not_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	assert_int_not_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), 0);
 	assert_true(verify_reports(f->dir, rina, "account_edited"));
 	/* The account the slot came from is untouched. */
-	assert_false(
-	    verify_reports(f->dir, account_id(f->dir, "siti"), "account_edited"));
+	assert_false(verify_reports(
+	    f->dir, test_account_id(f->dir, "siti"), "account_edited"));
 }
 
 /*
@@ -251,14 +191,15 @@ older_row_and_slot_reported(void **state)
 	struct cv_session *s;
 	uint8_t row[4096], slot[512];
 	size_t rn, sn;
-	uint32_t rina = account_id(f->dir, "rina");
+	uint32_t rina = test_account_id(f->dir, "rina");
 
 	rn = test_raw_get(f->dir, CV_DB_USERS, "rina", 4, row, sizeof(row));
 	sn = test_raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	assert_int_equal(cv_user_disable(s, "rina"), 0);
 	cv_session_close(s);
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+	assert_int_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
 	/* The positive control: the disable itself is bound. */
 	assert_false(verify_reports(f->dir, 0, "replayed"));
 
@@ -268,7 +209,7 @@ older_row_and_slot_reported(void **state)
 	/* Named by id, and nothing else is. */
 	assert_false(verify_reports(f->dir, rina, "account_edited"));
 	assert_false(verify_reports(
-	    f->dir, account_id(f->dir, "siti"), "replayed"));
+	    f->dir, test_account_id(f->dir, "siti"), "replayed"));
 }
 
 /* The same for a passphrase change: the old passphrase's slot and row. */
@@ -279,7 +220,7 @@ older_passphrase_reported(void **state)
 	struct cv_session *s;
 	uint8_t row[4096], slot[512];
 	size_t rn, sn;
-	uint32_t rina = account_id(f->dir, "rina");
+	uint32_t rina = test_account_id(f->dir, "rina");
 
 	rn = test_raw_get(f->dir, CV_DB_USERS, "rina", 4, row, sizeof(row));
 	sn = test_raw_get(f->dir, CV_DB_SLOTS, "rina", 4, slot, sizeof(slot));
@@ -295,19 +236,6 @@ older_passphrase_reported(void **state)
 	assert_true(verify_reports(f->dir, rina, "replayed"));
 }
 
-/* An entry written into the queue, numbered as the next one. */
-static uint64_t
-queue_forge(const char *dir, const char *text)
-{
-	uint64_t n = raw_pending_next(dir) + 1;
-	uint8_t k[8];
-
-	cv_put_be64(k, n);
-	test_raw_put(dir, CV_DB_PENDING, k, 8, text, strlen(text));
-	test_raw_put(dir, CV_DB_META, "pending_next", 12, k, 8);
-	return n;
-}
-
 static void
 forged_queue_entry_never_a_read(void **state)
 {
@@ -315,7 +243,7 @@ forged_queue_entry_never_a_read(void **state)
 	struct cv_session *s;
 	char text[512];
 	char p[CV_PSEUDONYM_LEN + 1];
-	uint32_t siti = account_id(f->dir, "siti");
+	uint32_t siti = test_account_id(f->dir, "siti");
 
 	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
 	assert_int_equal(cv_audit_pseudonym(s, f->cid, p), 0);
@@ -327,16 +255,19 @@ forged_queue_entry_never_a_read(void **state)
 	    "\"success\",\"role\":\"counselor\",\"user\":\"siti\","
 	    "\"reason\":\"wrong-passphrase\",\"observed\":1}",
 	    (unsigned)siti, p);
-	queue_forge(f->dir, text);
+	test_queue_forge(f->dir, text);
 	/* A well-formed failure with one more field is no better. */
-	queue_forge(f->dir, "{\"observed\":1,\"reason\":\"backoff\","
-	                    "\"user\":\"siti\",\"action\":\"record.show\"}");
+	test_queue_forge(f->dir,
+	    "{\"observed\":1,\"reason\":\"backoff\","
+	    "\"user\":\"siti\",\"action\":\"record.show\"}");
 	/* A failure of an account that does not exist. */
-	queue_forge(f->dir, "{\"observed\":1,\"reason\":\"backoff\","
-	                    "\"user\":\"nobody\"}");
+	test_queue_forge(f->dir,
+	    "{\"observed\":1,\"reason\":\"backoff\","
+	    "\"user\":\"nobody\"}");
 	/* A well-formed failure enters the trail as one. */
-	queue_forge(f->dir, "{\"observed\":1,\"reason\":\"backoff\","
-	                    "\"user\":\"siti\"}");
+	test_queue_forge(f->dir,
+	    "{\"observed\":1,\"reason\":\"backoff\","
+	    "\"user\":\"siti\"}");
 
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	cv_session_close(s);
@@ -360,15 +291,17 @@ deleted_queue_reported(void **state)
 	uint64_t next;
 	uint8_t k[8];
 
-	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
-	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
-	next = raw_pending_next(f->dir);
+	assert_int_equal(
+	    test_try_login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	assert_int_equal(
+	    test_try_login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	next = test_queue_next(f->dir);
 	cv_put_be64(k, next - 1);
 	test_raw_put(f->dir, CV_DB_PENDING, k, 8, NULL, 0);
 	cv_put_be64(k, next);
 	test_raw_put(f->dir, CV_DB_PENDING, k, 8, NULL, 0);
 
-	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_int_equal(test_try_login(f->dir, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
 	                     "kind", "queue_gap"),
 	    1);
@@ -376,7 +309,7 @@ deleted_queue_reported(void **state)
 	/* The counter wound back below what was flushed. */
 	cv_put_be64(k, next - 1);
 	test_raw_put(f->dir, CV_DB_META, "pending_next", 12, k, 8);
-	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_int_equal(test_try_login(f->dir, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
 	                     "kind", "queue_rewound"),
 	    1);
@@ -386,20 +319,22 @@ static void
 failure_counter_reset_reported(void **state)
 {
 	struct test_fx *f = *state;
-	uint32_t siti = account_id(f->dir, "siti");
+	uint32_t siti = test_account_id(f->dir, "siti");
 	int i;
 
 	for (i = 0; i < 3; i++)
 		assert_int_equal(
-		    login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+		    test_try_login(f->dir, "siti", "wrong-passphrase"),
+		    CV_EAUTH);
 	/* Another login signs the three failures into the trail. */
-	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_int_equal(test_try_login(f->dir, "admin", TEST_PASS_ADMIN), 0);
 	assert_false(verify_reports(f->dir, siti, "failures_reset"));
 
-	account_edit(f->dir, "siti", "failures", json_integer(0));
+	test_account_edit(f->dir, "siti", "failures", json_integer(0));
 	assert_true(verify_reports(f->dir, siti, "failures_reset"));
 	/* The back-off still holds: the signed count cannot be lowered. */
-	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_ELOCKED);
+	assert_int_equal(
+	    test_try_login(f->dir, "siti", "wrong-passphrase"), CV_ELOCKED);
 }
 
 /*
@@ -411,23 +346,26 @@ passwd_keeps_queued_failures(void **state)
 {
 	struct test_fx *f = *state;
 	struct cv_session *s;
-	uint32_t siti = account_id(f->dir, "siti");
+	uint32_t siti = test_account_id(f->dir, "siti");
 	json_t *row;
 
-	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	assert_int_equal(
+	    test_try_login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	/* Queued after this session flushed the queue. */
-	assert_int_equal(login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
+	assert_int_equal(
+	    test_try_login(f->dir, "siti", "wrong-passphrase"), CV_EAUTH);
 	assert_int_equal(cv_user_passwd(s, "siti", "new-passphrase-12",
 	                     strlen("new-passphrase-12")),
 	    0);
 	cv_session_close(s);
-	row = account_row(f->dir, "siti");
+	row = test_account_row(f->dir, "siti");
 	assert_int_equal(json_integer_value(json_object_get(row, "failures")), 1);
 	json_decref(row);
-	assert_int_equal(login(f->dir, "admin", TEST_PASS_ADMIN), 0);
+	assert_int_equal(test_try_login(f->dir, "admin", TEST_PASS_ADMIN), 0);
 	assert_false(verify_reports(f->dir, siti, "failures_reset"));
-	assert_int_equal(login(f->dir, "siti", "new-passphrase-12"), 0);
+	assert_int_equal(
+	    test_try_login(f->dir, "siti", "new-passphrase-12"), 0);
 	assert_int_equal(trail_count(f->dir, "action", "session.tampered",
 	                     NULL, NULL),
 	    0);

@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <git2.h>
-
 #include "casevault.h"
 #include "audit/auditlog.h"
 #include "model/session.h"
@@ -42,157 +40,24 @@ setup(void **state)
 }
 
 static int
-login(const char *dir, const char *user, const char *pass)
-{
-	struct cv_session *s = NULL;
-	int r = cv_session_open(dir, user, pass, strlen(pass), &s);
-
-	cv_session_close(s);
-	return r;
-}
-
-static int
 admin(const char *dir)
 {
-	return login(dir, "admin", TEST_PASS_ADMIN);
+	return test_try_login(dir, "admin", TEST_PASS_ADMIN);
 }
 
-/* The whole of file DIR/NAME, malloc'd, or NULL when it is missing. */
-static char *
-slurp(const char *dir, const char *name, size_t *len)
-{
-	char path[256];
-	FILE *fp;
-	char *buf = NULL;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	*len = 0;
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
-
+/* Copy file DIR/FROM over DIR/TO. */
 static void
 copy(const char *dir, const char *from, const char *to)
 {
-	char path[256];
+	char src[256], dst[256];
 	size_t len;
-	char *buf = slurp(dir, from, &len);
-	FILE *fp;
+	char *buf;
 
-	assert_non_null(buf);
-	snprintf(path, sizeof(path), "%s/%s", dir, to);
-	assert_non_null(fp = fopen(path, "wb"));
-	assert_int_equal(fwrite(buf, 1, len, fp), len);
-	fclose(fp);
+	snprintf(src, sizeof(src), "%s/%s", dir, from);
+	snprintf(dst, sizeof(dst), "%s/%s", dir, to);
+	assert_non_null(buf = test_file_read(src, &len));
+	test_file_write(dst, buf, len);
 	free(buf);
-}
-
-/* The bytes an open must leave alone: the store and the branch. */
-struct snap {
-	char *store, *ref;
-	size_t slen, rlen;
-	char head[41];
-};
-
-static void
-branch_head(const char *dir, char out[static 41])
-{
-	char gitdir[256];
-	git_repository *repo;
-	git_oid id;
-
-	snprintf(gitdir, sizeof(gitdir), "%s/audit.git", dir);
-	git_libgit2_init();
-	assert_int_equal(git_repository_open_bare(&repo, gitdir), 0);
-	if (git_reference_name_to_id(&id, repo, "refs/heads/main") == 0)
-		git_oid_tostr(out, 41, &id);
-	else
-		out[0] = '\0';
-	git_repository_free(repo);
-	git_libgit2_shutdown();
-}
-
-static void
-snap_take(const char *dir, struct snap *sn)
-{
-	sn->store = slurp(dir, "store.lmdb", &sn->slen);
-	sn->ref = slurp(dir, "audit.git/refs/heads/main", &sn->rlen);
-	branch_head(dir, sn->head);
-}
-
-static void
-snap_same(const char *dir, struct snap *sn)
-{
-	struct snap now;
-
-	snap_take(dir, &now);
-	assert_int_equal(now.slen, sn->slen);
-	assert_memory_equal(now.store, sn->store, sn->slen);
-	assert_int_equal(now.rlen, sn->rlen);
-	if (sn->rlen > 0)
-		assert_memory_equal(now.ref, sn->ref, sn->rlen);
-	assert_string_equal(now.head, sn->head);
-	free(now.store);
-	free(now.ref);
-	free(sn->store);
-	free(sn->ref);
-}
-
-/* Move the branch to the parent of its head (N times). */
-static void
-branch_back(const char *dir, int n)
-{
-	char gitdir[256];
-	git_repository *repo;
-	git_reference *ref, *nref;
-	git_commit *c, *p;
-
-	snprintf(gitdir, sizeof(gitdir), "%s/audit.git", dir);
-	git_libgit2_init();
-	assert_int_equal(git_repository_open_bare(&repo, gitdir), 0);
-	assert_int_equal(git_reference_lookup(&ref, repo, "refs/heads/main"), 0);
-	assert_int_equal(
-	    git_commit_lookup(&c, repo, git_reference_target(ref)), 0);
-	while (n-- > 0) {
-		assert_int_equal(git_commit_parent(&p, c, 0), 0);
-		git_commit_free(c);
-		c = p;
-	}
-	assert_int_equal(git_reference_set_target(
-	                     &nref, ref, git_commit_id(c), "tamper"),
-	    0);
-	git_reference_free(nref);
-	git_reference_free(ref);
-	git_commit_free(c);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
-}
-
-static void
-branch_delete(const char *dir)
-{
-	char gitdir[256];
-	git_repository *repo;
-	git_reference *ref;
-
-	snprintf(gitdir, sizeof(gitdir), "%s/audit.git", dir);
-	git_libgit2_init();
-	assert_int_equal(git_repository_open_bare(&repo, gitdir), 0);
-	assert_int_equal(git_reference_lookup(&ref, repo, "refs/heads/main"), 0);
-	assert_int_equal(git_reference_delete(ref), 0);
-	git_reference_free(ref);
-	git_repository_free(repo);
-	git_libgit2_shutdown();
 }
 
 /* Each refusal has a code and a message of its own. */
@@ -215,7 +80,7 @@ test_untouched_opens(void **state)
 	struct test_fx *f = *state;
 
 	assert_int_equal(admin(f->dir), 0);
-	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(test_try_login(f->dir, "siti", TEST_PASS_STAFF), 0);
 	assert_int_equal(admin(f->dir), 0);
 }
 
@@ -225,20 +90,22 @@ test_store_rolled_back(void **state)
 {
 	struct test_fx *f = *state;
 	struct cv_session *s;
-	struct snap sn;
+	struct test_snap sn;
 
 	copy(f->dir, "store.lmdb", "store.old");
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	assert_int_equal(cv_user_disable(s, "rina"), 0);
 	cv_session_close(s);
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+	assert_int_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
 	copy(f->dir, "store.old", "store.lmdb");
 
-	snap_take(f->dir, &sn);
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EROLLBACK);
+	test_snap_take(f->dir, &sn);
+	assert_int_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), CV_EROLLBACK);
 	assert_int_equal(admin(f->dir), CV_EROLLBACK);
 	assert_non_null(strstr(cv_error_detail(), "login"));
-	snap_same(f->dir, &sn);
+	test_snap_same(f->dir, &sn);
 }
 
 /* The branch moved back one commit: the store's last position is gone. */
@@ -246,14 +113,15 @@ static void
 test_trail_truncated(void **state)
 {
 	struct test_fx *f = *state;
-	struct snap sn;
+	struct test_snap sn;
 
 	assert_int_equal(admin(f->dir), 0);
-	branch_back(f->dir, 1);
-	snap_take(f->dir, &sn);
+	test_branch_back(f->dir, 1);
+	test_snap_take(f->dir, &sn);
 	assert_int_equal(admin(f->dir), CV_ETRUNC);
-	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_ETRUNC);
-	snap_same(f->dir, &sn);
+	assert_int_equal(
+	    test_try_login(f->dir, "siti", TEST_PASS_STAFF), CV_ETRUNC);
+	test_snap_same(f->dir, &sn);
 }
 
 /* The branch deleted: refused, and no new trail is started. */
@@ -261,14 +129,15 @@ static void
 test_branch_deleted(void **state)
 {
 	struct test_fx *f = *state;
-	struct snap sn;
+	struct test_snap sn;
 
-	branch_delete(f->dir);
-	snap_take(f->dir, &sn);
+	test_branch_delete(f->dir);
+	test_snap_take(f->dir, &sn);
 	assert_string_equal(sn.head, "");
 	assert_int_equal(admin(f->dir), CV_ETRUNC);
-	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), CV_ETRUNC);
-	snap_same(f->dir, &sn);
+	assert_int_equal(
+	    test_try_login(f->dir, "siti", TEST_PASS_STAFF), CV_ETRUNC);
+	test_snap_same(f->dir, &sn);
 }
 
 /* The anchor removed from the store, to pass the store off as one made
@@ -279,16 +148,16 @@ test_anchor_removed(void **state)
 	struct test_fx *f = *state;
 	struct cv_store *st;
 	struct cv_txn *txn;
-	struct snap sn;
+	struct test_snap sn;
 
 	assert_int_equal(cv_store_open(f->dir, &st), 0);
 	assert_int_equal(cv_txn_begin(st, CV_TXN_WRITE, &txn), 0);
 	assert_int_equal(cv_del(txn, CV_DB_META, "anchor", 6), 0);
 	assert_int_equal(cv_txn_commit(txn), 0);
 	cv_store_close(st);
-	snap_take(f->dir, &sn);
+	test_snap_take(f->dir, &sn);
 	assert_int_equal(admin(f->dir), CV_EROLLBACK);
-	snap_same(f->dir, &sn);
+	test_snap_same(f->dir, &sn);
 }
 
 /* A writer that died between its event and its store commit leaves the
@@ -313,7 +182,7 @@ test_died_after_event(void **state)
 	}
 	cv_session_close(s);
 	assert_int_equal(admin(f->dir), 0);
-	assert_int_equal(login(f->dir, "siti", TEST_PASS_STAFF), 0);
+	assert_int_equal(test_try_login(f->dir, "siti", TEST_PASS_STAFF), 0);
 }
 
 static int
@@ -346,7 +215,8 @@ test_restore_reanchors(void **state)
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	assert_int_equal(cv_user_disable(s, "rina"), 0);
 	cv_session_close(s);
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
+	assert_int_equal(
+	    test_try_login(f->dir, "rina", TEST_PASS_STAFF), CV_EDISABLED);
 
 	/* By hand: refused, and put right again. */
 	copy(f->dir, "store.lmdb", "store.cur");
@@ -369,7 +239,7 @@ test_restore_reanchors(void **state)
 	cv_session_close(s);
 
 	/* The backup's state is current, and the vault opens. */
-	assert_int_equal(login(f->dir, "rina", TEST_PASS_STAFF), 0);
+	assert_int_equal(test_try_login(f->dir, "rina", TEST_PASS_STAFF), 0);
 	assert_int_equal(admin(f->dir), 0);
 	assert_int_equal(cv_auditlog_foreach(f->dir, find_restore, &ev), 1);
 	assert_non_null(ev);

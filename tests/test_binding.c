@@ -88,28 +88,6 @@ grant(void)
 	    "grantor", "survivor", "form_ref", "F-1");
 }
 
-static void
-consent_key(const struct test_fx *f, const char *kid, uint8_t *k, size_t *klen)
-{
-	memcpy(k, f->cid, CV_CASE_ID_LEN);
-	k[CV_CASE_ID_LEN] = CV_CD_CONSENT;
-	memcpy(k + CV_CASE_ID_LEN + 1, kid, strlen(kid));
-	*klen = CV_CASE_ID_LEN + 1 + strlen(kid);
-}
-
-/* Put rina on the team (ADD) or take her off, as the supervisor. */
-static void
-team(struct test_fx *f, int add)
-{
-	struct cv_session *s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
-
-	if (add)
-		assert_int_equal(cv_case_assign(s, f->cid, "rina"), 0);
-	else
-		assert_int_equal(cv_case_unassign(s, f->cid, "rina"), 0);
-	cv_session_close(s);
-}
-
 /* The positive control: many operations, nothing touched, clean. */
 static void
 untouched_vault_verifies_clean(void **state)
@@ -122,7 +100,7 @@ untouched_vault_verifies_clean(void **state)
 	int i;
 
 	assert_int_equal(cv_consent_grant(s, f->cid, g, kid), 0);
-	team(f, 1);
+	test_team(f->dir, f->cid, "rina", 1);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(cv_record_amend(s, f->cid, 1, in, &v), 0);
 	assert_int_equal(v, 4);
@@ -130,7 +108,7 @@ untouched_vault_verifies_clean(void **state)
 	                     &nid),
 	    0);
 	assert_int_equal(cv_consent_withdraw(s, f->cid, kid), 0);
-	team(f, 0);
+	test_team(f->dir, f->cid, "rina", 0);
 	json_decref(g);
 	json_decref(in);
 	cv_session_close(s);
@@ -150,7 +128,7 @@ replayed_older_consent_is_reported(void **state)
 	assert_int_equal(cv_consent_grant(s, f->cid, g, kid), 0);
 	json_decref(g);
 	cv_session_close(s);
-	consent_key(f, kid, k, &klen);
+	test_consent_key(f->cid, kid, k, &klen);
 	old = test_raw_dup(f->dir, CV_DB_CASEDATA, k, klen, &n);
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	assert_int_equal(cv_consent_withdraw(s, f->cid, kid), 0);
@@ -169,9 +147,9 @@ replayed_older_team_is_reported(void **state)
 	uint8_t *old;
 	size_t n;
 
-	team(f, 1);
+	test_team(f->dir, f->cid, "rina", 1);
 	old = test_raw_dup(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, &n);
-	team(f, 0);
+	test_team(f->dir, f->cid, "rina", 0);
 	assert_true(verify_reports(f, NULL, NULL));
 	/* The team with rina on it copied back over her removal. */
 	test_raw_put(f->dir, CV_DB_CASES, f->cid, CV_CASE_ID_LEN, old, n);
@@ -260,7 +238,7 @@ write_past_the_gate_is_a_digest_mismatch(void **state)
 
 	assert_int_equal(cv_consent_grant(s, f->cid, g, kid), 0);
 	json_decref(g);
-	consent_key(f, kid, k, &klen);
+	test_consent_key(f->cid, kid, k, &klen);
 	assert_int_equal(cv_txn_begin(s->st, CV_TXN_WRITE, &txn), 0);
 	assert_int_equal(cv_get(txn, CV_DB_CASEDATA, k, klen, &v), 0);
 	version = cv_get_be64(v.data);

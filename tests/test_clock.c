@@ -27,17 +27,10 @@
 
 #define MIN_MS ((int64_t)60 * 1000)
 
-/* Set the system clock MINUTES from the true time (negative: behind). */
-static void
-clock_at(int64_t minutes)
-{
-	cv_clock_set_offset_ms(minutes * MIN_MS);
-}
-
 static int
 setup(void **state)
 {
-	clock_at(0);
+	test_clock_at(0);
 	return test_fx_setup(state, test_staff_legal,
 	    TEST_COUNT(test_staff_legal));
 }
@@ -45,62 +38,31 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	clock_at(0);
+	test_clock_at(0);
 	return test_fx_teardown(state);
 }
 
-/* A consent by the survivor for legal aid on incidents, for legal
- * proceedings, until MINUTES from now (0: no end given). */
+/* A consent for legal proceedings until MINUTES from now (0: no end
+ * given). */
 static void
 grant(struct test_fx *f, int64_t minutes)
 {
-	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	char id[CV_OBJECT_ID_LEN + 1], until[25];
-	json_t *g;
+	char id[CV_OBJECT_ID_LEN + 1];
 
-	g = json_pack("{s:{s:s}, s:[s], s:s, s:s, s:s}", "recipient", "role",
-	    "legal_aid", "classes", "incident", "purpose", "legal_proceeding",
-	    "grantor", "survivor", "form_ref", "F-1");
-	if (minutes != 0) {
-		cv_format_time(cv_now_ms() + (uint64_t)(minutes * MIN_MS),
-		    until);
-		json_object_set_new(g, "until", json_string(until));
-	}
-	if (cv_consent_grant(s, f->cid, g, id) != 0)
-		fail_msg("consent refused: %s", cv_error_detail());
-	json_decref(g);
-	cv_session_close(s);
+	test_grant_legal(f->dir, f->cid, "legal_proceeding", minutes, id);
 }
 
-/* A request by andi, approved by kepala for HOURS. */
 static void
 approved_request(struct test_fx *f, unsigned hours,
     char rid[CV_OBJECT_ID_LEN + 1])
 {
-	json_t *classes = json_pack("[s]", "incident");
-	struct cv_session *s;
-
-	s = test_login(f->dir, "andi", TEST_PASS_STAFF);
-	assert_int_equal(
-	    cv_request_create(s, f->cid, classes, "legal_proceeding", rid), 0);
-	cv_session_close(s);
-	json_decref(classes);
-	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
-	if (cv_request_approve(s, rid, hours) != 0)
-		fail_msg("approval refused: %s", cv_error_detail());
-	cv_session_close(s);
+	test_request_approved(f->dir, f->cid, "legal_proceeding", hours, rid);
 }
 
 static int
 fetch(struct test_fx *f, const char *rid)
 {
-	struct cv_session *s = test_login(f->dir, "andi", TEST_PASS_STAFF);
-	json_t *out = NULL;
-	int r = cv_request_fetch(s, rid, &out);
-
-	json_decref(out);
-	cv_session_close(s);
-	return r;
+	return test_fetch(f->dir, rid);
 }
 
 static void
@@ -112,11 +74,11 @@ expired_consent_stays_expired(void **state)
 	grant(f, 60);
 	approved_request(f, 3, rid);
 	assert_int_equal(fetch(f, rid), 0); /* the control: in force */
-	clock_at(120);                      /* two hours on: expired */
+	test_clock_at(120);                 /* two hours on: expired */
 	assert_int_equal(fetch(f, rid), CV_EDENIED);
-	clock_at(0); /* set back across the expiry */
+	test_clock_at(0); /* set back across the expiry */
 	assert_int_equal(fetch(f, rid), CV_EDENIED);
-	clock_at(-24 * 60);
+	test_clock_at(-24 * 60);
 	assert_int_equal(fetch(f, rid), CV_EDENIED);
 }
 
@@ -129,9 +91,9 @@ expired_request_stays_expired(void **state)
 	grant(f, 0);
 	approved_request(f, 1, rid);
 	assert_int_equal(fetch(f, rid), 0);
-	clock_at(120);
+	test_clock_at(120);
 	assert_int_equal(fetch(f, rid), CV_EDENIED);
-	clock_at(0);
+	test_clock_at(0);
 	assert_int_equal(fetch(f, rid), CV_EDENIED);
 }
 
@@ -167,9 +129,9 @@ window_does_not_reopen(void **state)
 	assert_int_equal(show(f, "dewi"), CV_EDENIED);
 	window(f);
 	assert_int_equal(show(f, "dewi"), 0);
-	clock_at(10); /* the five minutes are over */
+	test_clock_at(10); /* the five minutes are over */
 	assert_int_equal(show(f, "dewi"), CV_EDENIED);
-	clock_at(0);
+	test_clock_at(0);
 	assert_int_equal(show(f, "dewi"), CV_EDENIED);
 	/* A window opened while the clock is behind runs on the vault's
 	 * time: it is open at once, not closed before it began. */
@@ -180,11 +142,7 @@ window_does_not_reopen(void **state)
 static int
 login(struct test_fx *f, const char *user, const char *pass)
 {
-	struct cv_session *s = NULL;
-	int r = cv_session_open(f->dir, user, pass, strlen(pass), &s);
-
-	cv_session_close(s);
-	return r;
+	return test_try_login(f->dir, user, pass);
 }
 
 static void
@@ -205,25 +163,25 @@ backoff_not_shortened(void **state)
 	/* Failures at the true time, then the clock set back: still held
 	 * off (the third failure costs two seconds). */
 	fail_three(f);
-	clock_at(-60);
+	test_clock_at(-60);
 	assert_int_equal(login(f, "andi", TEST_PASS_STAFF), CV_ELOCKED);
-	clock_at(3);
+	test_clock_at(3);
 	assert_int_equal(login(f, "andi", TEST_PASS_STAFF), 0);
 
 	/* The trail an hour ahead of the clock: failures made with the
 	 * clock behind count from the trail's time, so moving the clock on
 	 * while it is still behind the trail does not end the back-off. */
-	clock_at(60);
+	test_clock_at(60);
 	assert_int_equal(login(f, "kepala", TEST_PASS_STAFF), 0);
-	clock_at(0);
+	test_clock_at(0);
 	fail_three(f);
 	assert_int_equal(login(f, "andi", TEST_PASS_STAFF), CV_ELOCKED);
-	clock_at(30);
+	test_clock_at(30);
 	assert_int_equal(login(f, "andi", TEST_PASS_STAFF), CV_ELOCKED);
 	/* The refusal says why the wait outlasts the clock. */
 	assert_non_null(strstr(cv_error_detail(), "behind the audit trail"));
 	/* The control: once the vault's time is past the back-off, in. */
-	clock_at(62);
+	test_clock_at(62);
 	assert_int_equal(login(f, "andi", TEST_PASS_STAFF), 0);
 }
 
@@ -270,14 +228,14 @@ event_times_never_go_back(void **state)
 	json_t *ev;
 	int ordered;
 
-	clock_at(60);
+	test_clock_at(60);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
 	ev = last_event(f, &ordered);
 	snprintf(ahead, sizeof(ahead), "%s",
 	    json_string_value(json_object_get(ev, "time")));
 	json_decref(ev);
 	assert_true(ordered);
-	clock_at(0);
+	test_clock_at(0);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(show(f, "siti"), 0);
 	ev = last_event(f, &ordered);
@@ -309,18 +267,18 @@ clock_behind_reported(void **state)
 	struct cv_session *s;
 
 	/* Behind by four minutes: within the tolerance, not reported. */
-	clock_at(4);
+	test_clock_at(4);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
-	clock_at(0);
+	test_clock_at(0);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(behind_in_trail(f), -1);
 	s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
 	assert_int_equal(cv_session_clock_behind(s), 0);
 	cv_session_close(s);
 	/* Behind by ten minutes: every event says by how much. */
-	clock_at(14);
+	test_clock_at(14);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
-	clock_at(4);
+	test_clock_at(4);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
 	assert_in_range(behind_in_trail(f), 10 * MIN_MS - 1000, 10 * MIN_MS);
 	/* ... and so does the session, for the command to warn. */
@@ -331,7 +289,7 @@ clock_behind_reported(void **state)
 	assert_int_equal(show(f, "siti"), 0);
 	assert_in_range(behind_in_trail(f), 10 * MIN_MS - 2000, 10 * MIN_MS);
 	/* Once the clock is put right, no longer. */
-	clock_at(14);
+	test_clock_at(14);
 	assert_int_equal(login(f, "admin", TEST_PASS_ADMIN), 0);
 	assert_int_equal(behind_in_trail(f), -1);
 }

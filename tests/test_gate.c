@@ -53,7 +53,7 @@ struct row {
 	int team;
 	char consents[160], requests[160], windows[160];
 	char purpose[32]; /* "" for none */
-	char ask[64];     /* "-", "account=self|other", "only=NAME" */
+	char ask[96];     /* "-", or account=, only=, closes= items */
 	int allow;
 	char rule[64];
 	char relied[200];
@@ -264,6 +264,33 @@ relied_id(const struct table *t, const struct row *r, const char *kind)
  * Decide row R over the planted facts, leaving out the fact named
  * SKIP_KIND:SKIP (both NULL: leave out nothing), into *V.
  */
+
+/* The row's ask: "-", or items joined by ",": account=self|other,
+ * only=NAME, closes=TIME. */
+static void
+ask_parse(const struct table *t, const struct row *r, struct cv_gate_ask *ask)
+{
+	char buf[sizeof(r->ask)], *item, *save = NULL;
+
+	if (strcmp(r->ask, "-") == 0)
+		return;
+	snprintf(buf, sizeof(buf), "%s", r->ask);
+	for (item = strtok_r(buf, ",", &save); item != NULL;
+	     item = strtok_r(NULL, ",", &save)) {
+		if (strcmp(item, "account=self") == 0)
+			ask->account = SUBJECT_UID;
+		else if (strcmp(item, "account=other") == 0)
+			ask->account = OTHER_UID;
+		else if (strncmp(item, "only=", 5) == 0)
+			ask->request = planted_id(t->requests, item + 5, r->line);
+		else if (strncmp(item, "closes=", 7) == 0) {
+			if (cv_parse_time(item + 7, &ask->closes) != 0)
+				fail_msg(TABLE ":%d: bad time", r->line);
+		} else
+			fail_msg(TABLE ":%d: unknown ask", r->line);
+	}
+}
+
 static void
 decide_row(const struct cv_policy_set *set, const struct table *t,
     const struct row *r, const char *skip_kind, const char *skip,
@@ -289,14 +316,7 @@ decide_row(const struct cv_policy_set *set, const struct table *t,
 	f.consents = consents;
 	f.requests = requests;
 	f.windows = windows;
-	if (strcmp(r->ask, "account=self") == 0)
-		ask.account = SUBJECT_UID;
-	else if (strcmp(r->ask, "account=other") == 0)
-		ask.account = OTHER_UID;
-	else if (strncmp(r->ask, "only=", 5) == 0)
-		ask.request = planted_id(t->requests, r->ask + 5, r->line);
-	else if (strcmp(r->ask, "-") != 0)
-		fail_msg(TABLE ":%d: unknown ask", r->line);
+	ask_parse(t, r, &ask);
 	assert_int_equal(cv_gate_decide(set, &who, &f, &ask, v), 0);
 	json_decref(consents);
 	json_decref(requests);

@@ -3,20 +3,6 @@
 
 #include "cli.h"
 
-static int
-assess_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	uint32_t id;
-	int r;
-
-	if ((r = cv_assessment_add(s, c->pos[0], c->pos[1], c->in, out, &id)) ==
-	    0) {
-		json_object_set_new(*out, "case", json_string(c->pos[0]));
-		json_object_set_new(*out, "record", json_integer(id));
-	}
-	return r;
-}
-
 static void
 assess_print(const struct cli *c, const json_t *j)
 {
@@ -37,9 +23,13 @@ assess_print(const struct cli *c, const json_t *j)
 int
 cmd_assess(struct cli *c)
 {
+	json_t *answers;
 	int r;
 
-	if ((r = cli_read_json(c, c->opt[OPT_FILE], &c->in)) != 0)
+	if ((r = cli_read_json(c, c->opt[OPT_FILE], &answers)) != 0)
 		return r;
-	return cli_call(c, assess_call, assess_print);
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg_str(c, "instrument", c->pos[1]);
+	cli_arg(c, "answers", answers);
+	return cli_call(c, NULL, assess_print);
 }

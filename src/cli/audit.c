@@ -32,22 +32,28 @@ verify_print(const struct cli *c, const json_t *j)
 		    c->name);
 }
 
-/* Not cli_call: a failed login can still lead to a verification. */
+/*
+ * Not cli_call: a failed login can still lead to a verification, made
+ * here without a session (so not through the dispatcher), from the vault's
+ * files and a public key alone.
+ */
 int
 cmd_audit_verify(struct cli *c)
 {
 	const char *from = c->opt[OPT_FROM];
 	const char *pinned = c->opt[OPT_ALLOWED_SIGNERS];
-	struct cv_session *s;
 	json_t *out = NULL;
 	int r;
 
-	if ((r = cli_session(c, &s)) != 0) {
+	cli_arg_str(c, "from", from);
+	cli_arg_str(c, "allowed_signers", pinned);
+	if ((r = cli_run(c, NULL, &out)) > 0) {
 		/*
 		 * A trail that cannot be written refuses every login, the
 		 * auditor's too, and so does a vault whose signer changed;
 		 * its signatures and roots can still be checked with a
-		 * public key alone.
+		 * public key alone. Only the vault on this machine: a daemon's
+		 * client has no files to check.
 		 */
 		if (c->session_err != CV_EAUDIT && c->session_err != CV_ECRYPTO)
 			return r;
@@ -57,22 +63,8 @@ cmd_audit_verify(struct cli *c)
 		    c->name);
 		r = cv_audit_verify_offline(
 		    c->opt[OPT_VAULT], from, pinned, &out);
-	} else {
-		r = cv_audit_verify(s, from, pinned, &out);
-		cv_session_close(s);
 	}
 	return cli_result(c, r, out, verify_print);
-}
-
-static int
-log_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	uint64_t ms = 0;
-
-	if (c->opt[OPT_SINCE] != NULL)
-		(void)cv_time_parse(c->opt[OPT_SINCE], &ms); /* checked */
-	return cv_audit_log(s, c->opt[OPT_CASE], c->opt[OPT_ACTOR], ms,
-	    c->opt[OPT_BREAKGLASS] != NULL ? CV_AUDIT_BREAKGLASS : 0, out);
 }
 
 static void
@@ -122,19 +114,11 @@ cmd_audit_log(struct cli *c)
 		return cli_usage(c,
 		    "--since takes YYYY-MM-DD or "
 		    "YYYY-MM-DDTHH:MM[:SS]Z");
-	return cli_call(c, log_call, log_print);
-}
-
-static int
-pseudonym_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	char p[CV_PSEUDONYM_LEN + 1];
-	int r;
-
-	if ((r = cv_audit_pseudonym(s, c->pos[0], p)) == 0)
-		*out =
-		    json_pack("{s:s, s:s}", "case", c->pos[0], "pseudonym", p);
-	return r;
+	cli_arg_str(c, "case", c->opt[OPT_CASE]);
+	cli_arg_str(c, "actor", c->opt[OPT_ACTOR]);
+	cli_arg_str(c, "since", c->opt[OPT_SINCE]);
+	cli_arg_flag(c, "breakglass", c->opt[OPT_BREAKGLASS] != NULL);
+	return cli_call(c, NULL, log_print);
 }
 
 static void
@@ -147,17 +131,8 @@ pseudonym_print(const struct cli *c, const json_t *j)
 int
 cmd_audit_pseudonym(struct cli *c)
 {
-	return cli_call(c, pseudonym_call, pseudonym_print);
-}
-
-static int
-push_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_audit_push(s, c->pos[0])) == 0)
-		*out = json_pack("{s:s}", "pushed", c->pos[0]);
-	return r;
+	cli_arg_str(c, "case", c->pos[0]);
+	return cli_call(c, NULL, pseudonym_print);
 }
 
 static void
@@ -170,5 +145,6 @@ pushed_print(const struct cli *c, const json_t *j)
 int
 cmd_audit_push(struct cli *c)
 {
-	return cli_call(c, push_call, pushed_print);
+	cli_arg_str(c, "remote", c->pos[0]);
+	return cli_call(c, NULL, pushed_print);
 }

@@ -3,22 +3,6 @@
 
 #include "cli.h"
 
-static int
-open_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	unsigned m = cli_number(c->opt[OPT_MINUTES]);
-	char id[CV_OBJECT_ID_LEN + 1];
-	int r;
-
-	if (m == 0)
-		m = CV_BREAKGLASS_MINUTES_DEFAULT;
-	if ((r = cv_breakglass_open(s, c->pos[0], c->opt[OPT_REASON], m, id)) ==
-	    0)
-		*out = json_pack("{s:s, s:s, s:I}", "case", c->pos[0],
-		    "breakglass", id, "minutes", (json_int_t)m);
-	return r;
-}
-
 static void
 opened_print(const struct cli *c, const json_t *j)
 {
@@ -35,30 +19,17 @@ cmd_breakglass(struct cli *c)
 		return cli_usage(c, "--reason TEXT is required");
 	if (c->opt[OPT_MINUTES] != NULL && cli_number(c->opt[OPT_MINUTES]) == 0)
 		return cli_usage(c, "--minutes takes a number");
-	return cli_call(c, open_call, opened_print);
-}
-
-static int
-list_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return cv_breakglass_list(
-	    s, c->opt[OPT_ALL] != NULL ? CV_BREAKGLASS_ALL : 0, out);
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg_str(c, "reason", c->opt[OPT_REASON]);
+	cli_arg_num(c, "minutes", cli_number(c->opt[OPT_MINUTES]));
+	return cli_call(c, NULL, opened_print);
 }
 
 int
 cmd_breakglass_list(struct cli *c)
 {
-	return cli_call(c, list_call, cli_print_list);
-}
-
-static int
-review_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_breakglass_review(s, c->pos[0])) == 0)
-		*out = json_pack("{s:s}", "reviewed", c->pos[0]);
-	return r;
+	cli_arg_flag(c, "all", c->opt[OPT_ALL] != NULL);
+	return cli_call(c, NULL, cli_print_list);
 }
 
 static void
@@ -71,5 +42,6 @@ reviewed_print(const struct cli *c, const json_t *j)
 int
 cmd_breakglass_review(struct cli *c)
 {
-	return cli_call(c, review_call, reviewed_print);
+	cli_arg_str(c, "id", c->pos[0]);
+	return cli_call(c, NULL, reviewed_print);
 }

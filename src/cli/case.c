@@ -4,17 +4,6 @@
 
 #include "cli.h"
 
-static int
-open_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	char id[CV_CASE_ID_LEN + 1];
-	int r;
-
-	if ((r = cv_case_open(s, c->in, id)) == 0)
-		*out = json_pack("{s:s}", "case", id);
-	return r;
-}
-
 static void
 opened_print(const struct cli *c, const json_t *j)
 {
@@ -25,12 +14,15 @@ opened_print(const struct cli *c, const json_t *j)
 int
 cmd_case_open(struct cli *c)
 {
+	json_t *intake;
 	int r;
 
-	if (c->opt[OPT_FILE] != NULL &&
-	    (r = cli_read_json(c, c->opt[OPT_FILE], &c->in)) != 0)
-		return r;
-	return cli_call(c, open_call, opened_print);
+	if (c->opt[OPT_FILE] != NULL) {
+		if ((r = cli_read_json(c, c->opt[OPT_FILE], &intake)) != 0)
+			return r;
+		cli_arg(c, "intake", intake);
+	}
+	return cli_call(c, NULL, opened_print);
 }
 
 static void
@@ -53,13 +45,6 @@ time_print(const char *label, const json_t *ms)
 		return;
 	cv_time_format((uint64_t)json_integer_value(ms), t);
 	printf("%-10s %s\n", label, t);
-}
-
-static int
-list_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	(void)c;
-	return cv_case_list(s, out);
 }
 
 static void
@@ -86,13 +71,7 @@ cases_print(const struct cli *c, const json_t *j)
 int
 cmd_case_list(struct cli *c)
 {
-	return cli_call(c, list_call, cases_print);
-}
-
-static int
-show_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return cv_case_show(s, c->pos[0], out);
+	return cli_call(c, NULL, cases_print);
 }
 
 static void
@@ -122,7 +101,8 @@ case_print(const struct cli *c, const json_t *j)
 int
 cmd_case_show(struct cli *c)
 {
-	return cli_call(c, show_call, case_print);
+	cli_arg_str(c, "case", c->pos[0]);
+	return cli_call(c, NULL, case_print);
 }
 
 /* A label of the case summary in the language of --lang. */
@@ -185,32 +165,6 @@ cli_print_casework(const struct cli *c, const json_t *show)
 	}
 }
 
-/* case assign and case unassign. */
-static int
-team(struct cli *c, struct cv_session *s, json_t **out, int remove)
-{
-	int r;
-
-	r = remove ? cv_case_unassign(s, c->pos[0], c->pos[1])
-	           : cv_case_assign(s, c->pos[0], c->pos[1]);
-	if (r == 0)
-		*out = json_pack("{s:s, s:s}", "case", c->pos[0],
-		    remove ? "removed" : "added", c->pos[1]);
-	return r;
-}
-
-static int
-assign_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return team(c, s, out, 0);
-}
-
-static int
-unassign_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return team(c, s, out, 1);
-}
-
 static void
 team_print(const struct cli *c, const json_t *j)
 {
@@ -223,25 +177,15 @@ team_print(const struct cli *c, const json_t *j)
 int
 cmd_case_assign(struct cli *c)
 {
-	return cli_call(c, assign_call, team_print);
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg_str(c, "user", c->pos[1]);
+	return cli_call(c, NULL, team_print);
 }
 
 int
 cmd_case_unassign(struct cli *c)
 {
-	return cli_call(c, unassign_call, team_print);
-}
-
-static int
-step_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_case_step(s, c->pos[0], c->pos[1], c->opt[OPT_REASON])) ==
-	    0)
-		*out = json_pack(
-		    "{s:s, s:s}", "case", c->pos[0], "step", c->pos[1]);
-	return r;
+	return cmd_case_assign(c); /* the same request, another name */
 }
 
 static void
@@ -254,17 +198,10 @@ stepped_print(const struct cli *c, const json_t *j)
 int
 cmd_case_step(struct cli *c)
 {
-	return cli_call(c, step_call, stepped_print);
-}
-
-static int
-close_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_case_close(s, c->pos[0])) == 0)
-		*out = json_pack("{s:s}", "closed", c->pos[0]);
-	return r;
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg_str(c, "step", c->pos[1]);
+	cli_arg_str(c, "reason", c->opt[OPT_REASON]);
+	return cli_call(c, NULL, stepped_print);
 }
 
 static void
@@ -277,5 +214,6 @@ closed_print(const struct cli *c, const json_t *j)
 int
 cmd_case_close(struct cli *c)
 {
-	return cli_call(c, close_call, closed_print);
+	cli_arg_str(c, "case", c->pos[0]);
+	return cli_call(c, NULL, closed_print);
 }

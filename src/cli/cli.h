@@ -7,9 +7,14 @@
  * that table into a struct cli without opening a file, a vault or a
  * terminal, so that it can be fuzzed alone; cli_main (commands.c) then
  * runs the command's function. Each group of commands has its file
- * (case.c, record.c, ...), and most commands end in cli_call: log in,
- * call the library, close, print. The library decides; the command only
- * parses, asks for passphrases, calls and prints.
+ * (case.c, record.c, ...). A command's function turns its options and
+ * operands into the arguments of a request (cli_arg and its kin), and most
+ * end in cli_call: the request, {"cmd": "record show", "args": {...}}, is
+ * run by the library's one dispatcher, cv_dispatch, in a session of this
+ * process, or by the daemon on the other end of --socket (cli_remote,
+ * remote.c); either way the result comes back as the same JSON, and the
+ * command prints it the same way. The library decides; the command only
+ * parses, asks for passphrases and reads files, sends and prints.
  */
 #ifndef CV_CLI_H
 #define CV_CLI_H
@@ -42,6 +47,7 @@ enum cli_optkey {
 	OPT_NEWPASSFILE, /* --new-passphrase-file FILE */
 	OPT_LANG,        /* --lang en|id */
 	OPT_JSON,        /* --json */
+	OPT_SOCKET,      /* --socket PATH (else CASEVAULT_SOCKET): the daemon */
 	OPT_GLOBALS,     /* the number of global options */
 	OPT_ACTION = OPT_GLOBALS,
 	OPT_ACTOR,
@@ -94,8 +100,9 @@ struct cli_opt {
 /* The options, indexed by enum cli_optkey. */
 extern const struct cli_opt cli_opts[OPT_COUNT];
 
-#define CLI_POS_MAX 2   /* operands of any command */
-#define CLI_WHY_MAX 200 /* a usage error message */
+#define CLI_POS_MAX    2   /* operands of any command */
+#define CLI_WHY_MAX    200 /* a usage error message */
+#define CLI_DETAIL_MAX 512 /* the detail of an error the daemon sent */
 
 struct cli;
 
@@ -128,9 +135,9 @@ struct cli {
 	int json;              /* --json */
 	char why[CLI_WHY_MAX]; /* the usage error cli_parse found */
 	int session_err;       /* why cli_session failed: a CV_E* code */
-	json_t *in;            /* input read before logging in */
-	char *text;            /* input text, in sodium_malloc memory */
-	size_t textlen;
+	json_t *args;          /* the arguments of the command's request */
+	const char *badarg;    /* the first argument that could not be set */
+	char detail[CLI_DETAIL_MAX]; /* a remote error's detail, or "" */
 };
 
 /*
@@ -158,22 +165,64 @@ int cli_table_check(char *why, size_t whylen);
 /* Print usage of c's command with WHY (may be NULL); returns EXIT_USAGE. */
 int cli_usage(const struct cli *c, const char *why);
 
-/* Report error R (a CV_E* code) of c's command; returns the exit status. */
+/*
+ * Report error R (a CV_E* code) of c's command, with the daemon's detail
+ * (c->detail) or else the library's; returns the exit status.
+ */
 int cli_fail(const struct cli *c, int r);
 
 /* Prints the result of a command in human form. */
 typedef void cli_print_fn(const struct cli *c, const json_t *out);
 
-/* The library call of a command, made inside a session; see cli_call. */
-typedef int cli_call_fn(struct cli *c, struct cv_session *s, json_t **out);
+/*
+ * Set argument NAME of c's request to V (consumed). A NULL V (out of
+ * memory, or text that is not UTF-8 and so cannot be JSON) marks the
+ * request broken: cli_run then refuses it, naming NAME.
+ */
+void cli_arg(struct cli *c, const char *name, json_t *v);
+
+/* Argument NAME as the string V; nothing when V is NULL. */
+void cli_arg_str(struct cli *c, const char *name, const char *v);
+
+/* Argument NAME as the number V; nothing when V is 0. */
+void cli_arg_num(struct cli *c, const char *name, unsigned v);
+
+/* Argument NAME as true when V; nothing otherwise. */
+void cli_arg_flag(struct cli *c, const char *name, int v);
 
 /*
- * The shape of most commands: log in as the -u user (asking for the
- * passphrase), run CALL, close the session, and end with cli_result.
- * CALL returns 0, a CV_E* code, or an exit status it has already
- * reported, and may set *out to the result. Returns the exit status.
+ * What a command asks for once the user is known and before the request
+ * goes (a new passphrase): it adds arguments to C and returns 0, or the
+ * exit status after reporting why.
  */
-int cli_call(struct cli *c, cli_call_fn *call, cli_print_fn *print);
+typedef int cli_ask_fn(struct cli *c);
+
+/*
+ * Run c's request: the command's name and c->args. Without a socket, log
+ * in as the -u user (asking for the passphrase), call ASK (may be NULL),
+ * hand the request to cv_dispatch and close the session; with --socket
+ * or CASEVAULT_SOCKET, call ASK and send the request with cli_remote.
+ * Returns 0 with *OUT the result; a CV_E* code (with *OUT when the
+ * command gives a result with its failure, such as audit verify's); or
+ * an exit status it has already reported. The arguments' passphrase, if
+ * any, is wiped and dropped from c->args once the request has run.
+ */
+int cli_run(struct cli *c, cli_ask_fn *ask, json_t **out);
+
+/* The shape of most commands: cli_run, then cli_result with PRINT. */
+int cli_call(struct cli *c, cli_ask_fn *ask, cli_print_fn *print);
+
+/*
+ * Send REQ to the daemon at c's --socket (or CASEVAULT_SOCKET), logged in
+ * as the -u user, and wait for its answer (remote.c). Returns 0 with
+ * *RESP the result; a CV_E* code the daemon answered, with its detail in
+ * c->detail (and *RESP when the answer carries a result too); or an exit
+ * status it has already reported.
+ */
+int cli_remote(struct cli *c, json_t *req, json_t **resp);
+
+/* The socket of the daemon: --socket, else CASEVAULT_SOCKET, else NULL. */
+const char *cli_socket(struct cli *c);
 
 /*
  * End a command whose call returned R and OUT (consumed; may be NULL).
@@ -229,7 +278,8 @@ int cli_read_json(const struct cli *c, const char *file, json_t **out);
 /*
  * --classes C1,C2 as the library takes a list of classes: a JSON array of
  * names. Every item is kept, an empty one too, so that the library refuses
- * "a,,b" or "a," as it refuses an unknown name. NULL when out of memory.
+ * "a,,b" or "a," as it refuses an unknown name; an item that is not UTF-8
+ * becomes "", refused the same way. NULL when out of memory.
  */
 json_t *cli_classes(const char *list);
 

@@ -1,12 +1,13 @@
 /*
- * The command table: every command of casevault, in one place. Dispatch,
- * the list of commands, each command's --help and the parser all read
- * it. To add a command: write its function in the file of its group,
- * declare it in cli.h, and give it a row here (its options, operands,
- * synopsis, summary and help). Numbers the library decides are taken from
- * casevault.h, and the lists of names it accepts from cv_vocabulary_list
- * through placeholders in the help ("{roles}"): neither is written again
- * here.
+ * The command table: every command of casevault, in one place. The
+ * list of commands, each command's --help and the parser all read it
+ * (the library's dispatcher has its own table of the requests these
+ * commands send, src/dispatch/dispatch.c). To add a command: write its function
+ * in the file of its group, declare it in cli.h, and give it a row here (its
+ * options, operands, synopsis, summary and help). Numbers the library decides
+ * are taken from casevault.h, and the lists of names it accepts from
+ * cv_vocabulary_list through placeholders in the help ("{roles}"): neither is
+ * written again here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ const struct cli_opt cli_opts[OPT_COUNT] = {
     [OPT_NEWPASSFILE] = {"new-passphrase-file", 0, 1},
     [OPT_LANG] = {"lang", 0, 1},
     [OPT_JSON] = {"json", 0, 0},
+    [OPT_SOCKET] = {"socket", 0, 1},
     [OPT_ACTION] = {"action", 0, 1},
     [OPT_ACTOR] = {"actor", 0, 1},
     [OPT_ADMIN] = {"admin", 0, 1},
@@ -552,7 +554,9 @@ help(const struct cli_cmd *k)
 	printf("\nCommon options: -V/--vault DIR (or CASEVAULT_DIR), "
 	       "-u/--user NAME (or CASEVAULT_USER),\n"
 	       "--passphrase-file FILE (else a no-echo prompt), "
-	       "--json.\n"
+	       "--json,\n"
+	       "--socket PATH (or CASEVAULT_SOCKET): run the command in "
+	       "the daemon at PATH.\n"
 	       "Exit status: 0 ok, 1 refused or failed, 2 usage.\n");
 }
 
@@ -598,8 +602,7 @@ cli_main(int argc, char **argv)
 		usage_all(stderr);
 		r = EXIT_USAGE;
 	}
-	json_decref(c.in);
-	cli_secret_free(c.text);
+	json_decref(c.args);
 	return r;
 }
 

@@ -3,16 +3,6 @@
 
 #include "cli.h"
 
-static int
-erase_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_case_erase(s, c->pos[0])) == 0)
-		*out = json_pack("{s:s}", "erased", c->pos[0]);
-	return r;
-}
-
 static void
 erased_print(const struct cli *c, const json_t *j)
 {
@@ -23,17 +13,8 @@ erased_print(const struct cli *c, const json_t *j)
 int
 cmd_erase(struct cli *c)
 {
-	return cli_call(c, erase_call, erased_print);
-}
-
-static int
-backup_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_vault_backup(s, c->pos[0])) == 0)
-		*out = json_pack("{s:s}", "backup", c->pos[0]);
-	return r;
+	cli_arg_str(c, "case", c->pos[0]);
+	return cli_call(c, NULL, erased_print);
 }
 
 static void
@@ -46,17 +27,8 @@ backup_print(const struct cli *c, const json_t *j)
 int
 cmd_backup(struct cli *c)
 {
-	return cli_call(c, backup_call, backup_print);
-}
-
-static int
-restore_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_vault_restore(s, c->pos[0])) == 0)
-		*out = json_pack("{s:s}", "restored", c->pos[0]);
-	return r;
+	cli_arg_str(c, "dest", c->pos[0]);
+	return cli_call(c, NULL, backup_print);
 }
 
 static void
@@ -69,18 +41,8 @@ restore_print(const struct cli *c, const json_t *j)
 int
 cmd_restore(struct cli *c)
 {
-	return cli_call(c, restore_call, restore_print);
-}
-
-static int
-rotate_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	(void)c;
-	if ((r = cv_key_rotate(s)) == 0)
-		*out = json_pack("{s:b}", "rotated", 1);
-	return r;
+	cli_arg_str(c, "src", c->pos[0]);
+	return cli_call(c, NULL, restore_print);
 }
 
 static void
@@ -94,5 +56,5 @@ rotated_print(const struct cli *c, const json_t *j)
 int
 cmd_key_rotate(struct cli *c)
 {
-	return cli_call(c, rotate_call, rotated_print);
+	return cli_call(c, NULL, rotated_print);
 }

@@ -151,54 +151,42 @@ empty_text(const char *text, size_t len)
 	return 1;
 }
 
-static int
-add_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	uint32_t id;
-	int r;
-
-	if ((r = cv_note_add(s, c->pos[0], c->text, c->textlen,
-	         c->opt[OPT_KIND], c->opt[OPT_DATE], &id)) == 0)
-		*out = json_pack(
-		    "{s:s, s:I}", "case", c->pos[0], "record", (json_int_t)id);
-	return r;
-}
-
 int
 cmd_note_add(struct cli *c)
 {
+	char *text = NULL;
+	size_t len = 0;
 	int r;
 
 	/* A note is a record: the library holds its text to its own limit. */
 	if (c->opt[OPT_EDIT] != NULL || isatty(STDIN_FILENO)) {
-		if ((r = edit_note(c, &c->text, &c->textlen)) != 0)
+		if ((r = edit_note(c, &text, &len)) != 0)
 			return r;
-	} else if ((r = cli_read_secret(
-	                "-", CV_RECORD_MAX, &c->text, &c->textlen)) != 0) {
+	} else if ((r = cli_read_secret("-", CV_RECORD_MAX, &text, &len)) !=
+	    0) {
 		fprintf(stderr, "casevault %s: %s\n", c->name,
 		    r == CV_ETOOBIG ? "the note is too long"
 		                    : "cannot read standard input");
 		return EXIT_REFUSED;
 	}
 	/* Editors and here-documents end the text with a newline. */
-	while (c->textlen > 0 &&
-	    (c->text[c->textlen - 1] == '\n' ||
-	        c->text[c->textlen - 1] == '\r'))
-		c->textlen--;
-	if (empty_text(c->text, c->textlen)) {
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		len--;
+	if (empty_text(text, len)) {
 		fprintf(stderr,
 		    "casevault %s: the note is empty; nothing was "
 		    "saved\n",
 		    c->name);
+		cli_secret_free(text);
 		return EXIT_REFUSED;
 	}
-	return cli_call(c, add_call, cli_print_record_id);
-}
-
-static int
-show_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return cv_note_show(s, c->pos[0], out);
+	/* From wiped memory to the request's string, wiped when freed. */
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg(c, "text", json_stringn(text, len));
+	cli_secret_free(text);
+	cli_arg_str(c, "kind", c->opt[OPT_KIND]);
+	cli_arg_str(c, "date", c->opt[OPT_DATE]);
+	return cli_call(c, NULL, cli_print_record_id);
 }
 
 static void
@@ -235,5 +223,6 @@ notes_print(const struct cli *c, const json_t *j)
 int
 cmd_note_show(struct cli *c)
 {
-	return cli_call(c, show_call, notes_print);
+	cli_arg_str(c, "case", c->pos[0]);
+	return cli_call(c, NULL, notes_print);
 }

@@ -19,7 +19,10 @@ check_print(const struct cli *c, const json_t *j)
 		printf("no findings\n");
 }
 
-/* Needs no vault: the lint reads only the directory. */
+/*
+ * Needs no vault: the lint reads only the directory, here, so it is not a
+ * request of the dispatcher.
+ */
 int
 cmd_policy_check(struct cli *c)
 {
@@ -31,13 +34,6 @@ cmd_policy_check(struct cli *c)
 	    json_array_size(json_object_get(out, "findings")) > 0)
 		r = EXIT_REFUSED;
 	return cli_result(c, r, out, check_print);
-}
-
-static int
-explain_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return cv_policy_explain(s, c->opt[OPT_WHO], c->opt[OPT_ACTION],
-	    c->opt[OPT_CASE], c->opt[OPT_CLASS], c->opt[OPT_PURPOSE], out);
 }
 
 static void
@@ -76,17 +72,12 @@ cmd_policy_explain(struct cli *c)
 {
 	if (c->opt[OPT_WHO] == NULL || c->opt[OPT_ACTION] == NULL)
 		return cli_usage(c, "--user and --action are required");
-	return cli_call(c, explain_call, explain_print);
-}
-
-static int
-deploy_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_policy_deploy(s, c->pos[0])) == 0)
-		*out = json_pack("{s:s}", "deployed", c->pos[0]);
-	return r;
+	cli_arg_str(c, "user", c->opt[OPT_WHO]);
+	cli_arg_str(c, "action", c->opt[OPT_ACTION]);
+	cli_arg_str(c, "case", c->opt[OPT_CASE]);
+	cli_arg_str(c, "class", c->opt[OPT_CLASS]);
+	cli_arg_str(c, "purpose", c->opt[OPT_PURPOSE]);
+	return cli_call(c, NULL, explain_print);
 }
 
 static void
@@ -99,5 +90,6 @@ deployed_print(const struct cli *c, const json_t *j)
 int
 cmd_policy_deploy(struct cli *c)
 {
-	return cli_call(c, deploy_call, deployed_print);
+	cli_arg_str(c, "dir", c->pos[0]);
+	return cli_call(c, NULL, deployed_print);
 }

@@ -4,29 +4,20 @@
 
 #include "cli.h"
 
-static int
-add_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	uint32_t id;
-	int r;
-
-	if ((r = cv_record_add(s, c->pos[0], c->opt[OPT_TYPE], c->in, &id)) ==
-	    0)
-		*out = json_pack("{s:s, s:I, s:I}", "case", c->pos[0], "record",
-		    (json_int_t)id, "version", (json_int_t)1);
-	return r;
-}
-
 int
 cmd_record_add(struct cli *c)
 {
+	json_t *input;
 	int r;
 
 	if (c->opt[OPT_TYPE] == NULL)
 		return cli_usage(c, "--type TYPE is required");
-	if ((r = cli_read_json(c, c->opt[OPT_FILE], &c->in)) != 0)
+	if ((r = cli_read_json(c, c->opt[OPT_FILE], &input)) != 0)
 		return r;
-	return cli_call(c, add_call, cli_print_record_id);
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg_str(c, "type", c->opt[OPT_TYPE]);
+	cli_arg(c, "input", input);
+	return cli_call(c, NULL, cli_print_record_id);
 }
 
 static void
@@ -72,7 +63,10 @@ records_print(const struct cli *c, const json_t *j)
 	}
 }
 
-/* With --lang, show each enumeration value with its label. */
+/*
+ * With --lang, show each enumeration value with its label: the request is
+ * the same in every language, and the labels are the command's to add.
+ */
 static void
 localize(const struct cli *c, json_t *rec)
 {
@@ -83,50 +77,30 @@ localize(const struct cli *c, json_t *rec)
 		json_object_set_new(rec, "data", l);
 }
 
-static int
-show_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	json_t *rec;
-	size_t i;
-	int r;
-
-	if (c->npos == 2)
-		r = cv_record_show(s, c->pos[0], cli_number(c->pos[1]),
-		    cli_number(c->opt[OPT_VERSION]), c->opt[OPT_PURPOSE], out);
-	else
-		r = cv_record_list(s, c->pos[0], c->opt[OPT_PURPOSE], out);
-	if (r != 0 || c->opt[OPT_LANG] == NULL)
-		return r;
-	if (json_is_object(*out))
-		localize(c, *out);
-	json_array_foreach (*out, i, rec)
-		localize(c, rec);
-	return 0;
-}
-
 int
 cmd_record_show(struct cli *c)
 {
 	const char *version = c->opt[OPT_VERSION];
+	json_t *out, *rec;
+	size_t i;
+	int r;
 
 	if (c->npos == 2 && cli_number(c->pos[1]) == 0)
 		return cli_usage(c, "RECORD is a record number");
 	if (version != NULL && (cli_number(version) == 0 || c->npos < 2))
 		return cli_usage(c, "--version takes a number and a RECORD");
-	return cli_call(c, show_call, records_print);
-}
-
-static int
-amend_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	unsigned rid = cli_number(c->pos[1]);
-	uint32_t ver;
-	int r;
-
-	if ((r = cv_record_amend(s, c->pos[0], rid, c->in, &ver)) == 0)
-		*out = json_pack("{s:s, s:I, s:I}", "case", c->pos[0], "record",
-		    (json_int_t)rid, "version", (json_int_t)ver);
-	return r;
+	cli_arg_str(c, "case", c->pos[0]);
+	if (c->npos == 2)
+		cli_arg_num(c, "record", cli_number(c->pos[1]));
+	cli_arg_num(c, "version", cli_number(version));
+	cli_arg_str(c, "purpose", c->opt[OPT_PURPOSE]);
+	if ((r = cli_run(c, NULL, &out)) == 0 && c->opt[OPT_LANG] != NULL) {
+		if (json_is_object(out))
+			localize(c, out);
+		json_array_foreach (out, i, rec)
+			localize(c, rec);
+	}
+	return cli_result(c, r, out, records_print);
 }
 
 static void
@@ -141,19 +115,17 @@ amended_print(const struct cli *c, const json_t *j)
 int
 cmd_record_amend(struct cli *c)
 {
+	json_t *input;
 	int r;
 
 	if (cli_number(c->pos[1]) == 0)
 		return cli_usage(c, "RECORD is a record number");
-	if ((r = cli_read_json(c, c->opt[OPT_FILE], &c->in)) != 0)
+	if ((r = cli_read_json(c, c->opt[OPT_FILE], &input)) != 0)
 		return r;
-	return cli_call(c, amend_call, amended_print);
-}
-
-static int
-history_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return cv_record_history(s, c->pos[0], cli_number(c->pos[1]), out);
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg_num(c, "record", cli_number(c->pos[1]));
+	cli_arg(c, "input", input);
+	return cli_call(c, NULL, amended_print);
 }
 
 static void
@@ -180,5 +152,7 @@ cmd_record_history(struct cli *c)
 {
 	if (cli_number(c->pos[1]) == 0)
 		return cli_usage(c, "RECORD is a record number");
-	return cli_call(c, history_call, history_print);
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg_num(c, "record", cli_number(c->pos[1]));
+	return cli_call(c, NULL, history_print);
 }

@@ -4,22 +4,19 @@
 
 #include "cli.h"
 
-/* With --csv the result is the CSV text, as a JSON string. */
+/*
+ * With --csv the result is turned into the CSV text, as a JSON string:
+ * a presentation of the report the request returns.
+ */
 static int
-indicator_call(struct cli *c, struct cv_session *s, json_t **out)
+csv_of(json_t **out)
 {
-	json_t *report;
 	char *csv;
 	int r;
 
-	if ((r = cv_report_indicator(
-	         s, (int)cli_number(c->opt[OPT_YEAR]), &report)) != 0 ||
-	    c->opt[OPT_CSV] == NULL) {
-		*out = report;
-		return r;
-	}
-	r = cv_report_indicator_csv(report, &csv);
-	json_decref(report);
+	r = cv_report_indicator_csv(*out, &csv);
+	json_decref(*out);
+	*out = NULL;
 	if (r != 0)
 		return r;
 	*out = json_string(csv);
@@ -93,10 +90,16 @@ indicator_print(const struct cli *c, const json_t *j)
 int
 cmd_report_indicator(struct cli *c)
 {
+	json_t *out;
+	int r;
+
 	/* Which years there can be is the library's to say (CV_EINVAL). */
 	if (cli_number(c->opt[OPT_YEAR]) == 0)
 		return cli_usage(c, "--year YEAR, a number, is required");
 	if (c->opt[OPT_CSV] != NULL && c->json)
 		return cli_usage(c, "--csv and --json exclude each other");
-	return cli_call(c, indicator_call, indicator_print);
+	cli_arg_num(c, "year", cli_number(c->opt[OPT_YEAR]));
+	if ((r = cli_run(c, NULL, &out)) == 0 && c->opt[OPT_CSV] != NULL)
+		r = csv_of(&out);
+	return cli_result(c, r, out, indicator_print);
 }

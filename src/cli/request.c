@@ -8,19 +8,6 @@
 
 #include "cli.h"
 
-static int
-create_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	char id[CV_OBJECT_ID_LEN + 1];
-	int r;
-
-	if ((r = cv_request_create(
-	         s, c->pos[0], c->in, c->opt[OPT_PURPOSE], id)) == 0)
-		*out = json_pack("{s:s, s:s, s:s}", "case", c->pos[0],
-		    "request", id, "status", "pending");
-	return r;
-}
-
 static void
 created_print(const struct cli *c, const json_t *j)
 {
@@ -33,35 +20,10 @@ cmd_request_create(struct cli *c)
 {
 	if (c->opt[OPT_CLASSES] == NULL || c->opt[OPT_PURPOSE] == NULL)
 		return cli_usage(c, "--classes and --purpose are required");
-	if ((c->in = cli_classes(c->opt[OPT_CLASSES])) == NULL)
-		return cli_fail(c, CV_ENOMEM);
-	return cli_call(c, create_call, created_print);
-}
-
-static int
-decide(struct cli *c, struct cv_session *s, json_t **out, int approve)
-{
-	int r;
-
-	r = approve
-	    ? cv_request_approve(s, c->pos[0], cli_number(c->opt[OPT_HOURS]))
-	    : cv_request_deny(s, c->pos[0]);
-	if (r == 0)
-		*out = json_pack("{s:s, s:s}", "request", c->pos[0], "status",
-		    approve ? "approved" : "denied");
-	return r;
-}
-
-static int
-approve_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return decide(c, s, out, 1);
-}
-
-static int
-deny_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return decide(c, s, out, 0);
+	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg(c, "classes", cli_classes(c->opt[OPT_CLASSES]));
+	cli_arg_str(c, "purpose", c->opt[OPT_PURPOSE]);
+	return cli_call(c, NULL, created_print);
 }
 
 static void
@@ -76,26 +38,22 @@ cmd_request_approve(struct cli *c)
 {
 	if (c->opt[OPT_HOURS] != NULL && cli_number(c->opt[OPT_HOURS]) == 0)
 		return cli_usage(c, "--hours takes a number");
-	return cli_call(c, approve_call, decided_print);
+	cli_arg_str(c, "request", c->pos[0]);
+	cli_arg_num(c, "hours", cli_number(c->opt[OPT_HOURS]));
+	return cli_call(c, NULL, decided_print);
 }
 
 int
 cmd_request_deny(struct cli *c)
 {
-	return cli_call(c, deny_call, decided_print);
-}
-
-static int
-list_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	(void)c;
-	return cv_request_list(s, out);
+	cli_arg_str(c, "request", c->pos[0]);
+	return cli_call(c, NULL, decided_print);
 }
 
 int
 cmd_request_list(struct cli *c)
 {
-	return cli_call(c, list_call, cli_print_list);
+	return cli_call(c, NULL, cli_print_list);
 }
 
 void
@@ -126,14 +84,9 @@ cli_print_released(const struct cli *c, const json_t *j)
 	}
 }
 
-static int
-fetch_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	return cv_request_fetch(s, c->pos[0], out);
-}
-
 int
 cmd_request_fetch(struct cli *c)
 {
-	return cli_call(c, fetch_call, cli_print_released);
+	cli_arg_str(c, "request", c->pos[0]);
+	return cli_call(c, NULL, cli_print_released);
 }

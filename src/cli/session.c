@@ -187,16 +187,67 @@ cli_session(struct cli *c, struct cv_session **s)
 	return 0;
 }
 
-int
-cli_call(struct cli *c, cli_call_fn *call, cli_print_fn *print)
+const char *
+cli_socket(struct cli *c)
 {
-	struct cv_session *s;
-	json_t *out = NULL;
+	if (c->opt[OPT_SOCKET] == NULL)
+		c->opt[OPT_SOCKET] = getenv("CASEVAULT_SOCKET");
+	if (c->opt[OPT_SOCKET] != NULL && c->opt[OPT_SOCKET][0] == '\0')
+		c->opt[OPT_SOCKET] = NULL;
+	return c->opt[OPT_SOCKET];
+}
+
+/* Refuse a request with an argument cli_arg could not set. */
+static int
+broken(const struct cli *c)
+{
+	fprintf(stderr, "casevault %s: %s: not text the request can carry\n",
+	    c->name, c->badarg);
+	return EXIT_USAGE;
+}
+
+int
+cli_run(struct cli *c, cli_ask_fn *ask, json_t **out)
+{
+	struct cv_session *s = NULL;
+	json_t *req = NULL;
 	int r;
 
-	if ((r = cli_session(c, &s)) != 0)
+	*out = NULL;
+	if (c->args == NULL && (c->args = json_object()) == NULL)
+		return cli_fail(c, CV_ENOMEM);
+	if (c->badarg != NULL)
+		return broken(c);
+	/* Logged in first: a refused user types no new passphrase. */
+	if (cli_socket(c) == NULL && (r = cli_session(c, &s)) != 0)
 		return r;
-	r = call(c, s, &out);
-	cv_session_close(s);
+	if (ask != NULL && (r = ask(c)) != 0)
+		goto out;
+	if (c->badarg != NULL) {
+		r = broken(c);
+		goto out;
+	}
+	if ((req = json_pack("{s:s, s:O}", "cmd", c->name, "args", c->args)) ==
+	    NULL) {
+		r = cli_fail(c, CV_ENOMEM);
+		goto out;
+	}
+	r = s != NULL ? cv_dispatch(s, req, out) : cli_remote(c, req, out);
+out:
+	/* The request held the only copy of a new passphrase: wipe it now. */
+	json_decref(req);
+	json_object_del(c->args, "passphrase");
+	if (s != NULL)
+		cv_session_close(s);
+	return r;
+}
+
+int
+cli_call(struct cli *c, cli_ask_fn *ask, cli_print_fn *print)
+{
+	json_t *out;
+	int r;
+
+	r = cli_run(c, ask, &out);
 	return cli_result(c, r, out, print);
 }

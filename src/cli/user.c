@@ -3,23 +3,23 @@
 
 #include "cli.h"
 
+/*
+ * The new passphrase of the account named first, into the request's
+ * arguments: the string there is the only copy, in memory the library's
+ * allocator wipes when it is freed.
+ */
 static int
-add_call(struct cli *c, struct cv_session *s, json_t **out)
+new_pass_ask(struct cli *c)
 {
-	int trained = c->opt[OPT_TRAINED] != NULL, r;
 	char *pass;
 	size_t len;
+	int r;
 
-	/* Logged in first: a refused administrator types no new passphrase. */
 	if ((r = cli_new_pass(c, c->pos[0], &pass, &len)) != 0)
 		return r;
-	r = cv_user_add(s, c->pos[0], c->opt[OPT_ROLE],
-	    trained ? CV_USER_TRAINED : 0, pass, len);
+	cli_arg(c, "passphrase", json_stringn(pass, len));
 	cli_secret_free(pass);
-	if (r == 0)
-		*out = json_pack("{s:s, s:s, s:b}", "name", c->pos[0], "role",
-		    c->opt[OPT_ROLE], "trained", trained);
-	return r;
+	return 0;
 }
 
 static void
@@ -37,14 +37,10 @@ cmd_user_add(struct cli *c)
 {
 	if (c->opt[OPT_ROLE] == NULL)
 		return cli_usage(c, "--role ROLE is required");
-	return cli_call(c, add_call, added_print);
-}
-
-static int
-list_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	(void)c;
-	return cv_user_list(s, out);
+	cli_arg_str(c, "name", c->pos[0]);
+	cli_arg_str(c, "role", c->opt[OPT_ROLE]);
+	cli_arg_flag(c, "trained", c->opt[OPT_TRAINED] != NULL);
+	return cli_call(c, new_pass_ask, added_print);
 }
 
 static void
@@ -69,23 +65,7 @@ users_print(const struct cli *c, const json_t *j)
 int
 cmd_user_list(struct cli *c)
 {
-	return cli_call(c, list_call, users_print);
-}
-
-static int
-passwd_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	char *pass;
-	size_t len;
-	int r;
-
-	if ((r = cli_new_pass(c, c->pos[0], &pass, &len)) != 0)
-		return r;
-	r = cv_user_passwd(s, c->pos[0], pass, len);
-	cli_secret_free(pass);
-	if (r == 0)
-		*out = json_pack("{s:s}", "changed", c->pos[0]);
-	return r;
+	return cli_call(c, NULL, users_print);
 }
 
 static void
@@ -98,17 +78,8 @@ changed_print(const struct cli *c, const json_t *j)
 int
 cmd_user_passwd(struct cli *c)
 {
-	return cli_call(c, passwd_call, changed_print);
-}
-
-static int
-disable_call(struct cli *c, struct cv_session *s, json_t **out)
-{
-	int r;
-
-	if ((r = cv_user_disable(s, c->pos[0])) == 0)
-		*out = json_pack("{s:s}", "disabled", c->pos[0]);
-	return r;
+	cli_arg_str(c, "name", c->pos[0]);
+	return cli_call(c, new_pass_ask, changed_print);
 }
 
 static void
@@ -121,5 +92,6 @@ disabled_print(const struct cli *c, const json_t *j)
 int
 cmd_user_disable(struct cli *c)
 {
-	return cli_call(c, disable_call, disabled_print);
+	cli_arg_str(c, "name", c->pos[0]);
+	return cli_call(c, NULL, disabled_print);
 }

@@ -13,7 +13,7 @@
 int
 cli_fail(const struct cli *c, int r)
 {
-	const char *d = cv_error_detail();
+	const char *d = c->detail[0] != '\0' ? c->detail : cv_error_detail();
 
 	if (d != NULL && d[0] != '\0')
 		fprintf(stderr, "casevault %s: %s: %s\n", c->name,
@@ -172,9 +172,9 @@ cli_classes(const char *list)
 	for (;;) {
 		if ((q = strchr(p, ',')) == NULL)
 			q = p + strlen(p);
-		/* Text that is not UTF-8 is kept as a null: no class either. */
+		/* Text that is not UTF-8 is kept as "": no class either. */
 		if ((v = json_stringn(p, (size_t)(q - p))) == NULL)
-			v = json_null();
+			v = json_string("");
 		if (json_array_append_new(a, v) != 0) {
 			json_decref(a);
 			return NULL;
@@ -183,6 +183,40 @@ cli_classes(const char *list)
 			return a;
 		p = q + 1;
 	}
+}
+
+void
+cli_arg(struct cli *c, const char *name, json_t *v)
+{
+	if (c->args == NULL && (c->args = json_object()) == NULL) {
+		json_decref(v);
+		v = NULL;
+	}
+	/* json_object_set_new releases V when it fails. */
+	if ((v == NULL || json_object_set_new(c->args, name, v) != 0) &&
+	    c->badarg == NULL)
+		c->badarg = name;
+}
+
+void
+cli_arg_str(struct cli *c, const char *name, const char *v)
+{
+	if (v != NULL)
+		cli_arg(c, name, json_string(v));
+}
+
+void
+cli_arg_num(struct cli *c, const char *name, unsigned v)
+{
+	if (v != 0)
+		cli_arg(c, name, json_integer((json_int_t)v));
+}
+
+void
+cli_arg_flag(struct cli *c, const char *name, int v)
+{
+	if (v)
+		cli_arg(c, name, json_true());
 }
 
 unsigned

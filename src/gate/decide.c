@@ -16,6 +16,7 @@ static const char *const builtin_names[] = {
     "self.passwd",
     "policy.explain",
     "request.list",
+    "case.list",
 };
 
 const char *
@@ -123,6 +124,24 @@ verdict(
 	snprintf(v->d.reason, sizeof(v->d.reason), "%s", reason);
 }
 
+/* The built-in limits on what a policy allowed (decide.h). */
+static void
+limit(const struct cv_subject *who, const struct cv_gate_facts *f,
+    const struct cv_gate_ask *ask, struct cv_gate_verdict *v)
+{
+	if (ask->action == CV_ACTION_BREAKGLASS_OPEN && f->on_team)
+		verdict(v, 0, CV_RULE_BG_OFF_TEAM,
+		    "break-glass is for a case one is not on");
+	else if (ask->action == CV_ACTION_BREAKGLASS_REVIEW &&
+	    ask->account != 0 && ask->account == who->uid)
+		verdict(v, 0, CV_RULE_REVIEW_ANOTHER,
+		    "one's own window or disclosure is reviewed by another");
+	else if (ask->action == CV_ACTION_BREAKGLASS_REVIEW &&
+	    f->now < ask->closes)
+		verdict(v, 0, CV_RULE_REVIEW_CLOSED,
+		    "a window is reviewed once it has closed");
+}
+
 /* The built-in rules: each built-in action has exactly one. */
 static int
 decide_builtin(const struct cv_subject *who, const struct cv_gate_ask *ask,
@@ -155,6 +174,10 @@ decide_builtin(const struct cv_subject *who, const struct cv_gate_ask *ask,
 	case CV_ACTION_REQUEST_LIST:
 		verdict(v, 1, CV_RULE_REQUEST_LIST,
 		    "one's own requests and those one may approve");
+		return 0;
+	case CV_ACTION_CASE_LIST:
+		verdict(v, 1, CV_RULE_CASE_LIST,
+		    "the cases whose case_admin one may read");
 		return 0;
 	default:
 		return CV_EINVAL;
@@ -199,6 +222,8 @@ cv_gate_decide(const struct cv_policy_set *set, const struct cv_subject *who,
 	v->breakglass = a.breakglass;
 	if ((r = cv_policy_decide(set, &a, &v->d)) != 0)
 		return r;
+	if (v->d.allow)
+		limit(who, f, ask, v);
 	if (v->d.allow && a.breakglass) {
 		/* Flag the access when the window is what allowed it. */
 		a.breakglass = 0;

@@ -46,7 +46,10 @@ struct cv_gate_ask {
 	int cls;               /* enum cv_class; -1: an action on no class */
 	const char *purpose;   /* the purpose stated, or NULL */
 	const char *request;   /* rely on this request id only; NULL: any */
-	uint32_t account;      /* built-in actions on an account: its id */
+	uint32_t account;      /* built-in actions on an account: its id;
+	                          breakglass.review: the reviewed one's actor */
+	uint64_t closes;       /* breakglass.review: when the window closes
+	                          (ms; 0 for a disclosure) */
 };
 
 /*
@@ -77,12 +80,28 @@ struct cv_gate_verdict {
  *   CV_ACTION_REQUEST_LIST    allows: the list holds the subject's own
  *                             requests and those their policy lets them
  *                             approve, each decided by "approve"
+ *   CV_ACTION_CASE_LIST       allows: the list holds the cases whose
+ *                             case_admin the subject's policy lets them
+ *                             read, each decided by "read"
  * On someone else's account the first two deny by "default-deny".
  */
 #define CV_RULE_OWN_PASSPHRASE "builtin-own-passphrase"
 #define CV_RULE_EXPLAIN_SELF   "builtin-explain-self"
 #define CV_RULE_REQUEST_LIST   "builtin-request-list"
+#define CV_RULE_CASE_LIST      "builtin-case-list"
 #define CV_RULE_DEFAULT_DENY   "default-deny"
+
+/*
+ * The built-in limits (docs/policy.md, "Built-in limits"): refusals that
+ * hold whatever a policy allows.
+ *   breakglass.open on a case whose team the subject is on: a window is
+ *   for a case one is not on (a team member reads by her policy already).
+ *   breakglass.review of one's own window or disclosure (ASK->account is
+ *   the subject), or of a window still open (F->now < ASK->closes).
+ */
+#define CV_RULE_BG_OFF_TEAM    "builtin-breakglass-off-team"
+#define CV_RULE_REVIEW_ANOTHER "builtin-review-by-another"
+#define CV_RULE_REVIEW_CLOSED  "builtin-review-after-close"
 
 /*
  * Decide ASK for WHO over the facts F under the policy SET into *V. A

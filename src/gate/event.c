@@ -1,7 +1,9 @@
 /*
  * Audit events of a session. An event names people by staff id and role,
  * the session, the policy set in force by its hash, and a case only by its
- * keyed pseudonym, never by its id.
+ * keyed pseudonym, never by its id. A session of the daemon adds who is at
+ * the other end of its socket ("peer"), and a session opened with a
+ * one-time passphrase says so ("reset_credential").
  */
 #include <jansson.h>
 
@@ -21,8 +23,18 @@ cv_event_new(const struct cv_session *s, const char *action)
 
 	ev = json_pack("{s:s, s:s, s:s, s:s}", "action", action, "actor",
 	    s->actor, "role", s->role, "session", s->session_id);
-	if (ev != NULL && s->policy_hash[0] != '\0')
+	if (ev == NULL)
+		return NULL;
+	if (s->policy_hash[0] != '\0')
 		json_object_set_new(ev, "policy", json_string(s->policy_hash));
+	/* Who is at the daemon's socket, for every event of its session. */
+	if (s->has_peer)
+		json_object_set_new(ev, "peer",
+		    json_pack("{s:I, s:I, s:I}", "pid", (json_int_t)s->peer.pid,
+		        "uid", (json_int_t)s->peer.uid, "gid",
+		        (json_int_t)s->peer.gid));
+	if (s->reset_credential)
+		json_object_set_new(ev, "reset_credential", json_true());
 	return ev;
 }
 

@@ -107,7 +107,8 @@ cv_gate_check(struct cv_session *s, struct cv_txn *txn,
 	struct cv_gate_ask ask = {.action = q->action,
 	    .purpose = q->purpose,
 	    .request = q->request,
-	    .account = q->account};
+	    .account = q->account,
+	    .closes = q->closes};
 	struct cv_gate_verdict v, first_allow, first_deny;
 	const char *name = cv_gate_action_name(q->action);
 	struct facts f;

@@ -31,7 +31,9 @@ struct cv_gate_req {
 	const char *purpose;   /* NULL when none was stated */
 	uint32_t record;       /* 0 when none */
 	uint32_t version;      /* 0 when none */
-	uint32_t account;      /* an action on an account: its staff id */
+	uint32_t account;      /* an action on an account: its staff id;
+	                          breakglass.review: the reviewed one's actor */
+	uint64_t closes;       /* breakglass.review: when the window closes */
 	int write;             /* the event precedes a change to the store */
 	int partial;           /* reads: allow the permitted classes only */
 	const char *request;   /* a request id the access relies on, or NULL */

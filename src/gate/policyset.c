@@ -147,7 +147,9 @@ cv_policy_store_load(struct cv_session *s)
 	cv_policy_set_hash(set, hash);
 	sodium_bin2hex(
 	    s->policy_hash, sizeof(s->policy_hash), hash, sizeof(hash));
-	cv_policy_set_free(s->policy);
+	/* A session of a served vault may borrow its set: not freed here. */
+	if (cv_session_owns_policy(s))
+		cv_policy_set_free(s->policy);
 	s->policy = set;
 	set = NULL;
 	r = 0;

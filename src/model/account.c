@@ -73,6 +73,8 @@ cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u)
 	snprintf(u->hash, sizeof(u->hash), "%s", hash);
 	u->trained = json_is_true(json_object_get(j, "trained"));
 	u->disabled = json_is_true(json_object_get(j, "disabled"));
+	u->custodian = json_is_true(json_object_get(j, "custodian"));
+	u->reset = json_is_true(json_object_get(j, "reset"));
 	u->failures =
 	    (uint32_t)json_integer_value(json_object_get(j, "failures"));
 	u->last_failure =
@@ -119,6 +121,10 @@ row_put(struct cv_txn *txn, const struct cv_user *u, const uint8_t *mac)
 	    (json_int_t)u->seq);
 	if (j == NULL)
 		return CV_ENOMEM;
+	if (u->custodian)
+		json_object_set_new(j, "custodian", json_true());
+	if (u->reset)
+		json_object_set_new(j, "reset", json_true());
 	if (mac != NULL) {
 		sodium_bin2hex(hex, sizeof(hex), mac, CV_ACCOUNT_MACBYTES);
 		json_object_set_new(j, "mac", json_string(hex));
@@ -145,19 +151,26 @@ put_str(uint8_t *b, size_t *n, const char *str)
 	*n += 2 + len;
 }
 
-/* The most the bound fields take: id, three strings, flags, created and
- * the slot digest. */
+/* The most the bound fields take: id, three strings, flags, created, the
+ * slot digest and the custody flags. */
 #define FIELDS_MAX                                                             \
 	(4 + 2 + CV_NAME_MAX + 2 + CV_NAME_MAX + 2 + 8 + 2 +                   \
-	    sizeof(((struct cv_user *)0)->hash) + 32)
+	    sizeof(((struct cv_user *)0)->hash) + 32 + 1)
+
+#define CUSTODY_CUSTODIAN 0x1u
+#define CUSTODY_RESET     0x2u
 
 /*
  * The bound fields of an account, but its signed failures, version and
  * seq:
  *   u32 id | name | role | u8 trained | u8 disabled | u64 created | hash |
- *   32 digest of the keyslot
+ *   32 digest of the keyslot [| u8 custody flags]
  * (strings as u16 length and bytes; the slot digest BLAKE2b-256 of its
- * bytes, or 32 zero bytes when the account has no slot).
+ * bytes, or 32 zero bytes when the account has no slot). The custody flags
+ * (bit 0 custodian, bit 1 one-time passphrase) follow only when one is
+ * set: an account without them keeps the layout, and the MAC, it had
+ * before they existed. The layout stays unambiguous: every field before
+ * is fixed or length-prefixed, and what follows in the MAC is fixed.
  */
 static int
 account_fields(struct cv_txn *txn, const struct cv_user *u,
@@ -165,6 +178,7 @@ account_fields(struct cv_txn *txn, const struct cv_user *u,
 {
 	uint8_t slot[32] = {0};
 	struct cv_val v;
+	unsigned flags;
 	size_t n = 0;
 	int r;
 
@@ -186,7 +200,12 @@ account_fields(struct cv_txn *txn, const struct cv_user *u,
 	n += 8;
 	put_str(out, &n, u->hash);
 	memcpy(out + n, slot, sizeof(slot));
-	*len = n + sizeof(slot);
+	n += sizeof(slot);
+	flags = (u->custodian ? CUSTODY_CUSTODIAN : 0) |
+	    (u->reset ? CUSTODY_RESET : 0);
+	if (flags != 0)
+		out[n++] = (uint8_t)flags;
+	*len = n;
 	return 0;
 }
 
@@ -484,4 +503,100 @@ cv_slot_open(struct cv_txn *txn, struct cv_session *s, const char *name,
 out:
 	sodium_memzero(wrap, sizeof(wrap));
 	return r;
+}
+
+int
+cv_slot_exists(struct cv_txn *txn, const char *name)
+{
+	struct cv_val v;
+	int r;
+
+	r = cv_get(txn, CV_DB_SLOTS, name, strlen(name), &v);
+	return r == 0 ? 1 : r == CV_ENOTFOUND ? 0 : r;
+}
+
+#define MODE_TAG "casevault-mode-v1"
+#define MODE_KEY "mode"
+
+static void
+mode_mac(const struct cv_session *s, uint8_t mode,
+    uint8_t out[static CV_ACCOUNT_MACBYTES])
+{
+	crypto_generichash_state h;
+	uint8_t key[CV_KEYBYTES];
+
+	crypto_kdf_derive_from_key(
+	    key, sizeof(key), MAC_KDF_ID, MAC_KDF_CTX, s->keys->meta);
+	crypto_generichash_init(&h, key, sizeof(key), CV_ACCOUNT_MACBYTES);
+	crypto_generichash_update(
+	    &h, (const uint8_t *)MODE_TAG, sizeof(MODE_TAG));
+	crypto_generichash_update(&h, s->vault_id, CV_VAULTIDBYTES);
+	crypto_generichash_update(&h, &mode, 1);
+	crypto_generichash_final(&h, out, CV_ACCOUNT_MACBYTES);
+	sodium_memzero(&h, sizeof(h));
+	sodium_memzero(key, sizeof(key));
+}
+
+/* The stored value, its size and mode checked, into V. */
+static int
+mode_read(struct cv_txn *txn, struct cv_val *v)
+{
+	const uint8_t *b;
+	int r;
+
+	if ((r = cv_get(txn, CV_DB_META, MODE_KEY, strlen(MODE_KEY), v)) != 0)
+		return r;
+	b = v->data;
+	if (v->len != 1 + CV_ACCOUNT_MACBYTES ||
+	    (b[0] != CV_MODE_EMBEDDED && b[0] != CV_MODE_SERVED))
+		return CV_ECORRUPT;
+	return 0;
+}
+
+int
+cv_mode_peek(struct cv_txn *txn, int *mode)
+{
+	struct cv_val v;
+	int r;
+
+	*mode = CV_MODE_EMBEDDED;
+	if ((r = mode_read(txn, &v)) != 0)
+		return r;
+	*mode = ((const uint8_t *)v.data)[0];
+	return 0;
+}
+
+int
+cv_mode_get(struct cv_txn *txn, const struct cv_session *s, int *mode)
+{
+	uint8_t mac[CV_ACCOUNT_MACBYTES];
+	const uint8_t *b;
+	struct cv_val v;
+	int r;
+
+	*mode = CV_MODE_EMBEDDED;
+	if ((r = mode_read(txn, &v)) != 0)
+		return r;
+	b = v.data;
+	mode_mac(s, b[0], mac);
+	if (sodium_memcmp(mac, b + 1, sizeof(mac)) != 0) {
+		cv_error_set("the vault's mode was changed outside casevault "
+		             "(its MAC does not match)");
+		return CV_ECRYPTO;
+	}
+	*mode = b[0];
+	return 0;
+}
+
+int
+cv_mode_put(struct cv_txn *txn, const struct cv_session *s, int mode)
+{
+	uint8_t b[1 + CV_ACCOUNT_MACBYTES];
+
+	if (mode != CV_MODE_EMBEDDED && mode != CV_MODE_SERVED)
+		return CV_EINVAL;
+	b[0] = (uint8_t)mode;
+	mode_mac(s, b[0], b + 1);
+	return cv_put(
+	    txn, CV_DB_META, MODE_KEY, strlen(MODE_KEY), b, sizeof(b), 0);
 }

@@ -31,6 +31,8 @@ struct cv_user {
 	char role[CV_NAME_MAX + 1];
 	int trained;
 	int disabled;
+	int custodian; /* holds a keyslot in a served vault (admins only) */
+	int reset;     /* the passphrase is a one-time one an admin issued */
 	uint32_t failures;
 	uint64_t last_failure;
 	uint32_t signed_failures;
@@ -134,5 +136,25 @@ int cv_slot_write(struct cv_txn *txn, struct cv_session *s, const char *name,
  */
 int cv_slot_open(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen) __attribute__((warn_unused_result));
+
+/*
+ * The vault's mode of custody, kept in CV_DB_META as "mode": one byte
+ * (CV_MODE_EMBEDDED or CV_MODE_SERVED) and its MAC under the meta key.
+ * cv_mode_peek reads the byte unauthenticated, for the refusals a login
+ * makes before any key is unlocked; cv_mode_get checks the MAC
+ * (CV_ECRYPTO when it does not match). Both return CV_ENOTFOUND when the
+ * store has none (a vault made before modes), CV_ECORRUPT for a value of
+ * the wrong size or mode.
+ */
+#define CV_MODE_EMBEDDED 0
+#define CV_MODE_SERVED   1
+int cv_mode_peek(struct cv_txn *txn, int *mode);
+int cv_mode_get(struct cv_txn *txn, const struct cv_session *s, int *mode)
+    __attribute__((warn_unused_result));
+int cv_mode_put(struct cv_txn *txn, const struct cv_session *s, int mode);
+
+/* 1 when the account NAME has a keyslot in TXN, 0 when not, or a store
+ * error. */
+int cv_slot_exists(struct cv_txn *txn, const char *name);
 
 #endif

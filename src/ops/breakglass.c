@@ -172,8 +172,14 @@ cv_breakglass_review(struct cv_session *s, const char *id)
 	json_object_set_new(obj, "reviewed_by", json_string(s->actor));
 	json_object_set_new(
 	    obj, "reviewed_at", json_integer((json_int_t)cv_now_ms()));
+	/* Who opened it and when it closes: the gate keeps a review to
+	 * someone else, once the window is over. */
 	q.case_id = cid;
 	q.meta = meta;
+	q.account = (uint32_t)json_integer_value(json_object_get(obj, "user"));
+	if (kind == CV_CD_BREAKGLASS)
+		q.closes =
+		    (uint64_t)json_integer_value(json_object_get(obj, "until"));
 	ev = json_pack("{s:s}",
 	    kind == CV_CD_DISCLOSURE ? "disclosure" : "breakglass", id);
 	r = cv_case_txn_decide_put(s, &txn, &q, cid, kind, id, key, obj, &ev);

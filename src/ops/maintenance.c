@@ -27,6 +27,7 @@
 #include "base/safefile.h"
 #include "base/util.h"
 #include "model/session.h"
+#include "ops/session.h"
 
 struct keys_ctx {
 	uint8_t (*keys)[CV_REC_KEYLEN];
@@ -108,7 +109,7 @@ cv_case_erase(struct cv_session *s, const char *case_id)
 	r = cv_txn_commit(txn);
 	txn = NULL;
 	if (r == 0)
-		r = cv_store_compact(s->st);
+		r = cv_session_compact(s);
 out:
 	cv_outcome_end(s, &txn, r);
 	free(k.keys);
@@ -258,7 +259,7 @@ cv_key_rotate(struct cv_session *s)
 	if (r != 0)
 		goto out;
 	cv_keys_derive(s->keys, gen + 1);
-	r = cv_store_compact(s->st);
+	r = cv_session_compact(s);
 out:
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(kek, sizeof(kek));
@@ -392,6 +393,10 @@ cv_vault_restore(struct cv_session *s, const char *src)
 	cv_error_clear();
 	if (src == NULL)
 		return CV_EINVAL;
+	/* The daemon's store is shared by its sessions: not replaced under
+	 * them. A custodian restores with the daemon stopped. */
+	if (s->borrowed)
+		return CV_EBUSY;
 	if ((r = backup_anchor(s, src, &from)) != 0)
 		return r;
 	/* Staged inside the vault, so that the swap is one rename. */

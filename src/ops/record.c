@@ -246,6 +246,7 @@ cv_record_read_all(struct cv_session *s, struct cv_txn *txn,
     const char *purpose, json_t **out)
 {
 	json_t *ids = NULL, *arr = NULL, *rec, *id;
+	char why[200] = "";
 	size_t i;
 	int r;
 
@@ -260,11 +261,21 @@ cv_record_read_all(struct cv_session *s, struct cv_txn *txn,
 		r = cv_gate_read_record(s, txn, case_id, meta,
 		    (uint32_t)json_integer_value(json_array_get(id, 0)), 0, op,
 		    purpose, NULL, &rec);
-		if (r == CV_EDENIED)
+		if (r == CV_EDENIED) {
+			snprintf(why, sizeof(why), "%s", cv_error_detail());
 			continue;
+		}
 		if (r != 0)
 			goto out;
 		json_array_append_new(arr, rec);
+	}
+	/* Records there, none of them readable: a refusal, not an empty
+	 * answer that reads as "the case holds nothing". */
+	if (json_array_size(ids) > 0 && json_array_size(arr) == 0) {
+		cv_error_set("none of the case's %zu records may be read: %s",
+		    json_array_size(ids), why);
+		r = CV_EDENIED;
+		goto out;
 	}
 	r = 0;
 	*out = arr;

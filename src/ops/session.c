@@ -11,6 +11,7 @@
  * alone: the directory and audit.git writable by no one else, no file a
  * link (the store checks its own files, see base/safefile.h).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,30 @@ cv_session_record_init(struct cv_session *s, const json_t *extra, uint64_t *seq)
 	return cv_event_commit(s, ev, 1, seq);
 }
 
+int
+cv_session_compact(struct cv_session *s)
+{
+	if (!s->borrowed)
+		return cv_store_compact(s->st);
+	pthread_mutex_lock(&s->vault->mu);
+	s->vault->compact = 1;
+	pthread_mutex_unlock(&s->vault->mu);
+	return CV_EBUSY;
+}
+
+int
+cv_session_refuse(struct cv_session *s, const char *action, const char *rule)
+{
+	json_t *ev;
+
+	if ((ev = cv_event_new(s, action)) != NULL) {
+		json_object_set_new(ev, "decision", json_string("deny"));
+		json_object_set_new(ev, "rule", json_string(rule));
+		json_object_set_new(ev, "outcome", json_string("failure"));
+	}
+	return cv_event_commit(s, ev, 0, NULL);
+}
+
 /*
  * The events of a session's reads follow its last store write: anchor
  * them at close, so that cutting them off the trail is noticed at the
@@ -121,6 +146,22 @@ anchor_at_close(struct cv_session *s)
 		cv_txn_abort(txn);
 }
 
+/* Drop a reference to a served vault's policy set, under V's mutex; the
+ * last one frees it. */
+static void
+policy_release(struct cv_vault *v, struct cv_policy_ref *p)
+{
+	unsigned left;
+
+	pthread_mutex_lock(&v->mu);
+	left = --p->refs;
+	pthread_mutex_unlock(&v->mu);
+	if (left == 0) {
+		cv_policy_store_free(p->set);
+		free(p);
+	}
+}
+
 void
 cv_session_close(struct cv_session *s)
 {
@@ -128,9 +169,19 @@ cv_session_close(struct cv_session *s)
 		return;
 	if (s->opened && s->st != NULL && s->audit != NULL)
 		anchor_at_close(s);
-	cv_auditlog_close(s->audit);
-	cv_policy_store_free(s->policy);
-	cv_store_close(s->st);
+	if (cv_session_owns_policy(s))
+		cv_policy_store_free(s->policy);
+	if (s->policy_ref != NULL)
+		policy_release(s->vault, s->policy_ref);
+	if (s->borrowed) {
+		/* The store and the trail are the vault's. */
+		pthread_mutex_lock(&s->vault->mu);
+		s->vault->sessions--;
+		pthread_mutex_unlock(&s->vault->mu);
+	} else {
+		cv_auditlog_close(s->audit);
+		cv_store_close(s->st);
+	}
 	cv_keys_free(s->keys);
 	free(s);
 }
@@ -257,8 +308,8 @@ out:
  * (a gap below pending_next), an entry numbered at or below the mark (a
  * replay or forgery) and a pending_next that went back below the mark.
  */
-static const char *const queue_reasons[] = {
-    "unknown-user", "backoff", "wrong-passphrase", "account-disabled"};
+static const char *const queue_reasons[] = {"unknown-user", "backoff",
+    "wrong-passphrase", "account-disabled", "served"};
 
 #define QUEUE_ENTRY_MAX 1024
 #define QUEUE_SKEW_MS   (5 * 60 * 1000) /* an entry's time may run ahead */
@@ -576,21 +627,6 @@ edited_refused(struct cv_session *s, const struct cv_user *u)
 	return CV_ECRYPTO;
 }
 
-/* The successful login, with the failure count of the account it saw. */
-static int
-login_record(struct cv_session *s, uint32_t failures_seen)
-{
-	json_t *ev;
-
-	if ((ev = cv_event_new(s, "session.open")) == NULL)
-		return CV_ENOMEM;
-	json_object_set_new(ev, "decision", json_string("allow"));
-	json_object_set_new(ev, "outcome", json_string("success"));
-	json_object_set_new(
-	    ev, "failures_seen", json_integer((json_int_t)failures_seen));
-	return cv_event_commit(s, ev, 0, NULL);
-}
-
 /*
  * The vault's files outside the store that a session relies on: the
  * directory itself, audit.git (libgit2 opens by path and follows links)
@@ -653,90 +689,264 @@ clean_trail(void *dir)
 	return cv_auditlog_clean(dir);
 }
 
-int
-cv_session_open(const char *dir, const char *user, const char *pass,
-    size_t passlen, struct cv_session **out)
+/* How a login is made: the open of one process, or the daemon's unlock. */
+enum login_kind {
+	LOGIN_EMBEDDED, /* cv_session_open: the session holds the vault */
+	LOGIN_UNLOCK,   /* cv_vault_unlock: a custodian unlocks the daemon */
+};
+
+#define SERVED_MESSAGE                                                         \
+	"this vault is served: log in through casevaultd, the daemon that "    \
+	"holds its keys (only a key custodian opens it directly)"
+
+/*
+ * The vault's files, opened for S: checked to be the owner's alone, spare
+ * packs of a writer that died removed, the store opened and its vault id
+ * and KEK generation read.
+ */
+static int
+vault_files_open(struct cv_session *s, const char *dir, uint64_t *gen)
 {
-	struct cv_session *s = NULL;
-	struct cv_user u;
 	struct cv_txn *txn = NULL;
 	struct cv_val v;
-	uint64_t gen, now, behind, wait;
-	int r, changed = 0, first = 0;
-	char dummy[CV_ENCODED_MAX];
+	int r;
 
-	cv_error_clear();
-	*out = NULL;
-	if (passlen > CV_PASSPHRASE_MAX)
-		return CV_EAUTH;
-	if ((r = cv_session_new(dir, &s)) != 0)
-		return r;
 	if ((r = vault_safe(dir)) != 0)
-		goto out;
+		return r;
 	/* Temporary packs left by a writer that died: removed only while
 	 * no one else has the vault open, as a live writer keeps spares.
 	 * Housekeeping: only a link in the trail's place refuses. */
 	if ((r = cv_store_when_alone(dir, clean_trail, s->dir)) == CV_EUNSAFE)
-		goto out;
+		return r;
 	if ((r = cv_store_open(dir, &s->st)) != 0)
-		goto out;
+		return r;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
-		goto out;
+		return r;
 	if ((r = cv_get(txn, CV_DB_META, "vault_id", 8, &v)) != 0 ||
 	    v.len != CV_VAULTIDBYTES) {
 		r = CV_ECORRUPT;
 		goto out;
 	}
 	memcpy(s->vault_id, v.data, CV_VAULTIDBYTES);
-	if ((r = cv_meta_get_u64(txn, "kek_gen", &gen)) != 0)
-		goto out;
-	r = cv_user_get(txn, user, &u);
+	r = cv_meta_get_u64(txn, "kek_gen", gen);
+out:
 	cv_txn_abort(txn);
-	txn = NULL;
-	/* Read for an unknown user too: the two paths cost the same. */
-	login_clock(dir, &now, &behind);
-	if (r == CV_ENOTFOUND) {
-		/* Cost the same as a real check; name no one. */
-		cv_passphrase_hash(pass, passlen, dummy);
-		login_refused(s->st, &u, "unknown-user", now);
-		r = CV_EAUTH;
-		goto out;
-	}
-	if (r != 0)
-		goto out;
-	/* Neither count is trusted yet (no key is unlocked), but the signed
-	 * one cannot be lowered without breaking the account's MAC. */
-	wait = backoff_seconds(u.failures > u.signed_failures
-	               ? u.failures
-	               : u.signed_failures) *
+	return r;
+}
+
+/* The back-off of U at NOW: CV_ELOCKED while it lasts, else 0. */
+static int
+backoff_check(const struct cv_user *u, uint64_t now)
+{
+	/* Neither count is trusted before the account's MAC is checked,
+	 * but the signed one cannot be lowered without breaking it. */
+	uint64_t wait = backoff_seconds(u->failures > u->signed_failures
+	                        ? u->failures
+	                        : u->signed_failures) *
 	    1000;
-	if (wait > 0 && now < u.last_failure + wait) {
-		login_refused(s->st, &u, "backoff", now);
-		if (behind > CV_CLOCK_TOLERANCE_MS)
-			cv_error_set("the system clock is %llu s behind the "
-			             "audit trail; the back-off runs on the "
-			             "trail's time",
-			    (unsigned long long)(behind / 1000));
-		r = CV_ELOCKED;
-		goto out;
-	}
-	if ((r = cv_passphrase_verify(u.hash, pass, passlen)) != 0) {
-		if (r == CV_EAUTH)
-			login_refused(s->st, &u, "wrong-passphrase", now);
-		goto out;
-	}
-	if (u.disabled) {
-		login_refused(s->st, &u, "account-disabled", now);
-		r = CV_EDISABLED;
-		goto out;
-	}
+
+	return wait > 0 && now < u->last_failure + wait ? CV_ELOCKED : 0;
+}
+
+static void
+behind_note(uint64_t behind)
+{
+	if (behind > CV_CLOCK_TOLERANCE_MS)
+		cv_error_set("the system clock is %llu s behind the audit "
+		             "trail; the back-off runs on the trail's time",
+		    (unsigned long long)(behind / 1000));
+}
+
+/*
+ * The passphrase check of an open, before any key is unlocked: one
+ * Argon2id. An account with a keyslot is checked by opening it (the AEAD
+ * under the wrap key derived from PASS), which unlocks the root key into
+ * S as well; one without (disabled, or a staff account of a served vault)
+ * by its verifier, and then refused. MODE is the mode the store claims.
+ * Every refusal is queued for the trail.
+ */
+static int
+open_check(struct cv_session *s, const struct cv_user *u, const char *pass,
+    size_t passlen, int mode, enum login_kind kind, uint64_t now)
+{
+	struct cv_txn *txn = NULL;
+	int r, slot;
+
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
-		goto out;
-	if ((r = cv_slot_open(txn, s, user, pass, passlen)) != 0) {
-		r = r == CV_ECRYPTO ? CV_ECORRUPT : r;
-		goto out;
+		return r;
+	if ((slot = cv_slot_exists(txn, u->name)) == 1)
+		slot = cv_slot_open(txn, s, u->name, pass, passlen);
+	else if (slot == 0)
+		slot = CV_EDISABLED;
+	cv_txn_abort(txn);
+	if (slot == CV_EDISABLED) {
+		/* No slot: the verifier is the one Argon2id. */
+		if ((r = cv_passphrase_verify(u->hash, pass, passlen)) != 0) {
+			if (r == CV_EAUTH)
+				login_refused(
+				    s->st, u, "wrong-passphrase", now);
+			return r;
+		}
+	} else if (slot == CV_ECRYPTO) {
+		/* The slot did not open: a wrong passphrase (or a slot
+		 * altered, which the account's MAC would refuse anyway). */
+		login_refused(s->st, u, "wrong-passphrase", now);
+		return CV_EAUTH;
+	} else if (slot != 0) {
+		return slot;
 	}
+	if (u->disabled) {
+		login_refused(s->st, u, "account-disabled", now);
+		return CV_EDISABLED;
+	}
+	if (mode == CV_MODE_SERVED && !u->custodian) {
+		login_refused(s->st, u, "served", now);
+		if (kind == LOGIN_UNLOCK) {
+			cv_error_set("only a key custodian unlocks the vault");
+			return CV_EDENIED;
+		}
+		cv_error_set(SERVED_MESSAGE);
+		return CV_ESERVED;
+	}
+	/* An account with no slot that is not disabled: nothing to open. */
+	return slot;
+}
+
+/* Stops the scan at the first event: 1 when it records a mode. */
+static int
+init_has_mode(const json_t *ev, void *arg)
+{
+	(void)arg;
+	return json_object_get(ev, "mode") != NULL ? 1 : 2;
+}
+
+/*
+ * The vault's mode, authenticated, into *MODE. A vault made before modes
+ * has none and is embedded; one whose first event records its mode must
+ * have it, so removing it is not a way back to embedded custody.
+ */
+static int
+mode_checked(struct cv_txn *txn, struct cv_session *s, int *mode)
+{
+	int r;
+
+	if ((r = cv_mode_get(txn, s, mode)) != CV_ENOTFOUND)
+		return r;
+	r = cv_auditlog_scan(s->audit, 0, 2, init_has_mode, NULL);
+	if (r == 2)
+		return 0;
+	if (r == 1) {
+		cv_error_set("the vault's mode was removed from its store");
+		return CV_ECRYPTO;
+	}
+	return r == 0 ? CV_ECORRUPT : r;
+}
+
+/*
+ * The account refused after the keys were unlocked: its MAC is checked,
+ * so its flags are believed. Signed at once, as edited_refused is.
+ */
+static int
+unlocked_refused(struct cv_session *s, const struct cv_user *u,
+    const char *action, const char *rule)
+{
+	json_t *ev;
+
+	snprintf(s->actor, sizeof(s->actor), "u%u", (unsigned)u->id);
+	snprintf(s->role, sizeof(s->role), "%s", u->role);
+	if ((ev = cv_event_new(s, action)) == NULL)
+		return CV_ENOMEM;
+	json_object_set_new(ev, "decision", json_string("deny"));
+	json_object_set_new(ev, "rule", json_string(rule));
+	json_object_set_new(ev, "outcome", json_string("failure"));
+	return cv_event_commit(s, ev, 0, NULL);
+}
+
+/* The successful login ACTION, with the failure count of the account it
+ * saw; MAINTENANCE for a custodian's direct open of a served vault. */
+static int
+login_record_as(struct cv_session *s, const char *action,
+    uint32_t failures_seen, int maintenance)
+{
+	json_t *ev;
+
+	if ((ev = cv_event_new(s, action)) == NULL)
+		return CV_ENOMEM;
+	json_object_set_new(ev, "decision", json_string("allow"));
+	json_object_set_new(ev, "outcome", json_string("success"));
+	json_object_set_new(
+	    ev, "failures_seen", json_integer((json_int_t)failures_seen));
+	if (maintenance)
+		json_object_set_new(ev, "maintenance", json_true());
+	return cv_event_commit(s, ev, 0, NULL);
+}
+
+/*
+ * Unlocked: settle what waits for a writer, then record the login as
+ * ACTION, in one write transaction. The account's failures start again.
+ */
+static int
+login_settle(
+    struct cv_session *s, const char *action, int check_anchor, int maintenance)
+{
+	struct cv_txn *txn = NULL;
+	struct cv_user u;
+	int r, changed = 0, first = 0;
+
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+		return r;
+	/* Store and trail must agree before anything is appended: a refused
+	 * open changes neither. */
+	if (check_anchor && (r = cv_anchor_check(txn, s, &first)) != 0)
+		goto out;
+	if ((r = pending_flush(txn, s, &changed)) != 0 ||
+	    (r = recover_outcome(txn, s, &changed)) != 0)
+		goto out;
+	/* The flush may have counted failures of this account as signed. */
+	if ((r = cv_user_get_checked(txn, s, s->user, &u)) != 0)
+		goto out;
+	if (u.failures < u.signed_failures &&
+	    (r = tamper_event(s, "failures_reset", u.id, 0,
+	         u.signed_failures - u.failures)) != 0)
+		goto out;
+	if ((r = login_record_as(s, action, u.failures, maintenance)) != 0)
+		goto out;
+	if (u.failures > 0 || u.signed_failures > 0) {
+		u.failures = 0;
+		u.last_failure = 0;
+		u.signed_failures = 0;
+		if ((r = cv_user_put(txn, s, &u)) != 0)
+			goto out;
+	}
+	/* A store made before anchors gets one, said in the trail. */
+	if (first && (r = cv_session_record(s, "vault.anchor")) != 0)
+		goto out;
+	if ((r = cv_anchor_advance(txn, s)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	if (txn != NULL)
+		cv_txn_abort(txn);
+	return r;
+}
+
+/*
+ * The keys are unlocked in S: attach the trail, believe the account USER
+ * only once its MAC matches, check the vault's mode and what KIND of
+ * login may proceed in it, and load the policy set.
+ */
+static int
+unlocked(struct cv_session *s, const char *user, enum login_kind kind,
+    uint64_t gen, int *mode)
+{
+	struct cv_txn *txn = NULL;
+	struct cv_user u;
+	int r;
+
 	cv_keys_derive(s->keys, gen);
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
+		return r;
 	if ((r = audit_attach(txn, s)) != 0)
 		goto out;
 	/* The account as it is now, checked against its MAC before its role
@@ -753,53 +963,433 @@ cv_session_open(const char *dir, const char *user, const char *pass,
 		r = CV_EDISABLED;
 		goto out;
 	}
+	if ((r = mode_checked(txn, s, mode)) != 0)
+		goto out;
+	if (*mode == CV_MODE_SERVED && !u.custodian) {
+		/* A staff slot in a served vault: none should be left. */
+		if ((r = unlocked_refused(s, &u, "session.open", "served")) ==
+		    0) {
+			cv_error_set(SERVED_MESSAGE);
+			r = CV_ESERVED;
+		}
+		goto out;
+	}
+	if (kind == LOGIN_UNLOCK && !u.custodian) {
+		if ((r = unlocked_refused(
+		         s, &u, "vault.unlock", "not-custodian")) == 0) {
+			cv_error_set("only a key custodian unlocks the vault");
+			r = CV_EDENIED;
+		}
+		goto out;
+	}
 	cv_session_set_user(s, &u);
 	cv_txn_abort(txn);
 	txn = NULL;
-	if ((r = cv_policy_store_load(s)) != 0)
-		goto out;
+	r = cv_policy_store_load(s);
+out:
+	cv_txn_abort(txn);
+	return r;
+}
 
-	/* Unlocked: settle what waits for a writer, then record the login. */
-	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+/*
+ * Open the vault in DIR as USER: one code path for cv_session_open and
+ * cv_vault_unlock. On success *OUT owns the store, the trail and the keys.
+ */
+static int
+login_open(const char *dir, const char *user, const char *pass, size_t passlen,
+    enum login_kind kind, struct cv_session **out, int *modep)
+{
+	struct cv_session *s = NULL;
+	struct cv_user u;
+	struct cv_txn *txn = NULL;
+	uint64_t gen, now, behind;
+	int r, mode = CV_MODE_EMBEDDED;
+	char dummy[CV_ENCODED_MAX];
+
+	*out = NULL;
+	if (passlen > CV_PASSPHRASE_MAX)
+		return CV_EAUTH;
+	if ((r = cv_session_new(dir, &s)) != 0)
+		return r;
+	if ((r = vault_files_open(s, dir, &gen)) != 0)
 		goto out;
-	/* Store and trail must agree before anything is appended: a refused
-	 * open changes neither. */
-	if ((r = cv_anchor_check(txn, s, &first)) != 0)
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		goto out;
-	if ((r = pending_flush(txn, s, &changed)) != 0 ||
-	    (r = recover_outcome(txn, s, &changed)) != 0)
-		goto out;
-	/* The flush may have counted failures of this account as signed. */
-	if ((r = cv_user_get_checked(txn, s, user, &u)) != 0)
-		goto out;
-	if (u.failures < u.signed_failures &&
-	    (r = tamper_event(s, "failures_reset", u.id, 0,
-	         u.signed_failures - u.failures)) != 0)
-		goto out;
-	if ((r = login_record(s, u.failures)) != 0)
-		goto out;
-	if (u.failures > 0 || u.signed_failures > 0) {
-		u.failures = 0;
-		u.last_failure = 0;
-		u.signed_failures = 0;
-		if ((r = cv_user_put(txn, s, &u)) != 0)
-			goto out;
-	}
-	/* A store made before anchors gets one, said in the trail. */
-	if (first && (r = cv_session_record(s, "vault.anchor")) != 0)
-		goto out;
-	if ((r = cv_anchor_advance(txn, s)) != 0)
-		goto out;
-	r = cv_txn_commit(txn);
+	r = cv_user_get(txn, user, &u);
+	/* Unauthenticated: it only chooses a refusal, which an edit can
+	 * cause anyway; the mode is checked once the keys are unlocked. */
+	(void)cv_mode_peek(txn, &mode);
+	cv_txn_abort(txn);
 	txn = NULL;
+	/* Read for an unknown user too: the two paths cost the same. */
+	login_clock(dir, &now, &behind);
+	if (r == CV_ENOTFOUND) {
+		/* Cost the same as a real check; name no one. */
+		cv_passphrase_hash(pass, passlen, dummy);
+		login_refused(s->st, &u, "unknown-user", now);
+		r = CV_EAUTH;
+		goto out;
+	}
 	if (r != 0)
 		goto out;
+	if ((r = backoff_check(&u, now)) != 0) {
+		login_refused(s->st, &u, "backoff", now);
+		behind_note(behind);
+		goto out;
+	}
+	if ((r = open_check(s, &u, pass, passlen, mode, kind, now)) != 0)
+		goto out;
+	if ((r = unlocked(s, user, kind, gen, &mode)) != 0)
+		goto out;
+	if ((r = login_settle(s,
+	         kind == LOGIN_UNLOCK ? "vault.unlock" : "session.open", 1,
+	         kind == LOGIN_EMBEDDED && mode == CV_MODE_SERVED)) != 0)
+		goto out;
 	s->opened = 1;
+	*modep = mode;
 	*out = s;
 	s = NULL;
 out:
 	if (txn != NULL)
 		cv_txn_abort(txn);
+	sodium_memzero(dummy, sizeof(dummy));
 	cv_session_close(s);
 	return r;
+}
+
+int
+cv_session_open(const char *dir, const char *user, const char *pass,
+    size_t passlen, struct cv_session **out)
+{
+	int mode;
+
+	cv_error_clear();
+	return login_open(dir, user, pass, passlen, LOGIN_EMBEDDED, out, &mode);
+}
+
+/* ---- served mode: the daemon's vault ---- */
+
+int
+cv_vault_unlock(const char *dir, const char *custodian, const char *pass,
+    size_t passlen, struct cv_vault **out)
+{
+	struct cv_session *s = NULL;
+	struct cv_vault *v;
+	int r, mode;
+
+	cv_error_clear();
+	*out = NULL;
+	if ((v = calloc(1, sizeof(*v))) == NULL ||
+	    (v->policy = calloc(1, sizeof(*v->policy))) == NULL) {
+		free(v);
+		return CV_ENOMEM;
+	}
+	if ((r = login_open(dir, custodian, pass, passlen, LOGIN_UNLOCK, &s,
+	         &mode)) != 0) {
+		free(v->policy);
+		free(v);
+		return r;
+	}
+	pthread_mutex_init(&v->mu, NULL);
+	/* The custodian's session holds the vault's own reference. */
+	v->policy->set = s->policy;
+	memcpy(v->policy->hash, s->policy_hash, sizeof(v->policy->hash));
+	v->policy->refs = 1;
+	s->policy_ref = v->policy;
+	s->vault = v;
+	v->own = s;
+	v->mode = mode;
+	*out = v;
+	return 0;
+}
+
+/*
+ * A new session of V for PEER (may be NULL): it borrows V's store and
+ * trail, copies V's root key and takes a reference to V's policy set.
+ */
+static int
+vault_session(
+    struct cv_vault *v, const struct cv_peer *peer, struct cv_session **out)
+{
+	struct cv_session *s;
+	int r;
+
+	if ((r = cv_session_new(v->own->dir, &s)) != 0)
+		return r;
+	memcpy(s->vault_id, v->own->vault_id, CV_VAULTIDBYTES);
+	memcpy(s->keys->root, v->own->keys->root, CV_KEYBYTES);
+	s->st = v->own->st;
+	s->audit = v->own->audit;
+	s->vault = v;
+	s->borrowed = 1;
+	if (peer != NULL) {
+		s->peer = *peer;
+		s->has_peer = 1;
+	}
+	pthread_mutex_lock(&v->mu);
+	s->policy_ref = v->policy;
+	v->policy->refs++;
+	v->sessions++;
+	pthread_mutex_unlock(&v->mu);
+	s->policy = s->policy_ref->set;
+	memcpy(s->policy_hash, s->policy_ref->hash, sizeof(s->policy_hash));
+	*out = s;
+	return 0;
+}
+
+/*
+ * A refused login of the daemon, for reason WHY at NOW: its keys are
+ * unlocked, so it is signed into the trail at once, as the queue's flush
+ * would have built it. A wrong passphrase counts against U (id 0: an
+ * unknown name, never recorded) in its MACed row, signed.
+ */
+static int
+served_refused(struct cv_session *s, const struct cv_user *u, const char *why,
+    uint64_t now)
+{
+	struct cv_txn *txn = NULL;
+	struct cv_user cur;
+	json_t *ev;
+	int r, known = 0;
+
+	if (u->id != 0)
+		snprintf(s->actor, sizeof(s->actor), "u%u", (unsigned)u->id);
+	else
+		snprintf(s->actor, sizeof(s->actor), "unknown");
+	s->role[0] = '\0';
+	if ((r = cv_txn_begin(s->st, CV_TXN_WRITE, &txn)) != 0)
+		return r;
+	if (u->id != 0) {
+		if ((r = cv_user_get_checked(txn, s, u->name, &cur)) == 0)
+			known = 1;
+		else if (r != CV_ECRYPTO)
+			goto out;
+	}
+	if ((ev = cv_event_new(s, "session.open")) != NULL) {
+		/* The role only from an account that is what casevault
+		 * wrote. */
+		if (known)
+			json_object_set_new(ev, "role", json_string(cur.role));
+		else
+			json_object_del(ev, "role");
+		json_object_set_new(ev, "decision", json_string("deny"));
+		json_object_set_new(ev, "rule", json_string(why));
+		json_object_set_new(ev, "outcome", json_string("failure"));
+	}
+	if ((r = cv_event_commit(s, ev, 0, NULL)) != 0)
+		goto out;
+	if (strcmp(why, "wrong-passphrase") == 0) {
+		if (!known) {
+			r = tamper_event(s, "account_edited", u->id, 0, 0);
+			goto out;
+		}
+		cur.failures++;
+		cur.signed_failures++;
+		cur.last_failure = now;
+		if ((r = cv_user_put(txn, s, &cur)) != 0)
+			goto out;
+	}
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	if (txn != NULL) {
+		/* The event stays; the count was not written. */
+		if (r == 0)
+			r = cv_txn_commit(txn);
+		else
+			cv_txn_abort(txn);
+	}
+	return r;
+}
+
+/* The check of cv_vault_login before the session is made: 0 or a code. */
+static int
+served_check(struct cv_session *s, const char *user, const char *pass,
+    size_t passlen, struct cv_user *u)
+{
+	struct cv_txn *txn = NULL;
+	uint64_t gen, now, behind;
+	char dummy[CV_ENCODED_MAX];
+	int r, e;
+
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
+		return r;
+	if ((r = cv_meta_get_u64(txn, "kek_gen", &gen)) != 0) {
+		cv_txn_abort(txn);
+		return r;
+	}
+	e = cv_user_get(txn, user, u);
+	cv_txn_abort(txn);
+	/* The generation now: a rotation may have come since the unlock. */
+	cv_keys_derive(s->keys, gen);
+	if ((r = cv_clock_now(s->audit, &now, &behind)) != 0)
+		return r;
+	if (e == CV_ENOTFOUND) {
+		/* Cost the same as a real check; name no one. */
+		cv_passphrase_hash(pass, passlen, dummy);
+		sodium_memzero(dummy, sizeof(dummy));
+		r = served_refused(s, u, "unknown-user", now);
+		return r != 0 ? r : CV_EAUTH;
+	}
+	if (e != 0)
+		return e;
+	if (backoff_check(u, now) != 0) {
+		r = served_refused(s, u, "backoff", now);
+		behind_note(behind);
+		return r != 0 ? r : CV_ELOCKED;
+	}
+	/* The one Argon2id of a login: the account's verifier. */
+	if ((r = cv_passphrase_verify(u->hash, pass, passlen)) != 0) {
+		if (r == CV_EAUTH &&
+		    (r = served_refused(s, u, "wrong-passphrase", now)) == 0)
+			r = CV_EAUTH;
+		return r;
+	}
+	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
+		return r;
+	r = cv_user_check(txn, s, u);
+	cv_txn_abort(txn);
+	if (r == CV_ECRYPTO)
+		return edited_refused(s, u);
+	if (r != 0)
+		return r;
+	if (u->disabled) {
+		r = served_refused(s, u, "account-disabled", now);
+		return r != 0 ? r : CV_EDISABLED;
+	}
+	return 0;
+}
+
+int
+cv_vault_login(struct cv_vault *v, const char *user, const char *pass,
+    size_t passlen, const struct cv_peer *peer, struct cv_session **out)
+{
+	struct cv_session *s = NULL;
+	struct cv_user u;
+	int r;
+
+	cv_error_clear();
+	*out = NULL;
+	if (passlen > CV_PASSPHRASE_MAX)
+		return CV_EAUTH;
+	if ((r = vault_session(v, peer, &s)) != 0)
+		return r;
+	if ((r = served_check(s, user, pass, passlen, &u)) != 0)
+		goto out;
+	cv_session_set_user(s, &u);
+	/* The unlock checked the store against the trail, and the daemon
+	 * has held the store open since. */
+	if ((r = login_settle(s, "session.open", 0, 0)) != 0)
+		goto out;
+	s->opened = 1;
+	*out = s;
+	s = NULL;
+out:
+	cv_session_close(s);
+	return r;
+}
+
+/* WHY as the reason of a session's end: a short word, else "other". */
+static const char *
+end_reason(const char *why)
+{
+	size_t i, n = why != NULL ? strnlen(why, 33) : 0;
+
+	if (n == 0 || n > 32)
+		return "other";
+	for (i = 0; i < n; i++)
+		if ((why[i] < 'a' || why[i] > 'z') && why[i] != '_' &&
+		    why[i] != '-')
+			return "other";
+	return why;
+}
+
+void
+cv_session_end(struct cv_session *s, const char *why)
+{
+	json_t *ev;
+
+	cv_error_clear();
+	if (s == NULL)
+		return;
+	if (s->opened && (ev = cv_event_new(s, "session.close")) != NULL) {
+		json_object_set_new(ev, "decision", json_string("allow"));
+		json_object_set_new(ev, "outcome", json_string("success"));
+		json_object_set_new(ev, "reason", json_string(end_reason(why)));
+		/* Best effort, as the close's anchor: the session ends. */
+		if (cv_event_commit(s, ev, 0, NULL) != 0)
+			cv_error_set("the end of the session was not recorded");
+	}
+	cv_session_close(s);
+}
+
+int
+cv_vault_reload(struct cv_vault *v)
+{
+	struct cv_session *own = v->own;
+	struct cv_policy_ref *p, *old = own->policy_ref;
+	char old_hash[sizeof(own->policy_hash)];
+	json_t *ev;
+	int r;
+
+	cv_error_clear();
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return CV_ENOMEM;
+	memcpy(old_hash, own->policy_hash, sizeof(old_hash));
+	/* Into the custodian's session: its set is borrowed, not freed. */
+	if ((r = cv_policy_store_load(own)) != 0) {
+		free(p);
+		return r == CV_ECORRUPT ? CV_EPOLICY : r;
+	}
+	ev = cv_event_new(own, "policy.reload");
+	if (ev != NULL) {
+		json_object_set_new(ev, "decision", json_string("allow"));
+		json_object_set_new(ev, "outcome", json_string("success"));
+		json_object_set_new(ev, "old_policy", json_string(old_hash));
+		json_object_set_new(
+		    ev, "new_policy", json_string(own->policy_hash));
+	}
+	if ((r = cv_event_commit(own, ev, 0, NULL)) != 0) {
+		/* Not recorded: the old set stays in force. */
+		cv_policy_store_free(own->policy);
+		own->policy = old->set;
+		memcpy(own->policy_hash, old_hash, sizeof(old_hash));
+		free(p);
+		return r;
+	}
+	p->set = own->policy;
+	memcpy(p->hash, own->policy_hash, sizeof(p->hash));
+	p->refs = 1;
+	pthread_mutex_lock(&v->mu);
+	v->policy = p;
+	pthread_mutex_unlock(&v->mu);
+	own->policy_ref = p;
+	/* Sessions that hold the old set keep it until they end. */
+	policy_release(v, old);
+	return 0;
+}
+
+void
+cv_vault_close(struct cv_vault *v)
+{
+	json_t *ev;
+
+	cv_error_clear();
+	if (v == NULL)
+		return;
+	if ((ev = cv_event_new(v->own, "vault.seal")) != NULL) {
+		json_object_set_new(ev, "decision", json_string("allow"));
+		json_object_set_new(ev, "outcome", json_string("success"));
+	}
+	if (cv_event_commit(v->own, ev, 0, NULL) != 0)
+		cv_error_set("the seal of the vault was not recorded");
+	/* What the sessions shredded leaves the freed pages now that none
+	 * is left (best effort: another process may hold the vault). */
+	if (v->compact)
+		(void)cv_store_compact(v->own->st);
+	/* Anchors the store, closes the trail and the store, wipes the
+	 * keys and drops the last reference to the policy set. */
+	cv_session_close(v->own);
+	pthread_mutex_destroy(&v->mu);
+	free(v);
 }

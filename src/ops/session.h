@@ -52,4 +52,22 @@ int cv_session_record(struct cv_session *s, const char *action)
 int cv_session_record_init(struct cv_session *s, const json_t *extra,
     uint64_t *seq) __attribute__((warn_unused_result));
 
+/*
+ * Record that the session's user was refused ACTION by RULE, a check
+ * made outside the gate (a custody rule: only a custodian may serve the
+ * vault). Returns as cv_event_commit.
+ */
+int cv_session_refuse(struct cv_session *s, const char *action,
+    const char *rule) __attribute__((warn_unused_result));
+
+/*
+ * Compact the session's store (store.h: cv_store_compact), for the writes
+ * that must leave no copy in freed pages (erasure, key rotation, serving
+ * the vault). A session of the daemon shares the store with other threads,
+ * whose transactions a compaction would pull the file from under: the
+ * compaction is left to cv_vault_close, and CV_EBUSY returned, as when
+ * another process holds the vault open.
+ */
+int cv_session_compact(struct cv_session *s);
+
 #endif

@@ -3,6 +3,11 @@
  * admin's (policy action user.manage); changing one's own passphrase is
  * everyone's. A disabled account keeps its id, so the audit trail still
  * names it, but loses its keyslot: its passphrase unwraps nothing.
+ *
+ * Which accounts hold a keyslot depends on the vault's mode of custody
+ * (model/account.h): in an embedded vault every account does; in a served
+ * one only the key custodians, and a staff account keeps only its Argon2id
+ * verifier, which the daemon checks and which unwraps nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +24,21 @@
 #include "base/util.h"
 #include "model/account.h"
 #include "model/session.h"
+
+/*
+ * Whether account U holds a keyslot in the vault of TXN: every account of
+ * an embedded vault, only a custodian of a served one. The mode read is
+ * authenticated: the session's login checked a store without one.
+ */
+static int
+slot_wanted(struct cv_txn *txn, struct cv_session *s, const struct cv_user *u)
+{
+	int r, mode;
+
+	if ((r = cv_mode_get(txn, s, &mode)) != 0 && r != CV_ENOTFOUND)
+		return r;
+	return mode == CV_MODE_EMBEDDED || u->custodian;
+}
 
 static int
 manage_check(struct cv_session *s, struct cv_txn *txn, const char *op,
@@ -44,11 +64,15 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	struct cv_txn *txn = NULL;
 	json_t *ev = NULL;
 	uint64_t next;
-	int r;
+	int r, slot;
 
 	cv_error_clear();
-	if ((flags & ~CV_USER_TRAINED) != 0) {
+	if ((flags & ~(CV_USER_TRAINED | CV_USER_CUSTODIAN)) != 0) {
 		cv_error_set("unknown flag");
+		return CV_EINVAL;
+	}
+	if ((flags & CV_USER_CUSTODIAN) != 0 && strcmp(role, "admin") != 0) {
+		cv_error_set("only an admin is a key custodian");
 		return CV_EINVAL;
 	}
 	if (!cv_name_valid(name)) {
@@ -73,6 +97,7 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 	snprintf(u.name, sizeof(u.name), "%s", name);
 	snprintf(u.role, sizeof(u.role), "%s", role);
 	u.trained = trained != 0;
+	u.custodian = (flags & CV_USER_CUSTODIAN) != 0;
 	u.created = cv_now_ms();
 	/* Hash before the write transaction: Argon2id takes a while. */
 	if ((r = cv_passphrase_hash(pass, passlen, u.hash)) != 0)
@@ -87,8 +112,13 @@ cv_user_add(struct cv_session *s, const char *name, const char *role,
 		goto out;
 	u.id = (uint32_t)next;
 	/* The slot first: the account's MAC and its event's digest bind
-	 * it. The transaction is dropped if the gate refuses. */
-	if ((r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
+	 * it (or its absence). The transaction is dropped if the gate
+	 * refuses. */
+	if ((slot = slot_wanted(txn, s, &u)) < 0) {
+		r = slot;
+		goto out;
+	}
+	if ((slot && (r = cv_slot_write(txn, s, name, pass, passlen)) != 0) ||
 	    (r = cv_user_stage(txn, s, &u, &ev)) != 0)
 		goto out;
 	if ((r = manage_check(s, txn, "user.add", &u, 1, ev, &res)) != 0)
@@ -112,10 +142,10 @@ list_user(const struct cv_user *u, void *arg)
 
 	json_array_append_new(arr,
 	    json_pack("{s:I, s:s, s:s, s:b, "
-	              "s:b, s:I}",
+	              "s:b, s:b, s:I}",
 	        "id", (json_int_t)u->id, "name", u->name, "role", u->role,
-	        "trained", u->trained, "disabled", u->disabled, "failures",
-	        (json_int_t)u->failures));
+	        "trained", u->trained, "disabled", u->disabled, "custodian",
+	        u->custodian, "failures", (json_int_t)u->failures));
 	return 0;
 }
 
@@ -158,7 +188,7 @@ cv_user_passwd(
 	struct cv_txn *txn = NULL;
 	char hash[CV_ENCODED_MAX];
 	json_t *ev = NULL;
-	int r;
+	int r, slot;
 
 	cv_error_clear();
 	if (passlen < CV_PASSPHRASE_MIN || passlen > CV_PASSPHRASE_MAX ||
@@ -187,8 +217,17 @@ cv_user_passwd(
 	    u.failures > u.signed_failures ? u.failures - u.signed_failures : 0;
 	u.signed_failures = 0;
 	u.last_failure = 0;
-	if ((r = cv_slot_write(txn, s, name, pass, passlen)) != 0 ||
-	    (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
+	/* A staff account of a served vault changes only its verifier. */
+	if ((slot = slot_wanted(txn, s, &u)) < 0) {
+		r = slot;
+		goto out;
+	}
+	if (slot)
+		r = cv_slot_write(txn, s, name, pass, passlen);
+	else if ((r = cv_shred(txn, CV_DB_SLOTS, name, strlen(name))) ==
+	    CV_ENOTFOUND)
+		r = 0;
+	if (r != 0 || (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
 	    (r = cv_gate_check(s, txn, &q, ev, &res)) != 0 ||
 	    (r = cv_user_save(txn, s, &u, res.seq)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
@@ -200,6 +239,16 @@ out:
 	cv_outcome_end(s, &txn, r);
 	json_decref(ev);
 	return r;
+}
+
+/* Stops the walk at a custodian other than SELF's account that is not
+ * disabled. */
+static int
+other_custodian(const struct cv_user *u, void *arg)
+{
+	const struct cv_user *self = arg;
+
+	return u->custodian && !u->disabled && u->id != self->id;
 }
 
 int
@@ -219,6 +268,15 @@ cv_user_disable(struct cv_session *s, const char *name)
 	if (u.disabled || u.id == s->uid) {
 		/* Disabling oneself could leave no admin at all. */
 		r = CV_ESTATE;
+		goto out;
+	}
+	/* Nor may the last custodian go: no one could unlock the vault. */
+	if (u.custodian &&
+	    (r = cv_user_foreach(txn, other_custodian, &u)) != 1) {
+		if (r == 0) {
+			cv_error_set("the last key custodian is not disabled");
+			r = CV_ESTATE;
+		}
 		goto out;
 	}
 	u.disabled = 1;

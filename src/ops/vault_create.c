@@ -1,8 +1,9 @@
 /*
  * Creating a vault: a new root key, the audit signing key sealed under the
- * meta key, the first administrator's account and keyslot, the shipped
- * policy set, and an audit trail whose first event is "vault.init". What
- * fails half-way is removed.
+ * meta key, the first administrator's account and keyslot (a key
+ * custodian's), the vault's mode of custody, the shipped policy set, and
+ * an audit trail whose first event is "vault.init". What fails half-way is
+ * removed.
  *
  * The directory is the caller's alone before anything is put in it: new,
  * or empty, owned by the caller and writable by no one else, never a link.
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +30,8 @@
 #include "base/safefile.h"
 #include "gate/anchor.h"
 #include "gate/event.h"
+#include "gate/gate.h"
+#include "gate/outcome.h"
 #include "gate/policyset.h"
 #include "store/sealed.h"
 #include "store/store.h"
@@ -123,9 +127,14 @@ vault_dir(const char *dir, int *made)
 	return r;
 }
 
-int
-cv_vault_create(const char *dir, const char *admin, const char *pass,
-    size_t passlen, struct cv_session **out)
+/*
+ * Make the vault in MODE (account.h). Its first admin is a key custodian
+ * in either mode: the one who may later serve an embedded vault, or
+ * unlock a served one.
+ */
+static int
+vault_create(const char *dir, const char *admin, const char *pass,
+    size_t passlen, int mode, struct cv_session **out)
 {
 	struct cv_session *s = NULL;
 	struct cv_user u;
@@ -137,7 +146,6 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	uint64_t seq = 0;
 	int r, made;
 
-	cv_error_clear();
 	*out = NULL;
 	if (!cv_name_valid(admin) || !passphrase_ok(pass, passlen))
 		return CV_EINVAL;
@@ -164,6 +172,7 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	u.id = 1;
 	snprintf(u.name, sizeof(u.name), "%s", admin);
 	snprintf(u.role, sizeof(u.role), "admin");
+	u.custodian = 1;
 	u.created = cv_now_ms();
 	if ((r = cv_passphrase_hash(pass, passlen, u.hash)) != 0)
 		goto out;
@@ -181,6 +190,7 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	    (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
 	    (r = cv_user_put(txn, s, &u)) != 0 ||
 	    (r = cv_pending_mark_put(txn, s, 0)) != 0 ||
+	    (r = cv_mode_put(txn, s, mode)) != 0 ||
 	    (r = cv_policy_store_init(txn, s)) != 0)
 		goto out;
 	r = cv_txn_commit(txn);
@@ -196,7 +206,16 @@ cv_vault_create(const char *dir, const char *admin, const char *pass,
 	if ((r = cv_policy_store_load(s)) != 0)
 		goto out;
 	/* The first event names the admin's account, written above before
-	 * there was a trail: bound now to that event's seq. */
+	 * there was a trail: bound now to that event's seq. It records the
+	 * mode too, so a store whose mode is removed is not taken for one
+	 * made before modes. */
+	if (ev == NULL ||
+	    json_object_set_new(ev, "mode",
+	        json_string(mode == CV_MODE_SERVED ? "served" : "embedded")) !=
+	        0) {
+		r = CV_ENOMEM;
+		goto out;
+	}
 	if ((r = cv_session_record_init(s, ev, &seq)) != 0)
 		goto out;
 	/* The store's anchor starts at the first event. */
@@ -229,5 +248,144 @@ out:
 		 * empty and no one else can write to it: all in it is ours. */
 		nftw(dir, made ? rm_entry : rm_below, 16, FTW_DEPTH | FTW_PHYS);
 	}
+	return r;
+}
+
+int
+cv_vault_create(const char *dir, const char *admin, const char *pass,
+    size_t passlen, struct cv_session **out)
+{
+	cv_error_clear();
+	return vault_create(dir, admin, pass, passlen, CV_MODE_EMBEDDED, out);
+}
+
+int
+cv_vault_create_served(const char *dir, const char *admin, const char *pass,
+    size_t passlen, struct cv_session **out)
+{
+	cv_error_clear();
+	return vault_create(dir, admin, pass, passlen, CV_MODE_SERVED, out);
+}
+
+/* The accounts whose keyslots serving the vault shreds. */
+struct serve_ctx {
+	struct cv_user *users;
+	size_t n, cap;
+};
+
+static int
+collect_staff(const struct cv_user *u, void *arg)
+{
+	struct serve_ctx *c = arg;
+	void *nu;
+
+	if (u->custodian)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		if ((nu = realloc(c->users, c->cap * sizeof(*c->users))) ==
+		    NULL)
+			return CV_ENOMEM;
+		c->users = nu;
+	}
+	c->users[c->n++] = *u;
+	return 0;
+}
+
+/*
+ * In TXN: shred the keyslot of every account that is not a custodian and
+ * stage each (its MAC binds the slot's absence), noting the writes in
+ * *EV, then mark the vault served.
+ */
+static int
+serve_stage(
+    struct cv_txn *txn, struct cv_session *s, struct serve_ctx *c, json_t **ev)
+{
+	struct cv_user *u;
+	size_t i;
+	int r;
+
+	if ((r = cv_user_foreach(txn, collect_staff, c)) != 0)
+		return r;
+	for (i = 0; i < c->n; i++) {
+		u = &c->users[i];
+		/* An account edited outside casevault is not re-signed. */
+		if ((r = cv_user_check(txn, s, u)) != 0)
+			return r;
+		r = cv_shred(txn, CV_DB_SLOTS, u->name, strlen(u->name));
+		if (r != 0 && r != CV_ENOTFOUND)
+			return r;
+		if ((r = cv_user_stage(txn, s, u, ev)) != 0)
+			return r;
+	}
+	if (*ev == NULL && (*ev = json_object()) == NULL)
+		return CV_ENOMEM;
+	json_object_set_new(*ev, "mode", json_string("served"));
+	json_object_set_new(
+	    *ev, "slots_shredded", json_integer((json_int_t)c->n));
+	return cv_mode_put(txn, s, CV_MODE_SERVED);
+}
+
+int
+cv_vault_serve(struct cv_session *s)
+{
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_KEY_ROTATE,
+	    .op = "vault.serve",
+	    .write = 1};
+	struct serve_ctx c = {NULL, 0, 0};
+	struct cv_gate_res res;
+	struct cv_txn *txn = NULL;
+	struct cv_user me;
+	json_t *ev = NULL;
+	size_t i;
+	int r, mode;
+
+	cv_error_clear();
+	if (s->borrowed)
+		return CV_ESTATE; /* a session of the daemon: served already */
+	/* Alone with the vault, or nothing is done: the shredded slots must
+	 * not survive in freed pages, which only a compaction removes, and
+	 * it needs the vault to itself. */
+	if ((r = cv_store_compact(s->st)) != 0)
+		return r;
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
+		return r;
+	if ((r = cv_user_get_checked(txn, s, s->user, &me)) != 0)
+		goto out;
+	if (!me.custodian || strcmp(me.role, "admin") != 0) {
+		cv_txn_abort(txn);
+		txn = NULL;
+		if ((r = cv_session_refuse(
+		         s, "vault.serve", "not-custodian")) == 0) {
+			cv_error_set("only a key custodian serves the vault");
+			r = CV_EDENIED;
+		}
+		goto out;
+	}
+	if ((r = cv_mode_get(txn, s, &mode)) != 0 && r != CV_ENOTFOUND)
+		goto out;
+	if (r == 0 && mode == CV_MODE_SERVED) {
+		r = CV_ESTATE;
+		goto out;
+	}
+	if ((r = serve_stage(txn, s, &c, &ev)) != 0 ||
+	    (r = cv_gate_check(s, txn, &q, ev, &res)) != 0)
+		goto out;
+	for (i = 0; i < c.n; i++)
+		if ((r = cv_user_save(txn, s, &c.users[i], res.seq)) != 0)
+			goto out;
+	if ((r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+	if (r == 0)
+		r = cv_store_compact(s->st);
+out:
+	cv_outcome_end(s, &txn, r);
+	if (c.users != NULL)
+		sodium_memzero(c.users, c.cap * sizeof(*c.users));
+	free(c.users);
+	json_decref(ev);
 	return r;
 }

@@ -67,6 +67,7 @@ enum cv_action {
 	CV_ACTION_SELF_PASSWD = CV_ACTION_COUNT, /* "self.passwd" */
 	CV_ACTION_POLICY_EXPLAIN,                /* "policy.explain" */
 	CV_ACTION_REQUEST_LIST,                  /* "request.list" */
+	CV_ACTION_CASE_LIST,                     /* "case.list" */
 	CV_ACTION_BUILTIN_END
 };
 #define CV_ACTION_CLASSED_COUNT CV_ACTION_ERASE

@@ -3,8 +3,9 @@
 # the gate is the only path to a decrypted record, the library prints
 # nothing but two named warnings, no passphrase comes from the
 # environment, no secret-looking option exists on the command line, the
-# layers of src/ depend only downwards, the rules do no I/O, and only the
-# gate and the session code commit audit events.
+# layers of src/ depend only downwards, the rules do no I/O, only the
+# gate and the session code commit audit events, and the command reaches
+# a session's work only through the dispatcher.
 . tests/e2e/lib.sh
 
 # Files other than the format and the gate that name cv_rec_decrypt.
@@ -122,6 +123,9 @@ fi
 # of its own layer and of the layers below it, and no other folder of src/
 # than a layer and the command (checked above) holds code.
 #   base < store, audit < model < rules (pure) < gate < ops
+# and the dispatcher, above ops, sees the public header and the base only
+# (its errors and memory), so it does no more than a client of the
+# library could.
 # climbs ROOT lists "FILE includes LAYER/" for each include that climbs.
 climbs() {
 	(cd "$1" && for f in src/*/*.[ch]; do
@@ -136,6 +140,7 @@ climbs() {
 		rules) ok="base rules" ;;
 		gate) ok="base store audit model rules gate" ;;
 		ops) ok="base store audit model rules gate ops" ;;
+		dispatch) ok="base dispatch" ;;
 		cli | daemon) continue ;;
 		*)
 			echo "$f is in no layer"
@@ -153,7 +158,7 @@ climbs() {
 }
 P=$T/plant_layers
 mkdir -p "$P/src/model" "$P/src/gate" "$P/src/rules" "$P/src/ops" \
-	"$P/src/cli" "$P/src/extra"
+	"$P/src/cli" "$P/src/extra" "$P/src/dispatch"
 printf '#include "rules/policy.h"\n#include "store/store.h"\n' \
 	>"$P/src/model/m.c"
 printf '#include "ops/case.h"\n#include "model/casemeta.h"\n' \
@@ -162,6 +167,9 @@ printf '#include "base/util.h"\n#include "store/store.h"\n' >"$P/src/rules/r.h"
 printf '#include "gate/gate.h"\n#include "ops/session.h"\n' >"$P/src/ops/o.c"
 printf '#include "ops/x.h"\n' >"$P/src/cli/c.c"
 printf 'int x;\n' >"$P/src/extra/e.c"
+printf '#include "base/error.h"\n#include "ops/record.h"\n' \
+	>"$P/src/dispatch/d.c"
+printf '#include "dispatch/dispatch.h"\n' >"$P/src/ops/p.c"
 climbs "$P" >"$T/climbs.plant"
 has "the layer check finds model including rules/" "$T/climbs.plant" \
 	'^src/model/m\.c includes rules/$'
@@ -171,14 +179,52 @@ has "... a header of the rules including store/" "$T/climbs.plant" \
 	'^src/rules/r\.h includes store/$'
 has "... a folder that is no layer" "$T/climbs.plant" \
 	'^src/extra/e\.c is in no layer$'
+has "... the dispatcher including ops/" "$T/climbs.plant" \
+	'^src/dispatch/d\.c includes ops/$'
+has "... and ops including dispatch/" "$T/climbs.plant" \
+	'^src/ops/p\.c includes dispatch/$'
 lacks "... and no include of a layer below or of its own" "$T/climbs.plant" \
-	'^src/(model/m\.c includes store|gate/g\.c includes model|rules/r\.h includes base)/$|^src/(ops|cli)/'
+	'^src/(model/m\.c includes store|gate/g\.c includes model|rules/r\.h includes base|dispatch/d\.c includes base)/$|^src/(ops/o\.c|cli)'
 climbs "$PWD" >"$T/climbs"
 if [ -s "$T/climbs" ]; then
 	not_ok "every include in src/ stays in its layer or goes down"
 	sed 's/^/    /' "$T/climbs"
 else
 	ok "every include in src/ stays in its layer or goes down"
+fi
+
+# One dispatcher: the command calls no public function that takes a
+# session but those that open, describe and close it and cv_dispatch, so
+# what a command does in a session is done by the dispatcher's handler,
+# the same in the command's process and in the daemon. session_calls ROOT
+# lists the calls of src/cli/ to the others.
+session_calls() {
+	(cd "$1" && tr '\n' ' ' <include/casevault.h |
+		grep -oE 'cv_[a-z0-9_]+\( *(const )?struct cv_session \*' |
+		sed 's/(.*//' | sort -u |
+		grep -v -x -e cv_session_close -e cv_session_clock_behind \
+			-e cv_session_user -e cv_session_role -e cv_dispatch |
+		while read -r fn; do
+			grep -Hn "\b$fn(" src/cli/*.c 2>/dev/null
+		done) || true
+}
+P=$T/plant_dispatch
+mkdir -p "$P/include" "$P/src/cli"
+printf 'int cv_case_show(struct cv_session *s, const char *id);\nint cv_dispatch(\n    struct cv_session *s, const json_t *req);\nvoid cv_session_close(struct cv_session *s);\nint cv_policy_check(const char *dir);\n' \
+	>"$P/include/casevault.h"
+printf 'r = cv_case_show(s, id);\nr = cv_dispatch(s, req);\ncv_session_close(s);\nr = cv_policy_check(d);\nr = my_cv_case_show(s);\n' \
+	>"$P/src/cli/x.c"
+session_calls "$P" >"$T/dispatch.plant"
+has "the dispatcher check finds a session call in the command" \
+	"$T/dispatch.plant" '^src/cli/x\.c:1:'
+lacks "... and passes the dispatcher, the session's close and a local call" \
+	"$T/dispatch.plant" '^src/cli/x\.c:[2-5]:'
+session_calls "$PWD" >"$T/dispatch"
+if [ -s "$T/dispatch" ]; then
+	not_ok "the command does a session's work only through cv_dispatch"
+	sed 's/^/    /' "$T/dispatch"
+else
+	ok "the command does a session's work only through cv_dispatch"
 fi
 
 # The rules are pure: no file, directory or descriptor I/O in src/rules/.
