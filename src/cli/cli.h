@@ -367,4 +367,7 @@ int cmd_backup(struct cli *c);
 int cmd_restore(struct cli *c);
 int cmd_key_rotate(struct cli *c);
 
+int cmd_login(struct cli *c); /* remote.c */
+int cmd_logout(struct cli *c);
+
 #endif

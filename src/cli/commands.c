@@ -398,6 +398,21 @@ const struct cli_cmd cli_cmds[] = {
         "Re-wrap every case key under a new key-encryption key.",
         "The records are not re-encrypted. The store is compacted so no\n"
         "case key wrapped under the old KEK remains."},
+
+    /* The daemon's sessions. */
+    {"login", NULL, cmd_login, 0, 0, 0, "login",
+        "Log in to the daemon once, for the commands that follow.",
+        "Asks for the -u user's passphrase (or reads --passphrase-file),\n"
+        "logs in to casevaultd at --socket (or CASEVAULT_SOCKET) and keeps\n"
+        "the session's token in $XDG_RUNTIME_DIR (which must be yours and\n"
+        "0700), in a file 0600 named for the socket and the user. Commands\n"
+        "with the same socket and user then run in that session without\n"
+        "asking, until `casevault logout`, or until the daemon ends it\n"
+        "(idle too long, too old, or stopped): then log in again."},
+    {"logout", NULL, cmd_logout, 0, 0, 0, "logout",
+        "End the session that `casevault login` began.",
+        "Forgets the token kept for the socket and the -u user and ends\n"
+        "the session at the daemon."},
     {NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
