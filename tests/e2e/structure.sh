@@ -20,9 +20,8 @@ grep -c 'cv_rec_decrypt(' src/gate/gate.c >"$T/n"
 has "and the gate does call it" "$T/n" '^[1-9]'
 
 # The library does not print: only the command and the daemon do
-# (src/cli/, src/daemon/). The one
-# exception, one call, warns on stderr about the test-only KDF setting
-# (passphrase.c).
+# (src/cli/, src/daemon/). The one exception, one call, warns on stderr
+# about the test-only KDF setting (passphrase.c).
 P='\b(printf|fprintf|puts|fputs|perror|putchar|fwrite)\('
 grep -l -E "$P" src/*/*.c | grep -v -e '^src/cli/' -e '^src/daemon/' |
 	grep -v -e '^src/base/passphrase.c$' \
