@@ -758,6 +758,46 @@ max_clients(void **state)
 	assert_int_equal(stop(), 0);
 }
 
+static void
+sighup_reloads(void **state)
+{
+	char log[128], *tok;
+	json_t *r, *ev;
+	size_t i;
+	int fd, reloads = 0, found = 0;
+	FILE *f;
+	char line[256];
+
+	(void)state;
+	snprintf(log, sizeof(log), "%s/log", rdir);
+	unlink(log); /* what earlier daemons logged */
+	start(NULL);
+	unlock();
+	assert_int_equal(kill(dpid, SIGHUP), 0);
+	/* The reload is done in the main loop, between accepts. */
+	for (i = 0; i < 500 && !found; i++) {
+		usleep(10 * 1000);
+		if ((f = fopen(log, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			found |= strstr(line, "policy reloaded") != NULL;
+		fclose(f);
+	}
+	assert_true(found);
+	fd = dial();
+	tok = login(fd, "inspektur");
+	r = rpc(fd, call_req(tok, "audit log", NULL));
+	assert_int_equal(code(r), 0);
+	json_array_foreach (json_object_get(r, "result"), i, ev)
+		reloads += strcmp(json_string_value(json_object_get(ev, "action")),
+		               "policy.reload") == 0;
+	json_decref(r);
+	assert_true(reloads >= 1);
+	free(tok);
+	close(fd);
+	assert_int_equal(stop(), 0);
+}
+
 /* ---- the unlock file ---- */
 
 static void
@@ -1034,7 +1074,7 @@ sigterm_under_load(void **state)
 	free(w);
 }
 
-/* The suite's vault and staff, once. */
+/* The suite's vault, served (staff hold no keyslot), and staff, once. */
 static int
 suite_setup(void **state)
 {
@@ -1050,7 +1090,7 @@ suite_setup(void **state)
 		free(d);
 	} else
 		snprintf(daemon_bin, sizeof(daemon_bin), "build/casevaultd");
-	s = test_vault_new(vdir);
+	s = test_served_new(vdir);
 	cv_session_close(s);
 	test_staff_add(vdir, test_staff_team, TEST_COUNT(test_staff_team));
 	snprintf(rdir, sizeof(rdir), "/tmp/cvd-test.XXXXXX");
@@ -1089,6 +1129,7 @@ main(void)
 	    cmocka_unit_test_teardown(slow_sender_closed, teardown),
 	    cmocka_unit_test_teardown(peer_backoff, teardown),
 	    cmocka_unit_test_teardown(max_clients, teardown),
+	    cmocka_unit_test_teardown(sighup_reloads, teardown),
 	    cmocka_unit_test_teardown(unlock_file, teardown),
 	    cmocka_unit_test_teardown(not_dumpable, teardown),
 	    cmocka_unit_test_teardown(load, teardown),
