@@ -369,6 +369,21 @@ out:
 
 /* ---- casevault login, casevault logout ---- */
 
+/* End the session kept at PATH, if any, before it is replaced. */
+static void
+end_kept(const struct cli *c, int fd, const char *path)
+{
+	json_t *ans = NULL;
+	char *token;
+
+	if ((token = sodium_malloc(TOKEN_HEX + 1)) == NULL)
+		return;
+	if (token_read(c, path, token) == 1 &&
+	    exchange(fd, logout_req(token), &ans) == 0)
+		json_decref(ans);
+	sodium_free(token);
+}
+
 int
 cmd_login(struct cli *c)
 {
@@ -394,6 +409,7 @@ cmd_login(struct cli *c)
 	}
 	if ((fd = dial(c, sock)) == -1)
 		return EXIT_REFUSED;
+	end_kept(c, fd, path);
 	if ((r = login(c, fd, user, &ans)) != 0) {
 		close(fd);
 		return r > 0 ? r : cli_fail(c, r);

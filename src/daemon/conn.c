@@ -329,6 +329,16 @@ answer(const struct client *c, json_t *r, int timeout_ms)
 		return CV_ENOMEM;
 	rc = cv_frame_write(c->fd, r, timeout_ms);
 	json_decref(r);
+	if (rc == CV_ETOOBIG) {
+		/* Done, audited, and too large to send: say so rather than
+		 * close without an answer. */
+		if ((r = error_frame(rc,
+		         "the answer is larger than a frame "
+		         "(1 MiB); narrow the request")) == NULL)
+			return CV_ENOMEM;
+		rc = cv_frame_write(c->fd, r, timeout_ms);
+		json_decref(r);
+	}
 	return rc;
 }
 
