@@ -133,8 +133,23 @@ has "0600" "$T/mode" '^600$'
 check "a command runs without a passphrase" \
 	"$CV" -u siti --passphrase-file /nonexistent --json case list
 has "in siti's session" "$T/out" '"id"'
+grep -c 'logout (peer uid' "$T/daemon.log" >"$T/n0"
+check "logging in again" as siti login
+grep -c 'logout (peer uid' "$T/daemon.log" >"$T/n1"
+if [ "$(cat "$T/n1")" -eq $(($(cat "$T/n0") + 1)) ]; then
+	ok "... ends the session kept before"
+else
+	not_ok "... ends the session kept before"
+fi
 check "logout" "$CV" -u siti logout
 test -e "$F" && not_ok "the token file is gone" || ok "the token file is gone"
+
+printf 'not-her-passphrase\n' >"$T/wrong"
+refuse "a wrong passphrase through the daemon is refused" 1 \
+	"$CV" -u siti --passphrase-file "$T/wrong" case list
+has "as the library says" "$T/err" 'wrong user name or passphrase'
+sleep 1 # the back-off of this uid (test_daemon checks it)
+check "after which the right one serves" as siti case list
 
 chmod 0755 "$X"
 refuse "login refuses a runtime directory others can open" 1 as siti login
