@@ -21,10 +21,12 @@
 
 #include "casevault.h"
 
-#define CVD_TOKEN_BYTES   32   /* random bytes of a session token */
-#define CVD_TOKEN_HEX     64   /* their hex, as the client holds them */
-#define CVD_SESSIONS_MAX  1024 /* sessions open at once */
-#define CVD_REQUEST_MAX   (CV_RECORD_MAX + 64 * 1024) /* bytes of a request */
+#define CVD_TOKEN_BYTES  32   /* random bytes of a session token */
+#define CVD_TOKEN_HEX    64   /* their hex, as the client holds them */
+#define CVD_SESSIONS_MAX 1024 /* sessions open at once */
+/* A request may be as large as any frame: the library bounds what it
+ * takes (a record of CV_RECORD_MAX, escaped as JSON, may come close). */
+#define CVD_REQUEST_MAX   CV_FRAME_MAX
 #define CVD_WRITE_TIMEOUT 30 /* seconds a client has to take an answer */
 
 /* What the command line set. */
