@@ -539,6 +539,8 @@ int cv_case_erase(struct cv_session *s, const char *case_id);
  *   CV_ESTATE     the case is closed
  *   CV_ECORRUPT   the case's next record id is taken already (its
  *                 metadata is behind its records): nothing was written
+ *   CV_EEXIST     TYPE is "intake" and the case has its intake: one per
+ *                 case, corrected by amendment
  *   the gate's answers; store and integrity errors
  * The record id is decided inside the write transaction: writers at the
  * same moment, in any number of processes, each get a record of their own.
@@ -552,6 +554,8 @@ int cv_record_add(struct cv_session *s, const char *case_id, const char *type,
  * audit event. Policy action amend, for each class DATA holds.
  * Returns 0, or the codes of cv_record_add, where:
  *   CV_ENOTFOUND  also: no record RECORD_ID in the case
+ *   CV_EINVAL     also: DATA is what the latest version holds ("no
+ *                 change"); nothing is written or audited
  * The version is decided inside the write transaction: amendments at the
  * same moment each get a version of their own, in the order they commit.
  */

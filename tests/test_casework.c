@@ -294,7 +294,7 @@ test_record_list(void **state)
 	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	struct cv_txn *txn;
-	json_t *in = test_fixture("intake_valid.json"), *res, *ids, *want;
+	json_t *in = test_intake_changed(1), *res, *ids, *want;
 	uint32_t note1, note2, version;
 
 	assert_int_equal(

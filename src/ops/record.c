@@ -61,6 +61,29 @@ cv_record_validate(const char *type, const json_t *data, cv_classmask *classes,
 	return 0;
 }
 
+/* One intake per case: its corrections are amendments. */
+static int
+one_intake(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    const char *type)
+{
+	json_t *ids = NULL;
+	int r;
+
+	if (strcmp(type, "intake") != 0)
+		return 0;
+	if ((r = cv_rec_list(txn, s, case_id, "intake", &ids)) != 0)
+		return r;
+	if (json_array_size(ids) > 0) {
+		cv_error_set("the case has its intake already (record %lld); "
+		             "correct it with record amend",
+		    (long long)json_integer_value(
+		        json_array_get(json_array_get(ids, 0), 0)));
+		r = CV_EEXIST;
+	}
+	json_decref(ids);
+	return r;
+}
+
 /*
  * Write a version of a record: version 1 of a new record when RECORD is 0,
  * else the next version of RECORD, which keeps its type TYPE. The record
@@ -121,7 +144,22 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 			r = CV_EINVAL;
 			goto out;
 		}
+		/* A version identical to the latest would record a change
+		 * that is none. */
+		if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
+		    (r = cv_rec_same(txn, s, case_id, record, latest, key,
+		         payload, plen)) < 0)
+			goto out;
+		if (r == 1) {
+			cv_error_set("no change: the amendment is identical to "
+			             "version %u",
+			    (unsigned)latest);
+			r = CV_EINVAL;
+			goto out;
+		}
 	} else {
+		if ((r = one_intake(txn, s, case_id, type)) != 0)
+			goto out;
 		record = (uint32_t)json_integer_value(
 		    json_object_get(meta, "next_record"));
 		/* A record already there means the metadata is behind the
