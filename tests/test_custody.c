@@ -567,6 +567,10 @@ t_reset(void **state)
 	/* The reset session's login, its refusal, its change. */
 	assert_int_equal(reset_events(log), 3);
 	json_decref(log);
+	/* The resets are bound to their events like any account write. */
+	assert_int_equal(cv_audit_verify(i, NULL, NULL, &out), 0);
+	assert_true(json_is_true(json_object_get(out, "ok")));
+	json_decref(out);
 	cv_session_close(i);
 
 	/* Served: through the daemon as well; a custodian's one-time
