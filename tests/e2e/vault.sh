@@ -94,6 +94,10 @@ check "the supervisor assigns the social worker" as kepala case assign "$C" rina
 check "now she reads it" as rina record show "$C" 1
 check "the supervisor removes her" as kepala case unassign "$C" rina
 refuse "and her access ends at once" 1 as rina record show "$C" 1
+check "--json case assign answers in JSON" as kepala --json case assign "$C" rina
+has "naming whom it added" "$T/out" '"added": "rina"'
+check "--json case unassign too" as kepala --json case unassign "$C" rina
+has "naming whom it removed" "$T/out" '"removed": "rina"'
 
 # Nothing in clear in any file of the vault, the audit objects included.
 for m in "Sari Contoh" 3510015203950001 "Jl. Contoh" "Budi Contoh"; do
