@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/util.h"
 #include "casevault.h"
@@ -214,6 +216,60 @@ test_disclosure_not_self_reviewed(void **state)
 	cv_session_close(s);
 }
 
+/* The shipped policies copied into DIR/p, with EXTRA appended to the file
+ * of ROLE and every line starting with DROP removed from it. */
+static void
+policies_with(const char *dir, const char *role, const char *drop,
+    const char *extra, char out[static 128])
+{
+	char cmd[512], file[192];
+	FILE *fp;
+
+	snprintf(out, 128, "%s/p", dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && cp -r policies '%s'", out,
+	    out);
+	assert_int_equal(system(cmd), 0);
+	snprintf(file, sizeof(file), "%s/%s.policy", out, role);
+	if (drop != NULL) {
+		snprintf(cmd, sizeof(cmd), "sed -i '/^%s/d' '%s'", drop, file);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_non_null(fp = fopen(file, "a"));
+	fprintf(fp, "%s\n", extra);
+	fclose(fp);
+}
+
+/* A policy set that breaks an invariant is refused at deploy, and the
+ * vault keeps its policy: the administrator still reads no record. */
+static void
+test_deploy_keeps_invariants(void **state)
+{
+	struct test_fx *f = *state;
+	struct cv_session *s = test_login(f->dir, "admin", TEST_PASS_ADMIN);
+	json_t *out = NULL;
+	char pdir[128];
+
+	policies_with(f->dir, "admin", "rule ad-no-content",
+	    "rule ad-read allow read * when true", pdir);
+	assert_int_equal(cv_policy_deploy(s, pdir), CV_EPOLICY);
+	assert_non_null(strstr(cv_error_detail(), "read no record contents"));
+	/* The deny kept, the allow is harmless: accepted. */
+	policies_with(f->dir, "auditor", NULL,
+	    "rule au-read allow read incident when true", pdir);
+	assert_int_equal(cv_policy_deploy(s, pdir), 0);
+	/* Notes for a supervisor without team or consent: refused. */
+	policies_with(f->dir, "supervisor", NULL,
+	    "rule su-notes allow read counseling_note when true", pdir);
+	assert_int_equal(cv_policy_deploy(s, pdir), CV_EPOLICY);
+	assert_non_null(strstr(cv_error_detail(), "counseling_note"));
+	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out),
+	    CV_EDENIED);
+	cv_session_close(s);
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_note_show(s, f->cid, &out), CV_EDENIED);
+	cv_session_close(s);
+}
+
 int
 main(void)
 {
@@ -230,6 +286,8 @@ main(void)
 	        test_review_by_another_after_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_disclosure_not_self_reviewed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_deploy_keeps_invariants, setup, teardown),
 	};
 
 	assert_int_equal(cv_library_init(), 0);
