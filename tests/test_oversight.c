@@ -270,6 +270,32 @@ test_deploy_keeps_invariants(void **state)
 	cv_session_close(s);
 }
 
+/* policy explain is oversight's: a counsellor is refused, and the
+ * refusal is on the trail; the supervisor explains her own access. */
+static void
+test_explain_for_oversight(void **state)
+{
+	struct test_fx *f = *state;
+	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	json_t *out = NULL;
+
+	assert_int_equal(cv_policy_explain(s, "siti", "read", f->cid,
+	                     "incident", NULL, &out),
+	    CV_EDENIED);
+	assert_null(out);
+	assert_non_null(strstr(cv_error_detail(), "supervisors"));
+	cv_session_close(s);
+	assert_event(f->dir, "policy.explain", "deny");
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_policy_explain(s, "kepala", "read", f->cid,
+	                     "incident", NULL, &out),
+	    0);
+	assert_string_equal(
+	    json_string_value(json_object_get(out, "decision")), "deny");
+	json_decref(out);
+	cv_session_close(s);
+}
+
 int
 main(void)
 {
@@ -288,6 +314,8 @@ main(void)
 	        test_disclosure_not_self_reviewed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_deploy_keeps_invariants, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_explain_for_oversight, setup, teardown),
 	};
 
 	assert_int_equal(cv_library_init(), 0);

@@ -136,8 +136,12 @@ refuse "deploying it is refused" 1 as admin policy deploy "$T/badpol"
 has "and the vault keeps its policy" "$T/err" "keeps its policy"
 check "the vault still works as before" as siti record show "$C" 1
 refuse "a counselor cannot deploy policy" 1 as siti policy deploy policies
-check "explain for oneself" as siti policy explain --user siti --action read --case "$C" --class identity
-has "each gate's verdict" "$T/out" "role policy : allow by rule co-team-rw"
+refuse "explain is oversight's, not a counselor's" 1 \
+	as siti policy explain --user siti --action read --case "$C" --class identity
+has "saying whose it is" "$T/err" "supervisors, auditors and administrators"
+check "a supervisor explains her own access" \
+	as kepala policy explain --user kepala --action read --case "$C" --class identity
+has "each gate's verdict" "$T/out" "role policy : deny by rule default-deny"
 check "an auditor explains for legal aid" \
 	as inspektur --json policy explain --user andi --action read --case "$C" --class incident --purpose legal_proceeding
 has "consent withdrawn shows" "$T/out" '"consent": "withdrawn"'
