@@ -178,7 +178,8 @@ audit_layout_finish(struct audit_layout *l, const git_oid *state_id,
 }
 
 /* Copy the ids of entries FROM..TO of the level-K tree T (first possible
- * seq BASE), which must have exactly those names and no others. */
+ * seq BASE), which must have exactly those names and no others, each the
+ * mode the writer gives it (a blob at the leaf level, else a tree). */
 static int
 load_level(const git_tree *t, int k, uint64_t base, unsigned from, unsigned to,
     git_oid *ids)
@@ -192,7 +193,10 @@ load_level(const git_tree *t, int k, uint64_t base, unsigned from, unsigned to,
 	for (i = from; i <= to; i++) {
 		entry_name(k, base, i, name);
 		te = git_tree_entry_byindex(t, i - from);
-		if (strcmp(git_tree_entry_name(te), name) != 0)
+		if (strcmp(git_tree_entry_name(te), name) != 0 ||
+		    git_tree_entry_filemode(te) !=
+		        (k == AUDIT_LEVELS - 1 ? GIT_FILEMODE_BLOB
+		                               : GIT_FILEMODE_TREE))
 			return CV_ECORRUPT;
 		git_oid_cpy(&ids[i], git_tree_entry_id(te));
 	}

@@ -41,6 +41,13 @@ struct vctx {
 	struct cv_merkle mt;
 	struct audit_layout lay;
 	uint64_t last_time, last_write;
+	/* The right edge of the tree of commit EDGE_OF as read, the parent
+	 * of the commit checked last, which is the next to be checked: its
+	 * events are found there instead of by path from its root. Its
+	 * parent's, read meanwhile, goes to the other buffer. */
+	struct audit_layout edges[2], *edge, *pedge;
+	git_oid edge_of, pedge_of;
+	int has_edge, has_pedge;
 };
 
 static int
@@ -164,6 +171,7 @@ load_parent(struct vctx *v, const git_commit *p)
 	const git_tree_entry *te;
 	const char *why = "tree is not the parent's plus the new events";
 
+	v->has_pedge = 0;
 	if (p == NULL) {
 		cv_merkle_init(&v->mt);
 		memset(&v->lay, 0, sizeof(v->lay));
@@ -180,11 +188,43 @@ load_parent(struct vctx *v, const git_commit *p)
 	        &v->last_time) != 0 ||
 	    audit_layout_load(&v->lay, v->repo, t, v->mt.size) != 0)
 		goto out;
+	memcpy(v->pedge, &v->lay, sizeof(*v->pedge));
+	git_oid_cpy(&v->pedge_of, git_commit_id(p));
+	v->has_pedge = 1;
 	why = NULL;
 out:
 	git_blob_free(b);
 	git_tree_free(t);
 	return why;
+}
+
+/*
+ * The blob of event SEQ in the commit tree T, into *B and its id *ID:
+ * from the right edge read before (v->edge) when EDGE, else by path.
+ * CV_EVERIFY when there is none.
+ */
+static int
+event_blob(struct vctx *v, int edge, const git_tree *t, uint64_t seq,
+    git_blob **b, git_oid *id)
+{
+	git_tree_entry *te = NULL;
+	char path[32];
+	int r = CV_EVERIFY;
+
+	if (edge) {
+		git_oid_cpy(
+		    id, &v->edge->ids[AUDIT_LEVELS - 1][seq % AUDIT_FANOUT]);
+		return git_blob_lookup(b, v->repo, id) == 0 ? 0 : CV_EVERIFY;
+	}
+	audit_event_path(seq, path);
+	if (git_tree_entry_bypath(&te, t, path) == 0 &&
+	    git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB &&
+	    git_blob_lookup(b, v->repo, git_tree_entry_id(te)) == 0) {
+		git_oid_cpy(id, git_tree_entry_id(te));
+		r = 0;
+	}
+	git_tree_entry_free(te);
+	return r;
 }
 
 /*
@@ -200,17 +240,17 @@ verify_commit(
 {
 	git_buf sig = GIT_BUF_INIT, signed_data = GIT_BUF_INIT;
 	uint8_t leaf[CV_MERKLE_HASHBYTES], root[CV_MERKLE_HASHBYTES];
-	char msg[AUDIT_MSG_MAX], path[32];
+	char msg[AUDIT_MSG_MAX];
+	struct audit_layout *swap;
 	git_commit *c = NULL, *p = NULL;
 	git_tree *t = NULL;
-	git_tree_entry *te = NULL;
 	git_blob *b = NULL;
 	const git_signature *who;
 	const char *why = NULL;
 	char *state = NULL;
 	uint64_t first, last, seq, tm;
 	git_oid id, sid, tid;
-	int r = CV_EVERIFY, sw;
+	int r = CV_EVERIFY, sw, edge;
 
 	if (git_commit_lookup(&c, v->repo, cid) != 0) {
 		why = "commit unreadable";
@@ -248,6 +288,11 @@ verify_commit(
 		why = "commit message malformed";
 		goto out;
 	}
+	/* Its tree's right edge, read when it was the parent, holds all its
+	 * events if they share the last one's leaf directory. */
+	edge = v->has_edge && git_oid_equal(&v->edge_of, cid) &&
+	    v->edge->size == last &&
+	    first / AUDIT_FANOUT == last / AUDIT_FANOUT;
 	if ((why = load_parent(v, p)) != NULL) {
 		r = fail(v->rep, parent, why);
 		why = NULL;
@@ -266,11 +311,9 @@ verify_commit(
 		goto out;
 	}
 	for (seq = first; seq <= last; seq++) {
-		audit_event_path(seq, path);
-		if (git_tree_entry_bypath(&te, t, path) != 0 ||
-		    git_tree_entry_filemode(te) != GIT_FILEMODE_BLOB ||
-		    git_blob_lookup(&b, v->repo, git_tree_entry_id(te)) != 0) {
-			why = "event named by Audit-Seq missing";
+		if ((r = event_blob(v, edge, t, seq, &b, &id)) != 0) {
+			if (r == CV_EVERIFY)
+				why = "event named by Audit-Seq missing";
 			goto out;
 		}
 		if ((why = check_event(b, seq, &tm, &sw, NULL)) != NULL)
@@ -284,11 +327,8 @@ verify_commit(
 			v->last_write = seq;
 		cv_merkle_leaf_hash(
 		    git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), leaf);
-		git_oid_cpy(&id, git_tree_entry_id(te));
 		git_blob_free(b);
 		b = NULL;
-		git_tree_entry_free(te);
-		te = NULL;
 		if (cv_merkle_append(&v->mt, leaf) != 0 ||
 		    audit_layout_add(&v->lay, seq, &id, hash_only, NULL) != 0) {
 			why = "log too large";
@@ -316,13 +356,18 @@ verify_commit(
 		goto out;
 	}
 	v->rep->commits++;
+	/* The parent is checked next: its edge becomes the one to use. */
+	swap = v->edge;
+	v->edge = v->pedge;
+	v->pedge = swap;
+	git_oid_cpy(&v->edge_of, &v->pedge_of);
+	v->has_edge = v->has_pedge;
 	r = 0;
 out:
 	if (why != NULL)
 		r = fail(v->rep, cid, why);
 	free(state);
 	git_blob_free(b);
-	git_tree_entry_free(te);
 	git_tree_free(t);
 	git_commit_free(p);
 	git_commit_free(c);
@@ -448,6 +493,8 @@ cv_auditlog_verify_keys(const char *vaultdir, const uint8_t (*pks)[32],
 		goto out;
 	}
 	v->repo = repo;
+	v->edge = &v->edges[0];
+	v->pedge = &v->edges[1];
 	v->pks = pks;
 	v->npk = npk;
 	v->rep = rep;
