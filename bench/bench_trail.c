@@ -21,6 +21,9 @@
  * builder's. The child's data segment is limited (RLIMIT_DATA, default
  * 4 GiB, BENCH_TRAIL_MAXDATA in MiB to change it), so that a verifier that
  * grows with the trail fails instead of exhausting a shared machine.
+ * BENCH_TRAIL_RUNS sets how many times it verifies (default 3, at most 9);
+ * BENCH_TRAIL_REOPEN=C,L how often verify and foreach reopen the
+ * repository (cv_auditlog_set_reopen), to measure the defaults against.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
@@ -41,7 +44,8 @@
 #include "casevault.h"
 #include "audit/auditlog.h"
 
-#define VERIFY_RUNS 3
+#define VERIFY_RUNS     3 /* BENCH_TRAIL_RUNS to change, at most RUNS_MAX */
+#define VERIFY_RUNS_MAX 9
 #define WRITERS_MAX 128
 
 static uint8_t pk[32], sk[64];
@@ -138,7 +142,8 @@ writer(void *arg)
 
 struct result {
 	int ok;
-	double rate[VERIFY_RUNS];
+	int runs;
+	double rate[VERIFY_RUNS_MAX];
 	uint64_t events;
 	double verify_maxrss_kib; /* before the foreach pass */
 	double foreach_rate;
@@ -155,7 +160,7 @@ count_event(const json_t *ev, void *arg)
 }
 
 /* The verifying child: waits for the vault's path on IN, verifies it
- * VERIFY_RUNS times and writes a struct result to OUT. */
+ * res.runs times and writes a struct result to OUT. */
 static void
 verifier(int in, int out)
 {
@@ -183,7 +188,17 @@ verifier(int in, int out)
 		_exit(0);
 	git_libgit2_init();
 	res.ok = 1;
-	for (i = 0; i < VERIFY_RUNS; i++) {
+	if ((m = getenv("BENCH_TRAIL_REOPEN")) != NULL) {
+		char *e;
+		unsigned long c = strtoul(m, &e, 10);
+		cv_auditlog_set_reopen((unsigned)c,
+		    *e == ',' ? (unsigned)strtoul(e + 1, NULL, 10) : 0);
+	}
+	m = getenv("BENCH_TRAIL_RUNS");
+	res.runs = m != NULL ? atoi(m) : VERIFY_RUNS;
+	if (res.runs < 1 || res.runs > VERIFY_RUNS_MAX)
+		res.runs = VERIFY_RUNS;
+	for (i = 0; i < res.runs; i++) {
 		t0 = bench_now();
 		if (cv_auditlog_verify(dir, pk, NULL, &rep) != 0) {
 			res.ok = 0;
@@ -236,7 +251,7 @@ collect(pid_t pid, int to, int from, const char *dir)
 	} else {
 		printf("verify:    %10.0f events/s  (median of %d, %llu "
 		       "events)\n",
-		    bench_median(res.rate, VERIFY_RUNS), VERIFY_RUNS,
+		    bench_median(res.rate, res.runs), res.runs,
 		    (unsigned long long)res.events);
 		printf("verify peak memory: %.1f MiB (ru_maxrss of the "
 		       "verifier)\n",

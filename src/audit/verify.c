@@ -31,6 +31,11 @@
 #define CACHE_MAX          (8 << 20)
 #define MWINDOW_SIZE       (4 << 20)
 #define MWINDOW_MAPPED_MAX (16 << 20)
+#define REOPEN_COMMITS     512
+#define REOPEN_LEAVES      64
+
+static unsigned reopen_commits = REOPEN_COMMITS;
+static unsigned reopen_leaves = REOPEN_LEAVES;
 
 struct vctx {
 	git_repository *repo;
@@ -444,6 +449,15 @@ bound_memory(void)
 	    GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)MWINDOW_MAPPED_MAX);
 }
 
+void
+cv_auditlog_set_reopen(unsigned commits, unsigned leaves)
+{
+	if (commits != 0)
+		reopen_commits = commits;
+	if (leaves != 0)
+		reopen_leaves = leaves;
+}
+
 int
 cv_auditlog_verify(const char *vaultdir, const uint8_t pk[static 32],
     const char *from_commit, struct cv_auditlog_report *rep)
@@ -509,6 +523,15 @@ cv_auditlog_verify_keys(const char *vaultdir, const uint8_t (*pks)[32],
 		if (from_commit != NULL && git_oid_equal(&cur, &from))
 			found = 1;
 		git_oid_cpy(&cur, &parent);
+		if (has_parent && rep->commits % reopen_commits == 0) {
+			git_repository_free(repo);
+			v->repo = repo = NULL;
+			if (open_repo(vaultdir, &repo) != 0) {
+				r = fail(rep, NULL, "no audit repository");
+				goto out;
+			}
+			v->repo = repo;
+		}
 	}
 	if (from_commit != NULL && !found) {
 		r = fail(rep, &from,
@@ -524,65 +547,97 @@ out:
 	return r;
 }
 
-/* Events of the level-K tree T in path order, which is sequence order;
- * *SEQ counts them. K is at most AUDIT_LEVELS - 1, so recursion is
- * bounded. */
+/* A walk over the events of one head, in sequence order. */
+struct walk {
+	const char *vaultdir;
+	git_repository *repo;
+	uint64_t size, seq;
+	unsigned leaves; /* leaf directories read since the last reopening */
+	int (*cb)(const json_t *, void *);
+	void *arg;
+};
+
+/* The ids of the entries of tree ID (at most AUDIT_FANOUT, as the writer
+ * makes them) into IDS and their count into *N; the tree is let go. */
 static int
-walk_level(git_repository *repo, const git_tree *t, int k, uint64_t size,
-    uint64_t *seq, int (*cb)(const json_t *, void *), void *arg)
+tree_ids(git_repository *repo, const git_oid *id, git_oid *ids, size_t *n)
 {
-	const git_tree_entry *te;
-	git_tree *sub = NULL;
+	git_tree *t = NULL;
+	size_t i;
+
+	if (git_tree_lookup(&t, repo, id) != 0)
+		return CV_ECORRUPT;
+	*n = git_tree_entrycount(t);
+	if (*n > AUDIT_FANOUT) {
+		git_tree_free(t);
+		return CV_ECORRUPT;
+	}
+	for (i = 0; i < *n; i++)
+		git_oid_cpy(
+		    &ids[i], git_tree_entry_id(git_tree_entry_byindex(t, i)));
+	git_tree_free(t);
+	return 0;
+}
+
+/* The events of leaf directory IDS[0..N) in order. */
+static int
+walk_leaf(struct walk *w, const git_oid *ids, size_t n)
+{
 	git_blob *b = NULL;
 	json_t *ev = NULL;
 	uint64_t tm;
 	size_t i;
 	int r = 0, sw;
 
-	for (i = 0; i < git_tree_entrycount(t) && r == 0; i++) {
-		te = git_tree_entry_byindex(t, i);
-		if (k < AUDIT_LEVELS - 1) {
-			if (git_tree_lookup(
-			        &sub, repo, git_tree_entry_id(te)) != 0)
-				return CV_ECORRUPT;
-			r = walk_level(repo, sub, k + 1, size, seq, cb, arg);
-			git_tree_free(sub);
-			sub = NULL;
-			continue;
-		}
-		if (++*seq > size ||
-		    git_blob_lookup(&b, repo, git_tree_entry_id(te)) != 0 ||
-		    check_event(b, *seq, &tm, &sw, &ev) != NULL) {
+	for (i = 0; i < n && r == 0; i++) {
+		if (++w->seq > w->size ||
+		    git_blob_lookup(&b, w->repo, &ids[i]) != 0 ||
+		    check_event(b, w->seq, &tm, &sw, &ev) != NULL) {
 			git_blob_free(b);
 			return CV_ECORRUPT;
 		}
 		git_blob_free(b);
 		b = NULL;
-		r = cb(ev, arg);
+		r = w->cb(ev, w->arg);
 		json_decref(ev);
 		ev = NULL;
 	}
 	return r;
 }
 
-/* Walk the tree of HEAD in path order, which is sequence order. */
+/*
+ * Events of the level-K tree ID in path order, which is sequence order.
+ * K is at most AUDIT_LEVELS - 1, so recursion is bounded. No object is
+ * held across the recursion (each tree's ids are copied first), so the
+ * repository can be reopened between leaf directories: what libgit2
+ * keeps of the packs it read (the pages of their indexes, its caches of
+ * delta bases) is then let go every REOPEN_LEAVES directories instead of
+ * growing with the trail.
+ */
 static int
-walk_events(git_repository *repo, const git_tree *root, uint64_t size,
-    int (*cb)(const json_t *, void *), void *arg)
+walk_level(struct walk *w, const git_oid *id, int k)
 {
-	const git_tree_entry *te;
-	git_tree *e = NULL;
-	uint64_t seq = 0;
-	int r = CV_ECORRUPT;
+	git_oid ids[AUDIT_FANOUT];
+	size_t n, i;
+	int r;
 
-	if ((te = git_tree_entry_byname(root, "e")) == NULL ||
-	    git_tree_lookup(&e, repo, git_tree_entry_id(te)) != 0)
-		return CV_ECORRUPT;
-	if ((r = walk_level(repo, e, 0, size, &seq, cb, arg)) == 0 &&
-	    seq != size)
-		r = CV_ECORRUPT;
-	git_tree_free(e);
-	return r;
+	if ((r = tree_ids(w->repo, id, ids, &n)) != 0)
+		return r;
+	if (k == AUDIT_LEVELS - 1) {
+		if ((r = walk_leaf(w, ids, n)) != 0)
+			return r;
+		if (++w->leaves % reopen_leaves == 0) {
+			git_repository_free(w->repo);
+			w->repo = NULL;
+			if (open_repo(w->vaultdir, &w->repo) != 0)
+				return CV_EAUDIT;
+		}
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if ((r = walk_level(w, &ids[i], k + 1)) != 0)
+			return r;
+	return 0;
 }
 
 int
@@ -595,8 +650,9 @@ cv_auditlog_foreach(
 	git_blob *b = NULL;
 	const git_tree_entry *te;
 	struct cv_merkle *mt = NULL;
+	struct walk w;
 	uint64_t lw, tm;
-	git_oid head;
+	git_oid head, eid;
 	int r, e;
 
 	if (vaultdir == NULL || cb == NULL)
@@ -622,7 +678,26 @@ cv_auditlog_foreach(
 	if (audit_state_parse(git_blob_rawcontent(b),
 	        (size_t)git_blob_rawsize(b), mt, &lw, &tm) != 0)
 		goto out;
-	r = walk_events(repo, t, mt->size, cb, arg);
+	if ((te = git_tree_entry_byname(t, "e")) == NULL)
+		goto out;
+	git_oid_cpy(&eid, git_tree_entry_id(te));
+	/* The walk may reopen the repository: nothing read so far is held
+	 * across it. */
+	git_blob_free(b);
+	b = NULL;
+	git_tree_free(t);
+	t = NULL;
+	git_commit_free(c);
+	c = NULL;
+	memset(&w, 0, sizeof(w));
+	w.vaultdir = vaultdir;
+	w.repo = repo;
+	w.size = mt->size;
+	w.cb = cb;
+	w.arg = arg;
+	if ((r = walk_level(&w, &eid, 0)) == 0 && w.seq != w.size)
+		r = CV_ECORRUPT;
+	repo = w.repo;
 out:
 	free(mt);
 	git_blob_free(b);
