@@ -1555,6 +1555,65 @@ test_layout_boundaries(void **state)
 }
 
 /*
+ * Signatures are checked beside the walk; what is reported is still the
+ * first thing wrong walking down from the head. Here the commit signed
+ * with another key comes before (above) a root that is also wrong, and
+ * in the second case is itself wrong in another way as well: both times
+ * the bad signature is what is reported, at that commit.
+ */
+static void
+test_signature_found_first(void **state)
+{
+	uint8_t opk[32], osk[64];
+	struct cv_auditlog_report rep;
+	struct vault v;
+	git_repository *r;
+	git_oid a, b;
+	char hex[41];
+
+	(void)state;
+	crypto_sign_keypair(opk, osk);
+	vault_new(&v, 5);
+	r = vault_repo(&v);
+
+	/* A root starting at event 2, then commit 3 signed with another
+	 * key, then the rest signed right. */
+	a = recommit(r, &v.c[1], NULL, v.sk, 0);
+	b = recommit(r, &v.c[2], &a, osk, 0);
+	git_oid_tostr(hex, sizeof(hex), &b);
+	a = recommit(r, &v.c[3], &b, v.sk, 0);
+	recommit(r, &v.c[4], &a, v.sk, 1);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "bad signature"));
+	assert_string_equal(rep.bad_commit, hex);
+	assert_int_equal(rep.commits, 2);
+	assert_int_equal(rep.events, 5);
+
+	/* Commit 3 signed with another key and not contiguous with its
+	 * parent (commit 2 dropped). */
+	a = recommit(r, &v.c[0], NULL, v.sk, 0);
+	b = recommit(r, &v.c[2], &a, osk, 0);
+	git_oid_tostr(hex, sizeof(hex), &b);
+	a = recommit(r, &v.c[3], &b, v.sk, 0);
+	recommit(r, &v.c[4], &a, v.sk, 1);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "bad signature"));
+	assert_string_equal(rep.bad_commit, hex);
+
+	/* The head itself: no events counted. */
+	recommit(r, &v.c[4], &v.c[3], osk, 1);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "bad signature"));
+	assert_int_equal(rep.commits, 0);
+	assert_int_equal(rep.events, 0);
+	git_repository_free(r);
+	vault_free(&v);
+}
+
+/*
  * Verify and foreach reopen the repository as they go, to let go of what
  * libgit2 keeps of the packs; here every 3 commits and every leaf
  * directory, over a trail of 158 commits in two leaf directories. The
@@ -1642,6 +1701,7 @@ main(void)
 	    cmocka_unit_test(test_event_splice),
 	    cmocka_unit_test(test_packs_merged_across_opens),
 	    cmocka_unit_test(test_verify_reopens),
+	    cmocka_unit_test(test_signature_found_first),
 	};
 	int r;
 
