@@ -765,9 +765,11 @@ int cv_consent_list(struct cv_session *s, const char *case_id, json_t **out);
 /*
  * A request, as cv_request_list returns it:
  *   {"id", "case", "requester": <id>, "requester_role", "classes": [...],
- *    "purpose", "status": "pending"|"approved"|"denied", "created": ms,
- *    "decided_by"?: "u<id>", "decided"?: ms, "until"?: ms (approved: the
- *    end of the window in which it may be fetched)}
+ *    "purpose", "status": "pending"|"approved"|"denied"|"expired",
+ *    "created": ms, "decided_by"?: "u<id>", "decided"?: ms, "until"?: ms
+ *    (approved: the end of the window in which it may be fetched;
+ *    "expired" is an approved request listed after that end, by the
+ *    vault's time)}
  *
  * A release, as cv_request_fetch and cv_case_disclose return it:
  *   {"case", "records": [records (above), the latest version of each,

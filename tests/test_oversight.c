@@ -296,6 +296,57 @@ test_explain_for_oversight(void **state)
 	cv_session_close(s);
 }
 
+static int
+setup_legal(void **state)
+{
+	cv_clock_set_offset_ms(0);
+	return test_fx_setup(
+	    state, test_staff_legal, TEST_COUNT(test_staff_legal));
+}
+
+/* The status of request RID in USER's request list. */
+static char *
+listed_status(const char *dir, const char *user, const char *rid)
+{
+	struct cv_session *s = test_login(dir, user, TEST_PASS_STAFF);
+	json_t *out = NULL, *r;
+	char *status = NULL;
+	size_t i;
+
+	assert_int_equal(cv_request_list(s, &out), 0);
+	json_array_foreach (out, i, r)
+		if (strcmp(json_string_value(json_object_get(r, "id")), rid) ==
+		    0)
+			status = strdup(json_string_value(
+			    json_object_get(r, "status")));
+	json_decref(out);
+	cv_session_close(s);
+	assert_non_null(status);
+	return status;
+}
+
+/* An approved request whose window is over is listed as expired. */
+static void
+test_request_list_expired(void **state)
+{
+	struct test_fx *f = *state;
+	char kid[CV_OBJECT_ID_LEN + 1], rid[CV_OBJECT_ID_LEN + 1], *st;
+
+	test_grant_legal(f->dir, f->cid, "legal_proceeding", 0, kid);
+	test_request_approved(f->dir, f->cid, "legal_proceeding", 1, rid);
+	st = listed_status(f->dir, "andi", rid);
+	assert_string_equal(st, "approved");
+	free(st);
+	cv_clock_set_offset_ms(61 * MIN_MS);
+	st = listed_status(f->dir, "andi", rid);
+	assert_string_equal(st, "expired");
+	free(st);
+	st = listed_status(f->dir, "kepala", rid);
+	assert_string_equal(st, "expired");
+	free(st);
+	assert_int_equal(test_fetch(f->dir, rid), CV_EDENIED);
+}
+
 int
 main(void)
 {
@@ -316,6 +367,8 @@ main(void)
 	        test_deploy_keeps_invariants, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_explain_for_oversight, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_request_list_expired, setup_legal, teardown),
 	};
 
 	assert_int_equal(cv_library_init(), 0);
