@@ -517,13 +517,18 @@ int cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 
 /*
  * Close the case: no record is added or amended from then on; what is
- * there stays readable to the team. Policy action case.close.
+ * there stays readable to the team. The same as cv_case_step to "closed"
+ * (policy action case.close), with its rule: closing before the follow-up
+ * recommendation needs REASON (NULL: none), kept in the sealed metadata.
  * Returns 0, or:
  *   CV_ENOTFOUND  no live case CASE_ID
- *   CV_ESTATE     the case is closed already
+ *   CV_ESTATE     the case is closed already, or closing here needs a
+ *                 reason (cv_error_detail() says)
+ *   CV_EINVAL     REASON is not acceptable (as for cv_case_step)
  *   the gate's answers; store and integrity errors
  */
-int cv_case_close(struct cv_session *s, const char *case_id);
+int cv_case_close(
+    struct cv_session *s, const char *case_id, const char *reason);
 
 /*
  * Crypto-shred the case: its key, records, consents, requests, windows

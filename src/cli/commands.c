@@ -149,10 +149,13 @@ const struct cli_cmd cli_cmds[] = {
         "the sealed case metadata and shown in the case timeline; it never\n"
         "enters the audit trail. At most " STEP_REASON_MAX
         " bytes, no control characters."},
-    {"case", "close", cmd_case_close, 0, 1, 1, "case close CASE",
+    {"case", "close", cmd_case_close, O(OPT_REASON), 1, 1,
+        "case close CASE [--reason TEXT]",
         "Close a case: no more records are added.",
-        "The records stay readable to the team; `case step CASE closed`\n"
-        "does the same at the end of the service flow."},
+        "The same as `case step CASE closed`, with its rule: closing\n"
+        "before the follow-up recommendation needs --reason, kept in the\n"
+        "sealed case metadata and shown in the case timeline, never in the\n"
+        "audit trail. The records stay readable to the team."},
 
     /* Records. */
     {"record", "add", cmd_record_add, O(OPT_TYPE) | O(OPT_FILE), 1, 1,

@@ -124,7 +124,7 @@ const struct cv_command cv_commands[] = {
     CMD("case unassign", cv_h_case_unassign, CASE, S("user", 1, SHORT)),
     CMD("case step", cv_h_case_step, CASE, S("step", 1, SHORT),
         S("reason", 0, TEXT)),
-    CMD("case close", cv_h_case_close, CASE),
+    CMD("case close", cv_h_case_close, CASE, S("reason", 0, TEXT)),
 
     CMD("record add", cv_h_record_add, CASE, S("type", 1, SHORT),
         OBJ("input", 1)),

@@ -157,7 +157,7 @@ cv_h_case_close(struct cv_session *s, const json_t *a, json_t **out)
 {
 	int r;
 
-	if ((r = cv_case_close(s, str(a, "case"))) != 0)
+	if ((r = cv_case_close(s, str(a, "case"), str(a, "reason"))) != 0)
 		return r;
 	return result(json_pack("{s:s}", "closed", str(a, "case")), out);
 }
