@@ -18,6 +18,7 @@
 
 #include "casevault.h"
 #include "base/util.h"
+#include "dispatch/dispatch.h"
 #include "model/session.h"
 #include "rules/consent.h"
 #include "rules/forms.h"
@@ -247,7 +248,7 @@ retired_words_read_not_written(void **state)
 	json_object_set_new(
 	    json_array_get(p, 0), "relationship", json_string("parent"));
 	assert_int_equal(
-	    cv_schema_validate(in, rec, NOW, err, sizeof(err)), CV_ESCHEMA);
+	    cv_schema_validate(in, rec, cv_now_ms(), err, sizeof(err)), CV_ESCHEMA);
 	assert_non_null(strstr(err, "relationship"));
 	assert_int_equal(
 	    cv_schema_redact(in, rec, CV_CLASS_ALL, &out, NULL), 0);
@@ -261,7 +262,7 @@ retired_words_read_not_written(void **state)
 	json_decref(out);
 	json_object_set_new(
 	    json_array_get(p, 0), "relationship", json_string("stepfather"));
-	assert_int_equal(cv_schema_validate(in, rec, NOW, err, sizeof(err)), 0);
+	assert_int_equal(cv_schema_validate(in, rec, cv_now_ms(), err, sizeof(err)), 0);
 	json_decref(rec);
 }
 
@@ -315,7 +316,7 @@ refusal_on_the_trail(void **state)
 	    before + 1);
 	assert_int_equal(
 	    test_trail_count(f->dir, "refusal", "guardian_alleged_perpetrator",
-	        "op", "consent.grant"),
+	        "action", "consent.grant"),
 	    before + 1);
 	{
 		int seen = 0;
@@ -336,6 +337,26 @@ refusal_on_the_trail(void **state)
 	cv_session_close(s);
 }
 
+/* A request naming a guardian says the relationship: none is assumed. */
+static void
+request_needs_relationship(void **state)
+{
+	const struct cv_command *cmd;
+	json_t *req = json_pack("{s:s, s:{s:s, s:s, s:[s], s:s, s:s, s:s,"
+	                        " s:b}}",
+	    "cmd", "consent grant", "args", "case", "C1", "to", "legal_aid",
+	    "classes", "legal", "purpose", "legal_proceeding", "form", "F-1",
+	    "guardian", "Siti Aminah", "assent", 1);
+
+	(void)state;
+	assert_int_equal(cv_dispatch_check(req, &cmd), CV_EPROTO);
+	assert_non_null(strstr(cv_error_detail(), "args.relationship"));
+	json_object_set_new(json_object_get(req, "args"), "relationship",
+	    json_string("mother"));
+	assert_int_equal(cv_dispatch_check(req, &cmd), 0);
+	json_decref(req);
+}
+
 static int
 setup(void **state)
 {
@@ -354,6 +375,7 @@ main(void)
 	    cmocka_unit_test(old_intake_words),
 	    cmocka_unit_test(reason_without_name),
 	    cmocka_unit_test(retired_words_read_not_written),
+	    cmocka_unit_test(request_needs_relationship),
 	    cmocka_unit_test_setup_teardown(
 	        refusal_on_the_trail, setup, test_fx_teardown),
 	};

@@ -429,6 +429,7 @@ static const struct {
     {"instruments", CV_VOCAB_INSTRUMENTS},
     {"legal_bases", CV_VOCAB_LEGAL_BASES},
     {"recipients", CV_VOCAB_RECIPIENTS},
+    {"relationships", CV_VOCAB_RELATIONSHIPS},
 };
 
 #define HELP_WIDTH 72 /* the longest line of a help, as the texts are set */

@@ -81,7 +81,8 @@ version_needs_record(const json_t *args)
 	return 0;
 }
 
-/* consent grant: a relationship and an assent are a guardian's. */
+/* consent grant: a relationship and an assent are a guardian's, and a
+ * guardian is always said with a relationship. */
 static int
 guardian_named(const json_t *args)
 {
@@ -90,6 +91,11 @@ guardian_named(const json_t *args)
 	        json_object_get(args, "assent") != NULL)) {
 		cv_error_set("args.relationship, args.assent: only with "
 		             "args.guardian");
+		return CV_EPROTO;
+	}
+	if (json_object_get(args, "guardian") != NULL &&
+	    json_object_get(args, "relationship") == NULL) {
+		cv_error_set("args.relationship: required with args.guardian");
 		return CV_EPROTO;
 	}
 	return 0;

@@ -256,7 +256,8 @@ cv_h_assess(struct cv_session *s, const json_t *a, json_t **out)
 /*
  * The grant the arguments describe, as cv_consent_grant takes it: the
  * recipient a role when it names one, else a user; a guardian's grant
- * when "guardian" names one ("relationship" other unless given).
+ * when "guardian" names one, with its "relationship" (the dispatcher
+ * requires it; the library checks it is a word of the vocabulary).
  */
 static json_t *
 grant_new(const json_t *a)
@@ -279,8 +280,8 @@ grant_new(const json_t *a)
 	        json_object_set_new(g, "from", json_string(str(a, "from")))) ||
 	    (guardian != NULL &&
 	        (json_object_set_new(g, "guardian",
-	             json_pack("{s:s, s:s}", "name", guardian, "relationship",
-	                 rel ? rel : "other")) ||
+	             json_pack("{s:s, s:s?}", "name", guardian, "relationship",
+	                 rel)) ||
 	            json_object_set_new(
 	                g, "assent", json_boolean(flag(a, "assent")))))) {
 		json_decref(g);
