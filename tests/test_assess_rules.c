@@ -168,9 +168,13 @@ static void
 psychologist_records_examination_step(void **state)
 {
 	struct test_fx *f = *state;
-	struct cv_session *s = test_login(f->dir, "psi", TEST_PASS_STAFF);
+	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	json_t *show;
 
+	/* The counsellor records the referral; the flow starts there. */
+	assert_int_equal(cv_case_step(s, f->cid, "referral_received", NULL), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "psi", TEST_PASS_STAFF);
 	if (cv_case_step(s, f->cid, "initial_counselling", NULL) != 0)
 		fail_msg("refused: %s", cv_error_detail());
 	assert_int_equal(cv_case_show(s, f->cid, &show), 0);

@@ -1,12 +1,14 @@
 /*
  * Scored assessments: the answers are scored by the instrument's
  * definition (rules/instrument.h) before anything is opened, and the
- * result is stored as a record of type "assessment" through
- * cv_record_add (schema, gate, audit).
+ * result is stored as a record of type "assessment" through the same
+ * write as cv_record_add (schema, gate, audit), which is the only way one
+ * is written: record add and amend refuse the type (docs/assessments.md).
  */
 #include "casevault.h"
 #include "base/error.h"
 #include "base/util.h"
+#include "ops/record.h"
 #include "rules/forms.h"
 #include "rules/instrument.h"
 
@@ -39,8 +41,7 @@ cv_assessment_add(struct cv_session *s, const char *case_id,
 	}
 	cv_format_date(cv_now_ms(), day);
 	json_object_set_new(scored, "date", json_string(day));
-	if ((r = cv_record_add(s, case_id, "assessment", scored, record_id)) !=
-	    0) {
+	if ((r = cv_record_add_scored(s, case_id, scored, record_id)) != 0) {
 		json_decref(scored);
 		return r;
 	}

@@ -221,14 +221,43 @@ out:
 	return r;
 }
 
+/*
+ * An assessment is what the instrument scored (cv_assessment_add), never
+ * typed or changed by hand: record add and record amend refuse the type,
+ * and only cv_record_add_scored writes it.
+ */
+static int
+scored_only(const char *type)
+{
+	if (type == NULL || strcmp(type, "assessment") != 0)
+		return 0;
+	cv_error_set("an assessment is scored from its answers: use assess");
+	return CV_EINVAL;
+}
+
 int
-cv_record_add(struct cv_session *s, const char *case_id, const char *type,
-    const json_t *data, uint32_t *record_id)
+cv_record_add_scored(struct cv_session *s, const char *case_id,
+    const json_t *scored, uint32_t *record_id)
 {
 	uint32_t version;
 
 	cv_error_clear();
 	*record_id = 0;
+	return write_version(
+	    s, case_id, 0, "assessment", scored, record_id, &version);
+}
+
+int
+cv_record_add(struct cv_session *s, const char *case_id, const char *type,
+    const json_t *data, uint32_t *record_id)
+{
+	uint32_t version;
+	int r;
+
+	cv_error_clear();
+	*record_id = 0;
+	if ((r = scored_only(type)) != 0)
+		return r;
 	return write_version(s, case_id, 0, type, data, record_id, &version);
 }
 
@@ -252,7 +281,7 @@ cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
 	if ((r = cv_rec_latest(txn, s, case_id, record_id, &latest)) == 0)
 		r = cv_rec_header(txn, s, case_id, record_id, latest, &h);
 	cv_txn_abort(txn);
-	if (r != 0)
+	if (r != 0 || (r = scored_only(h.type)) != 0)
 		return r;
 	return write_version(
 	    s, case_id, record_id, h.type, data, &record, version);

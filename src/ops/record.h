@@ -18,6 +18,14 @@ int cv_record_validate(const char *type, const json_t *data,
     cv_classmask *classes, char *err, size_t errlen);
 
 /*
+ * Store SCORED, an assessment as the instrument scored it, as a new
+ * record (cv_assessment_add only: cv_record_add refuses the type).
+ * Returns as cv_record_add.
+ */
+int cv_record_add_scored(struct cv_session *s, const char *case_id,
+    const json_t *scored, uint32_t *record_id);
+
+/*
  * Read the latest version of each record of the case (TYPE NULL) or of
  * each record of TYPE through the gate, under OP and PURPOSE (may be
  * NULL), into a new array *OUT in record order. Each read is its own
