@@ -224,20 +224,27 @@ const struct cli_cmd cli_cmds[] = {
     {"consent", "grant", cmd_consent_grant,
         O(OPT_TO) | O(OPT_CLASSES) | O(OPT_PURPOSE) | O(OPT_FORM) |
             O(OPT_UNTIL) | O(OPT_FROM) | O(OPT_BY) | O(OPT_RELATIONSHIP) |
-            O(OPT_ASSENT),
+            O(OPT_ASSENT) | O(OPT_FILE),
         1, 1,
         "consent grant CASE --to ROLE|USER --classes C1,C2 --purpose P "
-        "--form REF [--from DATE] [--until DATE] [--by guardian:NAME "
-        "--relationship R --assent]",
+        "--form REF [--from DATE] [--until DATE] [--by guardian "
+        "--relationship R --assent [--file GUARDIAN.json]]",
         "Record the survivor's (or a guardian's) consent; prints its id.",
         "C1,C2 are data classes, of {classes}.\n"
         "P, the purpose, is one of {purposes}.\n"
         "REF points to the signed form. A consent runs from --from DATE\n"
         "(default: now) until DATE, at most " CONSENT_DAYS_MAX " days.\n"
-        "On a child's case only a guardian grants, with --assent for the\n"
-        "child's agreement; a guardian recorded as the alleged perpetrator\n"
-        "is refused. counseling_note is shared only when named. See\n"
-        "docs/consent.md."},
+        "On a child's case only a guardian grants (--by guardian), with\n"
+        "--assent for the child's agreement. R, the guardian's\n"
+        "relationship to the child, is required and one of\n"
+        "{relationships}.\n"
+        "The guardian's name is never given on the command line: it is\n"
+        "read from GUARDIAN.json ({\"name\": \"...\"}) or asked for.\n"
+        "A guardian who is, or may be, an alleged perpetrator in the\n"
+        "intake (same name, titles such as Pak or Bu set aside, or the\n"
+        "same relationship) is refused and the refusal recorded; a\n"
+        "supervisor may then disclose on a legal basis. counseling_note\n"
+        "is shared only when named. See docs/consent.md."},
     {"consent", "withdraw", cmd_consent_withdraw, 0, 2, 2,
         "consent withdraw CASE CONSENT",
         "Withdraw a consent; it covers nothing from that moment on.",
