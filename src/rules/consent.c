@@ -166,11 +166,17 @@ static const struct {
     {"relative", old_relative},
 };
 
-#define NAME_WORDS_MAX (CV_CONSENT_TEXT_MAX / 2 + 1)
+/*
+ * The longest name compared, in bytes: an intake's name is bounded in
+ * characters (200, each up to 4 bytes), a guardian's to
+ * CV_CONSENT_TEXT_MAX bytes.
+ */
+#define NAME_BYTES_MAX (4 * CV_CONSENT_TEXT_MAX)
+#define NAME_WORDS_MAX (NAME_BYTES_MAX / 2 + 1)
 
 /* A name as its words: lower case, titles in front set aside. */
 struct name {
-	char buf[CV_CONSENT_TEXT_MAX + 1];
+	char buf[NAME_BYTES_MAX + 1];
 	const char *w[NAME_WORDS_MAX];
 	size_t n;
 };
@@ -190,7 +196,7 @@ in_list(const char *s, const char *const *list, size_t n)
  * Split S into the words of NM: ASCII letters folded to lower case, words
  * separated by white space, dots and commas, the leading titles dropped.
  * Bytes above 0x7f are kept as they are. Returns 0, or -1 when S is longer
- * than CV_CONSENT_TEXT_MAX bytes.
+ * than NAME_BYTES_MAX bytes.
  */
 static int
 name_parse(const char *s, struct name *nm)
@@ -199,7 +205,7 @@ name_parse(const char *s, struct name *nm)
 	char *p, *start;
 
 	nm->n = 0;
-	if (len > CV_CONSENT_TEXT_MAX)
+	if (len > NAME_BYTES_MAX)
 		return -1;
 	for (i = 0; i <= len; i++) {
 		char c = s[i];
