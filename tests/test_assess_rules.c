@@ -121,6 +121,50 @@ hand_amended_assessment_refused(void **state)
 	cv_session_close(s);
 }
 
+/* A wrong assessment is corrected by scoring the answers again. */
+static void
+assessment_rescored_as_next_version(void **state)
+{
+	struct test_fx *f = *state;
+	struct cv_session *s = test_login(f->dir, "psi", TEST_PASS_STAFF);
+	json_t *a = answers(HAMD_15), *res = NULL, *shown = NULL;
+	uint32_t id, version = 0;
+
+	assert_int_equal(cv_assessment_add(s, f->cid, "hamd", a, &res, &id), 0);
+	json_decref(res);
+	json_decref(a);
+	/* Item 1 was 2, should have been 0: 13, "mild". */
+	a = answers("[0,1,0,1,1,0,2,1,0,2,1,1,1,0,1,0,1]");
+	if (cv_assessment_amend(s, f->cid, id, "hamd", a, &res, &version) != 0)
+		fail_msg("refused: %s", cv_error_detail());
+	assert_int_equal(version, 2);
+	assert_int_equal(json_integer_value(json_object_get(res, "total")), 13);
+	assert_string_equal(
+	    json_string_value(json_object_get(res, "severity")), "mild");
+	assert_int_equal(cv_record_show(s, f->cid, id, 0, NULL, &shown), 0);
+	assert_int_equal(json_integer_value(json_object_get(
+	                     json_object_get(shown, "data"), "total")),
+	    13);
+	json_decref(shown);
+	json_decref(res);
+	/* Bad answers change nothing; nor is another record an assessment. */
+	json_decref(a);
+	a = answers("[9]");
+	assert_int_equal(
+	    cv_assessment_amend(s, f->cid, id, "hamd", a, &res, &version),
+	    CV_ESCHEMA);
+	assert_null(res);
+	json_decref(a);
+	a = answers(HAMD_15);
+	assert_int_equal(
+	    cv_assessment_amend(s, f->cid, 1, "hamd", a, &res, &version),
+	    CV_EINVAL);
+	assert_null(res);
+	assert_int_equal(version, 0);
+	json_decref(a);
+	cv_session_close(s);
+}
+
 /* The psychologist scores INSTRUMENT with ITEMS; the stored total. */
 static void
 psychologist_scores(const struct test_fx *f, const char *instrument,
@@ -192,6 +236,8 @@ main(void)
 	        hand_written_assessment_refused, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        hand_amended_assessment_refused, setup, test_fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        assessment_rescored_as_next_version, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        psychologist_scores_hamd, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(

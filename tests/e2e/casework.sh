@@ -132,6 +132,17 @@ echo '{"items": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}' >"$T/hama14.json"
 check "the psychologist scores HAM-A" \
 	as psi assess "$C" hama --file "$T/hama14.json"
 has "with its total" "$T/out" '^total +14$'
+echo '{"items": [0, 1, 0, 1, 1, 0, 2, 1, 0, 2, 1, 1, 1, 0, 1, 0, 1]}' \
+	>"$T/hamd13.json"
+check "assess --record scores a correction as the next version" \
+	as siti assess "$C" hamd --file "$T/hamd13.json" --record "$AR"
+has "the same record" "$T/out" "^record +$AR\$"
+has "its second version" "$T/out" '^version +2$'
+has "with the new total" "$T/out" '^total +13$'
+refuse "--record takes a number" 2 \
+	as siti assess "$C" hamd --file "$T/hamd13.json" --record x
+refuse "an intake is not re-scored" 1 \
+	as siti assess "$C" hamd --file "$T/hamd13.json" --record 1
 
 # The service flow.
 refuse "a residential plan without a reason is refused" 1 \
