@@ -702,6 +702,19 @@ int cv_assessment_add(struct cv_session *s, const char *case_id,
     const char *instrument, const json_t *answers, json_t **result,
     uint32_t *record_id);
 
+/*
+ * Correct the assessment RECORD_ID of the case by scoring ANSWERS again
+ * with INSTRUMENT, as cv_assessment_add does, and storing the result,
+ * dated today, as its next version: the only way an assessment changes
+ * (cv_record_amend refuses one). *RESULT is the stored result, *VERSION
+ * its version. Returns 0, or the codes of cv_assessment_add and of
+ * cv_record_amend, where:
+ *   CV_EINVAL   also: RECORD_ID is not an assessment
+ */
+int cv_assessment_amend(struct cv_session *s, const char *case_id,
+    uint32_t record_id, const char *instrument, const json_t *answers,
+    json_t **result, uint32_t *version);
+
 /* ---- consent (docs/consent.md) ---- */
 
 /*

@@ -59,6 +59,7 @@ const struct cli_opt cli_opts[OPT_COUNT] = {
     [OPT_NOTE] = {"note", 0, 1},
     [OPT_PURPOSE] = {"purpose", 0, 1},
     [OPT_REASON] = {"reason", 'r', 1},
+    [OPT_RECORD] = {"record", 0, 1},
     [OPT_RELATIONSHIP] = {"relationship", 0, 1},
     [OPT_ROLE] = {"role", 0, 1},
     [OPT_SINCE] = {"since", 0, 1},
@@ -207,8 +208,8 @@ const struct cli_cmd cli_cmds[] = {
         "user whose role or need-to-know does not cover counseling_note\n"
         "(for example a social worker). Each note shown is its own\n"
         "audited read. --json gives the records as record show does."},
-    {"assess", NULL, cmd_assess, O(OPT_FILE), 2, 2,
-        "assess CASE INSTRUMENT --file ANSWERS.json",
+    {"assess", NULL, cmd_assess, O(OPT_FILE) | O(OPT_RECORD), 2, 2,
+        "assess CASE INSTRUMENT --file ANSWERS.json [--record N]",
         "Score an assessment and store it; prints total and severity.",
         "INSTRUMENT is one of {instruments}.\n"
         "ANSWERS.json is {\"items\": [N, ...]}: one integer score per item\n"
@@ -217,7 +218,10 @@ const struct cli_cmd cli_cmds[] = {
         "but integers is refused with the item and the rule, and nothing\n"
         "is stored. Otherwise the scored result (items, total, severity\n"
         "band, instrument version, date) is stored as a record of type\n"
-        "assessment. --json prints it with \"total\" and \"severity\";\n"
+        "assessment. --record N corrects assessment N: the answers are\n"
+        "scored again and stored as its next version. Only assess writes\n"
+        "an assessment: record add and record amend refuse one.\n"
+        "--json prints it with \"total\" and \"severity\";\n"
         "--lang id prints the Indonesian severity label."},
 
     /* Consent, requests, break-glass and disclosure (docs/consent.md). */

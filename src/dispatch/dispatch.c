@@ -145,7 +145,7 @@ const struct cv_command cv_commands[] = {
         S("kind", 0, SHORT), S("date", 0, SHORT)),
     CMD("note show", cv_h_note_show, CASE),
     CMD("assess", cv_h_assess, CASE, S("instrument", 1, SHORT),
-        OBJ("answers", 1)),
+        OBJ("answers", 1), I("record", 0, U32MAX)),
 
     CMDX("consent grant", cv_h_consent_grant, guardian_named, CASE,
         S("to", 1, SHORT), NAMES("classes"), S("purpose", 1, SHORT),

@@ -261,9 +261,14 @@ cv_record_add(struct cv_session *s, const char *case_id, const char *type,
 	return write_version(s, case_id, 0, type, data, record_id, &version);
 }
 
-int
-cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
-    const json_t *data, uint32_t *version)
+/*
+ * The next version of RECORD_ID. SCORED: DATA is an assessment as the
+ * instrument scored it, and the record must be one; otherwise the record
+ * must not be an assessment (scored_only).
+ */
+static int
+amend_version(struct cv_session *s, const char *case_id, uint32_t record_id,
+    const json_t *data, int scored, uint32_t *version)
 {
 	struct cv_rec_hdr h;
 	struct cv_txn *txn;
@@ -281,10 +286,31 @@ cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
 	if ((r = cv_rec_latest(txn, s, case_id, record_id, &latest)) == 0)
 		r = cv_rec_header(txn, s, case_id, record_id, latest, &h);
 	cv_txn_abort(txn);
-	if (r != 0 || (r = scored_only(h.type)) != 0)
+	if (r != 0)
+		return r;
+	if (scored && strcmp(h.type, "assessment") != 0) {
+		cv_error_set("the record is not an assessment");
+		return CV_EINVAL;
+	}
+	if (!scored && (r = scored_only(h.type)) != 0)
 		return r;
 	return write_version(
 	    s, case_id, record_id, h.type, data, &record, version);
+}
+
+int
+cv_record_amend_scored(struct cv_session *s, const char *case_id,
+    uint32_t record_id, const json_t *scored, uint32_t *version)
+{
+	return amend_version(s, case_id, record_id, scored, 1, version);
+}
+
+int
+cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
+    const json_t *data, uint32_t *version)
+{
+	cv_error_clear();
+	return amend_version(s, case_id, record_id, data, 0, version);
 }
 
 int
