@@ -344,6 +344,24 @@ refusal_on_the_trail(void **state)
 		    cv_auditlog_foreach(f->dir, names_sugeng, &seen), 0);
 		assert_int_equal(seen, 0);
 	}
+	/* A social worker on the team reads the intake but may not grant:
+	 * the usual refusal, which says nothing of the perpetrators. */
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_case_assign(s, cid, "rina"), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "rina", TEST_PASS_STAFF);
+	g = json_pack("{s:{s:s}, s:[s], s:s, s:s, s:{s:s, s:s}, s:b, s:s}",
+	    "recipient", "role", "psychologist", "classes", "assessment",
+	    "purpose", "counselling", "grantor", "guardian", "guardian", "name",
+	    "Sugeng Fiktif", "relationship", "uncle", "assent", 1, "form_ref",
+	    "F-1");
+	assert_int_equal(cv_consent_grant(s, cid, g, id), CV_EDENIED);
+	assert_null(strstr(cv_error_detail(), "perpetrator"));
+	json_decref(g);
+	cv_session_close(s);
+	assert_int_equal(test_trail_count(f->dir, "refusal",
+	                     "guardian_alleged_perpetrator", NULL, NULL),
+	    before + 1);
 	/* The non-offending mother is granted. */
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	g = json_pack("{s:{s:s}, s:[s], s:s, s:s, s:{s:s, s:s}, s:b, s:s}",
