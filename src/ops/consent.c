@@ -44,8 +44,8 @@ find_intake(
  * A grant refused because the guardian is, or may be, an alleged
  * perpetrator is put on the audit trail: the event says which, never the
  * name. It is the gate's decision on the grant, so a user who may not
- * grant leaves the usual refusal instead; nothing is written, so the
- * event is no write. Returns 0 or the gate's error.
+ * grant leaves the usual refusal instead (CV_EDENIED); nothing is
+ * written, so the event is no write. Returns 0 or the gate's error.
  */
 static int
 guardian_refused(struct cv_session *s, struct cv_txn *txn,
@@ -65,6 +65,13 @@ guardian_refused(struct cv_session *s, struct cv_txn *txn,
 		return 0;
 	q.write = 0;
 	q.meta = meta;
+	/* Whoever may not grant is refused as usual: the event and the
+	 * answer say nothing of the intake. */
+	if (!cv_gate_decide_only(s, txn, q.action, q.case_id, meta, -1)) {
+		if ((r = cv_gate_check(s, txn, &q, NULL, &res)) == 0)
+			r = CV_EDENIED; /* cannot happen: same verdict */
+		return r;
+	}
 	ev = json_pack("{s:s, s:s, s:s}", "grantor", "guardian",
 	    "grant_outcome", "refused", "refusal",
 	    m == CV_GUARDIAN_SAME ? "guardian_alleged_perpetrator"
@@ -134,10 +141,12 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	json_object_set_new(g, "recorded_by", json_string(s->actor));
 	perps = cv_schema_perpetrators(json_object_get(intake, "data"));
 	if (cv_consent_validate(g, child, perps, now, why, sizeof(why)) != 0) {
+		/* Someone the gate refuses learns nothing of the intake. */
 		if ((r = guardian_refused(s, txn, &q, meta, g, child, perps)) ==
-		    0)
+		    0) {
 			r = CV_EINVAL;
-		cv_error_set("%s", why);
+			cv_error_set("%s", why);
+		}
 		goto out;
 	}
 	/* Inside the write transaction: the id is free until the put. */
