@@ -290,6 +290,9 @@ int cv_role_valid(const char *role);
  *   CV_VOCAB_LEGAL_BASES  legal bases of a disclosure (cv_case_disclose)
  *   CV_VOCAB_RECIPIENTS   recipient kinds of a disclosure
  *                         (cv_case_disclose)
+ *   CV_VOCAB_RELATIONSHIPS relationships to the survivor: a guardian's in
+ *                         a consent (cv_consent_grant) and an alleged
+ *                         perpetrator's in the intake, one list
  * Needs no session. On success *OUT is a new non-empty JSON array of
  * strings in the library's own order, owned by the caller; on failure
  * *OUT is NULL.
@@ -308,6 +311,7 @@ enum cv_vocabulary {
 	CV_VOCAB_INSTRUMENTS,
 	CV_VOCAB_LEGAL_BASES,
 	CV_VOCAB_RECIPIENTS,
+	CV_VOCAB_RELATIONSHIPS,
 	CV_VOCAB_COUNT
 };
 int cv_vocabulary_list(enum cv_vocabulary what, json_t **out);
@@ -703,6 +707,19 @@ int cv_assessment_add(struct cv_session *s, const char *case_id,
     const char *instrument, const json_t *answers, json_t **result,
     uint32_t *record_id);
 
+/*
+ * Correct the assessment RECORD_ID of the case by scoring ANSWERS again
+ * with INSTRUMENT, as cv_assessment_add does, and storing the result,
+ * dated today, as its next version: the only way an assessment changes
+ * (cv_record_amend refuses one). *RESULT is the stored result, *VERSION
+ * its version. Returns 0, or the codes of cv_assessment_add and of
+ * cv_record_amend, where:
+ *   CV_EINVAL   also: RECORD_ID is not an assessment
+ */
+int cv_assessment_amend(struct cv_session *s, const char *case_id,
+    uint32_t record_id, const char *instrument, const json_t *answers,
+    json_t **result, uint32_t *version);
+
 /* ---- consent (docs/consent.md) ---- */
 
 /*
@@ -724,12 +741,15 @@ int cv_assessment_add(struct cv_session *s, const char *case_id,
  *    deidentified_statistics, "from"?, "until"? (as cv_time_parse reads
  *    them; "from" defaults to now),
  *    "grantor": "survivor"|"guardian", "guardian"?: {"name",
- *    "relationship"}, "assent"?: bool, "form_ref": <the signed form>}
+ *    "relationship": a word of CV_VOCAB_RELATIONSHIPS}, "assent"?: bool,
+ *    "form_ref": <the signed form>}
  * The vault adds the id (in ID), "from" when absent, and "recorded_by".
  * The survivor's age, read from the intake (itself a recorded read,
  * "consent.check"), decides who grants: on a child's case a guardian,
- * with the child's assent, who is not recorded as an alleged perpetrator;
- * on an adult's the survivor. A consent covers at most
+ * with the child's assent, who is not recorded as an alleged perpetrator
+ * nor possibly one (docs/consent.md gives the comparison; such a refusal
+ * is recorded as a "consent.grant" event with "refusal", without the
+ * name); on an adult's the survivor. A consent covers at most
  * CV_CONSENT_DAYS_MAX days from its start. Policy action consent.grant.
  * Returns 0, or:
  *   CV_EINVAL     GRANT is not an object, or breaks a rule of
