@@ -8,12 +8,22 @@
  *   N        events (default 20000; the documented run is 1000000)
  *   WRITERS  writer threads (default 8)
  *   DIR      where the temporary vault goes (default /tmp)
+ *        bench_trail --verify VAULT PUBKEY
+ *   verifies a trail kept by an earlier run (BENCH_TRAIL_KEEP=1 keeps it
+ *   and prints its public key in hex), so that verification can be
+ *   measured again and again without building the trail anew.
  *
+ * After verifying, the child reads every event once more in sequence
+ * order (cv_auditlog_foreach, the pass over the trail that the store's
+ * reconciliation makes in `audit verify`) and reports its speed too.
  * Verify runs in a child forked before anything else, so that the peak
  * resident size it reports (ru_maxrss) is the verifier's alone, not the
  * builder's. The child's data segment is limited (RLIMIT_DATA, default
  * 4 GiB, BENCH_TRAIL_MAXDATA in MiB to change it), so that a verifier that
  * grows with the trail fails instead of exhausting a shared machine.
+ * BENCH_TRAIL_RUNS sets how many times it verifies (default 3, at most 9);
+ * BENCH_TRAIL_REOPEN=C,L how often verify and foreach reopen the
+ * repository (cv_auditlog_set_reopen), to measure the defaults against.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
@@ -34,7 +44,8 @@
 #include "casevault.h"
 #include "audit/auditlog.h"
 
-#define VERIFY_RUNS 3
+#define VERIFY_RUNS     3 /* BENCH_TRAIL_RUNS to change, at most RUNS_MAX */
+#define VERIFY_RUNS_MAX 9
 #define WRITERS_MAX 128
 
 static uint8_t pk[32], sk[64];
@@ -131,18 +142,31 @@ writer(void *arg)
 
 struct result {
 	int ok;
-	double rate[VERIFY_RUNS];
+	int runs;
+	double rate[VERIFY_RUNS_MAX];
 	uint64_t events;
+	double verify_maxrss_kib; /* before the foreach pass */
+	double foreach_rate;
+	uint64_t foreach_events;
 	char reason[160];
 };
 
+static int
+count_event(const json_t *ev, void *arg)
+{
+	(void)ev;
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
 /* The verifying child: waits for the vault's path on IN, verifies it
- * VERIFY_RUNS times and writes a struct result to OUT. */
+ * res.runs times and writes a struct result to OUT. */
 static void
 verifier(int in, int out)
 {
 	struct cv_auditlog_report rep;
 	struct result res;
+	struct rusage ru;
 	struct rlimit rl;
 	char dir[1024];
 	const char *m;
@@ -164,7 +188,17 @@ verifier(int in, int out)
 		_exit(0);
 	git_libgit2_init();
 	res.ok = 1;
-	for (i = 0; i < VERIFY_RUNS; i++) {
+	if ((m = getenv("BENCH_TRAIL_REOPEN")) != NULL) {
+		char *e;
+		unsigned long c = strtoul(m, &e, 10);
+		cv_auditlog_set_reopen((unsigned)c,
+		    *e == ',' ? (unsigned)strtoul(e + 1, NULL, 10) : 0);
+	}
+	m = getenv("BENCH_TRAIL_RUNS");
+	res.runs = m != NULL ? atoi(m) : VERIFY_RUNS;
+	if (res.runs < 1 || res.runs > VERIFY_RUNS_MAX)
+		res.runs = VERIFY_RUNS;
+	for (i = 0; i < res.runs; i++) {
 		t0 = bench_now();
 		if (cv_auditlog_verify(dir, pk, NULL, &rep) != 0) {
 			res.ok = 0;
@@ -175,9 +209,89 @@ verifier(int in, int out)
 		res.rate[i] = (double)rep.events / (bench_now() - t0);
 		res.events = rep.events;
 	}
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		res.verify_maxrss_kib = (double)ru.ru_maxrss;
+	t0 = bench_now();
+	if (res.ok &&
+	    cv_auditlog_foreach(dir, count_event, &res.foreach_events) != 0) {
+		res.ok = 0;
+		snprintf(res.reason, sizeof(res.reason), "foreach failed");
+	}
+	res.foreach_rate = (double)res.foreach_events / (bench_now() - t0);
 	if (write(out, &res, sizeof(res)) != (ssize_t)sizeof(res))
 		_exit(1);
 	_exit(0);
+}
+
+/* Hand DIR to the verifying child PID (pipes TO and FROM) and print what
+ * it measured. */
+static int
+collect(pid_t pid, int to, int from, const char *dir)
+{
+	struct result res;
+	struct rusage ru;
+	int status;
+
+	if (write(to, dir, strlen(dir)) != (ssize_t)strlen(dir)) {
+		perror("write");
+		return 1;
+	}
+	close(to);
+	memset(&res, 0, sizeof(res));
+	if (read(from, &res, sizeof(res)) != (ssize_t)sizeof(res))
+		res.ok = 0,
+		snprintf(res.reason, sizeof(res.reason),
+		    "verifier died (memory limit?)");
+	if (wait4(pid, &status, 0, &ru) != pid) {
+		perror("wait4");
+		return 1;
+	}
+	if (!res.ok) {
+		printf("verify:    FAILED: %s\n", res.reason);
+	} else {
+		printf("verify:    %10.0f events/s  (median of %d, %llu "
+		       "events)\n",
+		    bench_median(res.rate, res.runs), res.runs,
+		    (unsigned long long)res.events);
+		printf("verify peak memory: %.1f MiB (ru_maxrss of the "
+		       "verifier)\n",
+		    res.verify_maxrss_kib / 1024.0);
+		printf("foreach:   %10.0f events/s  (%llu events, the "
+		       "reconciliation's pass over the trail)\n",
+		    res.foreach_rate,
+		    (unsigned long long)res.foreach_events);
+	}
+	printf("peak memory with foreach: %.1f MiB (ru_maxrss of the "
+	       "child)\n",
+	    (double)ru.ru_maxrss / 1024.0);
+	return res.ok ? 0 : 1;
+}
+
+/* bench_trail --verify VAULT PUBKEY: verify a kept trail. */
+static int
+verify_kept(const char *dir, const char *hex)
+{
+	int to[2], from[2];
+	pid_t pid;
+
+	if (sodium_hex2bin(pk, sizeof(pk), hex, strlen(hex), NULL, NULL,
+	        NULL) != 0) {
+		fprintf(stderr, "bad public key\n");
+		return 2;
+	}
+	if (pipe(to) != 0 || pipe(from) != 0 || (pid = fork()) == -1) {
+		perror("fork");
+		return 1;
+	}
+	if (pid == 0) {
+		close(to[1]);
+		close(from[0]);
+		verifier(to[0], from[1]);
+	}
+	close(to[0]);
+	close(from[1]);
+	printf("# bench_trail --verify %s\n", dir);
+	return collect(pid, to[1], from[0], dir);
 }
 
 int
@@ -186,18 +300,21 @@ main(int argc, char **argv)
 	pthread_t th[WRITERS_MAX];
 	struct wk w[WRITERS_MAX];
 	struct cv_auditlog *a;
-	struct result res;
-	struct rusage ru;
 	uint64_t alloc, bytes;
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 20000;
 	unsigned writers = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 8;
 	const char *base = argc > 3 ? argv[3] : "/tmp";
 	char dir[1024], cmd[1100];
-	int to[2], from[2], status;
+	int to[2], from[2], rc;
 	unsigned i;
 	pid_t pid;
 	double t0, t;
 
+	if (argc == 4 && strcmp(argv[1], "--verify") == 0) {
+		if (sodium_init() < 0)
+			return 1;
+		return verify_kept(argv[2], argv[3]);
+	}
 	if (n == 0 || writers == 0 || writers > WRITERS_MAX) {
 		fprintf(stderr, "usage: bench_trail [N [WRITERS [DIR]]]\n");
 		return 2;
@@ -247,37 +364,18 @@ main(int argc, char **argv)
 	    (double)alloc / (double)n, (double)alloc / 1048576.0,
 	    (double)bytes / 1048576.0);
 
-	if (write(to[1], dir, strlen(dir)) != (ssize_t)strlen(dir)) {
-		perror("write");
-		return 1;
-	}
-	close(to[1]);
-	memset(&res, 0, sizeof(res));
-	if (read(from[0], &res, sizeof(res)) != (ssize_t)sizeof(res))
-		res.ok = 0,
-		snprintf(res.reason, sizeof(res.reason),
-		    "verifier died (memory limit?)");
-	if (wait4(pid, &status, 0, &ru) != pid) {
-		perror("wait4");
-		return 1;
-	}
-	if (!res.ok) {
-		printf("verify:    FAILED: %s\n", res.reason);
-	} else {
-		printf("verify:    %10.0f events/s  (median of %d, %llu "
-		       "events)\n",
-		    bench_median(res.rate, VERIFY_RUNS), VERIFY_RUNS,
-		    (unsigned long long)res.events);
-	}
-	printf("verify peak memory: %.1f MiB (ru_maxrss of the verifier)\n",
-	    (double)ru.ru_maxrss / 1024.0);
+	rc = collect(pid, to[1], from[0], dir);
 	if (getenv("BENCH_TRAIL_KEEP") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "cannot remove %s\n", dir);
-	} else
-		printf("kept %s\n", dir);
+	} else {
+		char hex[65];
+
+		sodium_bin2hex(hex, sizeof(hex), pk, sizeof(pk));
+		printf("kept %s (public key %s)\n", dir, hex);
+	}
 	sodium_memzero(sk, sizeof(sk));
 	git_libgit2_shutdown();
-	return res.ok ? 0 : 1;
+	return rc;
 }

@@ -193,8 +193,11 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
 
 /*
  * Open the vault in DIR and authenticate USER with PASS (PASSLEN bytes,
- * never stored): the passphrase is checked against the account's Argon2id
- * hash, then unwraps the account's keyslot and so the keys. Events that
+ * never stored), with one Argon2id: PASS opens the account's keyslot and
+ * so the keys (an account without one, disabled or a served vault's
+ * staff, is checked against its Argon2id verifier, then refused). A key
+ * custodian may open a served vault so, for maintenance: the login event
+ * says "maintenance": true. Events that
  * waited for a writer (refused logins) enter the trail, a write that was
  * audited but never applied (its writer died) is closed with a recorded
  * outcome, as every write does first, and the
@@ -209,6 +212,9 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
  *                 CV_PASSPHRASE_MAX
  *   CV_ELOCKED    USER is held off after repeated failures: retry later
  *   CV_EDISABLED  the account is disabled
+ *   CV_ESERVED    the vault is served and USER is no key custodian: log
+ *                 in through the daemon (told only after a right
+ *                 passphrase; refused logins are recorded as others)
  *   CV_ENOTFOUND  DIR holds no vault, or does not exist
  *   CV_EUNSAFE    DIR, audit.git or a file of the vault is a link, is
  *                 another user's, or is writable by group or others
@@ -225,7 +231,9 @@ int cv_vault_create(const char *dir, const char *admin, const char *pass,
  *                 refuses writes, every login is refused (see
  *                 cv_audit_verify_offline); also a trail whose head is
  *                 not signed by the vault's sealed signing key
- *   CV_ECRYPTO    also: a copy of the audit signer's public key in the
+ *   CV_ECRYPTO    also: the vault's mode of custody was edited or
+ *                 removed;
+ *                 a copy of the audit signer's public key in the
  *                 vault (the store's, audit_signer.pub, allowed_signers)
  *                 is not the public half of the sealed signing key: the
  *                 signer changed without a recorded rotation
@@ -282,6 +290,9 @@ int cv_role_valid(const char *role);
  *   CV_VOCAB_LEGAL_BASES  legal bases of a disclosure (cv_case_disclose)
  *   CV_VOCAB_RECIPIENTS   recipient kinds of a disclosure
  *                         (cv_case_disclose)
+ *   CV_VOCAB_RELATIONSHIPS relationships to the survivor: a guardian's in
+ *                         a consent (cv_consent_grant) and an alleged
+ *                         perpetrator's in the intake, one list
  * Needs no session. On success *OUT is a new non-empty JSON array of
  * strings in the library's own order, owned by the caller; on failure
  * *OUT is NULL.
@@ -300,6 +311,7 @@ enum cv_vocabulary {
 	CV_VOCAB_INSTRUMENTS,
 	CV_VOCAB_LEGAL_BASES,
 	CV_VOCAB_RECIPIENTS,
+	CV_VOCAB_RELATIONSHIPS,
 	CV_VOCAB_COUNT
 };
 int cv_vocabulary_list(enum cv_vocabulary what, json_t **out);
@@ -331,8 +343,8 @@ int cv_user_add(struct cv_session *s, const char *name, const char *role,
 /*
  * Every account, in byte order of name, as an array of
  *   {"id": <id>, "name", "role", "trained": bool, "disabled": bool,
- *    "custodian": bool, "failures": <failed logins since the last
- *    success>}
+ *    "custodian": bool, "reset": bool (a one-time passphrase not yet
+ *    changed), "failures": <failed logins since the last success>}
  * Policy action user.manage.
  * Returns 0, the gate's answers, or a store error.
  */
@@ -353,6 +365,27 @@ int cv_user_list(struct cv_session *s, json_t **out);
  */
 int cv_user_passwd(
     struct cv_session *s, const char *name, const char *pass, size_t passlen);
+
+/*
+ * Reset the passphrase of account NAME: a new one-time passphrase, made
+ * here and written into PASS (CV_RESET_PASS_LEN characters of a-z and
+ * 2-9 and a NUL, 120 random bits) for the administrator to hand over;
+ * the caller wipes it then. Until it is changed, a session opened with it
+ * may do nothing but change it (cv_user_passwd; it runs under an empty
+ * policy set, so only the built-in rules about oneself apply), every
+ * event of that session carries "reset_credential": true, and it does not
+ * unlock the daemon (cv_vault_unlock: CV_EDENIED). The account's keyslot,
+ * where it has one, is re-wrapped under it; its failed-login count starts
+ * again. Policy action user.manage.
+ * Returns 0, or:
+ *   CV_ENOTFOUND  no account NAME
+ *   CV_EDISABLED  the account is disabled
+ *   the gate's answers; store and integrity errors
+ * On failure PASS is wiped.
+ */
+#define CV_RESET_PASS_LEN 24
+int cv_user_reset(struct cv_session *s, const char *name,
+    char pass[static CV_RESET_PASS_LEN + 1]);
 
 /*
  * Disable the account NAME: it keeps its id, so the trail still names it,
@@ -488,13 +521,18 @@ int cv_case_step(struct cv_session *s, const char *case_id, const char *step,
 
 /*
  * Close the case: no record is added or amended from then on; what is
- * there stays readable to the team. Policy action case.close.
+ * there stays readable to the team. The same as cv_case_step to "closed"
+ * (policy action case.close), with its rule: closing before the follow-up
+ * recommendation needs REASON (NULL: none), kept in the sealed metadata.
  * Returns 0, or:
  *   CV_ENOTFOUND  no live case CASE_ID
- *   CV_ESTATE     the case is closed already
+ *   CV_ESTATE     the case is closed already, or closing here needs a
+ *                 reason (cv_error_detail() says)
+ *   CV_EINVAL     REASON is not acceptable (as for cv_case_step)
  *   the gate's answers; store and integrity errors
  */
-int cv_case_close(struct cv_session *s, const char *case_id);
+int cv_case_close(
+    struct cv_session *s, const char *case_id, const char *reason);
 
 /*
  * Crypto-shred the case: its key, records, consents, requests, windows
@@ -507,7 +545,9 @@ int cv_case_close(struct cv_session *s, const char *case_id);
  *   CV_EBUSY      the case is erased, but another process has the vault
  *                 open, so the store could not be compacted: the bytes
  *                 may survive in freed pages until the next compaction
- *                 (another erasure or key rotation)
+ *                 (another erasure or key rotation); always so for a
+ *                 session of the daemon, whose store is compacted when
+ *                 the vault is sealed (cv_vault_close)
  *   CV_EIO        as CV_EBUSY, the compacted copy could not be written
  *   the gate's answers; store and integrity errors
  */
@@ -539,6 +579,8 @@ int cv_case_erase(struct cv_session *s, const char *case_id);
  *   CV_ESTATE     the case is closed
  *   CV_ECORRUPT   the case's next record id is taken already (its
  *                 metadata is behind its records): nothing was written
+ *   CV_EEXIST     TYPE is "intake" and the case has its intake: one per
+ *                 case, corrected by amendment
  *   the gate's answers; store and integrity errors
  * The record id is decided inside the write transaction: writers at the
  * same moment, in any number of processes, each get a record of their own.
@@ -552,6 +594,8 @@ int cv_record_add(struct cv_session *s, const char *case_id, const char *type,
  * audit event. Policy action amend, for each class DATA holds.
  * Returns 0, or the codes of cv_record_add, where:
  *   CV_ENOTFOUND  also: no record RECORD_ID in the case
+ *   CV_EINVAL     also: DATA is what the latest version holds ("no
+ *                 change"); nothing is written or audited
  * The version is decided inside the write transaction: amendments at the
  * same moment each get a version of their own, in the order they commit.
  */
@@ -663,6 +707,19 @@ int cv_assessment_add(struct cv_session *s, const char *case_id,
     const char *instrument, const json_t *answers, json_t **result,
     uint32_t *record_id);
 
+/*
+ * Correct the assessment RECORD_ID of the case by scoring ANSWERS again
+ * with INSTRUMENT, as cv_assessment_add does, and storing the result,
+ * dated today, as its next version: the only way an assessment changes
+ * (cv_record_amend refuses one). *RESULT is the stored result, *VERSION
+ * its version. Returns 0, or the codes of cv_assessment_add and of
+ * cv_record_amend, where:
+ *   CV_EINVAL   also: RECORD_ID is not an assessment
+ */
+int cv_assessment_amend(struct cv_session *s, const char *case_id,
+    uint32_t record_id, const char *instrument, const json_t *answers,
+    json_t **result, uint32_t *version);
+
 /* ---- consent (docs/consent.md) ---- */
 
 /*
@@ -684,12 +741,15 @@ int cv_assessment_add(struct cv_session *s, const char *case_id,
  *    deidentified_statistics, "from"?, "until"? (as cv_time_parse reads
  *    them; "from" defaults to now),
  *    "grantor": "survivor"|"guardian", "guardian"?: {"name",
- *    "relationship"}, "assent"?: bool, "form_ref": <the signed form>}
+ *    "relationship": a word of CV_VOCAB_RELATIONSHIPS}, "assent"?: bool,
+ *    "form_ref": <the signed form>}
  * The vault adds the id (in ID), "from" when absent, and "recorded_by".
  * The survivor's age, read from the intake (itself a recorded read,
  * "consent.check"), decides who grants: on a child's case a guardian,
- * with the child's assent, who is not recorded as an alleged perpetrator;
- * on an adult's the survivor. A consent covers at most
+ * with the child's assent, who is not recorded as an alleged perpetrator
+ * nor possibly one (docs/consent.md gives the comparison; such a refusal
+ * is recorded as a "consent.grant" event with "refusal", without the
+ * name); on an adult's the survivor. A consent covers at most
  * CV_CONSENT_DAYS_MAX days from its start. Policy action consent.grant.
  * Returns 0, or:
  *   CV_EINVAL     GRANT is not an object, or breaks a rule of
@@ -730,9 +790,11 @@ int cv_consent_list(struct cv_session *s, const char *case_id, json_t **out);
 /*
  * A request, as cv_request_list returns it:
  *   {"id", "case", "requester": <id>, "requester_role", "classes": [...],
- *    "purpose", "status": "pending"|"approved"|"denied", "created": ms,
- *    "decided_by"?: "u<id>", "decided"?: ms, "until"?: ms (approved: the
- *    end of the window in which it may be fetched)}
+ *    "purpose", "status": "pending"|"approved"|"denied"|"expired",
+ *    "created": ms, "decided_by"?: "u<id>", "decided"?: ms, "until"?: ms
+ *    (approved: the end of the window in which it may be fetched;
+ *    "expired" is an approved request listed after that end, by the
+ *    vault's time)}
  *
  * A release, as cv_request_fetch and cv_case_disclose return it:
  *   {"case", "records": [records (above), the latest version of each,
@@ -1098,7 +1160,8 @@ int cv_vault_backup(struct cv_session *s, const char *dest);
  *               (cv_error_detail() says which)
  *   CV_ETRUNC   the backup's position is not on this vault's trail
  *   CV_EBUSY    another process has the vault open (after the event: the
- *               next open records it not applied)
+ *               next open records it not applied); S is a session of the
+ *               daemon (before anything: stop the daemon first)
  *   CV_ENOTFOUND SRC holds no store
  *   CV_EDENIED, CV_EAUDIT, CV_EIO, CV_EUNSAFE; store errors
  */
@@ -1111,7 +1174,8 @@ int cv_vault_restore(struct cv_session *s, const char *src);
  * Returns 0, or:
  *   CV_EBUSY  the keys are re-wrapped, but another process has the vault
  *             open, so the store could not be compacted: the old wraps may
- *             survive in freed pages until the next compaction
+ *             survive in freed pages until the next compaction (for a
+ *             session of the daemon: until cv_vault_close)
  *   CV_EIO    as CV_EBUSY, the compacted copy could not be written
  *   the gate's answers; store and integrity errors
  */
@@ -1129,14 +1193,26 @@ struct cv_peer {
 };
 
 /*
+ * Two modes of custody (SECURITY.md). Embedded: each account's passphrase
+ * opens a keyslot that wraps the root key, and each command opens the
+ * vault itself. Served: only key custodians (admins created with
+ * CV_USER_CUSTODIAN, and the vault's first admin) hold keyslots; the
+ * daemon holds the keys while a custodian has unlocked it, and staff
+ * accounts keep only an Argon2id verifier, so a staff passphrase and
+ * every file of the vault decrypt nothing.
+ *
  * Unlock the vault in DIR for the daemon: CUSTODIAN (an account marked as
- * a key custodian) opens her keyslot with PASS, and the vault's store,
- * trail and keys stay open in *OUT until cv_vault_close. Recorded as
- * "vault.unlock". Works on embedded and served vaults alike; the daemon
- * refuses an embedded one itself if it must. The vault is thread-safe:
- * any number of threads may each hold sessions of it.
+ * a key custodian) opens her keyslot with PASS, through the same checks
+ * as cv_session_open, and the vault's store, trail, keys and policy set
+ * stay open in *OUT until cv_vault_close. Recorded as "vault.unlock" (in
+ * place of "session.open"). Works on embedded and served vaults alike;
+ * the daemon refuses an embedded one itself if it must. The vault is
+ * thread-safe: any number of threads may each hold sessions of it;
+ * cv_vault_reload and cv_vault_close are called by one thread, not
+ * concurrently with each other.
  * Returns 0, or the codes of cv_session_open, and:
- *   CV_EDENIED  the account is not a custodian
+ *   CV_EDENIED  the account is not a custodian, or its passphrase is a
+ *               one-time one (cv_user_reset) not yet changed
  */
 int cv_vault_unlock(const char *dir, const char *custodian, const char *pass,
     size_t passlen, struct cv_vault **out);
@@ -1144,40 +1220,57 @@ int cv_vault_unlock(const char *dir, const char *custodian, const char *pass,
 /*
  * Log USER in on the unlocked vault V with PASS: one Argon2id check of the
  * account's verifier, the account's MAC, its disabled flag and the back-off
- * of failed logins, as cv_session_open does; a failure is signed into the
- * trail at once. PEER (may be NULL, embedded) is recorded in the session
- * and in every event it makes. The session borrows V's store, trail and
- * keys: close it (cv_session_end) before cv_vault_close. A session is used
- * by one thread at a time.
+ * of failed logins (per account; the daemon keeps its own per peer), as
+ * cv_session_open does; a failure is signed into the trail at once, a
+ * wrong passphrase counted against the account, and events queued by
+ * refused embedded opens are flushed. Success is recorded as
+ * "session.open". PEER (may be NULL, embedded) is recorded in the session
+ * and in every event it makes, as "peer": {"pid", "uid", "gid"}. The
+ * session borrows V's store and trail, copies its keys and holds a
+ * reference to V's policy set: close it (cv_session_end, or
+ * cv_session_close) before cv_vault_close, which neither closes V's. A
+ * session is used by one thread at a time.
  * Returns 0, or CV_EAUTH, CV_ELOCKED, CV_EDISABLED, CV_ECRYPTO (account
- * edited), CV_EAUDIT, store errors.
+ * edited), CV_EAUDIT (also: the refusal could not be recorded), store
+ * errors.
  */
 int cv_vault_login(struct cv_vault *v, const char *user, const char *pass,
     size_t passlen, const struct cv_peer *peer, struct cv_session **out);
 
 /*
- * End the session S with WHY ("logout", "expired", "shutdown"), recorded
- * as "session.close", then close it as cv_session_close does.
+ * End the session S with WHY ("logout", "expired", "shutdown"; anything
+ * but 1 to 32 of a-z _ - is recorded as "other"), recorded as
+ * "session.close" with "reason", then close it as cv_session_close does.
+ * Works for embedded sessions too. NULL is allowed. Best effort: a close
+ * that cannot be recorded still closes (cv_error_detail() says so).
  */
 void cv_session_end(struct cv_session *s, const char *why);
 
 /*
  * Reload the deployed policy set of V from its store (the daemon's
- * SIGHUP), recorded as "policy.reload". Sessions opened before keep the
- * set they began with until they end.
- * Returns 0, or CV_EPOLICY, CV_EAUDIT, store errors.
+ * SIGHUP), recorded as "policy.reload" with "old_policy" and
+ * "new_policy" (set hashes). Sessions opened before keep the set they
+ * began with until they end; a cv_policy_deploy through a session of V
+ * takes effect for new sessions at the next reload. Nothing changes when
+ * the event cannot be recorded.
+ * Returns 0, or CV_EPOLICY (the stored set does not load), CV_EAUDIT,
+ * CV_ECRYPTO, store errors.
  */
 int cv_vault_reload(struct cv_vault *v);
 
 /*
- * Seal V: record "vault.seal", close its trail and store, wipe its keys.
- * Every session of V must have ended.
+ * Seal V: record "vault.seal", compact the store if a session of V
+ * shredded anything (cv_case_erase, cv_key_rotate), close its trail and
+ * store, wipe its keys. Every session of V must have ended. NULL is
+ * allowed.
  */
 void cv_vault_close(struct cv_vault *v);
 
 /*
- * Create a vault in served mode: as cv_vault_create, ADMIN becoming its
- * first key custodian; no other account will ever hold a keyslot.
+ * Create a vault in served mode: as cv_vault_create (which makes ADMIN a
+ * key custodian too, in an embedded vault), the vault served from its
+ * first event ("vault.init" says "mode": "served"); only custodians will
+ * ever hold a keyslot.
  */
 int cv_vault_create_served(const char *dir, const char *admin, const char *pass,
     size_t passlen, struct cv_session **out);
@@ -1185,10 +1278,17 @@ int cv_vault_create_served(const char *dir, const char *admin, const char *pass,
 /*
  * Turn the embedded vault of S into a served one: every keyslot of an
  * account that is not a custodian is shredded (the store compacted, so no
- * copy survives in freed pages), recorded as "vault.serve". S must be a
- * custodian admin's; no other process may have the vault open.
- * Returns 0, or CV_EDENIED, CV_ESTATE (served already), CV_EBUSY,
- * CV_EAUDIT, store errors.
+ * copy survives in freed pages), recorded as "vault.serve" with
+ * "slots_shredded", and the accounts re-signed under that event. S must
+ * be a custodian admin's (a refusal is recorded) and decided by the
+ * policy action key.rotate; no other process may have the vault open.
+ * Returns 0, or CV_EDENIED, CV_ESTATE (served already, or S is a session
+ * of the daemon), CV_EBUSY (nothing changed; or, when another process
+ * opened the vault in the moment between, the vault is served but the
+ * shredded slots may survive in freed pages until the next compaction),
+ * CV_ETOOBIG (more accounts than one event can name, about seventy),
+ * CV_EAUDIT, CV_ECRYPTO (an account was edited outside casevault), store
+ * errors.
  */
 int cv_vault_serve(struct cv_session *s);
 

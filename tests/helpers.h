@@ -83,6 +83,10 @@ void test_raw_put(const char *dir, enum cv_db db, const void *k, size_t klen,
 /* The contents of tests/fixtures/records/NAME as JSON. */
 json_t *test_fixture(const char *name);
 
+/* The intake fixture with its referral dated in June 2025, day N (1-28):
+ * content for an amendment, which must differ from the version before. */
+json_t *test_intake_changed(int n);
+
 /* 1 if NEEDLE (LEN bytes) occurs in any file under DIR, recursively. */
 int test_dir_contains(const char *dir, const void *needle, size_t len);
 

@@ -221,7 +221,7 @@ child_consent_rules(void **state)
 	assert_non_null(strstr(cv_error_detail(), "perpetrator"));
 	json_decref(g);
 	/* Without the child's assent. */
-	g = guardian_grant("parent", 0);
+	g = guardian_grant("mother", 0);
 	assert_int_equal(cv_consent_grant(s, f->child, g, id),
 	    CV_EINVAL);
 	json_decref(g);
@@ -230,7 +230,7 @@ child_consent_rules(void **state)
 	assert_int_equal(json_array_size(list), 0);
 	json_decref(list);
 	/* A guardian who is not the perpetrator, with assent. */
-	g = guardian_grant("parent", 1);
+	g = guardian_grant("mother", 1);
 	if (cv_consent_grant(s, f->child, g, id) != 0)
 		fail_msg("refused: %s", cv_error_detail());
 	json_decref(g);

@@ -1554,6 +1554,131 @@ test_layout_boundaries(void **state)
 	free(l);
 }
 
+/*
+ * Signatures are checked beside the walk; what is reported is still the
+ * first thing wrong walking down from the head. Here the commit signed
+ * with another key comes before (above) a root that is also wrong, and
+ * in the second case is itself wrong in another way as well: both times
+ * the bad signature is what is reported, at that commit.
+ */
+static void
+test_signature_found_first(void **state)
+{
+	uint8_t opk[32], osk[64];
+	struct cv_auditlog_report rep;
+	struct vault v;
+	git_repository *r;
+	git_oid a, b;
+	char hex[41];
+
+	(void)state;
+	crypto_sign_keypair(opk, osk);
+	vault_new(&v, 5);
+	r = vault_repo(&v);
+
+	/* A root starting at event 2, then commit 3 signed with another
+	 * key, then the rest signed right. */
+	a = recommit(r, &v.c[1], NULL, v.sk, 0);
+	b = recommit(r, &v.c[2], &a, osk, 0);
+	git_oid_tostr(hex, sizeof(hex), &b);
+	a = recommit(r, &v.c[3], &b, v.sk, 0);
+	recommit(r, &v.c[4], &a, v.sk, 1);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "bad signature"));
+	assert_string_equal(rep.bad_commit, hex);
+	assert_int_equal(rep.commits, 2);
+	assert_int_equal(rep.events, 5);
+
+	/* Commit 3 signed with another key and not contiguous with its
+	 * parent (commit 2 dropped). */
+	a = recommit(r, &v.c[0], NULL, v.sk, 0);
+	b = recommit(r, &v.c[2], &a, osk, 0);
+	git_oid_tostr(hex, sizeof(hex), &b);
+	a = recommit(r, &v.c[3], &b, v.sk, 0);
+	recommit(r, &v.c[4], &a, v.sk, 1);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "bad signature"));
+	assert_string_equal(rep.bad_commit, hex);
+
+	/* The head itself: no events counted. */
+	recommit(r, &v.c[4], &v.c[3], osk, 1);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "bad signature"));
+	assert_int_equal(rep.commits, 0);
+	assert_int_equal(rep.events, 0);
+	git_repository_free(r);
+	vault_free(&v);
+}
+
+/*
+ * Verify and foreach reopen the repository as they go, to let go of what
+ * libgit2 keeps of the packs; here every 3 commits and every leaf
+ * directory, over a trail of 158 commits in two leaf directories. The
+ * walk still checks every commit and finds one signed with another key
+ * at the root, the last commit it reaches.
+ */
+#define REOPEN_N 150
+static void
+test_verify_reopens(void **state)
+{
+	static git_oid ids[8 + REOPEN_N];
+	uint8_t opk[32], osk[64];
+	struct cv_auditlog_report rep;
+	struct cv_auditlog *a;
+	struct vault v;
+	git_repository *r;
+	git_commit *c;
+	git_oid id, prev;
+	char hex[41];
+	uint64_t n = 0, seq;
+	json_t *e;
+	int i, total = 8 + REOPEN_N;
+
+	(void)state;
+	vault_new(&v, 8);
+	assert_int_equal(cv_auditlog_open(v.dir, v.sk, &a), 0);
+	for (i = 0; i < REOPEN_N; i++) {
+		e = json_pack("{s:s, s:i}", "action", "record.read", "record", i);
+		assert_int_equal(cv_auditlog_append(a, e, 0, &seq), 0);
+		json_decref(e);
+	}
+	cv_auditlog_close(a);
+	cv_auditlog_set_reopen(3, 1);
+	assert_int_equal(cv_auditlog_verify(v.dir, v.pk, NULL, &rep), 0);
+	assert_int_equal(rep.commits, total);
+	assert_int_equal(rep.events, total);
+	assert_int_equal(cv_auditlog_foreach(v.dir, collect, &n), 0);
+	assert_int_equal(n, total);
+
+	/* The chain, newest first, then rewritten from a root signed with
+	 * another key, every other commit re-signed with the right one. */
+	r = vault_repo(&v);
+	assert_int_equal(git_reference_name_to_id(&id, r, "refs/heads/main"), 0);
+	for (i = total - 1; i >= 0; i--) {
+		ids[i] = id;
+		assert_int_equal(git_commit_lookup(&c, r, &id), 0);
+		if (i > 0)
+			git_oid_cpy(&id, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+	}
+	crypto_sign_keypair(opk, osk);
+	prev = recommit(r, &ids[0], NULL, osk, 0);
+	git_oid_tostr(hex, sizeof(hex), &prev);
+	for (i = 1; i < total; i++)
+		prev = recommit(r, &ids[i], &prev, v.sk, i == total - 1);
+	git_repository_free(r);
+	assert_int_equal(
+	    cv_auditlog_verify(v.dir, v.pk, NULL, &rep), CV_EVERIFY);
+	assert_non_null(strstr(rep.reason, "bad signature"));
+	assert_string_equal(rep.bad_commit, hex);
+	assert_int_equal(rep.commits, total - 1);
+	cv_auditlog_set_reopen(512, 64);
+	vault_free(&v);
+}
+
 int
 main(void)
 {
@@ -1575,6 +1700,8 @@ main(void)
 	    cmocka_unit_test(test_ref_in_place),
 	    cmocka_unit_test(test_event_splice),
 	    cmocka_unit_test(test_packs_merged_across_opens),
+	    cmocka_unit_test(test_verify_reopens),
+	    cmocka_unit_test(test_signature_found_first),
 	};
 	int r;
 

@@ -76,7 +76,7 @@ fail_closed_on_read_and_write(void **state)
 {
 	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	json_t *out = NULL, *in = test_fixture("intake_valid.json");
+	json_t *out = NULL, *in = test_fixture("referral_valid.json");
 	size_t before = record_count(f->dir);
 	uint32_t rid = 99;
 
@@ -85,7 +85,7 @@ fail_closed_on_read_and_write(void **state)
 	assert_int_equal(cv_record_show(s, f->cid, 1, 0, NULL, &out),
 	    CV_EAUDIT);
 	assert_null(out);
-	assert_int_equal(cv_record_add(s, f->cid, "intake", in, &rid),
+	assert_int_equal(cv_record_add(s, f->cid, "referral", in, &rid),
 	    CV_EAUDIT);
 	assert_int_equal(rid, 0);
 	cv_session_close(s);

@@ -101,8 +101,11 @@ untouched_vault_verifies_clean(void **state)
 
 	assert_int_equal(cv_consent_grant(s, f->cid, g, kid), 0);
 	test_team(f->dir, f->cid, "rina", 1);
-	for (i = 0; i < 3; i++)
-		assert_int_equal(cv_record_amend(s, f->cid, 1, in, &v), 0);
+	for (i = 0; i < 3; i++) {
+		json_t *c = test_intake_changed(i + 1);
+		assert_int_equal(cv_record_amend(s, f->cid, 1, c, &v), 0);
+		json_decref(c);
+	}
 	assert_int_equal(v, 4);
 	assert_int_equal(cv_note_add(s, f->cid, "talked", 6, NULL, NULL,
 	                     &nid),
@@ -162,7 +165,7 @@ static void
 amend_once(struct test_fx *f)
 {
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	json_t *in = test_fixture("intake_valid.json");
+	json_t *in = test_intake_changed(1);
 	uint32_t v;
 
 	assert_int_equal(cv_record_amend(s, f->cid, 1, in, &v), 0);

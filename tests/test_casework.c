@@ -294,7 +294,7 @@ test_record_list(void **state)
 	struct test_fx *f = *state;
 	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
 	struct cv_txn *txn;
-	json_t *in = test_fixture("intake_valid.json"), *res, *ids, *want;
+	json_t *in = test_intake_changed(1), *res, *ids, *want;
 	uint32_t note1, note2, version;
 
 	assert_int_equal(
@@ -413,7 +413,7 @@ test_flow(void **state)
 	    json_string_value(json_object_get(show, "step")), "closed");
 	json_decref(show);
 	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
-	assert_int_equal(cv_case_close(s, f->cid), CV_ESTATE);
+	assert_int_equal(cv_case_close(s, f->cid, NULL), CV_ESTATE);
 	cv_session_close(s);
 }
 
@@ -446,6 +446,33 @@ test_early_close_reason(void **state)
 	assert_int_equal(
 	    trail_has(f, "case.step", "allow", "siti", "Jember"), 1);
 	assert_int_equal(test_dir_contains(f->dir, "Jember", 6), 0);
+}
+
+/* case close follows the flow as case step CASE closed does: early, it
+ * needs a reason; then the case is closed at the step "closed". */
+static void
+test_close_follows_flow(void **state)
+{
+	struct test_fx *f = *state;
+	struct cv_session *s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	json_t *show;
+
+	assert_int_equal(cv_case_step(s, f->cid, "referral_received", NULL), 0);
+	cv_session_close(s);
+	s = test_login(f->dir, "kepala", TEST_PASS_STAFF);
+	assert_int_equal(cv_case_close(s, f->cid, NULL), CV_ESTATE);
+	assert_non_null(strstr(cv_error_detail(), "needs a recorded reason"));
+	assert_int_equal(cv_case_close(s, f->cid, "Moved to her sister"), 0);
+	cv_session_close(s);
+	show = summary(f, "siti");
+	assert_string_equal(
+	    json_string_value(json_object_get(show, "step")), "closed");
+	json_decref(show);
+	/* Closed: nothing more is added. */
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(
+	    cv_case_step(s, f->cid, "further_counselling", NULL), CV_ESTATE);
+	cv_session_close(s);
 }
 
 static void
@@ -724,6 +751,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_flow, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_early_close_reason, setup, test_fx_teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_close_follows_flow, setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_worsening,
 	        setup, test_fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_indicator,

@@ -218,11 +218,11 @@ test_guardian_perpetrator(void **state)
 
 	(void)state;
 	g = edited(child, "{\"guardian\": {\"name\": \"Joko Santoso\","
-	                  " \"relationship\": \"STEPFATHER\"}}");
+	                  " \"relationship\": \"stepfather\"}}");
 	assert_int_equal(validate(g, 1, perps, T_JAN1, why, sizeof(why)),
 	                 CV_EINVAL);
-	assert_string_equal(
-	    why, "the guardian is recorded as an alleged perpetrator");
+	assert_non_null(
+	    strstr(why, "the guardian is recorded as an alleged perpetrator"));
 	/* No personal data in the reason. */
 	assert_null(strstr(why, "Joko"));
 	assert_null(strstr(why, "father"));
@@ -236,8 +236,8 @@ test_guardian_perpetrator(void **state)
 	                          "\"Siti Aminah\"}]",
 	                          T_JAN1, why, sizeof(why)),
 	                 CV_EINVAL);
-	assert_string_equal(
-	    why, "the guardian is recorded as an alleged perpetrator");
+	assert_non_null(
+	    strstr(why, "the guardian is recorded as an alleged perpetrator"));
 	assert_null(strstr(why, "iti"));
 	/* A different person with no shared relationship is fine. */
 	assert_int_equal(validate(g, 1,

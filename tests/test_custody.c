@@ -505,6 +505,100 @@ t_mode_edited(void **state)
 	test_vault_remove(dir);
 }
 
+/* Events of LOG with "reset_credential": true. */
+static size_t
+reset_events(const json_t *log)
+{
+	const json_t *ev;
+	size_t i, n = 0;
+
+	json_array_foreach (log, i, ev)
+		if (json_is_true(json_object_get(ev, "reset_credential")))
+			n++;
+	return n;
+}
+
+/* A one-time passphrase: it must be changed before anything else. */
+static void
+t_reset(void **state)
+{
+	struct cv_session *a, *s = NULL, *i;
+	struct cv_vault *v = NULL;
+	char dir[64], once[CV_RESET_PASS_LEN + 1], cid[CV_CASE_ID_LEN + 1];
+	json_t *out = NULL, *log = NULL;
+
+	(void)state;
+	a = test_vault_new(dir);
+	assert_int_equal(cv_user_add(a, "siti", "counselor", 0,
+	                     TEST_PASS_STAFF, strlen(TEST_PASS_STAFF)),
+	    0);
+	assert_int_equal(cv_user_add(a, "inspektur", "auditor", 0,
+	                     TEST_PASS_STAFF, strlen(TEST_PASS_STAFF)),
+	    0);
+	assert_int_equal(cv_user_reset(a, "siti", once), 0);
+	assert_int_equal(strlen(once), CV_RESET_PASS_LEN);
+	assert_int_equal(cv_user_reset(a, "nobody", once), CV_ENOTFOUND);
+	assert_int_equal(strlen(once), 0); /* wiped on failure */
+	assert_int_equal(cv_user_reset(a, "siti", once), 0);
+	assert_int_equal(cv_user_list(a, &out), 0);
+	assert_true(json_is_true(
+	    json_object_get(json_array_get(out, 2), "reset")));
+	json_decref(out);
+	cv_session_close(a);
+
+	/* The old passphrase is gone; the one-time one opens a session
+	 * that may only change it. */
+	assert_int_equal(cv_session_open(dir, "siti", TEST_PASS_STAFF,
+	                     strlen(TEST_PASS_STAFF), &s),
+	    CV_EAUTH);
+	s = test_login(dir, "siti", once);
+	assert_int_equal(cv_case_open(s, NULL, cid), CV_EDENIED);
+	assert_int_equal(cv_user_passwd(s, "siti", "own-passphrase-4",
+	                     strlen("own-passphrase-4")),
+	    0);
+	cv_session_close(s);
+	assert_int_equal(
+	    cv_session_open(dir, "siti", once, strlen(once), &s), CV_EAUTH);
+	s = test_login(dir, "siti", "own-passphrase-4");
+	assert_int_equal(cv_case_open(s, NULL, cid), 0);
+	cv_session_close(s);
+	i = test_login(dir, "inspektur", TEST_PASS_STAFF);
+	assert_int_equal(cv_audit_log(i, NULL, NULL, 0, 0, &log), 0);
+	/* The reset session's login, its refusal, its change. */
+	assert_int_equal(reset_events(log), 3);
+	json_decref(log);
+	/* The resets are bound to their events like any account write. */
+	assert_int_equal(cv_audit_verify(i, NULL, NULL, &out), 0);
+	assert_true(json_is_true(json_object_get(out, "ok")));
+	json_decref(out);
+	cv_session_close(i);
+
+	/* Served: through the daemon as well; a custodian's one-time
+	 * passphrase does not unlock it. */
+	a = test_login(dir, "admin", TEST_PASS_ADMIN);
+	assert_int_equal(cv_vault_serve(a), 0);
+	assert_int_equal(cv_user_reset(a, "siti", once), 0);
+	cv_session_close(a);
+	assert_int_equal(cv_vault_unlock(dir, "admin", TEST_PASS_ADMIN,
+	                     strlen(TEST_PASS_ADMIN), &v),
+	    0);
+	assert_int_equal(
+	    cv_vault_login(v, "siti", once, strlen(once), NULL, &s), 0);
+	assert_int_equal(cv_case_open(s, NULL, cid), CV_EDENIED);
+	cv_session_end(s, "logout");
+	assert_int_equal(cv_vault_login(v, "admin", TEST_PASS_ADMIN,
+	                     strlen(TEST_PASS_ADMIN), NULL, &a),
+	    0);
+	assert_int_equal(cv_user_reset(a, "admin", once), 0);
+	cv_session_end(a, "logout");
+	cv_vault_close(v);
+	v = NULL;
+	assert_int_equal(
+	    cv_vault_unlock(dir, "admin", once, strlen(once), &v), CV_EDENIED);
+	assert_null(v);
+	test_vault_remove(dir);
+}
+
 int
 main(void)
 {
@@ -514,6 +608,7 @@ main(void)
 	    cmocka_unit_test(t_served_accounts),
 	    cmocka_unit_test(t_serve),
 	    cmocka_unit_test(t_mode_edited),
+	    cmocka_unit_test(t_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -778,17 +778,28 @@ explain_event_names_the_explainer(void **state)
 	assert_field(ev, "user", NULL);
 	json_decref(ev);
 
+	/* For oneself: oversight's built-in rule; legal aid is refused. */
 	s = test_login(f->dir, "andi", TEST_PASS_STAFF);
 	assert_int_equal(cv_policy_explain(s, "andi", "read", f->cid,
 	                     "incident", "legal_proceeding", &out),
+	    CV_EDENIED);
+	cv_session_close(s);
+	ev = event_at(f->dir, 0, NULL);
+	assert_field(ev, "rule", "default-deny");
+	assert_field(ev, "actor", "u3");
+	assert_field(ev, "role", "legal_aid");
+	assert_field(ev, "subject", "u3");
+	json_decref(ev);
+	s = test_login(f->dir, "inspektur", TEST_PASS_STAFF);
+	assert_int_equal(cv_policy_explain(s, "inspektur", "read", f->cid,
+	                     "incident", NULL, &out),
 	    0);
 	cv_session_close(s);
 	json_decref(out);
 	ev = event_at(f->dir, 0, NULL);
 	assert_field(ev, "rule", "builtin-explain-self");
-	assert_field(ev, "actor", "u3");
-	assert_field(ev, "role", "legal_aid");
-	assert_field(ev, "subject", "u3");
+	assert_field(ev, "actor", "u5");
+	assert_field(ev, "subject", "u5");
 	json_decref(ev);
 
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);

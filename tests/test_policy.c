@@ -498,8 +498,12 @@ test_lint_findings(void **state)
 	/* Roles without a file have no rules either. */
 	assert_true(has_finding(f, "role admin has no rules"));
 	assert_false(has_finding(f, "role social_worker can read every"));
-	/* The 9 above, and no rules for counselor, psychologist, legal_aid. */
-	assert_int_equal(n, 12);
+	/* The invariant s-all breaks, which deploy would refuse. */
+	assert_true(has_finding(f, "supervisor.policy:2: rule s-all gives "
+	                           "counseling_note without the case team or "
+	                           "a consent that names it; deploy refuses"));
+	/* The 10 above, and no rules for counselor, psychologist, legal_aid. */
+	assert_int_equal(n, 13);
 	json_decref(f);
 	cv_policy_set_free(set);
 }

@@ -150,7 +150,7 @@ static void
 records(struct base *b)
 {
 	struct cv_session *s = test_login(b->dir, "siti", TEST_PASS_STAFF);
-	json_t *in = test_fixture("intake_valid.json");
+	json_t *in = test_intake_changed(1);
 	uint32_t v;
 
 	assert_int_equal(cv_record_amend(s, b->cid, 1, in, &v), 0);

@@ -127,12 +127,12 @@ moved_ciphertext_refused(void **state)
 	uint8_t k1[CV_REC_KEYLEN], k2[CV_REC_KEYLEN], kother[CV_REC_KEYLEN];
 	uint8_t buf[CV_RECORD_MAX + 512];
 	struct cv_session *s;
-	json_t *in = test_fixture("intake_valid.json");
+	json_t *in = test_fixture("referral_valid.json");
 	uint32_t rid;
 	size_t vlen;
 
 	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-	assert_int_equal(cv_record_add(s, f->cid, "intake", in, &rid), 0);
+	assert_int_equal(cv_record_add(s, f->cid, "referral", in, &rid), 0);
 	assert_int_equal(rid, 2);
 	cv_session_close(s);
 	json_decref(in);
@@ -505,9 +505,10 @@ readers_during_writer(void **state)
 	if (pid == 0) {
 		/* The writer: its own process, its own session. */
 		s = test_login(f->dir, "siti", TEST_PASS_STAFF);
-		in = test_fixture("intake_valid.json");
+		in = test_fixture("referral_valid.json");
 		for (i = 0; i < 30; i++)
-			if (cv_record_add(s, f->cid2, "intake", in, &rid) != 0)
+			if (cv_record_add(s, f->cid2, "referral", in, &rid) !=
+			    0)
 				_exit(1);
 		json_decref(in);
 		cv_session_close(s);

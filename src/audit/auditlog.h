@@ -174,6 +174,17 @@ int cv_auditlog_foreach(
     const char *vaultdir, int (*cb)(const json_t *event, void *arg), void *arg);
 
 /*
+ * How often cv_auditlog_verify and cv_auditlog_foreach reopen the
+ * repository, letting go of what libgit2 keeps of the packs they read
+ * (the pages of the pack indexes, its caches of delta bases), which
+ * would otherwise grow with the trail: every COMMITS commits verified,
+ * every LEAVES leaf directories of 100 events read. 0 keeps a value as
+ * it is. Process-wide and not thread-safe: for tests and benchmarks; the
+ * defaults suit every trail.
+ */
+void cv_auditlog_set_reopen(unsigned commits, unsigned leaves);
+
+/*
  * Push refs/heads/main to REMOTE: a filesystem path (a bare repository is
  * created there if missing, with receive.denyNonFastForwards and
  * receive.denyDeletes set so that stock git cannot rewrite or delete its

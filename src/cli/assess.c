@@ -12,6 +12,10 @@ assess_print(const struct cli *c, const json_t *j)
 
 	printf("record   %lld\n",
 	    (long long)json_integer_value(json_object_get(j, "record")));
+	if (json_object_get(j, "record_version") != NULL)
+		printf("version  %lld\n",
+		    (long long)json_integer_value(
+		        json_object_get(j, "record_version")));
 	printf("total    %lld\n",
 	    (long long)json_integer_value(json_object_get(j, "total")));
 	printf("severity %s\n",
@@ -26,10 +30,14 @@ cmd_assess(struct cli *c)
 	json_t *answers;
 	int r;
 
+	if (c->opt[OPT_RECORD] != NULL && cli_number(c->opt[OPT_RECORD]) == 0)
+		return cli_usage(c, "--record takes a record number");
 	if ((r = cli_read_json(c, c->opt[OPT_FILE], &answers)) != 0)
 		return r;
 	cli_arg_str(c, "case", c->pos[0]);
 	cli_arg_str(c, "instrument", c->pos[1]);
 	cli_arg(c, "answers", answers);
+	/* --record N: the record's next version, scored again. */
+	cli_arg_num(c, "record", cli_number(c->opt[OPT_RECORD]));
 	return cli_call(c, NULL, assess_print);
 }

@@ -215,5 +215,6 @@ int
 cmd_case_close(struct cli *c)
 {
 	cli_arg_str(c, "case", c->pos[0]);
+	cli_arg_str(c, "reason", c->opt[OPT_REASON]);
 	return cli_call(c, NULL, closed_print);
 }

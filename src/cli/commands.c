@@ -59,6 +59,7 @@ const struct cli_opt cli_opts[OPT_COUNT] = {
     [OPT_NOTE] = {"note", 0, 1},
     [OPT_PURPOSE] = {"purpose", 0, 1},
     [OPT_REASON] = {"reason", 'r', 1},
+    [OPT_RECORD] = {"record", 0, 1},
     [OPT_RELATIONSHIP] = {"relationship", 0, 1},
     [OPT_ROLE] = {"role", 0, 1},
     [OPT_SINCE] = {"since", 0, 1},
@@ -149,10 +150,13 @@ const struct cli_cmd cli_cmds[] = {
         "the sealed case metadata and shown in the case timeline; it never\n"
         "enters the audit trail. At most " STEP_REASON_MAX
         " bytes, no control characters."},
-    {"case", "close", cmd_case_close, 0, 1, 1, "case close CASE",
+    {"case", "close", cmd_case_close, O(OPT_REASON), 1, 1,
+        "case close CASE [--reason TEXT]",
         "Close a case: no more records are added.",
-        "The records stay readable to the team; `case step CASE closed`\n"
-        "does the same at the end of the service flow."},
+        "The same as `case step CASE closed`, with its rule: closing\n"
+        "before the follow-up recommendation needs --reason, kept in the\n"
+        "sealed case metadata and shown in the case timeline, never in the\n"
+        "audit trail. The records stay readable to the team."},
 
     /* Records. */
     {"record", "add", cmd_record_add, O(OPT_TYPE) | O(OPT_FILE), 1, 1,
@@ -207,8 +211,8 @@ const struct cli_cmd cli_cmds[] = {
         "user whose role or need-to-know does not cover counseling_note\n"
         "(for example a social worker). Each note shown is its own\n"
         "audited read. --json gives the records as record show does."},
-    {"assess", NULL, cmd_assess, O(OPT_FILE), 2, 2,
-        "assess CASE INSTRUMENT --file ANSWERS.json",
+    {"assess", NULL, cmd_assess, O(OPT_FILE) | O(OPT_RECORD), 2, 2,
+        "assess CASE INSTRUMENT --file ANSWERS.json [--record N]",
         "Score an assessment and store it; prints total and severity.",
         "INSTRUMENT is one of {instruments}.\n"
         "ANSWERS.json is {\"items\": [N, ...]}: one integer score per item\n"
@@ -217,27 +221,37 @@ const struct cli_cmd cli_cmds[] = {
         "but integers is refused with the item and the rule, and nothing\n"
         "is stored. Otherwise the scored result (items, total, severity\n"
         "band, instrument version, date) is stored as a record of type\n"
-        "assessment. --json prints it with \"total\" and \"severity\";\n"
+        "assessment. --record N corrects assessment N: the answers are\n"
+        "scored again and stored as its next version. Only assess writes\n"
+        "an assessment: record add and record amend refuse one.\n"
+        "--json prints it with \"total\" and \"severity\";\n"
         "--lang id prints the Indonesian severity label."},
 
     /* Consent, requests, break-glass and disclosure (docs/consent.md). */
     {"consent", "grant", cmd_consent_grant,
         O(OPT_TO) | O(OPT_CLASSES) | O(OPT_PURPOSE) | O(OPT_FORM) |
             O(OPT_UNTIL) | O(OPT_FROM) | O(OPT_BY) | O(OPT_RELATIONSHIP) |
-            O(OPT_ASSENT),
+            O(OPT_ASSENT) | O(OPT_FILE),
         1, 1,
         "consent grant CASE --to ROLE|USER --classes C1,C2 --purpose P "
-        "--form REF [--from DATE] [--until DATE] [--by guardian:NAME "
-        "--relationship R --assent]",
+        "--form REF [--from DATE] [--until DATE] [--by guardian "
+        "--relationship R --assent [--file GUARDIAN.json]]",
         "Record the survivor's (or a guardian's) consent; prints its id.",
         "C1,C2 are data classes, of {classes}.\n"
         "P, the purpose, is one of {purposes}.\n"
         "REF points to the signed form. A consent runs from --from DATE\n"
         "(default: now) until DATE, at most " CONSENT_DAYS_MAX " days.\n"
-        "On a child's case only a guardian grants, with --assent for the\n"
-        "child's agreement; a guardian recorded as the alleged perpetrator\n"
-        "is refused. counseling_note is shared only when named. See\n"
-        "docs/consent.md."},
+        "On a child's case only a guardian grants (--by guardian), with\n"
+        "--assent for the child's agreement. R, the guardian's\n"
+        "relationship to the child, is required and one of\n"
+        "{relationships}.\n"
+        "The guardian's name is never given on the command line: it is\n"
+        "read from GUARDIAN.json ({\"name\": \"...\"}) or asked for.\n"
+        "A guardian who is, or may be, an alleged perpetrator in the\n"
+        "intake (same name, titles such as Pak or Bu set aside, or the\n"
+        "same relationship) is refused and the refusal recorded; a\n"
+        "supervisor may then disclose on a legal basis. counseling_note\n"
+        "is shared only when named. See docs/consent.md."},
     {"consent", "withdraw", cmd_consent_withdraw, 0, 2, 2,
         "consent withdraw CASE CONSENT",
         "Withdraw a consent; it covers nothing from that moment on.",
@@ -444,6 +458,7 @@ static const struct {
     {"instruments", CV_VOCAB_INSTRUMENTS},
     {"legal_bases", CV_VOCAB_LEGAL_BASES},
     {"recipients", CV_VOCAB_RECIPIENTS},
+    {"relationships", CV_VOCAB_RELATIONSHIPS},
 };
 
 #define HELP_WIDTH 72 /* the longest line of a help, as the texts are set */

@@ -1,8 +1,11 @@
 /*
- * Passphrases and sessions: the one place the command asks for a
- * passphrase and logs in, and the shape most commands share (cli_call).
- * A passphrase lives only in sodium_malloc memory, wiped when released,
- * and never comes from argv or the environment.
+ * Passphrases, sessions and requests: the one place the command asks for
+ * a passphrase and logs in, and where a command's request is run
+ * (cli_run): by the library's dispatcher in a session of this process, or
+ * by the daemon through cli_remote. A passphrase lives only in
+ * sodium_malloc memory, wiped when released, or in a request's string,
+ * which the library's allocator wipes; it never comes from argv or the
+ * environment.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -81,7 +81,8 @@ version_needs_record(const json_t *args)
 	return 0;
 }
 
-/* consent grant: a relationship and an assent are a guardian's. */
+/* consent grant: a relationship and an assent are a guardian's, and a
+ * guardian is always said with a relationship. */
 static int
 guardian_named(const json_t *args)
 {
@@ -90,6 +91,11 @@ guardian_named(const json_t *args)
 	        json_object_get(args, "assent") != NULL)) {
 		cv_error_set("args.relationship, args.assent: only with "
 		             "args.guardian");
+		return CV_EPROTO;
+	}
+	if (json_object_get(args, "guardian") != NULL &&
+	    json_object_get(args, "relationship") == NULL) {
+		cv_error_set("args.relationship: required with args.guardian");
 		return CV_EPROTO;
 	}
 	return 0;
@@ -124,7 +130,7 @@ const struct cv_command cv_commands[] = {
     CMD("case unassign", cv_h_case_unassign, CASE, S("user", 1, SHORT)),
     CMD("case step", cv_h_case_step, CASE, S("step", 1, SHORT),
         S("reason", 0, TEXT)),
-    CMD("case close", cv_h_case_close, CASE),
+    CMD("case close", cv_h_case_close, CASE, S("reason", 0, TEXT)),
 
     CMD("record add", cv_h_record_add, CASE, S("type", 1, SHORT),
         OBJ("input", 1)),
@@ -139,7 +145,7 @@ const struct cv_command cv_commands[] = {
         S("kind", 0, SHORT), S("date", 0, SHORT)),
     CMD("note show", cv_h_note_show, CASE),
     CMD("assess", cv_h_assess, CASE, S("instrument", 1, SHORT),
-        OBJ("answers", 1)),
+        OBJ("answers", 1), I("record", 0, U32MAX)),
 
     CMDX("consent grant", cv_h_consent_grant, guardian_named, CASE,
         S("to", 1, SHORT), NAMES("classes"), S("purpose", 1, SHORT),

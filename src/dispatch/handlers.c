@@ -157,7 +157,7 @@ cv_h_case_close(struct cv_session *s, const json_t *a, json_t **out)
 {
 	int r;
 
-	if ((r = cv_case_close(s, str(a, "case"))) != 0)
+	if ((r = cv_case_close(s, str(a, "case"), str(a, "reason"))) != 0)
 		return r;
 	return result(json_pack("{s:s}", "closed", str(a, "case")), out);
 }
@@ -232,18 +232,32 @@ cv_h_note_show(struct cv_session *s, const json_t *a, json_t **out)
 	return cv_note_show(s, str(a, "case"), out);
 }
 
+/*
+ * With "record", the assessment is scored again as its next version
+ * ("record_version"; "version" is the instrument's).
+ */
 int
 cv_h_assess(struct cv_session *s, const json_t *a, json_t **out)
 {
-	uint32_t id;
+	json_int_t rec = json_integer_value(json_object_get(a, "record"));
+	uint32_t id = (uint32_t)rec, version = 0;
 	int r;
 
-	if ((r = cv_assessment_add(s, str(a, "case"), str(a, "instrument"),
-	         json_object_get(a, "answers"), out, &id)) != 0)
+	if (rec != 0)
+		r = cv_assessment_amend(s, str(a, "case"), id,
+		    str(a, "instrument"), json_object_get(a, "answers"), out,
+		    &version);
+	else
+		r = cv_assessment_add(s, str(a, "case"), str(a, "instrument"),
+		    json_object_get(a, "answers"), out, &id);
+	if (r != 0)
 		return r;
 	if (json_object_set_new(*out, "case", json_string(str(a, "case"))) !=
 	        0 ||
-	    json_object_set_new(*out, "record", json_integer(id)) != 0) {
+	    json_object_set_new(*out, "record", json_integer(id)) != 0 ||
+	    (version != 0 &&
+	        json_object_set_new(
+	            *out, "record_version", json_integer(version)) != 0)) {
 		json_decref(*out);
 		*out = NULL;
 		return CV_ENOMEM;
@@ -256,7 +270,8 @@ cv_h_assess(struct cv_session *s, const json_t *a, json_t **out)
 /*
  * The grant the arguments describe, as cv_consent_grant takes it: the
  * recipient a role when it names one, else a user; a guardian's grant
- * when "guardian" names one ("relationship" other unless given).
+ * when "guardian" names one, with its "relationship" (the dispatcher
+ * requires it; the library checks it is a word of the vocabulary).
  */
 static json_t *
 grant_new(const json_t *a)
@@ -279,8 +294,8 @@ grant_new(const json_t *a)
 	        json_object_set_new(g, "from", json_string(str(a, "from")))) ||
 	    (guardian != NULL &&
 	        (json_object_set_new(g, "guardian",
-	             json_pack("{s:s, s:s}", "name", guardian, "relationship",
-	                 rel ? rel : "other")) ||
+	             json_pack("{s:s, s:s?}", "name", guardian, "relationship",
+	                 rel)) ||
 	            json_object_set_new(
 	                g, "assent", json_boolean(flag(a, "assent")))))) {
 		json_decref(g);

@@ -142,6 +142,16 @@ limit(const struct cv_subject *who, const struct cv_gate_facts *f,
 		    "a window is reviewed once it has closed");
 }
 
+/* The roles that oversee the others' work. */
+static int
+oversight(const struct cv_subject *who)
+{
+	return who->role != NULL &&
+	    (strcmp(who->role, "supervisor") == 0 ||
+	        strcmp(who->role, "auditor") == 0 ||
+	        strcmp(who->role, "admin") == 0);
+}
+
 /* The built-in rules: each built-in action has exactly one. */
 static int
 decide_builtin(const struct cv_subject *who, const struct cv_gate_ask *ask,
@@ -164,7 +174,13 @@ decide_builtin(const struct cv_subject *who, const struct cv_gate_ask *ask,
 			    "not the subject's own account");
 		return 0;
 	case CV_ACTION_POLICY_EXPLAIN:
-		if (own)
+		/* An explanation says whether a case exists and whether a
+		 * consent covers someone: oversight's tool alone. */
+		if (!oversight(who))
+			verdict(v, 0, CV_RULE_DEFAULT_DENY,
+			    "policy explain is for supervisors, auditors and "
+			    "administrators");
+		else if (own)
 			verdict(v, 1, CV_RULE_EXPLAIN_SELF,
 			    "one's own access explained");
 		else

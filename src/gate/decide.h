@@ -77,6 +77,8 @@ struct cv_gate_verdict {
  *   CV_ACTION_SELF_PASSWD     allows when ASK->account is the subject's own
  *                             (their session already proved the passphrase)
  *   CV_ACTION_POLICY_EXPLAIN  allows when ASK->account is the subject's own
+ *                             and the subject is a supervisor, auditor or
+ *                             administrator
  *   CV_ACTION_REQUEST_LIST    allows: the list holds the subject's own
  *                             requests and those their policy lets them
  *                             approve, each decided by "approve"

@@ -307,6 +307,25 @@ cv_rec_stage(struct cv_session *s, const char *case_id, uint32_t record,
 }
 
 int
+cv_rec_same(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    uint32_t record, uint32_t version,
+    const uint8_t casekey[static CV_KEYBYTES], const uint8_t *payload,
+    size_t len)
+{
+	uint8_t *old;
+	size_t olen;
+	int format, r, same;
+
+	if ((r = cv_rec_decrypt(txn, s, case_id, record, version, casekey, &old,
+	         &olen, &format)) != 0)
+		return r;
+	same = olen == len && sodium_memcmp(old, payload, len) == 0;
+	sodium_memzero(old, olen);
+	free(old);
+	return same;
+}
+
+int
 cv_rec_digest(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version,
     const uint8_t casekey[static CV_KEYBYTES],

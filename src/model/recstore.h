@@ -76,6 +76,16 @@ int cv_rec_digest(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     const uint8_t casekey[static CV_KEYBYTES],
     char name[static CV_BIND_OBJ_MAX], uint8_t d[static CV_BIND_DIGESTBYTES]);
 
+/*
+ * 1 when VERSION of RECORD, opened under CASEKEY, holds exactly PAYLOAD
+ * (LEN bytes), 0 when it holds something else; the plaintext is wiped
+ * here. Returns as cv_rec_decrypt otherwise.
+ */
+int cv_rec_same(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    uint32_t record, uint32_t version,
+    const uint8_t casekey[static CV_KEYBYTES], const uint8_t *payload,
+    size_t len);
+
 /* The header of a version, without opening it. */
 int cv_rec_header(struct cv_txn *txn, struct cv_session *s, const char *case_id,
     uint32_t record, uint32_t version, struct cv_rec_hdr *h);

@@ -289,38 +289,9 @@ cv_case_unassign(struct cv_session *s, const char *case_id, const char *user)
 }
 
 int
-cv_case_close(struct cv_session *s, const char *case_id)
+cv_case_close(struct cv_session *s, const char *case_id, const char *reason)
 {
-	struct cv_gate_req q = {.who = cv_gate_subject(s),
-	    .action = CV_ACTION_CASE_CLOSE,
-	    .op = "case.close",
-	    .case_id = case_id,
-	    .write = 1};
-	struct cv_txn *txn = NULL;
-	json_t *meta = NULL, *next = NULL, *ev = NULL;
-	int r;
-
 	cv_error_clear();
-	if ((r = cv_case_txn_begin(s, case_id, CV_TXN_WRITE, &txn, &meta)) != 0)
-		return r;
-	if (strcmp(json_string_value(json_object_get(meta, "status")),
-	        "closed") == 0) {
-		r = CV_ESTATE;
-		goto out;
-	}
-	if ((next = json_deep_copy(meta)) == NULL) {
-		r = CV_ENOMEM;
-		goto out;
-	}
-	json_object_set_new(next, "status", json_string("closed"));
-	json_object_set_new(
-	    next, "closed", json_integer((json_int_t)cv_now_ms()));
-	q.meta = meta;
-	r = cv_case_txn_decide_save(s, &txn, &q, case_id, next, &ev);
-out:
-	cv_outcome_end(s, &txn, r);
-	json_decref(meta);
-	json_decref(next);
-	json_decref(ev);
-	return r;
+	/* One way to close, so neither can get round the flow's rule. */
+	return cv_case_step(s, case_id, "closed", reason);
 }

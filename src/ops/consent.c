@@ -40,6 +40,49 @@ find_intake(
 	return 0;
 }
 
+/*
+ * A grant refused because the guardian is, or may be, an alleged
+ * perpetrator is put on the audit trail: the event says which, never the
+ * name. It is the gate's decision on the grant, so a user who may not
+ * grant leaves the usual refusal instead (CV_EDENIED); nothing is
+ * written, so the event is no write. Returns 0 or the gate's error.
+ */
+static int
+guardian_refused(struct cv_session *s, struct cv_txn *txn,
+    const struct cv_gate_req *grant, json_t *meta, const json_t *g, int child,
+    const json_t *perps)
+{
+	struct cv_gate_req q = *grant;
+	struct cv_gate_res res;
+	enum cv_guardian_match m;
+	json_t *ev;
+	int r;
+
+	if (!child || json_object_get(g, "guardian") == NULL)
+		return 0;
+	m = cv_consent_guardian_match(json_object_get(g, "guardian"), perps);
+	if (m == CV_GUARDIAN_CLEAR)
+		return 0;
+	q.write = 0;
+	q.meta = meta;
+	/* Whoever may not grant is refused as usual: the event and the
+	 * answer say nothing of the intake. */
+	if (!cv_gate_decide_only(s, txn, q.action, q.case_id, meta, -1)) {
+		if ((r = cv_gate_check(s, txn, &q, NULL, &res)) == 0)
+			r = CV_EDENIED; /* cannot happen: same verdict */
+		return r;
+	}
+	ev = json_pack("{s:s, s:s, s:s}", "grantor", "guardian",
+	    "grant_outcome", "refused", "refusal",
+	    m == CV_GUARDIAN_SAME ? "guardian_alleged_perpetrator"
+	                          : "guardian_may_be_perpetrator");
+	if (ev == NULL)
+		return CV_ENOMEM;
+	r = cv_gate_check(s, txn, &q, ev, &res);
+	json_decref(ev);
+	return r;
+}
+
 int
 cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
     char id[static CV_OBJECT_ID_LEN + 1])
@@ -54,7 +97,8 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 	uint8_t key[CV_KEYBYTES];
 	struct cv_txn *txn = NULL;
 	json_t *meta = NULL, *g = NULL, *intake = NULL, *ev = NULL, *rcp;
-	char why[160], t[25], recip[80];
+	const json_t *perps;
+	char why[CV_CONSENT_WHY_MIN], t[25], recip[80];
 	uint64_t now, version;
 	int r, child;
 
@@ -95,11 +139,14 @@ cv_consent_grant(struct cv_session *s, const char *case_id, const json_t *grant,
 		json_object_set_new(g, "from", json_string(t));
 	}
 	json_object_set_new(g, "recorded_by", json_string(s->actor));
-	if (cv_consent_validate(g, child,
-	        cv_schema_perpetrators(json_object_get(intake, "data")), now,
-	        why, sizeof(why)) != 0) {
-		cv_error_set("%s", why);
-		r = CV_EINVAL;
+	perps = cv_schema_perpetrators(json_object_get(intake, "data"));
+	if (cv_consent_validate(g, child, perps, now, why, sizeof(why)) != 0) {
+		/* Someone the gate refuses learns nothing of the intake. */
+		if ((r = guardian_refused(s, txn, &q, meta, g, child, perps)) ==
+		    0) {
+			r = CV_EINVAL;
+			cv_error_set("%s", why);
+		}
 		goto out;
 	}
 	/* Inside the write transaction: the id is free until the put. */

@@ -69,6 +69,8 @@ vocabulary_name(enum cv_vocabulary what, size_t i)
 		return cv_disclosure_basis(i);
 	case CV_VOCAB_RECIPIENTS:
 		return cv_disclosure_recipient(i);
+	case CV_VOCAB_RELATIONSHIPS:
+		return cv_forms_relationship(i);
 	default:
 		return NULL;
 	}

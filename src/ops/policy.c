@@ -125,6 +125,12 @@ cv_policy_deploy(struct cv_session *s, const char *dir)
 		cv_error_set("%s (the vault keeps its policy)", err);
 		return r;
 	}
+	/* Checked before the gate, like a file that does not parse: a set
+	 * that breaks an invariant is never deployed. */
+	if ((r = cv_policy_invariants(set, err, sizeof(err))) != 0) {
+		cv_error_set("%s (the vault keeps its policy)", err);
+		goto out;
+	}
 	cv_policy_set_hash(set, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)

@@ -61,6 +61,29 @@ cv_record_validate(const char *type, const json_t *data, cv_classmask *classes,
 	return 0;
 }
 
+/* One intake per case: its corrections are amendments. */
+static int
+one_intake(struct cv_txn *txn, struct cv_session *s, const char *case_id,
+    const char *type)
+{
+	json_t *ids = NULL;
+	int r;
+
+	if (strcmp(type, "intake") != 0)
+		return 0;
+	if ((r = cv_rec_list(txn, s, case_id, "intake", &ids)) != 0)
+		return r;
+	if (json_array_size(ids) > 0) {
+		cv_error_set("the case has its intake already (record %lld); "
+		             "correct it with record amend",
+		    (long long)json_integer_value(
+		        json_array_get(json_array_get(ids, 0), 0)));
+		r = CV_EEXIST;
+	}
+	json_decref(ids);
+	return r;
+}
+
 /*
  * Write a version of a record: version 1 of a new record when RECORD is 0,
  * else the next version of RECORD, which keeps its type TYPE. The record
@@ -121,7 +144,22 @@ write_version(struct cv_session *s, const char *case_id, uint32_t record,
 			r = CV_EINVAL;
 			goto out;
 		}
+		/* A version identical to the latest would record a change
+		 * that is none. */
+		if ((r = cv_casekey_get(txn, s, case_id, key)) != 0 ||
+		    (r = cv_rec_same(txn, s, case_id, record, latest, key,
+		         payload, plen)) < 0)
+			goto out;
+		if (r == 1) {
+			cv_error_set("no change: the amendment is identical to "
+			             "version %u",
+			    (unsigned)latest);
+			r = CV_EINVAL;
+			goto out;
+		}
 	} else {
+		if ((r = one_intake(txn, s, case_id, type)) != 0)
+			goto out;
 		record = (uint32_t)json_integer_value(
 		    json_object_get(meta, "next_record"));
 		/* A record already there means the metadata is behind the
@@ -183,20 +221,54 @@ out:
 	return r;
 }
 
+/*
+ * An assessment is what the instrument scored (cv_assessment_add), never
+ * typed or changed by hand: record add and record amend refuse the type,
+ * and only cv_record_add_scored writes it.
+ */
+static int
+scored_only(const char *type)
+{
+	if (type == NULL || strcmp(type, "assessment") != 0)
+		return 0;
+	cv_error_set("an assessment is scored from its answers: use assess");
+	return CV_EINVAL;
+}
+
 int
-cv_record_add(struct cv_session *s, const char *case_id, const char *type,
-    const json_t *data, uint32_t *record_id)
+cv_record_add_scored(struct cv_session *s, const char *case_id,
+    const json_t *scored, uint32_t *record_id)
 {
 	uint32_t version;
 
 	cv_error_clear();
 	*record_id = 0;
-	return write_version(s, case_id, 0, type, data, record_id, &version);
+	return write_version(
+	    s, case_id, 0, "assessment", scored, record_id, &version);
 }
 
 int
-cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
-    const json_t *data, uint32_t *version)
+cv_record_add(struct cv_session *s, const char *case_id, const char *type,
+    const json_t *data, uint32_t *record_id)
+{
+	uint32_t version;
+	int r;
+
+	cv_error_clear();
+	*record_id = 0;
+	if ((r = scored_only(type)) != 0)
+		return r;
+	return write_version(s, case_id, 0, type, data, record_id, &version);
+}
+
+/*
+ * The next version of RECORD_ID. SCORED: DATA is an assessment as the
+ * instrument scored it, and the record must be one; otherwise the record
+ * must not be an assessment (scored_only).
+ */
+static int
+amend_version(struct cv_session *s, const char *case_id, uint32_t record_id,
+    const json_t *data, int scored, uint32_t *version)
 {
 	struct cv_rec_hdr h;
 	struct cv_txn *txn;
@@ -216,8 +288,29 @@ cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
 	cv_txn_abort(txn);
 	if (r != 0)
 		return r;
+	if (scored && strcmp(h.type, "assessment") != 0) {
+		cv_error_set("the record is not an assessment");
+		return CV_EINVAL;
+	}
+	if (!scored && (r = scored_only(h.type)) != 0)
+		return r;
 	return write_version(
 	    s, case_id, record_id, h.type, data, &record, version);
+}
+
+int
+cv_record_amend_scored(struct cv_session *s, const char *case_id,
+    uint32_t record_id, const json_t *scored, uint32_t *version)
+{
+	return amend_version(s, case_id, record_id, scored, 1, version);
+}
+
+int
+cv_record_amend(struct cv_session *s, const char *case_id, uint32_t record_id,
+    const json_t *data, uint32_t *version)
+{
+	cv_error_clear();
+	return amend_version(s, case_id, record_id, data, 0, version);
 }
 
 int

@@ -18,6 +18,18 @@ int cv_record_validate(const char *type, const json_t *data,
     cv_classmask *classes, char *err, size_t errlen);
 
 /*
+ * Store SCORED, an assessment as the instrument scored it, as a new
+ * record, or as the next version of the assessment RECORD_ID (for
+ * ops/assessment.c only: cv_record_add and cv_record_amend refuse the
+ * type). Return as cv_record_add and cv_record_amend; amending a record
+ * that is not an assessment is CV_EINVAL.
+ */
+int cv_record_add_scored(struct cv_session *s, const char *case_id,
+    const json_t *scored, uint32_t *record_id);
+int cv_record_amend_scored(struct cv_session *s, const char *case_id,
+    uint32_t record_id, const json_t *scored, uint32_t *version);
+
+/*
  * Read the latest version of each record of the case (TYPE NULL) or of
  * each record of TYPE through the gate, under OP and PURPOSE (may be
  * NULL), into a new array *OUT in record order. Each read is its own

@@ -175,11 +175,17 @@ cv_request_deny(struct cv_session *s, const char *request_id)
 	return decide(s, request_id, 0, 0);
 }
 
+struct list_ctx {
+	json_t *out;
+	uint64_t now; /* the vault's time (gate/clock.h) */
+};
+
 static int
 list_request(struct cv_session *s, struct cv_txn *txn, const char *case_id,
     const json_t *meta, const json_t *req, void *arg)
 {
-	json_t *out = arg, *o;
+	struct list_ctx *l = arg;
+	json_t *o;
 
 	/* One's own requests, and those one's policy lets one decide. */
 	if ((uint32_t)json_integer_value(json_object_get(req, "requester")) !=
@@ -189,7 +195,12 @@ list_request(struct cv_session *s, struct cv_txn *txn, const char *case_id,
 	if ((o = json_deep_copy(req)) == NULL)
 		return CV_ENOMEM;
 	json_object_set_new(o, "case", json_string(case_id));
-	json_array_append_new(out, o);
+	/* Approved, and its window over: it can no longer be fetched. */
+	if (strcmp(json_string_value(json_object_get(o, "status")),
+	        "approved") == 0 &&
+	    (uint64_t)json_integer_value(json_object_get(o, "until")) <= l->now)
+		json_object_set_new(o, "status", json_string("expired"));
+	json_array_append_new(l->out, o);
 	return 0;
 }
 
@@ -201,20 +212,24 @@ cv_request_list(struct cv_session *s, json_t **out)
 	    .op = "request.list"};
 	struct cv_gate_res res;
 	struct cv_txn *txn;
+	struct list_ctx l;
 	json_t *arr, *ev = NULL;
 	int r;
 
 	cv_error_clear();
 	*out = NULL;
+	if ((r = cv_clock_session(s, &l.now)) != 0)
+		return r;
 	if ((arr = json_array()) == NULL)
 		return CV_ENOMEM;
+	l.out = arr;
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0) {
 		json_decref(arr);
 		return r;
 	}
 	/* The listing is recorded as one decision, by its built-in rule. */
 	if ((r = cv_casedata_foreach_indexed(
-	         txn, s, CV_CD_REQUEST, list_request, arr)) == 0) {
+	         txn, s, CV_CD_REQUEST, list_request, &l)) == 0) {
 		ev = json_pack(
 		    "{s:I}", "count", (json_int_t)json_array_size(arr));
 		r = ev == NULL ? CV_ENOMEM

@@ -37,6 +37,7 @@
 #include "model/account.h"
 #include "model/session.h"
 #include "ops/session.h"
+#include "rules/policy.h"
 
 #define BACKOFF_FREE 2   /* failures before the back-off starts */
 #define BACKOFF_MAX  900 /* seconds */
@@ -932,6 +933,30 @@ out:
 }
 
 /*
+ * A session opened with a one-time passphrase (cv_user_reset) works under
+ * an empty policy set in place of the vault's: deny by default, so only
+ * the built-in rules about oneself apply, changing one's passphrase among
+ * them. Its events say so ("reset_credential") and name the empty set.
+ */
+static int
+reset_restrict(struct cv_session *s)
+{
+	struct cv_policy_set *none;
+	uint8_t h[32];
+	int r;
+
+	if ((r = cv_policy_set_new(&none)) != 0)
+		return r;
+	if (cv_session_owns_policy(s))
+		cv_policy_store_free(s->policy);
+	s->policy = none;
+	cv_policy_set_hash(none, h);
+	sodium_bin2hex(s->policy_hash, sizeof(s->policy_hash), h, sizeof(h));
+	s->reset_credential = 1;
+	return 0;
+}
+
+/*
  * The keys are unlocked in S: attach the trail, believe the account USER
  * only once its MAC matches, check the vault's mode and what KIND of
  * login may proceed in it, and load the policy set.
@@ -982,10 +1007,19 @@ unlocked(struct cv_session *s, const char *user, enum login_kind kind,
 		}
 		goto out;
 	}
+	if (kind == LOGIN_UNLOCK && u.reset) {
+		if ((r = unlocked_refused(
+		         s, &u, "vault.unlock", "reset-credential")) == 0) {
+			cv_error_set("change the one-time passphrase first");
+			r = CV_EDENIED;
+		}
+		goto out;
+	}
 	cv_session_set_user(s, &u);
 	cv_txn_abort(txn);
 	txn = NULL;
-	r = cv_policy_store_load(s);
+	if ((r = cv_policy_store_load(s)) == 0 && u.reset)
+		r = reset_restrict(s);
 out:
 	cv_txn_abort(txn);
 	return r;
@@ -1277,6 +1311,8 @@ cv_vault_login(struct cv_vault *v, const char *user, const char *pass,
 	if ((r = served_check(s, user, pass, passlen, &u)) != 0)
 		goto out;
 	cv_session_set_user(s, &u);
+	if (u.reset && (r = reset_restrict(s)) != 0)
+		goto out;
 	/* The unlock checked the store against the trail, and the daemon
 	 * has held the store open since. */
 	if ((r = login_settle(s, "session.open", 0, 0)) != 0)

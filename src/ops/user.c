@@ -141,11 +141,10 @@ list_user(const struct cv_user *u, void *arg)
 	json_t *arr = arg;
 
 	json_array_append_new(arr,
-	    json_pack("{s:I, s:s, s:s, s:b, "
-	              "s:b, s:b, s:I}",
-	        "id", (json_int_t)u->id, "name", u->name, "role", u->role,
-	        "trained", u->trained, "disabled", u->disabled, "custodian",
-	        u->custodian, "failures", (json_int_t)u->failures));
+	    json_pack("{s:I, s:s, s:s, s:b, s:b, s:b, s:b, s:I}", "id",
+	        (json_int_t)u->id, "name", u->name, "role", u->role, "trained",
+	        u->trained, "disabled", u->disabled, "custodian", u->custodian,
+	        "reset", u->reset, "failures", (json_int_t)u->failures));
 	return 0;
 }
 
@@ -217,6 +216,8 @@ cv_user_passwd(
 	    u.failures > u.signed_failures ? u.failures - u.signed_failures : 0;
 	u.signed_failures = 0;
 	u.last_failure = 0;
+	/* A passphrase of one's choosing ends a one-time one. */
+	u.reset = 0;
 	/* A staff account of a served vault changes only its verifier. */
 	if ((slot = slot_wanted(txn, s, &u)) < 0) {
 		r = slot;
@@ -296,6 +297,68 @@ cv_user_disable(struct cv_session *s, const char *name)
 	r = cv_txn_commit(txn);
 	txn = NULL;
 out:
+	cv_outcome_end(s, &txn, r);
+	json_decref(ev);
+	return r;
+}
+
+/* Characters of a one-time passphrase: no 0, 1, l or o to misread. */
+static const char reset_alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+
+int
+cv_user_reset(struct cv_session *s, const char *name,
+    char pass[static CV_RESET_PASS_LEN + 1])
+{
+	struct cv_gate_res res;
+	struct cv_user u;
+	struct cv_txn *txn = NULL;
+	char hash[CV_ENCODED_MAX];
+	json_t *ev = NULL;
+	size_t i;
+	int r, slot;
+
+	cv_error_clear();
+	/* 24 of 32 characters: 120 bits, from the system's generator. */
+	for (i = 0; i < CV_RESET_PASS_LEN; i++)
+		pass[i] = reset_alphabet[randombytes_uniform(
+		    sizeof(reset_alphabet) - 1)];
+	pass[CV_RESET_PASS_LEN] = '\0';
+	if ((r = cv_passphrase_hash(pass, CV_RESET_PASS_LEN, hash)) != 0)
+		goto out;
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
+		goto out;
+	if ((r = cv_user_get_checked(txn, s, name, &u)) != 0)
+		goto out;
+	if (u.disabled) {
+		r = CV_EDISABLED;
+		goto out;
+	}
+	memcpy(u.hash, hash, sizeof(u.hash));
+	u.failures =
+	    u.failures > u.signed_failures ? u.failures - u.signed_failures : 0;
+	u.signed_failures = 0;
+	u.last_failure = 0;
+	u.reset = 1;
+	if ((slot = slot_wanted(txn, s, &u)) < 0) {
+		r = slot;
+		goto out;
+	}
+	if (slot)
+		r = cv_slot_write(txn, s, name, pass, CV_RESET_PASS_LEN);
+	else if ((r = cv_shred(txn, CV_DB_SLOTS, name, strlen(name))) ==
+	    CV_ENOTFOUND)
+		r = 0;
+	if (r != 0 || (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
+	    (r = manage_check(s, txn, "user.reset", &u, 1, ev, &res)) != 0 ||
+	    (r = cv_user_save(txn, s, &u, res.seq)) != 0 ||
+	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+out:
+	sodium_memzero(hash, sizeof(hash));
+	if (r != 0)
+		sodium_memzero(pass, CV_RESET_PASS_LEN + 1);
 	cv_outcome_end(s, &txn, r);
 	json_decref(ev);
 	return r;

@@ -16,6 +16,7 @@
 #include "casevault.h"
 #include "base/classes.h"
 #include "rules/consent.h"
+#include "rules/forms.h"
 #include "rules/policy.h"
 #include "base/util.h"
 
@@ -132,19 +133,235 @@ normalise(const char *s, char *out, size_t size)
 	return 0;
 }
 
-/* Does TEXT equal the string at KEY of OBJ, after normalise()? */
-static int
-same_text(const char *text, const json_t *obj, const char *key)
-{
-	char a[CV_CONSENT_TEXT_MAX + 1], b[CV_CONSENT_TEXT_MAX + 1];
-	const json_t *v = json_object_get(obj, key);
+/*
+ * Titles said before a name in Indonesia (Pak Sugeng, Bu Siti, H. Ahmad):
+ * the same person is written with or without them, so they are set aside
+ * before names compare. Lower case, without the trailing dot.
+ */
+static const char *const titles[] = {"pak", "bapak", "bpk", "bp", "bu", "ibu",
+    "bunda", "mas", "mbak", "mba", "kak", "kakak", "dik", "adik", "bang",
+    "abang", "tante", "om", "oom", "pakde", "bude", "budhe", "paman", "bibi",
+    "nenek", "kakek", "mbah", "eyang", "h", "haji", "hj", "hajjah", "sdr",
+    "sdri", "saudara", "saudari", "tuan", "nyonya", "ny", "nona", "nn", "dr",
+    "drs", "ir", "ustaz", "ustadz", "ustazah", "ustadzah", "kyai", "kiai", "mr",
+    "mrs", "ms"};
 
-	if (!json_is_string(v) || json_string_length(v) > CV_CONSENT_TEXT_MAX)
+/* Relationships one person holds at a time: the same word is the same
+ * person, whatever name the intake gives. */
+static const char *const one_holder[] = {
+    "mother", "father", "stepmother", "stepfather", "spouse"};
+
+/* The words of older intakes (retired in forms/intake.json) and the
+ * current words each may stand for. */
+static const char *const old_parent[] = {"mother", "father", NULL};
+static const char *const old_step_parent[] = {"stepmother", "stepfather", NULL};
+static const char *const old_relative[] = {"grandmother", "grandfather", "aunt",
+    "uncle", "sibling", "step_sibling", "cousin", "other_relative", NULL};
+static const struct {
+	const char *word;
+	const char *const *covers;
+} retired[] = {
+    {"parent", old_parent},
+    {"step_parent", old_step_parent},
+    {"relative", old_relative},
+};
+
+/*
+ * The longest name compared, in bytes: an intake's name is bounded in
+ * characters (200, each up to 4 bytes), a guardian's to
+ * CV_CONSENT_TEXT_MAX bytes.
+ */
+#define NAME_BYTES_MAX (4 * CV_CONSENT_TEXT_MAX)
+#define NAME_WORDS_MAX (NAME_BYTES_MAX / 2 + 1)
+
+/* A name as its words: lower case, titles in front set aside. */
+struct name {
+	char buf[NAME_BYTES_MAX + 1];
+	const char *w[NAME_WORDS_MAX];
+	size_t n;
+};
+
+static int
+in_list(const char *s, const char *const *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] != NULL && strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Split S into the words of NM: ASCII letters folded to lower case, words
+ * separated by white space, dots and commas, the leading titles dropped.
+ * Bytes above 0x7f are kept as they are. Returns 0, or -1 when S is longer
+ * than NAME_BYTES_MAX bytes.
+ */
+static int
+name_parse(const char *s, struct name *nm)
+{
+	size_t len = strlen(s), i;
+	char *p, *start;
+
+	nm->n = 0;
+	if (len > NAME_BYTES_MAX)
+		return -1;
+	for (i = 0; i <= len; i++) {
+		char c = s[i];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+		    c == '.' || c == ',')
+			c = '\0';
+		else if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		nm->buf[i] = c;
+	}
+	for (p = nm->buf; p < nm->buf + len;) {
+		if (*p == '\0') {
+			p++;
+			continue;
+		}
+		start = p;
+		p += strlen(p);
+		if (nm->n == 0 && in_list(start, titles, CV_ARRAY_LEN(titles)))
+			continue;
+		nm->w[nm->n++] = start; /* at most len / 2 + 1 words */
+	}
+	return 0;
+}
+
+/* Is every word of A among the words of B? */
+static int
+words_within(const struct name *a, const struct name *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->n; i++) {
+		for (j = 0; j < b->n; j++)
+			if (strcmp(a->w[i], b->w[j]) == 0)
+				break;
+		if (j == b->n)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+same_words(const struct name *a, const struct name *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
 		return 0;
-	if (normalise(text, a, sizeof(a)) != 0 ||
-	    normalise(json_string_value(v), b, sizeof(b)) != 0)
-		return 0;
-	return a[0] != '\0' && strcmp(a, b) == 0;
+	for (i = 0; i < a->n; i++)
+		if (strcmp(a->w[i], b->w[i]) != 0)
+			return 0;
+	return 1;
+}
+
+enum name_cmp { NAME_NONE, NAME_DIFFERENT, NAME_PART, NAME_SAME };
+
+/* GUARDIAN's name against the perpetrator P's, when the intake has one. */
+static enum name_cmp
+name_compare(const struct name *guardian, const json_t *p)
+{
+	struct name pn;
+	const json_t *v = json_object_get(p, "name");
+
+	if (!json_is_string(v))
+		return NAME_NONE;
+	/* A name too long to compare cannot be ruled out. */
+	if (name_parse(json_string_value(v), &pn) != 0)
+		return NAME_PART;
+	if (pn.n == 0)
+		return NAME_NONE;
+	if (same_words(guardian, &pn))
+		return NAME_SAME;
+	if (words_within(guardian, &pn) || words_within(&pn, guardian))
+		return NAME_PART;
+	return NAME_DIFFERENT;
+}
+
+/* Does perpetrator relationship PREL (normalised) stand for REL? */
+static int
+relationship_covers(const char *prel, const char *rel)
+{
+	size_t i, j;
+
+	if (strcmp(prel, rel) == 0)
+		return 1;
+	for (i = 0; i < CV_ARRAY_LEN(retired); i++) {
+		if (strcmp(prel, retired[i].word) != 0)
+			continue;
+		for (j = 0; retired[i].covers[j] != NULL; j++)
+			if (strcmp(retired[i].covers[j], rel) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * The guardian (REL, a word of the vocabulary, and NAME parsed) against
+ * one alleged perpetrator P. The rule is in docs/consent.md:
+ *  - the same name (after titles, case and spacing) is the same person;
+ *  - the same relationship that one person holds (mother, father,
+ *    stepmother, stepfather, spouse) is the same person;
+ *  - a name that is part of the other, or a relationship that matches (or
+ *    an older intake's word that covers it) with no name to tell them
+ *    apart, may be the same person;
+ *  - anything else is another person: a stepfather and a father are the
+ *    same person only when their names match.
+ */
+static enum cv_guardian_match
+match_one(const char *rel, const struct name *name, const json_t *p)
+{
+	char prel[CV_CONSENT_TEXT_MAX + 1];
+	const json_t *v = json_object_get(p, "relationship");
+	enum name_cmp nc = name_compare(name, p);
+	int related = 0;
+
+	if (nc == NAME_SAME)
+		return CV_GUARDIAN_SAME;
+	if (json_is_string(v) && json_string_length(v) <= CV_CONSENT_TEXT_MAX &&
+	    normalise(json_string_value(v), prel, sizeof(prel)) == 0) {
+		if (strcmp(prel, rel) == 0 &&
+		    in_list(rel, one_holder, CV_ARRAY_LEN(one_holder)))
+			return CV_GUARDIAN_SAME;
+		related = relationship_covers(prel, rel);
+	}
+	if (nc == NAME_PART || (related && nc == NAME_NONE))
+		return CV_GUARDIAN_MAYBE;
+	return CV_GUARDIAN_CLEAR;
+}
+
+enum cv_guardian_match
+cv_consent_guardian_match(const json_t *guardian, const json_t *perps)
+{
+	enum cv_guardian_match worst = CV_GUARDIAN_CLEAR, m;
+	const char *rel, *name;
+	struct name nm;
+	const json_t *p;
+	size_t i;
+
+	if (!json_is_object(guardian) ||
+	    (rel = text_field(guardian, "relationship", CV_CONSENT_TEXT_MAX)) ==
+	        NULL ||
+	    (name = text_field(guardian, "name", CV_CONSENT_TEXT_MAX)) ==
+	        NULL ||
+	    name_parse(name, &nm) != 0 || nm.n == 0)
+		return CV_GUARDIAN_MAYBE;
+	if (perps == NULL)
+		return CV_GUARDIAN_CLEAR;
+	if (!json_is_array(perps) ||
+	    json_array_size(perps) > CV_CONSENT_PERPS_MAX)
+		return CV_GUARDIAN_MAYBE;
+	json_array_foreach (perps, i, p) {
+		if (!json_is_object(p))
+			return CV_GUARDIAN_MAYBE;
+		if ((m = match_one(rel, &nm, p)) > worst)
+			worst = m;
+	}
+	return worst;
 }
 
 static int
@@ -229,7 +446,8 @@ check_grantor(const json_t *grant, int child, const json_t *perps, char *why,
     size_t whylen)
 {
 	const json_t *g, *assent, *p;
-	const char *grantor, *name, *rel;
+	const char *grantor;
+	struct name nm;
 	size_t i;
 
 	grantor = text_field(grant, "grantor", 16);
@@ -253,33 +471,48 @@ check_grantor(const json_t *grant, int child, const json_t *perps, char *why,
 		return refuse(
 		    why, whylen, "an adult's case is granted by the survivor");
 	if (!json_is_object(g) ||
-	    (name = text_field(g, "name", CV_CONSENT_TEXT_MAX)) == NULL ||
-	    (rel = text_field(g, "relationship", CV_CONSENT_TEXT_MAX)) ==
-	        NULL ||
+	    text_field(g, "name", CV_CONSENT_TEXT_MAX) == NULL ||
+	    text_field(g, "relationship", CV_CONSENT_TEXT_MAX) == NULL ||
 	    json_object_size(g) != 2)
 		return refuse(why, whylen,
 		    "guardian must be {\"name\", \"relationship\"}");
+	if (!cv_forms_relationship_valid(
+	        json_string_value(json_object_get(g, "relationship"))))
+		return refuse(why, whylen,
+		    "guardian.relationship: not a word of the relationship "
+		    "vocabulary");
+	if (name_parse(json_string_value(json_object_get(g, "name")), &nm) !=
+	        0 ||
+	    nm.n == 0)
+		return refuse(why, whylen,
+		    "guardian.name: a name is needed, not only a title");
 	if (!json_is_boolean(assent))
 		return refuse(
 		    why, whylen, "assent: the child's assent is required");
 	if (!json_is_true(assent))
 		return refuse(why, whylen, "the child did not assent");
-	if (perps == NULL)
-		return 0;
-	if (!json_is_array(perps) ||
-	    json_array_size(perps) > CV_CONSENT_PERPS_MAX)
+	if (perps != NULL &&
+	    (!json_is_array(perps) ||
+	        json_array_size(perps) > CV_CONSENT_PERPS_MAX))
 		return refuse(why, whylen, "malformed perpetrator list");
 	json_array_foreach (perps, i, p) {
 		if (!json_is_object(p))
 			return refuse(
 			    why, whylen, "malformed perpetrator list");
-		if (same_text(rel, p, "relationship") ||
-		    same_text(name, p, "name"))
-			return refuse(why, whylen,
-			    "the guardian is recorded as an alleged "
-			    "perpetrator");
 	}
-	return 0;
+	switch (cv_consent_guardian_match(g, perps)) {
+	case CV_GUARDIAN_CLEAR:
+		return 0;
+	case CV_GUARDIAN_SAME:
+		return refuse(why, whylen,
+		    "the guardian is recorded as an alleged perpetrator; "
+		    "a supervisor may disclose on a legal basis (disclose)");
+	default:
+		return refuse(why, whylen,
+		    "the guardian may be an alleged perpetrator (relationship "
+		    "or name not told apart); correct the intake, or a "
+		    "supervisor may disclose on a legal basis (disclose)");
+	}
 }
 
 int

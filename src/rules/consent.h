@@ -21,7 +21,7 @@
 #define CV_CONSENT_TEXT_MAX  200
 #define CV_CONSENT_ID_MAX    64
 #define CV_CONSENT_PERPS_MAX 32
-#define CV_CONSENT_WHY_MIN   96 /* a useful size for WHY */
+#define CV_CONSENT_WHY_MIN   192 /* a useful size for WHY */
 
 /* 1 when PURPOSE (NUL-terminated, may be NULL) is in the fixed list. */
 int cv_consent_purpose_valid(const char *purpose);
@@ -44,14 +44,38 @@ const char *cv_consent_purpose(size_t i);
  *    CV_CONSENT_PERIOD_MAX;
  *  - a child's case granted by anyone but a guardian, an adult's case granted
  *    by anyone but the survivor, a guardian grant without the child's assent;
- *  - on a child's case, a guardian recorded as an alleged perpetrator (same
- *    relationship, or same name; compared ignoring ASCII case and spacing).
+ *  - on a child's case, a guardian relationship that is not a current word
+ *    of the relationship vocabulary (rules/forms.h), a guardian name that
+ *    is only a title, or a guardian cv_consent_guardian_match does not
+ *    find CLEAR of the perpetrators.
  * "id" is optional here (the vault assigns it); when present it must be 1 to
  * CV_CONSENT_ID_MAX bytes of [A-Za-z0-9_.-].
  * Returns 0 or CV_EINVAL.
  */
 int cv_consent_validate(const json_t *grant, int child,
     const json_t *perpetrators, uint64_t now, char *why, size_t whylen);
+
+/* How a guardian compares with the intake's alleged perpetrators. */
+enum cv_guardian_match {
+	CV_GUARDIAN_CLEAR = 0, /* another person than every one of them */
+	CV_GUARDIAN_MAYBE,     /* not told apart from one: refused too */
+	CV_GUARDIAN_SAME       /* one of them */
+};
+
+/*
+ * GUARDIAN ({"name", "relationship"}, borrowed) against PERPETRATORS (as
+ * for cv_consent_validate; NULL: none), the worst over the list. Names are
+ * compared as words, ASCII case, spacing, dots and commas and the titles
+ * in front (Pak, Bu, Bapak, Ibu, H., ...) set aside: the same words are
+ * the same person, the words of one all within the other may be. The same
+ * relationship that one person holds (mother, father, stepmother,
+ * stepfather, spouse) is the same person; another shared relationship, or
+ * an older intake's word that covers it ("parent" for mother or father,
+ * "step_parent", "relative"), may be when the perpetrator has no name to
+ * tell them apart. A malformed guardian or list is MAYBE. Never fails.
+ */
+enum cv_guardian_match cv_consent_guardian_match(
+    const json_t *guardian, const json_t *perpetrators);
 
 /*
  * Which consent of CONSENTS (a JSON array of stored consents, borrowed)

@@ -102,6 +102,27 @@ cv_forms_instrument_name(size_t i)
 	return i < ninstruments ? cv_instrument_name(instruments[i]) : NULL;
 }
 
+const char *
+cv_forms_relationship(size_t i)
+{
+	return cv_schema_value(
+	    cv_forms_schema("intake"), CV_FORMS_RELATIONSHIP, i);
+}
+
+int
+cv_forms_relationship_valid(const char *rel)
+{
+	const char *w;
+	size_t i;
+
+	if (rel == NULL)
+		return 0;
+	for (i = 0; (w = cv_forms_relationship(i)) != NULL; i++)
+		if (strcmp(w, rel) == 0)
+			return 1;
+	return 0;
+}
+
 const struct cv_flow *
 cv_forms_flow(void)
 {

@@ -21,6 +21,18 @@ const struct cv_instrument *cv_forms_instrument(const char *name);
  */
 const char *cv_forms_instrument_name(size_t i);
 
+/*
+ * The relationship vocabulary: the current values of the intake's
+ * perpetrator relationship (CV_FORMS_RELATIONSHIP), which a guardian's
+ * relationship in a consent is also taken from, so that the two compare.
+ * The word at I, static once loaded; NULL past the last.
+ */
+#define CV_FORMS_RELATIONSHIP "incident.perpetrators[].relationship"
+const char *cv_forms_relationship(size_t i);
+
+/* 1 when REL (may be NULL) is a current word of that vocabulary. */
+int cv_forms_relationship_valid(const char *rel);
+
 /* The case-step flow, or NULL when it failed to load. */
 const struct cv_flow *cv_forms_flow(void);
 

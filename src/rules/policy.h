@@ -149,6 +149,21 @@ int cv_policy_set_file(const struct cv_policy_set *set, size_t i,
  */
 int cv_policy_lint(const struct cv_policy_set *set, json_t *findings);
 
+/*
+ * The invariants no deployed policy set may break, whatever it says
+ * (docs/policy.md, "Invariants"):
+ *  - administrators and auditors read no record contents: no allow rule
+ *    of theirs gives read, share, export or disclose of any class unless
+ *    a deny rule of theirs takes it back under the same conditions;
+ *  - counselling notes only to the case team or under a consent that
+ *    names them: no allow rule of any role gives counseling_note without
+ *    the team or a consent.
+ * Returns 0, or CV_EPOLICY with the first violation, naming the file,
+ * line and rule, in WHY (LEN bytes), or CV_EINVAL for a NULL set.
+ */
+int cv_policy_invariants(
+    const struct cv_policy_set *set, char *why, size_t len);
+
 enum cv_consent_state {
 	CV_CONSENT_NONE,          /* no consent for this recipient and class */
 	CV_CONSENT_VALID,         /* in its period, not withdrawn, purpose ok */

@@ -109,6 +109,74 @@ lint_rule(const struct cv_policy_set *set, const struct policy *p,
 	return 0;
 }
 
+/* The actions that show a class's contents to someone. */
+#define CONTENT_ACTIONS                                                        \
+	((1u << CV_ACTION_READ) | (1u << CV_ACTION_SHARE) |                    \
+	    (1u << CV_ACTION_EXPORT) | (1u << CV_ACTION_DISCLOSE))
+
+/* The first action and class of R that no deny of its role takes back. */
+static int
+content_allowed(const struct cv_policy_set *set, int role, const struct rule *r,
+    int *action, int *cls)
+{
+	int a, c;
+
+	for (a = 0; a < CV_ACTION_CLASSED_COUNT; a++) {
+		if (!(r->actions & CONTENT_ACTIONS & (1u << a)))
+			continue;
+		for (c = 0; c < CV_CLASS_COUNT; c++)
+			if ((r->classes & CV_CLASS_BIT(c)) &&
+			    shadowing_deny(set, role, a, c, r->conds) == NULL) {
+				*action = a;
+				*cls = c;
+				return 1;
+			}
+	}
+	return 0;
+}
+
+int
+cv_policy_invariants(const struct cv_policy_set *set, char *why, size_t len)
+{
+	size_t i, j;
+	int a, c;
+
+	if (set == NULL)
+		return CV_EINVAL;
+	for (i = 0; i < set->n; i++) {
+		const struct policy *p = set->files[i];
+		for (j = 0; j < p->nrules; j++) {
+			const struct rule *r = &p->rules[j];
+			if (r->deny)
+				continue;
+			if ((p->role == CV_ROLE_ADMIN ||
+			        p->role == CV_ROLE_AUDITOR) &&
+			    content_allowed(set, p->role, r, &a, &c)) {
+				snprintf(why, len,
+				    "%s:%d: rule %s lets the %s role %s %s: "
+				    "administrators and auditors read no "
+				    "record contents",
+				    p->name, r->line, r->id,
+				    cv_role_name(p->role), cv_action_name(a),
+				    cv_class_name(c));
+				return CV_EPOLICY;
+			}
+			if ((r->classes &
+			        CV_CLASS_BIT(CV_CLASS_COUNSELING_NOTE)) &&
+			    (r->actions & CONTENT_ACTIONS) &&
+			    !(r->conds & (COND_TEAM | COND_CONSENT))) {
+				snprintf(why, len,
+				    "%s:%d: rule %s gives counseling_note "
+				    "without the case team or a consent that "
+				    "names it",
+				    p->name, r->line, r->id);
+				return CV_EPOLICY;
+			}
+		}
+	}
+	return 0;
+}
+
 int
 cv_policy_lint(const struct cv_policy_set *set, json_t *findings)
 {
@@ -154,6 +222,13 @@ cv_policy_lint(const struct cv_policy_set *set, json_t *findings)
 		         "role %s can read every class without the case team "
 		         "or a consent",
 		         cv_role_name(role))) != 0)
+			return rv;
+	}
+	{
+		char why[256];
+		if (cv_policy_invariants(set, why, sizeof(why)) == CV_EPOLICY &&
+		    (rv = finding(
+		         findings, &count, "%s; deploy refuses it", why)) != 0)
 			return rv;
 	}
 	return count;

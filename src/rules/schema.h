@@ -148,7 +148,9 @@ const char *cv_schema_label(const struct cv_schema *s, const char *path,
  * The key of enumeration value I of the field at PATH (as for
  * cv_schema_label), in definition order, borrowed, valid until
  * cv_schema_free; NULL past the last value, for a field that is no
- * enumeration, or for a NULL argument.
+ * enumeration, or for a NULL argument. Values marked "retired" (kept so
+ * that older records still read and show their label, refused in a new
+ * write) are not counted: the list is what a new record may hold.
  */
 const char *cv_schema_value(
     const struct cv_schema *s, const char *path, size_t i);

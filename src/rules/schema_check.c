@@ -194,10 +194,18 @@ validate_value(struct ctx *c, const struct field *f, const json_t *v)
 		return 0;
 	case T_ENUM:
 		if (json_is_string(v))
-			for (i = 0; i < f->nvals; i++)
+			for (i = 0; i < f->nvals; i++) {
 				if (strcmp(f->vals[i].key,
-				        json_string_value(v)) == 0)
-					return 0;
+				        json_string_value(v)) != 0)
+					continue;
+				/* Kept for older records, not for new ones. */
+				if (f->vals[i].retired)
+					return schema_fail(c, CV_ESCHEMA,
+					    "a retired value, only read in "
+					    "older records: choose a current "
+					    "one");
+				return 0;
+			}
 		return schema_fail(
 		    c, CV_ESCHEMA, "not one of the allowed values");
 	case T_ARRAY:

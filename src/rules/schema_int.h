@@ -30,6 +30,7 @@ enum fderived { D_NONE, D_AGE, D_CHILD };
 
 struct enumval {
 	const char *key, *en, *id;
+	int retired;            /* read and labelled, never newly written */
 	const char *only_field; /* sibling that must equal only_value */
 	const json_t *only_value;
 };

@@ -239,7 +239,7 @@ static int
 load_values(struct ctx *c, const json_t *vals, struct field *f)
 {
 	static const char *const attrs[] = {
-	    "key", "en", "id", "only_if", "group"};
+	    "key", "en", "id", "only_if", "group", "retired"};
 	const json_t *v, *key;
 	const char *k;
 	json_t *a;
@@ -269,6 +269,12 @@ load_values(struct ctx *c, const json_t *vals, struct field *f)
 		f->vals[i].key = json_string_value(key);
 		f->vals[i].en = json_string_value(json_object_get(v, "en"));
 		f->vals[i].id = json_string_value(json_object_get(v, "id"));
+		/* A retired value stays for the records that hold it. */
+		if ((a = json_object_get(v, "retired")) != NULL &&
+		    !json_is_true(a))
+			return schema_fail(
+			    c, CV_ESCHEMA, "retired, when given, is true");
+		f->vals[i].retired = a != NULL;
 		if ((a = json_object_get(v, "only_if")) != NULL &&
 		    (r = get_cond(c, a, &f->vals[i].only_field,
 		         &f->vals[i].only_value)) != 0)

@@ -313,10 +313,16 @@ cv_schema_value(const struct cv_schema *s, const char *path, size_t i)
 {
 	const struct field *f;
 
+	size_t j;
+
 	if (s == NULL || path == NULL ||
-	    (f = schema_field_at(&s->root, path)) == NULL || i >= f->nvals)
+	    (f = schema_field_at(&s->root, path)) == NULL)
 		return NULL;
-	return f->vals[i].key;
+	/* Retired values are no choice for a new record: not listed. */
+	for (j = 0; j < f->nvals; j++)
+		if (!f->vals[j].retired && i-- == 0)
+			return f->vals[j].key;
+	return NULL;
 }
 
 /*

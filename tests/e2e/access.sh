@@ -136,8 +136,12 @@ refuse "deploying it is refused" 1 as admin policy deploy "$T/badpol"
 has "and the vault keeps its policy" "$T/err" "keeps its policy"
 check "the vault still works as before" as siti record show "$C" 1
 refuse "a counselor cannot deploy policy" 1 as siti policy deploy policies
-check "explain for oneself" as siti policy explain --user siti --action read --case "$C" --class identity
-has "each gate's verdict" "$T/out" "role policy : allow by rule co-team-rw"
+refuse "explain is oversight's, not a counselor's" 1 \
+	as siti policy explain --user siti --action read --case "$C" --class identity
+has "saying whose it is" "$T/err" "supervisors, auditors and administrators"
+check "a supervisor explains her own access" \
+	as kepala policy explain --user kepala --action read --case "$C" --class identity
+has "each gate's verdict" "$T/out" "role policy : deny by rule default-deny"
 check "an auditor explains for legal aid" \
 	as inspektur --json policy explain --user andi --action read --case "$C" --class incident --purpose legal_proceeding
 has "consent withdrawn shows" "$T/out" '"consent": "withdrawn"'
@@ -152,4 +156,46 @@ refuse "the change is in force" 1 \
 check "the deployment is in the trail" as inspektur --json audit log --actor admin
 has "with both hashes" "$T/out" '"new_policy": "[0-9a-f]{64}"'
 check "the whole trail still verifies" as inspektur audit verify
+
+# A guardian's consent for a child: the alleged stepfather, written with a
+# title in the intake, is refused however he is named; the mother grants.
+BORN=$(($(date -u +%Y) - 10))-06-01
+sed -e "s/2007-06-01/$BORN/" \
+	-e 's/"relationship": "recruiter"/"relationship": "stepfather", "name": "Pak Sugeng Fiktif"/' \
+	"$(fixture intake_child_valid.json)" >"$T/child.json"
+check "a child's case is opened" as siti case open --file "$T/child.json"
+CC=$(cat "$T/out")
+refuse "a guardian's name is not taken from the command line" 2 \
+	as siti consent grant "$CC" --to psychologist --classes assessment \
+	--purpose counselling --form F-9 --by "guardian:Sugeng" \
+	--relationship stepfather --assent
+refuse "a guardian needs a relationship" 2 \
+	as siti consent grant "$CC" --to psychologist --classes assessment \
+	--purpose counselling --form F-9 --by guardian --assent
+printf '{"name": "Bapak SUGENG fiktif"}' >"$T/guardian.json"
+refuse "a relationship outside the vocabulary is refused" 1 \
+	as siti consent grant "$CC" --to psychologist --classes assessment \
+	--purpose counselling --form F-9 --by guardian --assent \
+	--relationship "bapak tiri" --file "$T/guardian.json"
+has "it names the vocabulary" "$T/err" "relationship vocabulary"
+refuse "the alleged perpetrator cannot consent for the child" 1 \
+	as siti consent grant "$CC" --to psychologist --classes assessment \
+	--purpose counselling --form F-9 --by guardian --assent \
+	--relationship uncle --file "$T/guardian.json"
+has "refused as the alleged perpetrator" "$T/err" "alleged perpetrator"
+has "pointing to disclosure" "$T/err" "disclose"
+lacks "without the name" "$T/err" "[Ss]ugeng|SUGENG"
+check "the refusal is on the trail" as inspektur --json audit log
+has "with its reason" "$T/out" '"refusal": "guardian_alleged_perpetrator"'
+lacks "and without the name" "$T/out" "[Ss]ugeng|SUGENG"
+printf 'Ibu Siti Fiktif\n' >"$T/mother"
+check "the mother grants, her name read from standard input" \
+	sh -c "\"$CV\" -V \"$V\" -u siti --passphrase-file \"$T/pass.siti\" \
+	consent grant \"$CC\" --to psychologist --classes assessment \
+	--purpose counselling --form F-9 --by guardian --assent \
+	--relationship mother <\"$T/mother\""
+has "a consent id" "$T/out" '^K[0-9A-Z]+'
+check "consent grant --help lists the relationships" \
+	"$CV" consent grant --help
+has "mother and stepfather among them" "$T/out" "mother, father, stepmother, stepfather"
 finish

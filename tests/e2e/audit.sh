@@ -19,7 +19,9 @@ sed -e 's/Sari Contoh/Kartini Wulandari Fiksi/' \
 check "a case with a distinctive intake" as siti case open --file "$T/intake.json"
 C=$(cat "$T/out")
 check "it is read" as siti record show "$C" 1
-check "and amended" as siti record amend "$C" 1 --file "$T/intake.json"
+sed s/2025-05-20/2025-06-01/ "$T/intake.json" >"$T/intake2.json"
+sed s/2025-05-20/2025-06-02/ "$T/intake.json" >"$T/intake3.json"
+check "and amended" as siti record amend "$C" 1 --file "$T/intake2.json"
 refuse "a refused read" 1 as rina record show "$C" 1
 
 # Stock tools.
@@ -128,7 +130,8 @@ touch "$V/audit.git/refs/heads/main.lock"
 refuse "record show fails closed" 1 as siti record show "$C" 1
 lacks "and prints no record content" "$T/out" "Kartini|Melati"
 has "saying why" "$T/err" "audit trail cannot be written"
-refuse "a write fails closed" 1 as siti record amend "$C" 1 --file "$T/intake.json"
+refuse "a write fails closed" 1 as siti record amend "$C" 1 --file "$T/intake3.json"
+has "for the trail, not for the content" "$T/err" "audit trail cannot be written"
 rm -f "$V/audit.git/refs/heads/main.lock"
 as siti --json case show "$C" >"$T/after" 2>/dev/null
 check "nothing changed" cmp "$T/before" "$T/after"

@@ -112,6 +112,37 @@ as siti --json case show "$C" >"$T/after" 2>/dev/null
 check "nothing was written by the refused answers" cmp "$T/before" "$T/after"
 refuse "the social worker may not assess" 1 \
 	as rina assess "$C" hamd --file "$T/hamd15.json"
+# Only assess writes an assessment: not typed, not rewritten by hand.
+as siti assess "$C" hamd --file "$T/hamd15.json" >"$T/scored" 2>/dev/null
+AR=$(sed -n 's/^record *//p' "$T/scored")
+printf '{"instrument": "hamd", "version": 1, "items": [50, 49], "total": 99, "severity": "very severe", "date": "%s"}' \
+	"$(date -u +%Y-%m-%d)" >"$T/forged.json"
+refuse "record add of an assessment is refused" 1 \
+	as siti record add "$C" --type assessment --file "$T/forged.json"
+has "it points to assess" "$T/err" "use assess"
+refuse "record amend of an assessment is refused" 1 \
+	as siti record amend "$C" "$AR" --file "$T/forged.json"
+has "it points to assess too" "$T/err" "use assess"
+check "the scored result stands" as siti --json record show "$C" "$AR"
+has "with its total" "$T/out" '"total": 15'
+lacks "and no forged total" "$T/out" '"total": 99'
+staff psi psychologist --trained
+check "the psychologist joins the team" as kepala case assign "$C" psi
+echo '{"items": [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}' >"$T/hama14.json"
+check "the psychologist scores HAM-A" \
+	as psi assess "$C" hama --file "$T/hama14.json"
+has "with its total" "$T/out" '^total +14$'
+echo '{"items": [0, 1, 0, 1, 1, 0, 2, 1, 0, 2, 1, 1, 1, 0, 1, 0, 1]}' \
+	>"$T/hamd13.json"
+check "assess --record scores a correction as the next version" \
+	as siti assess "$C" hamd --file "$T/hamd13.json" --record "$AR"
+has "the same record" "$T/out" "^record +$AR\$"
+has "its second version" "$T/out" '^version +2$'
+has "with the new total" "$T/out" '^total +13$'
+refuse "--record takes a number" 2 \
+	as siti assess "$C" hamd --file "$T/hamd13.json" --record x
+refuse "an intake is not re-scored" 1 \
+	as siti assess "$C" hamd --file "$T/hamd13.json" --record 1
 
 # The service flow.
 refuse "a residential plan without a reason is refused" 1 \

@@ -48,8 +48,15 @@ has "in Indonesian" "$T/out" 'online_form \(Formulir daring \(situs Ruang Rindu\
 has "inside arrays too" "$T/out" 'physical \(Fisik\)'
 check "record show --lang en" as siti --json record show "$C" 1 --lang en
 has "in English" "$T/out" 'spouse \(Spouse'
-check "record amend writes version 2" \
+refuse "an amendment that changes nothing" 1 \
 	as siti record amend "$C" 1 --file "$(fixture intake_valid.json)"
+has "is no change" "$T/err" "no change"
+sed s/2025-05-20/2025-06-01/ "$(fixture intake_valid.json)" >"$T/intake2.json"
+check "record amend writes version 2" \
+	as siti record amend "$C" 1 --file "$T/intake2.json"
+refuse "one intake per case" 1 \
+	as siti record add "$C" --type intake --file "$(fixture intake_valid.json)"
+has "corrected by amendment" "$T/err" "record amend"
 check "record history lists both versions" as siti --json record history "$C" 1
 has "version 2 is listed" "$T/out" '"version": 2'
 check "record show --version 1 shows the first" \
@@ -87,6 +94,10 @@ check "the supervisor assigns the social worker" as kepala case assign "$C" rina
 check "now she reads it" as rina record show "$C" 1
 check "the supervisor removes her" as kepala case unassign "$C" rina
 refuse "and her access ends at once" 1 as rina record show "$C" 1
+check "--json case assign answers in JSON" as kepala --json case assign "$C" rina
+has "naming whom it added" "$T/out" '"added": "rina"'
+check "--json case unassign too" as kepala --json case unassign "$C" rina
+has "naming whom it removed" "$T/out" '"removed": "rina"'
 
 # Nothing in clear in any file of the vault, the audit objects included.
 for m in "Sari Contoh" 3510015203950001 "Jl. Contoh" "Budi Contoh"; do
