@@ -4,8 +4,11 @@
 set -eu
 CV=${1:-build/casevault}
 V=demo-vault
+CVD=$(dirname "$CV")/casevaultd
 D=$(mktemp -d /tmp/cv-demo.XXXXXX)
-trap 'rm -rf "$D"' EXIT
+DPID=
+# The daemon, if started, is killed on any path that did not stop it.
+trap 'if [ -n "$DPID" ]; then kill -9 "$DPID" 2>/dev/null; fi; rm -rf "$D"' EXIT
 # The demo uses the test-only Argon2id setting so it runs in seconds; a
 # real vault uses the shipped 64 MiB, t=3 parameters.
 export CASEVAULT_TEST_KDF=insecure
@@ -112,3 +115,62 @@ as inspektur audit verify --allowed-signers "$PIN" >"$D/verify" || {
 step 16 "auditor inspektur: $(cat "$D/verify")"
 N=$(as inspektur --json audit log --case "$C" | grep -c '"seq"')
 step 17 "the trail holds $N events for case $C, each naming it only by a keyed pseudonym; see: casevault -V $V -u inspektur audit log --case $C"
+
+# The daemon: casevaultd holds the vault's keys in one process, a key
+# custodian (the first admin is one) unlocks it, and staff log in to it
+# once and work through its socket.
+S=$D/run/casevault.sock
+printf 'admin\n%s\n' "demo-passphrase-of-admin" >"$D/unlock"
+chmod 600 "$D/unlock"
+"$CVD" -V "$V" --socket "$S" --unlock-file "$D/unlock" --foreground \
+	2>>"$D/daemon.log" &
+DPID=$!
+i=0
+while [ ! -S "$S" ] && [ $i -lt 500 ] && kill -0 "$DPID" 2>/dev/null; do
+	sleep 0.02
+	i=$((i + 1))
+done
+if [ ! -S "$S" ]; then
+	step 18 "UNEXPECTED: casevaultd did not start"
+	exit 1
+fi
+step 18 "started casevaultd on $S; key custodian admin unlocked it from a 0600 file"
+export CASEVAULT_SOCKET="$S" XDG_RUNTIME_DIR="$D/xdg"
+mkdir -m 0700 "$XDG_RUNTIME_DIR"
+as siti login >/dev/null
+step 19 "siti logged in to the daemon once (casevault login); her token is in \$XDG_RUNTIME_DIR, 0600"
+# No passphrase from here on: the session does the work.
+NAME=$("$CV" -V "$V" -u siti --passphrase-file /nonexistent --json \
+    record show "$C" 1 2>>"$D/log" | grep -o '"name": "Ayu[^"]*"')
+echo "Called back; she is safe at her sister's." |
+	"$CV" -V "$V" -u siti --passphrase-file /nonexistent note add "$C" \
+	--kind follow_up >/dev/null 2>>"$D/log"
+step 20 "through the daemon, without a passphrase, siti read $NAME and added a note"
+if as rina record show "$C2" 1 >/dev/null 2>&1; then
+	step 21 "UNEXPECTED: the erased case read through the daemon"
+	exit 1
+fi
+step 21 "the daemon applies the same rules: the erased case is refused there too"
+"$CV" -V "$V" -u siti logout >/dev/null 2>>"$D/log"
+if "$CV" -V "$V" -u siti --passphrase-file /nonexistent case list \
+    >/dev/null 2>&1; then
+	step 22 "UNEXPECTED: a command ran after logout"
+	exit 1
+fi
+step 22 "siti logged out: a command without a passphrase is refused now"
+kill -TERM "$DPID"
+rc=0
+wait "$DPID" || rc=$?
+DPID=
+if [ $rc -ne 0 ] || [ -e "$S" ]; then
+	step 23 "UNEXPECTED: casevaultd exited $rc"
+	exit 1
+fi
+unset CASEVAULT_SOCKET
+step 23 "SIGTERM: casevaultd ended every session, sealed the vault and exited 0; its socket is gone"
+as inspektur audit verify --allowed-signers "$PIN" >"$D/verify" || {
+	step 24 "UNEXPECTED: the trail does not verify after the daemon"
+	exit 1
+}
+L=$(as inspektur --json audit log --case "$C" | grep -c '"peer"')
+step 24 "auditor inspektur: $(cat "$D/verify"); $L events of case $C name the daemon's peer (pid, uid)"
