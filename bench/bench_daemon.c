@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -75,11 +76,37 @@ cleanup(void)
 	}
 }
 
+/*
+ * Interrupted: only async-signal-safe calls. The embedded phase's threads
+ * may still be writing into the directory, so it is moved aside first
+ * (their paths no longer reach it) and removed with a few tries.
+ */
 static void
 on_signal(int sig)
 {
-	if (daemon_pid > 0)
+	static char gone[sizeof(tmpdir) + 5];
+	char *rm[] = {"/bin/rm", "-rf", gone, NULL};
+	struct timespec pause = {0, 50000000};
+	int status = 1, tries;
+	pid_t pid;
+
+	if (daemon_pid > 0) {
 		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+	}
+	memcpy(gone, tmpdir, sizeof(tmpdir) - 1);
+	memcpy(gone + sizeof(tmpdir) - 1, ".del", 5);
+	if (have_tmpdir && rename(tmpdir, gone) == 0)
+		for (tries = 0; tries < 10 && status != 0; tries++) {
+			if ((pid = fork()) == 0) {
+				execv(rm[0], rm);
+				_exit(127);
+			}
+			if (pid < 0 || waitpid(pid, &status, 0) != pid)
+				break;
+			if (status != 0)
+				nanosleep(&pause, NULL);
+		}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

@@ -9,6 +9,7 @@ D=$(mktemp -d /tmp/cv-demo.XXXXXX)
 DPID=
 # The daemon, if started, is killed on any path that did not stop it.
 trap 'if [ -n "$DPID" ]; then kill -9 "$DPID" 2>/dev/null; fi; rm -rf "$D"' EXIT
+trap 'exit 1' HUP INT TERM
 # The demo uses the test-only Argon2id setting so it runs in seconds; a
 # real vault uses the shipped 64 MiB, t=3 parameters.
 export CASEVAULT_TEST_KDF=insecure
