@@ -83,12 +83,31 @@ reads_back(void **state)
 {
 	struct test_fx *f = *state;
 	char before[CV_PSEUDONYM_LEN + 1], after[CV_PSEUDONYM_LEN + 1];
-	struct cv_session *a;
+	static const char note[] = "She checks her phone before each answer.";
+	char kid[CV_OBJECT_ID_LEN + 1];
+	struct cv_session *a, *s;
 	json_t *out = NULL;
+	uint32_t nid;
+	char *txt;
 
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_note_add(s, f->cid, note, strlen(note), "initial",
+	                     NULL, &nid),
+	    0);
+	cv_session_close(s);
+	test_grant_legal(f->dir, f->cid, "legal_proceeding", 0, kid);
 	pseudonym(f->dir, f->cid, before);
 	assert_int_equal(rotate(f->dir), 0);
 	assert_int_equal(show(f->dir, f->cid, 1), 0);
+	assert_int_equal(show(f->dir, f->cid, nid), 0);
+	s = test_login(f->dir, "siti", TEST_PASS_STAFF);
+	assert_int_equal(cv_consent_list(s, f->cid, &out), 0);
+	assert_non_null(txt = json_dumps(out, 0));
+	assert_non_null(strstr(txt, kid));
+	free(txt);
+	json_decref(out);
+	out = NULL;
+	cv_session_close(s);
 	assert_int_equal(show(f->dir, f->cid2, 1), 0);
 	assert_int_equal(test_try_login(f->dir, "ratna", TEST_PASS_STAFF), 0);
 	assert_int_equal(test_try_login(f->dir, "rina", TEST_PASS_STAFF), 0);
