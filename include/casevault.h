@@ -1181,6 +1181,30 @@ int cv_vault_restore(struct cv_session *s, const char *src);
  */
 int cv_key_rotate(struct cv_session *s);
 
+/*
+ * Replace the root key (SECURITY.md, "Rotating the root key"): a new
+ * random root key is sealed to every keyslot's public key, so no
+ * passphrase but the caller's is needed; every case key is re-wrapped
+ * under a KEK of the new root (the next generation); the case metadata,
+ * the sealed audit signing key, the policy set and the anchor are sealed
+ * again, and the accounts, the queue mark and the vault's mode MACed again,
+ * under its meta key; the store is compacted, so a keyslot or a store file
+ * kept from before opens nothing written after. The audit pseudonyms and
+ * binding digests keep their keys (stored sealed under the new root), and
+ * the audit signer stays the same key. Recorded as one event,
+ * "key.rotate_root", which re-signs every account; policy action
+ * key.rotate. No other process may have the vault open.
+ * Returns 0, or:
+ *   CV_EBUSY  another process has the vault open, or S is a session of
+ *             the daemon: nothing changed (or, when another process opened
+ *             the vault in the moment between, the rotation is done but
+ *             old values may survive in freed pages until the next
+ *             compaction)
+ *   CV_ECRYPTO an account or slot changed outside casevault: nothing done
+ *   the gate's answers; store and integrity errors
+ */
+int cv_key_rotate_root(struct cv_session *s);
+
 /* ---- served mode: the daemon's vault (docs/operations.md) ---- */
 
 struct cv_vault; /* a vault unlocked by a custodian, shared by sessions */

@@ -40,8 +40,7 @@
 #include "helpers.c.inc"
 
 /* The keyslot's tag and layout (docs/formats.md, "Keyslot"). */
-#define SLOT_TAG   "casevault-slot-v1"
-#define SLOT_BYTES (1 + 12 + CV_SALTBYTES + CV_SEALOVERHEAD + CV_KEYBYTES)
+#define SLOT_BYTES CV_SLOT_BYTES
 
 #define MAX_SLOTS 32
 #define MAX_USERS 32
@@ -137,12 +136,10 @@ static int
 slot_open_with(const struct loot *l, size_t i, const char *name,
     const uint8_t wrap[static 32], uint8_t root[static CV_KEYBYTES])
 {
-	struct cv_bind b = {
-	    SLOT_TAG, l->vault_id, name, strlen(name), NULL, 0};
-	const uint8_t *s = l->slots[i];
+	uint8_t signer[32];
 
-	return cv_sealed_open(wrap, &b, s + 13 + CV_SALTBYTES,
-	           SLOT_BYTES - 13 - CV_SALTBYTES, root) == 0;
+	return cv_slot_open_with(l->vault_id, name, l->slots[i], SLOT_BYTES,
+	           wrap, root, signer) == 0;
 }
 
 /* Every derivation of PASS the code knows: under each slot's parameters

@@ -26,6 +26,7 @@
 
 #include "casevault.h"
 #include "base/passphrase.h"
+#include "model/account.h"
 #include "model/caseobj.h"
 #include "model/session.h"
 #include "model/casemeta.h"
@@ -409,7 +410,8 @@ stored_objects_open_under_the_documented_ad(void **state)
 	opens_under(s->keys->meta, &v, 0, ad, adlen,
 	    v.len - CV_SEALOVERHEAD);
 	/* A keyslot: the wrap key from the passphrase and the slot's own
-	 * parameters; tag, vault id, user name (the clear part unbound). */
+	 * parameters opens its secret half; tag, vault id, user name, public
+	 * key (the clear part unbound). */
 	assert_int_equal(cv_get(txn, CV_DB_SLOTS, "siti", 4, &v), 0);
 	slot = v.data;
 	p.m_kib = cv_get_be32(slot + 1);
@@ -418,8 +420,12 @@ stored_objects_open_under_the_documented_ad(void **state)
 	assert_int_equal(cv_passphrase_derive(&p, slot + 13, TEST_PASS_STAFF,
 	                     strlen(TEST_PASS_STAFF), wrap),
 	    0);
-	adlen = oracle_ad(ad, "casevault-slot-v1", s->vault_id, "siti", 4, "", 0);
-	opens_under(wrap, &v, 13 + CV_SALTBYTES, ad, adlen, CV_KEYBYTES);
+	assert_int_equal(v.len, CV_SLOT_BYTES);
+	adlen = oracle_ad(ad, "casevault-slot-v2", s->vault_id, "siti", 4,
+	    slot + 13 + CV_SALTBYTES, 32);
+	v.data = (const uint8_t *)v.data + 13 + CV_SALTBYTES + 32;
+	v.len = 64 + CV_SEALOVERHEAD;
+	opens_under(wrap, &v, 0, ad, adlen, 64);
 	/* Records, whose AD ends with their header, are resealed by hand
 	 * the same way in test_cbor. */
 	cv_txn_abort(txn);

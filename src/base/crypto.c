@@ -12,6 +12,8 @@
 static const char ctx_kek[8] = {'c', 'v', '-', 'k', 'e', 'k', '-', '-'};
 static const char ctx_pseudo[8] = {'c', 'v', '-', 'p', 's', 'e', 'u', 'd'};
 static const char ctx_meta[8] = {'c', 'v', '-', 'm', 'e', 't', 'a', '-'};
+/* The binding key comes from the meta key (docs/formats.md). */
+static const char ctx_bind[8] = {'c', 'v', 'b', 'i', 'n', 'd', '0', '1'};
 
 static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -54,6 +56,11 @@ cv_keys_derive(struct cv_keys *k, uint64_t gen)
 	crypto_kdf_derive_from_key(
 	    k->pseudo, CV_KEYBYTES, 1, ctx_pseudo, k->root);
 	crypto_kdf_derive_from_key(k->meta, CV_KEYBYTES, 1, ctx_meta, k->root);
+	crypto_kdf_derive_from_key(k->bind, CV_KEYBYTES, 1, ctx_bind, k->meta);
+	if (k->has_kept) {
+		memcpy(k->pseudo, k->kept, CV_KEYBYTES);
+		memcpy(k->bind, k->kept + CV_KEYBYTES, CV_KEYBYTES);
+	}
 	k->kek_gen = gen;
 }
 

@@ -1,9 +1,15 @@
 /*
  * The key hierarchy and the sealing of data, over libsodium.
  *
- * root key (32 random bytes, only ever stored wrapped in keyslots)
- *   -> crypto_kdf subkeys: KEK generation n, pseudonym key, meta key
+ * root key (32 random bytes, only ever stored sealed in keyslots)
+ *   -> crypto_kdf subkeys: KEK generation n, pseudonym key, meta key,
+ *      binding key (crypto_kdf of the meta key)
  *   -> per-case keys (random), stored wrapped under the current KEK
+ *
+ * The pseudonym and binding keys key what the audit trail holds, which
+ * is never rewritten: a root rotation keeps them (sealed under the new
+ * meta key) so old and new events stay comparable. Once kept, they are
+ * no longer derived.
  */
 #ifndef CV_CRYPTO_H
 #define CV_CRYPTO_H
@@ -27,6 +33,13 @@ struct cv_keys {
 	uint8_t kek[CV_KEYBYTES];    /* current generation */
 	uint8_t pseudo[CV_KEYBYTES]; /* keyed pseudonyms for the audit */
 	uint8_t meta[CV_KEYBYTES];   /* case metadata, wrapped signing key */
+	uint8_t bind[CV_KEYBYTES];   /* digests of stored objects, trail */
+	/* The pseudonym and binding keys as a root rotation kept them. */
+	uint8_t kept[2 * CV_KEYBYTES];
+	int has_kept;
+	/* The audit signer's public key that the opened keyslot pins. */
+	uint8_t signer[32];
+	int has_signer;
 	uint64_t kek_gen;
 };
 
@@ -38,8 +51,9 @@ struct cv_keys *cv_keys_new(void);
 void cv_keys_free(struct cv_keys *k);
 
 /*
- * Derive KEK, pseudonym and meta keys from K->root, with the KEK of
- * generation GEN.
+ * Derive KEK, pseudonym, meta and binding keys from K->root, with the KEK
+ * of generation GEN; the pseudonym and binding keys are K->kept's when
+ * K->has_kept.
  */
 void cv_keys_derive(struct cv_keys *k, uint64_t gen);
 

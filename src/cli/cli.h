@@ -76,6 +76,7 @@ enum cli_optkey {
 	OPT_RECORD,
 	OPT_RELATIONSHIP,
 	OPT_ROLE,
+	OPT_ROOT, /* key rotate --root */
 	OPT_SINCE,
 	OPT_TO,
 	OPT_TRAINED,

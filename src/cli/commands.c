@@ -62,6 +62,7 @@ const struct cli_opt cli_opts[OPT_COUNT] = {
     [OPT_RECORD] = {"record", 0, 1},
     [OPT_RELATIONSHIP] = {"relationship", 0, 1},
     [OPT_ROLE] = {"role", 0, 1},
+    [OPT_ROOT] = {"root", 0, 0},
     [OPT_SINCE] = {"since", 0, 1},
     [OPT_TO] = {"to", 0, 1},
     [OPT_TRAINED] = {"trained", 0, 0},
@@ -408,10 +409,21 @@ const struct cli_cmd cli_cmds[] = {
         "there. Nothing else makes an older store current: one put back\n"
         "by hand is refused at the next login. No other process may have\n"
         "the vault open."},
-    {"key", "rotate", cmd_key_rotate, 0, 0, 0, "key rotate",
+    {"key", "rotate", cmd_key_rotate, O(OPT_ROOT), 0, 0, "key rotate [--root]",
         "Re-wrap every case key under a new key-encryption key.",
         "The records are not re-encrypted. The store is compacted so no\n"
-        "case key wrapped under the old KEK remains."},
+        "case key wrapped under the old KEK remains.\n"
+        "\n"
+        "--root replaces the root key itself: a new random root key is\n"
+        "sealed to every keyslot (no other passphrase is needed; every\n"
+        "account logs in with its own as before), every case key is\n"
+        "re-wrapped, every value sealed or MACed under a key of the old\n"
+        "root is sealed or MACed again, and the store is compacted. A\n"
+        "keyslot or a store file kept from before then opens nothing\n"
+        "written after (records added to a case that existed before stay\n"
+        "under that case's key: SECURITY.md). The audit pseudonyms and the\n"
+        "signer do not change. Admins only; no other process may have the\n"
+        "vault open (stop casevaultd first). Recorded as key.rotate_root."},
 
     /* The daemon's sessions. */
     {"login", NULL, cmd_login, 0, 0, 0, "login",

@@ -48,13 +48,18 @@ cmd_restore(struct cli *c)
 static void
 rotated_print(const struct cli *c, const json_t *j)
 {
-	(void)c;
 	(void)j;
-	printf("key-encryption key rotated; every case key re-wrapped\n");
+	if (c->opt[OPT_ROOT] != NULL)
+		printf("root key rotated; every keyslot re-sealed, every case "
+		       "key re-wrapped\n");
+	else
+		printf("key-encryption key rotated; every case key "
+		       "re-wrapped\n");
 }
 
 int
 cmd_key_rotate(struct cli *c)
 {
+	cli_arg_flag(c, "root", c->opt[OPT_ROOT] != NULL);
 	return cli_call(c, NULL, rotated_print);
 }

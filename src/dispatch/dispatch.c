@@ -187,7 +187,7 @@ const struct cv_command cv_commands[] = {
     CMD("erase", cv_h_erase, CASE),
     CMD("backup", cv_h_backup, S("dest", 1, PATH)),
     CMD("restore", cv_h_restore, S("src", 1, PATH)),
-    CMD0("key rotate", cv_h_key_rotate),
+    CMD("key rotate", cv_h_key_rotate, B("root")),
     {.name = NULL},
 };
 

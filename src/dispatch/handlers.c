@@ -543,7 +543,13 @@ cv_h_key_rotate(struct cv_session *s, const json_t *a, json_t **out)
 {
 	int r;
 
-	(void)a;
+	/* "root": the root key itself (cv_key_rotate_root). */
+	if (json_is_true(json_object_get(a, "root"))) {
+		if ((r = cv_key_rotate_root(s)) != 0)
+			return r;
+		return result(
+		    json_pack("{s:b, s:b}", "rotated", 1, "root", 1), out);
+	}
 	if ((r = cv_key_rotate(s)) != 0)
 		return r;
 	return result(json_pack("{s:b}", "rotated", 1), out);

@@ -1,8 +1,9 @@
 /*
  * Accounts and their keyslots. An account (JSON in CV_DB_USERS) holds the
  * user's role, flags, login failures and Argon2id passphrase hash; its
- * keyslot (CV_DB_SLOTS) holds the root key wrapped under a key derived
- * from the same passphrase with the slot's own salt and parameters, so the
+ * keyslot (CV_DB_SLOTS) holds an X25519 key pair whose secret half is
+ * wrapped under a key derived from the same passphrase with the slot's own
+ * salt and parameters, and the root key sealed to its public half, so the
  * passphrase that authenticates a user is also what unlocks the vault.
  *
  * Nothing in the store authenticates a row by itself, so each account
@@ -40,9 +41,6 @@
 #define MARK_TAG    "casevault-pendmark-v1"
 #define MAC_KDF_CTX "cvacmac1"
 #define MAC_KDF_ID  1
-
-#define SLOT_VERSION 1
-#define SLOT_BYTES   (1 + 12 + CV_SALTBYTES + CV_SEALOVERHEAD + CV_KEYBYTES)
 
 int
 cv_user_get(struct cv_txn *txn, const char *name, struct cv_user *u)
@@ -445,35 +443,103 @@ cv_user_by_id(struct cv_txn *txn, uint32_t uid, struct cv_user *u)
 }
 
 /*
- * A slot is bound to its user's name. Its clear part (version, KDF
- * parameters, salt) is not in the associated data: any change to it
- * derives another wrap key, so the open fails all the same.
+ * A keyslot (docs/formats.md, "Keyslot"):
+ *   u8 version (2) | u32 m_kib | u32 t | u32 p | 16 salt |
+ *   32 X25519 public key |
+ *   sealed under the wrap key: 32 X25519 secret key | 32 signer key |
+ *   the root key sealed to the public key (crypto_box_seal)
+ * The passphrase opens the secret half, which opens the root key; anyone
+ * holding the root key can seal a new one to every slot's public key, so
+ * a root rotation re-makes the slots of every account without their
+ * passphrases. The secret half is bound to the user's name and to the
+ * public key; its clear part (version, KDF parameters, salt) is not in the
+ * associated data: any change to it derives another wrap key, so the open
+ * fails all the same. The public key and the sealed root key are not
+ * bound by the slot itself but by the account's MAC (its digest of the
+ * slot), and the signer key pins the vault: a root key sealed to the
+ * slot by someone else opens no vault whose audit signing key is the
+ * pinned one (checked at login, ops/session.c).
  */
-#define SLOT_TAG "casevault-slot-v1"
+#define SLOT_TAG       "casevault-slot-v2"
+#define SLOT_VERSION   2
+#define SLOT_CLEAR     (1 + 12 + CV_SALTBYTES)
+#define SLOT_PK        SLOT_CLEAR
+#define SLOT_SECRET    (SLOT_PK + crypto_box_PUBLICKEYBYTES)
+#define SLOT_SECRETLEN (crypto_box_SECRETKEYBYTES + 32 + CV_SEALOVERHEAD)
+#define SLOT_ROOT      (SLOT_SECRET + SLOT_SECRETLEN)
+#define SLOT_ROOTLEN   (CV_KEYBYTES + crypto_box_SEALBYTES)
 
 int
 cv_slot_write(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen)
 {
-	struct cv_bind b = {SLOT_TAG, s->vault_id, name, strlen(name), NULL, 0};
-	uint8_t slot[SLOT_BYTES], wrap[32];
+	struct cv_bind b = {SLOT_TAG, s->vault_id, name, strlen(name), NULL,
+	    crypto_box_PUBLICKEYBYTES};
+	uint8_t slot[CV_SLOT_BYTES], wrap[32], secret[64];
 	struct cv_kdf_params p;
+	struct cv_val v;
 	int r;
 
+	/* The signer key, checked by the session that writes the slot. */
+	if ((r = cv_get(txn, CV_DB_META, "audit_pk", 8, &v)) != 0)
+		return r == CV_ENOTFOUND ? CV_ECORRUPT : r;
+	if (v.len != 32)
+		return CV_ECORRUPT;
 	cv_kdf_params_new(&p);
 	slot[0] = SLOT_VERSION;
 	cv_put_be32(slot + 1, p.m_kib);
 	cv_put_be32(slot + 5, p.t);
 	cv_put_be32(slot + 9, p.p);
 	cv_random(slot + 13, CV_SALTBYTES);
+	crypto_box_keypair(slot + SLOT_PK, secret);
+	memcpy(secret + 32, v.data, 32);
+	b.hdr = slot + SLOT_PK;
 	if ((r = cv_passphrase_derive(&p, slot + 13, pass, passlen, wrap)) != 0)
 		goto out;
-	if ((r = cv_sealed_seal(wrap, &b, s->keys->root, CV_KEYBYTES,
-	         slot + 13 + CV_SALTBYTES)) != 0)
+	if ((r = cv_sealed_seal(
+	         wrap, &b, secret, sizeof(secret), slot + SLOT_SECRET)) != 0)
 		goto out;
+	if (crypto_box_seal(slot + SLOT_ROOT, s->keys->root, CV_KEYBYTES,
+	        slot + SLOT_PK) != 0) {
+		r = CV_ECRYPTO;
+		goto out;
+	}
 	r = cv_put(txn, CV_DB_SLOTS, name, strlen(name), slot, sizeof(slot), 0);
 out:
 	sodium_memzero(wrap, sizeof(wrap));
+	sodium_memzero(secret, sizeof(secret));
+	return r;
+}
+
+int
+cv_slot_open_with(const uint8_t vault_id[static CV_VAULTIDBYTES],
+    const char *name, const uint8_t *slot, size_t len,
+    const uint8_t wrap[static 32], uint8_t root[static CV_KEYBYTES],
+    uint8_t signer[static 32])
+{
+	struct cv_bind b = {SLOT_TAG, vault_id, name, strlen(name),
+	    slot + SLOT_PK, crypto_box_PUBLICKEYBYTES};
+	uint8_t secret[64], pk[crypto_box_PUBLICKEYBYTES];
+	int r;
+
+	if (len != CV_SLOT_BYTES || slot[0] != SLOT_VERSION)
+		return CV_ECORRUPT;
+	if ((r = cv_sealed_open(
+	         wrap, &b, slot + SLOT_SECRET, SLOT_SECRETLEN, secret)) != 0)
+		return r;
+	r = CV_ECRYPTO;
+	/* The public key is bound as associated data; still, it must be the
+	 * secret key's, or the root key would be sealed to another. */
+	if (crypto_scalarmult_base(pk, secret) != 0 ||
+	    sodium_memcmp(pk, slot + SLOT_PK, sizeof(pk)) != 0)
+		goto out;
+	if (crypto_box_seal_open(root, slot + SLOT_ROOT, SLOT_ROOTLEN,
+	        slot + SLOT_PK, secret) != 0)
+		goto out;
+	memcpy(signer, secret + 32, 32);
+	r = 0;
+out:
+	sodium_memzero(secret, sizeof(secret));
 	return r;
 }
 
@@ -481,7 +547,6 @@ int
 cv_slot_open(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen)
 {
-	struct cv_bind b = {SLOT_TAG, s->vault_id, name, strlen(name), NULL, 0};
 	uint8_t wrap[32];
 	struct cv_kdf_params p;
 	const uint8_t *slot;
@@ -491,17 +556,89 @@ cv_slot_open(struct cv_txn *txn, struct cv_session *s, const char *name,
 	if ((r = cv_get(txn, CV_DB_SLOTS, name, strlen(name), &v)) != 0)
 		return r == CV_ENOTFOUND ? CV_EDISABLED : r;
 	slot = v.data;
-	if (v.len != SLOT_BYTES || slot[0] != SLOT_VERSION)
+	if (v.len != CV_SLOT_BYTES || slot[0] != SLOT_VERSION) {
+		if (v.len > 0 && slot[0] == 1)
+			cv_error_set("the keyslot is of format 1, which this "
+			             "casevault no longer reads");
 		return CV_ECORRUPT;
+	}
 	p.m_kib = cv_get_be32(slot + 1);
 	p.t = cv_get_be32(slot + 5);
 	p.p = cv_get_be32(slot + 9);
 	if ((r = cv_passphrase_derive(&p, slot + 13, pass, passlen, wrap)) != 0)
 		goto out;
-	r = cv_sealed_open(wrap, &b, slot + 13 + CV_SALTBYTES,
-	    SLOT_BYTES - 13 - CV_SALTBYTES, s->keys->root);
+	r = cv_slot_open_with(s->vault_id, name, slot, v.len, wrap,
+	    s->keys->root, s->keys->signer);
+	s->keys->has_signer = r == 0;
 out:
 	sodium_memzero(wrap, sizeof(wrap));
+	return r;
+}
+
+int
+cv_slot_reseal(struct cv_txn *txn, const char *name,
+    const uint8_t root[static CV_KEYBYTES])
+{
+	uint8_t slot[CV_SLOT_BYTES];
+	struct cv_val v;
+	int r;
+
+	if ((r = cv_get(txn, CV_DB_SLOTS, name, strlen(name), &v)) != 0)
+		return r;
+	if (v.len != CV_SLOT_BYTES ||
+	    ((const uint8_t *)v.data)[0] != SLOT_VERSION)
+		return CV_ECORRUPT;
+	memcpy(slot, v.data, sizeof(slot));
+	if (crypto_box_seal(
+	        slot + SLOT_ROOT, root, CV_KEYBYTES, slot + SLOT_PK) != 0)
+		return CV_ECRYPTO;
+	/* The same size: rewritten in place, the old seal's bytes freed by
+	 * no page (the rotation compacts all the same). */
+	return cv_put(
+	    txn, CV_DB_SLOTS, name, strlen(name), slot, sizeof(slot), 0);
+}
+
+#define KEPT_TAG "casevault-keptkeys-v1"
+#define KEPT_KEY "kept_keys"
+
+int
+cv_keys_kept_load(struct cv_txn *txn, struct cv_session *s)
+{
+	struct cv_bind b = {
+	    KEPT_TAG, s->vault_id, KEPT_KEY, strlen(KEPT_KEY), NULL, 0};
+	struct cv_val v;
+	int r;
+
+	s->keys->has_kept = 0;
+	r = cv_get(txn, CV_DB_META, KEPT_KEY, strlen(KEPT_KEY), &v);
+	if (r == CV_ENOTFOUND)
+		return 0; /* never rotated: both derived from the root */
+	if (r != 0)
+		return r;
+	if (v.len != sizeof(s->keys->kept) + CV_SEALOVERHEAD)
+		return CV_ECORRUPT;
+	if ((r = cv_sealed_open(
+	         s->keys->meta, &b, v.data, v.len, s->keys->kept)) != 0)
+		return r;
+	s->keys->has_kept = 1;
+	memcpy(s->keys->pseudo, s->keys->kept, CV_KEYBYTES);
+	memcpy(s->keys->bind, s->keys->kept + CV_KEYBYTES, CV_KEYBYTES);
+	return 0;
+}
+
+int
+cv_keys_kept_put(struct cv_txn *txn, const struct cv_session *s)
+{
+	struct cv_bind b = {
+	    KEPT_TAG, s->vault_id, KEPT_KEY, strlen(KEPT_KEY), NULL, 0};
+	uint8_t kept[2 * CV_KEYBYTES];
+	int r;
+
+	memcpy(kept, s->keys->pseudo, CV_KEYBYTES);
+	memcpy(kept + CV_KEYBYTES, s->keys->bind, CV_KEYBYTES);
+	r = cv_sealed_put(
+	    txn, CV_DB_META, &b, s->keys->meta, kept, sizeof(kept), 0);
+	sodium_memzero(kept, sizeof(kept));
 	return r;
 }
 

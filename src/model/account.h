@@ -9,8 +9,11 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "casevault.h"
+#include "base/crypto.h"
+#include "base/passphrase.h"
 #include "model/binding.h"
 
 struct cv_session;
@@ -124,18 +127,55 @@ int cv_user_by_id(struct cv_txn *txn, uint32_t uid, struct cv_user *u);
 int cv_user_foreach(struct cv_txn *txn,
     int (*cb)(const struct cv_user *u, void *arg), void *arg);
 
-/* Wrap s->keys->root for NAME under PASS, replacing any slot of NAME. */
+/* The size of a keyslot (account.c, docs/formats.md). */
+#define CV_SLOT_BYTES                                                          \
+	(1 + 12 + CV_SALTBYTES + crypto_box_PUBLICKEYBYTES +                   \
+	    crypto_box_SECRETKEYBYTES + 32 + CV_SEALOVERHEAD + CV_KEYBYTES +   \
+	    crypto_box_SEALBYTES)
+
+/*
+ * A new keyslot for NAME under PASS, replacing any: a new X25519 key pair,
+ * its secret half and the vault's audit signer key (meta audit_pk) sealed
+ * under the wrap key PASS derives, and s->keys->root sealed to it.
+ */
 int cv_slot_write(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen);
 
 /*
- * Unwrap the root key in the slot of NAME with PASS into s->keys->root.
- * Returns 0, CV_EDISABLED when NAME has no slot, CV_ECORRUPT for a slot
- * of the wrong size or version, CV_ECRYPTO when PASS does not open it (or
- * it was altered), or an error of the store or the KDF.
+ * Open the root key in the slot of NAME with PASS into s->keys->root, and
+ * the signer key it pins into s->keys->signer. Returns 0, CV_EDISABLED
+ * when NAME has no slot, CV_ECORRUPT for a slot of the wrong size or
+ * version, CV_ECRYPTO when PASS does not open it (or it was altered), or
+ * an error of the store or the KDF.
  */
 int cv_slot_open(struct cv_txn *txn, struct cv_session *s, const char *name,
     const char *pass, size_t passlen) __attribute__((warn_unused_result));
+
+/*
+ * Open the slot value SLOT (LEN bytes) of NAME in the vault VAULT_ID with
+ * the wrap key WRAP into ROOT and SIGNER: what cv_slot_open does once the
+ * wrap key is derived. CV_ECORRUPT, CV_ECRYPTO.
+ */
+int cv_slot_open_with(const uint8_t vault_id[static CV_VAULTIDBYTES],
+    const char *name, const uint8_t *slot, size_t len,
+    const uint8_t wrap[static 32], uint8_t root[static CV_KEYBYTES],
+    uint8_t signer[static 32]) __attribute__((warn_unused_result));
+
+/*
+ * Seal ROOT to the public key of NAME's slot in place of the root key it
+ * held, keeping the rest: no passphrase needed. Check the account's MAC
+ * first, which binds the slot's public key. CV_ENOTFOUND, CV_ECORRUPT.
+ */
+int cv_slot_reseal(struct cv_txn *txn, const char *name,
+    const uint8_t root[static CV_KEYBYTES]);
+
+/*
+ * The pseudonym and binding keys a root rotation kept (meta "kept_keys",
+ * sealed under the meta key): load them into s->keys (has_kept) when the
+ * vault has them, else leave the derived ones; and store the session's.
+ */
+int cv_keys_kept_load(struct cv_txn *txn, struct cv_session *s);
+int cv_keys_kept_put(struct cv_txn *txn, const struct cv_session *s);
 
 /*
  * The vault's mode of custody, kept in CV_DB_META as "mode": one byte

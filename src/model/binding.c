@@ -9,9 +9,6 @@
 #include "model/binding.h"
 #include "model/session.h"
 
-#define BIND_KDF_CTX "cvbind01"
-#define BIND_KDF_ID  1
-
 void
 cv_bind_hdr_encode(
     const struct cv_bind_hdr *h, uint8_t out[static CV_BIND_HDRBYTES])
@@ -34,12 +31,12 @@ cv_bind_digest(const struct cv_session *s, const char *case_id, const char *obj,
     uint8_t d[static CV_BIND_DIGESTBYTES])
 {
 	crypto_generichash_state st;
-	uint8_t sub[crypto_generichash_KEYBYTES], v[8];
+	uint8_t v[8];
 
-	/* The subkey is used for nothing else: a digest is no MAC or key. */
-	crypto_kdf_derive_from_key(
-	    sub, sizeof(sub), BIND_KDF_ID, BIND_KDF_CTX, s->keys->meta);
-	crypto_generichash_init(&st, sub, sizeof(sub), CV_BIND_DIGESTBYTES);
+	/* The binding key is used for nothing else: a digest is no MAC or
+	 * key. It survives a root rotation (base/crypto.h). */
+	crypto_generichash_init(
+	    &st, s->keys->bind, CV_KEYBYTES, CV_BIND_DIGESTBYTES);
 	/* Each field ends in a NUL or has a fixed size: no two inputs run
 	 * into each other. */
 	crypto_generichash_update(
@@ -49,7 +46,6 @@ cv_bind_digest(const struct cv_session *s, const char *case_id, const char *obj,
 	crypto_generichash_update(&st, v, sizeof(v));
 	crypto_generichash_update(&st, m, mlen);
 	crypto_generichash_final(&st, d, CV_BIND_DIGESTBYTES);
-	sodium_memzero(sub, sizeof(sub));
 	sodium_memzero(&st, sizeof(st));
 }
 

@@ -22,7 +22,10 @@
 #include "gate/gate.h"
 #include "gate/outcome.h"
 #include "gate/event.h"
+#include "model/account.h"
+#include "model/binding.h"
 #include "model/recstore.h"
+#include "store/sealed.h"
 #include "store/store.h"
 #include "base/safefile.h"
 #include "base/util.h"
@@ -265,6 +268,249 @@ out:
 	sodium_memzero(kek, sizeof(kek));
 	cv_outcome_end(s, &txn, r);
 	free(c.ids);
+	return r;
+}
+
+/* The accounts a root rotation re-signs. */
+struct root_ctx {
+	struct cv_user *users;
+	size_t n, cap;
+};
+
+static int
+collect_user(const struct cv_user *u, void *arg)
+{
+	struct root_ctx *c = arg;
+	void *nu;
+
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		if ((nu = realloc(c->users, c->cap * sizeof(*c->users))) ==
+		    NULL)
+			return CV_ENOMEM;
+		c->users = nu;
+	}
+	c->users[c->n++] = *u;
+	return 0;
+}
+
+/*
+ * Open the value at KEY of DB, sealed under OLD with associated data of
+ * TAG, the key and the HLEN clear bytes in front, and seal it again under
+ * NEW in place. The tags are the formats' (docs/formats.md): one that
+ * drifted makes the open, and so the rotation, fail.
+ */
+static int
+reseal(struct cv_txn *txn, struct cv_session *s, enum cv_db db, const void *key,
+    size_t klen, const char *tag, int bindkey, size_t hlen, const uint8_t *old,
+    const uint8_t *new)
+{
+	struct cv_bind b = {tag, s->vault_id, NULL, 0, NULL, 0};
+	uint8_t *buf = NULL, *m = NULL;
+	struct cv_val v;
+	size_t mlen;
+	int r;
+
+	if ((r = cv_get(txn, db, key, klen, &v)) != 0)
+		return r;
+	if (v.len < hlen + CV_SEALOVERHEAD)
+		return CV_ECORRUPT;
+	mlen = v.len - hlen - CV_SEALOVERHEAD;
+	if ((buf = malloc(v.len)) == NULL ||
+	    (m = sodium_malloc(mlen + 1)) == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	memcpy(buf, v.data, v.len);
+	if (bindkey) {
+		b.key = key;
+		b.klen = klen;
+	}
+	b.hdr = hlen > 0 ? buf : NULL;
+	b.hlen = hlen;
+	if ((r = cv_sealed_open(old, &b, buf + hlen, v.len - hlen, m)) != 0 ||
+	    (r = cv_sealed_seal(new, &b, m, mlen, buf + hlen)) != 0)
+		goto out;
+	r = cv_put(txn, db, key, klen, buf, v.len, 0);
+out:
+	if (m != NULL)
+		sodium_free(m);
+	free(buf);
+	return r;
+}
+
+/* Re-seal every case's metadata from OLD to NEW. */
+static int
+reseal_cases(struct cv_txn *txn, struct cv_session *s, const uint8_t *old,
+    const uint8_t *new)
+{
+	struct rotate_ctx c = {NULL, 0, 0};
+	size_t i;
+	int r;
+
+	if ((r = cv_store_scan(txn, CV_DB_CASES, NULL, 0, collect_id, &c)) != 0)
+		goto out;
+	for (i = 0; i < c.n && r == 0; i++)
+		r = reseal(txn, s, CV_DB_CASES, c.ids[i], CV_CASE_ID_LEN,
+		    "casevault-case-v1", 1, CV_BIND_HDRBYTES, old, new);
+out:
+	free(c.ids);
+	return r;
+}
+
+/*
+ * In TXN, before the event: check every account against its MAC, seal
+ * NK's root key to every keyslot and stage every account (its MAC binds
+ * its slot), noting the writes in *EV.
+ */
+static int
+root_stage(struct cv_txn *txn, struct cv_session *s, struct root_ctx *c,
+    const struct cv_keys *nk, json_t **ev)
+{
+	struct cv_user *u;
+	size_t i, slots = 0;
+	int r;
+
+	if ((r = cv_user_foreach(txn, collect_user, c)) != 0)
+		return r;
+	for (i = 0; i < c->n; i++) {
+		u = &c->users[i];
+		/* The MAC binds the slot's public key: none is sealed to a
+		 * key put there outside casevault. */
+		if ((r = cv_user_check(txn, s, u)) != 0)
+			return r;
+		if ((r = cv_slot_exists(txn, u->name)) < 0)
+			return r;
+		if (r == 1) {
+			if ((r = cv_slot_reseal(txn, u->name, nk->root)) != 0)
+				return r;
+			slots++;
+		}
+		if ((r = cv_user_stage(txn, s, u, ev)) != 0)
+			return r;
+	}
+	if (*ev == NULL && (*ev = json_object()) == NULL)
+		return CV_ENOMEM;
+	json_object_set_new(*ev, "kek_generation", json_integer(nk->kek_gen));
+	json_object_set_new(
+	    *ev, "slots_resealed", json_integer((json_int_t)slots));
+	return 0;
+}
+
+/*
+ * In TXN, after the event: re-wrap every case key under NK's KEK and
+ * re-seal or re-MAC everything under the old meta key with NK's.
+ */
+static int
+root_apply(struct cv_txn *txn, struct cv_session *s, const struct cv_keys *nk,
+    uint64_t *mark, int *has_mode, int *mode)
+{
+	struct rotate_ctx c = {NULL, 0, 0};
+	uint8_t key[CV_KEYBYTES];
+	size_t i;
+	int r;
+
+	if ((r = cv_pending_mark_get(txn, s, mark)) != 0 && r != CV_ENOTFOUND)
+		return r;
+	if ((r = cv_mode_get(txn, s, mode)) != 0 && r != CV_ENOTFOUND)
+		return r;
+	*has_mode = r == 0;
+	if ((r = cv_store_scan(txn, CV_DB_CASEKEYS, NULL, 0, collect_id, &c)) !=
+	    0)
+		goto out;
+	for (i = 0; i < c.n; i++) {
+		if ((r = cv_casekey_get(txn, s, c.ids[i], key)) != 0 ||
+		    (r = cv_casekey_put(
+		         txn, s, c.ids[i], key, nk->kek, nk->kek_gen)) != 0)
+			goto out;
+	}
+	if ((r = reseal_cases(txn, s, s->keys->meta, nk->meta)) != 0 ||
+	    (r = reseal(txn, s, CV_DB_META, "audit_sk", 8, CV_AUDIT_SK_TAG, 0,
+	         0, s->keys->meta, nk->meta)) != 0 ||
+	    (r = reseal(txn, s, CV_DB_META, "policy_set", 10,
+	         "casevault-policy-v1", 0, 0, s->keys->meta, nk->meta)) != 0)
+		goto out;
+	r = reseal(txn, s, CV_DB_META, "anchor", 6, CV_ANCHOR_TAG, 1, 0,
+	    s->keys->meta, nk->meta);
+out:
+	sodium_memzero(key, sizeof(key));
+	free(c.ids);
+	return r;
+}
+
+int
+cv_key_rotate_root(struct cv_session *s)
+{
+	struct cv_gate_req q = {.who = cv_gate_subject(s),
+	    .action = CV_ACTION_KEY_ROTATE,
+	    .op = "key.rotate_root",
+	    .write = 1};
+	struct root_ctx c = {NULL, 0, 0};
+	struct cv_gate_res res;
+	struct cv_keys *nk = NULL, *old = NULL;
+	struct cv_txn *txn = NULL;
+	json_t *ev = NULL;
+	uint64_t mark = 0;
+	size_t i;
+	int r, has_mode = 0, mode = CV_MODE_EMBEDDED, swapped = 0, done = 0;
+
+	cv_error_clear();
+	/* The daemon's sessions share its keys: a custodian rotates with
+	 * the daemon stopped. */
+	if (s->borrowed)
+		return CV_EBUSY;
+	/* Alone with the vault, or nothing is done: values under the old
+	 * root must not survive in freed pages, which only a compaction
+	 * removes, and another process would go on with the old keys. */
+	if ((r = cv_store_compact(s->st)) != 0)
+		return r;
+	if ((nk = cv_keys_new()) == NULL || (old = cv_keys_new()) == NULL) {
+		r = CV_ENOMEM;
+		goto out;
+	}
+	/* The new root; the trail's keys kept (base/crypto.h). */
+	cv_random(nk->root, CV_KEYBYTES);
+	memcpy(nk->kept, s->keys->pseudo, CV_KEYBYTES);
+	memcpy(nk->kept + CV_KEYBYTES, s->keys->bind, CV_KEYBYTES);
+	nk->has_kept = 1;
+	memcpy(nk->signer, s->keys->signer, sizeof(nk->signer));
+	nk->has_signer = s->keys->has_signer;
+	cv_keys_derive(nk, s->keys->kek_gen + 1);
+	if ((r = cv_outcome_txn_begin(s, &txn)) != 0)
+		goto out;
+	if ((r = root_stage(txn, s, &c, nk, &ev)) != 0 ||
+	    (r = cv_gate_check(s, txn, &q, ev, &res)) != 0 ||
+	    (r = root_apply(txn, s, nk, &mark, &has_mode, &mode)) != 0)
+		goto out;
+	/* From here the session works under the new keys. */
+	memcpy(old, s->keys, sizeof(*old));
+	memcpy(s->keys, nk, sizeof(*nk));
+	swapped = 1;
+	for (i = 0; i < c.n; i++)
+		if ((r = cv_user_save(txn, s, &c.users[i], res.seq)) != 0)
+			goto out;
+	if ((r = cv_pending_mark_put(txn, s, mark)) != 0 ||
+	    (has_mode && (r = cv_mode_put(txn, s, mode)) != 0) ||
+	    (r = cv_keys_kept_put(txn, s)) != 0 ||
+	    (r = cv_meta_put_u64(txn, "kek_gen", nk->kek_gen)) != 0 ||
+	    (r = cv_event_applied(txn, s, res.seq)) != 0)
+		goto out;
+	r = cv_txn_commit(txn);
+	txn = NULL;
+	done = r == 0;
+	if (r == 0)
+		r = cv_store_compact(s->st);
+out:
+	/* Nothing committed: the session keeps the keys the store has. */
+	if (swapped && !done)
+		memcpy(s->keys, old, sizeof(*old));
+	cv_outcome_end(s, &txn, r);
+	if (c.users != NULL)
+		sodium_memzero(c.users, c.cap * sizeof(*c.users));
+	free(c.users);
+	json_decref(ev);
+	cv_keys_free(nk);
+	cv_keys_free(old);
 	return r;
 }
 

@@ -287,6 +287,15 @@ audit_attach(struct cv_txn *txn, struct cv_session *s)
 	if ((r = cv_sealed_open(s->keys->meta, &b, v.data, v.len, sk)) != 0 ||
 	    (r = signer_check(txn, sk + 32, s->dir)) != 0)
 		goto out;
+	/* The keyslot pins the signer: a root key that someone sealed to
+	 * the slot's public key opens no vault but one signed by it. */
+	if (s->keys->has_signer &&
+	    sodium_memcmp(sk + 32, s->keys->signer, 32) != 0) {
+		cv_error_set("the keyslot opened a vault that is not the one "
+		             "it was made for (another audit signer)");
+		r = CV_ECRYPTO;
+		goto out;
+	}
 	if (cv_auditlog_open(s->dir, sk, &s->audit) != 0)
 		r = CV_EAUDIT;
 out:
@@ -972,7 +981,9 @@ unlocked(struct cv_session *s, const char *user, enum login_kind kind,
 	cv_keys_derive(s->keys, gen);
 	if ((r = cv_txn_begin(s->st, CV_TXN_RDONLY, &txn)) != 0)
 		return r;
-	if ((r = audit_attach(txn, s)) != 0)
+	/* The trail's keys, as a root rotation kept them. */
+	if ((r = cv_keys_kept_load(txn, s)) != 0 ||
+	    (r = audit_attach(txn, s)) != 0)
 		goto out;
 	/* The account as it is now, checked against its MAC before its role
 	 * or flags are believed. */
@@ -1151,7 +1162,8 @@ vault_session(
 	if ((r = cv_session_new(v->own->dir, &s)) != 0)
 		return r;
 	memcpy(s->vault_id, v->own->vault_id, CV_VAULTIDBYTES);
-	memcpy(s->keys->root, v->own->keys->root, CV_KEYBYTES);
+	/* The root key and the trail's kept keys. */
+	memcpy(s->keys, v->own->keys, sizeof(*s->keys));
 	s->st = v->own->st;
 	s->audit = v->own->audit;
 	s->vault = v;
