@@ -40,6 +40,34 @@ slot_wanted(struct cv_txn *txn, struct cv_session *s, const struct cv_user *u)
 	return mode == CV_MODE_EMBEDDED || u->custodian;
 }
 
+/*
+ * Give U the passphrase PASS (PASSLEN bytes) whose verifier is HASH, as
+ * one-time (RESET) or chosen: its keyslot written, or shredded when a
+ * served vault's staff account has none. The signed failures are settled;
+ * any still queued (since this session's login flushed the queue) stay
+ * counted, so the count never falls below what their flush will sign.
+ */
+static int
+new_credential(struct cv_txn *txn, struct cv_session *s, struct cv_user *u,
+    const char *hash, const char *pass, size_t passlen, int reset)
+{
+	int slot, r;
+
+	memcpy(u->hash, hash, sizeof(u->hash));
+	u->failures = u->failures > u->signed_failures
+	    ? u->failures - u->signed_failures
+	    : 0;
+	u->signed_failures = 0;
+	u->last_failure = 0;
+	u->reset = reset;
+	if ((slot = slot_wanted(txn, s, u)) < 0)
+		return slot;
+	if (slot)
+		return cv_slot_write(txn, s, u->name, pass, passlen);
+	r = cv_shred(txn, CV_DB_SLOTS, u->name, strlen(u->name));
+	return r == CV_ENOTFOUND ? 0 : r;
+}
+
 static int
 manage_check(struct cv_session *s, struct cv_txn *txn, const char *op,
     const struct cv_user *target, int write, const json_t *extra,
@@ -187,7 +215,7 @@ cv_user_passwd(
 	struct cv_txn *txn = NULL;
 	char hash[CV_ENCODED_MAX];
 	json_t *ev = NULL;
-	int r, slot;
+	int r;
 
 	cv_error_clear();
 	if (passlen < CV_PASSPHRASE_MIN || passlen > CV_PASSPHRASE_MAX ||
@@ -208,27 +236,9 @@ cv_user_passwd(
 	q.action =
 	    u.id == s->uid ? CV_ACTION_SELF_PASSWD : CV_ACTION_USER_MANAGE;
 	q.account = u.id;
-	memcpy(u.hash, hash, sizeof(u.hash));
-	/* The signed failures are settled; any still queued (since this
-	 * session's login flushed the queue) stay counted, so the count
-	 * never falls below what their flush will sign. */
-	u.failures =
-	    u.failures > u.signed_failures ? u.failures - u.signed_failures : 0;
-	u.signed_failures = 0;
-	u.last_failure = 0;
 	/* A passphrase of one's choosing ends a one-time one. */
-	u.reset = 0;
-	/* A staff account of a served vault changes only its verifier. */
-	if ((slot = slot_wanted(txn, s, &u)) < 0) {
-		r = slot;
-		goto out;
-	}
-	if (slot)
-		r = cv_slot_write(txn, s, name, pass, passlen);
-	else if ((r = cv_shred(txn, CV_DB_SLOTS, name, strlen(name))) ==
-	    CV_ENOTFOUND)
-		r = 0;
-	if (r != 0 || (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
+	if ((r = new_credential(txn, s, &u, hash, pass, passlen, 0)) != 0 ||
+	    (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
 	    (r = cv_gate_check(s, txn, &q, ev, &res)) != 0 ||
 	    (r = cv_user_save(txn, s, &u, res.seq)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
@@ -315,7 +325,7 @@ cv_user_reset(struct cv_session *s, const char *name,
 	char hash[CV_ENCODED_MAX];
 	json_t *ev = NULL;
 	size_t i;
-	int r, slot;
+	int r;
 
 	cv_error_clear();
 	/* 24 of 32 characters: 120 bits, from the system's generator. */
@@ -333,22 +343,9 @@ cv_user_reset(struct cv_session *s, const char *name,
 		r = CV_EDISABLED;
 		goto out;
 	}
-	memcpy(u.hash, hash, sizeof(u.hash));
-	u.failures =
-	    u.failures > u.signed_failures ? u.failures - u.signed_failures : 0;
-	u.signed_failures = 0;
-	u.last_failure = 0;
-	u.reset = 1;
-	if ((slot = slot_wanted(txn, s, &u)) < 0) {
-		r = slot;
-		goto out;
-	}
-	if (slot)
-		r = cv_slot_write(txn, s, name, pass, CV_RESET_PASS_LEN);
-	else if ((r = cv_shred(txn, CV_DB_SLOTS, name, strlen(name))) ==
-	    CV_ENOTFOUND)
-		r = 0;
-	if (r != 0 || (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
+	if ((r = new_credential(
+	         txn, s, &u, hash, pass, CV_RESET_PASS_LEN, 1)) != 0 ||
+	    (r = cv_user_stage(txn, s, &u, &ev)) != 0 ||
 	    (r = manage_check(s, txn, "user.reset", &u, 1, ev, &res)) != 0 ||
 	    (r = cv_user_save(txn, s, &u, res.seq)) != 0 ||
 	    (r = cv_event_applied(txn, s, res.seq)) != 0)
